@@ -1,0 +1,71 @@
+/** A mistake in the workflow's configuration: bad input, missing file, contradictory settings. */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** The action was cancelled (SIGINT/SIGTERM) while it was waiting. */
+export class CancelledError extends Error {
+  constructor(message = 'cancelled') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+/** A failure the action detected and explained itself (a failed gate, a failed rollout). */
+export class ActionFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ActionFailure';
+  }
+}
+
+/** The fields an AWS SDK v3 error carries, plus the service and operation the kit's middleware adds. */
+export interface AwsErrorLike {
+  name: string;
+  message: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number; requestId?: string; extendedRequestId?: string };
+  $service?: string;
+  $operation?: string;
+}
+
+/** True when `error` came from an AWS SDK v3 client. */
+export function isAwsError(error: unknown): error is AwsErrorLike {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    '$metadata' in error &&
+    typeof (error as { name?: unknown }).name === 'string'
+  );
+}
+
+/**
+ * One readable line for an AWS error: service, operation, error code, message and request id,
+ * e.g. `ECS UpdateService failed: ServiceNotFoundException: Service not found. (request id 4f2…)`.
+ */
+export function describeAwsError(error: AwsErrorLike): string {
+  const where = [error.$service, error.$operation].filter(Boolean).join(' ');
+  const head = where ? `${where} failed: ` : 'AWS call failed: ';
+  const status = error.$metadata?.httpStatusCode;
+  const id = error.$metadata?.requestId;
+  const tail = [status ? `HTTP ${status}` : '', id ? `request id ${id}` : '']
+    .filter(Boolean)
+    .join(', ');
+  const message = error.message && error.message !== error.name ? `: ${error.message}` : '';
+  return `${head}${error.name}${message}${tail ? ` (${tail})` : ''}`;
+}
+
+/** True when an AWS error is a throttling error, by the codes AWS services use. */
+export function isThrottlingError(error: unknown): boolean {
+  if (!isAwsError(error)) return false;
+  return /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/i.test(error.name);
+}
+
+/** The message of anything thrown. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '..', '..');
+
+export interface ActionRun {
+  /** Process exit code (null when killed by a signal). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Outputs written to GITHUB_OUTPUT. */
+  outputs: Record<string, string>;
+  /** Contents of GITHUB_STEP_SUMMARY. */
+  summary: string;
+  /** The `::error::` message, when the action failed. */
+  error?: string;
+  /** State saved with `core.saveState` (GITHUB_STATE), for a later post step. */
+  state: Record<string, string>;
+  /** Values registered with `::add-mask::`. */
+  masked: string[];
+  durationMs: number;
+}
+
+export interface RunOptions {
+  /** Inputs by their action.yml names; passed as INPUT_* variables like the runner does. */
+  inputs?: Record<string, string>;
+  env?: Record<string, string | undefined>;
+  /** Working directory of the action process (GITHUB_WORKSPACE too). */
+  cwd?: string;
+  /** Called with the child process once started (e.g. to send SIGTERM). */
+  onStart?: (child: import('node:child_process').ChildProcess) => void;
+  /** Kills the action after this long (safety net; default 5 minutes). */
+  killAfterMs?: number;
+  /** `index` (default) or `post`. */
+  entry?: string;
+  /** State saved by the main step (`core.saveState`), handed to a post step as `STATE_*`. */
+  state?: Record<string, string>;
+}
+
+/** Parses a GITHUB_OUTPUT / GITHUB_STATE file (`name=value` lines and `name<<DELIM` blocks). */
+export function parseFileCommands(text: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name, delimiter] = heredoc;
+      const body: string[] = [];
+      for (i++; i < lines.length && lines[i] !== delimiter; i++) body.push(lines[i]);
+      result[name] = body.join('\n');
+    } else if (line.includes('=')) {
+      const at = line.indexOf('=');
+      result[line.slice(0, at)] = line.slice(at + 1);
+    }
+  }
+  return result;
+}
+
+/**
+ * Runs a committed action bundle (`dist/<action>/index.js`) as a child process, the way the
+ * Actions runner does: inputs as `INPUT_*`, outputs and summary through files.
+ */
+export async function runAction(action: string, opts: RunOptions = {}): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), `shipkit-${action}-`));
+  const files = {
+    GITHUB_OUTPUT: join(dir, 'output'),
+    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+    GITHUB_STATE: join(dir, 'state'),
+    GITHUB_ENV: join(dir, 'env'),
+    GITHUB_PATH: join(dir, 'path'),
+  };
+  for (const f of Object.values(files)) writeFileSync(f, '');
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('INPUT_') && !k.startsWith('GITHUB_')) env[k] = v;
+  }
+  Object.assign(env, files, {
+    GITHUB_ACTIONS: 'true',
+    RUNNER_TEMP: dir,
+    GITHUB_WORKSPACE: opts.cwd ?? ROOT,
+  });
+  for (const [name, value] of Object.entries(opts.inputs ?? {})) {
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  }
+  for (const [name, value] of Object.entries(opts.state ?? {})) env[`STATE_${name}`] = value;
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const started = Date.now();
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'dist', action, `${opts.entry ?? 'index'}.js`)],
+    {
+      cwd: opts.cwd ?? ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  opts.onStart?.(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 300_000);
+  const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+  clearTimeout(killer);
+  const run: ActionRun = {
+    code,
+    stdout,
+    stderr,
+    outputs: parseFileCommands(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
+    summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+    state: parseFileCommands(readFileSync(files.GITHUB_STATE, 'utf8')),
+    error: /^::error::(.*)$/m.exec(stdout)?.[1]?.replace(/%0A/g, '\n').replace(/%25/g, '%'),
+    masked: [...stdout.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1]),
+    durationMs: Date.now() - started,
+  };
+  rmSync(dir, { recursive: true, force: true });
+  return run;
+}
