@@ -59,6 +59,17 @@ export function parseFileCommands(text: string): Record<string, string> {
   return result;
 }
 
+let sharedRunnerTemp: string | undefined;
+/** One RUNNER_TEMP per test process, kept until it exits so tests can read reports written there. */
+function runnerTemp(): string {
+  if (!sharedRunnerTemp) {
+    const dir = mkdtempSync(join(tmpdir(), 'shipkit-runner-temp-'));
+    sharedRunnerTemp = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return sharedRunnerTemp;
+}
+
 /**
  * Runs a committed action bundle (`dist/<action>/index.js`) as a child process, the way the
  * Actions runner does: inputs as `INPUT_*`, outputs and summary through files.
@@ -79,7 +90,7 @@ export async function runAction(action: string, opts: RunOptions = {}): Promise<
   }
   Object.assign(env, files, {
     GITHUB_ACTIONS: 'true',
-    RUNNER_TEMP: dir,
+    RUNNER_TEMP: runnerTemp(),
     GITHUB_WORKSPACE: opts.cwd ?? ROOT,
   });
   for (const [name, value] of Object.entries(opts.inputs ?? {})) {

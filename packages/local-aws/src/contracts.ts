@@ -27,6 +27,7 @@ export interface RequestContext {
 }
 
 /** A JSON-protocol (awsJson1_0/1_1) operation: input object in, output object out. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- inputs are checked by each operation
 export type JsonOperation = (input: any, ctx: RequestContext) => unknown;
 
 /** The parts of an OCI image config that a task runner needs. */

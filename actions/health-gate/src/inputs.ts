@@ -1,0 +1,111 @@
+import * as core from '@actions/core';
+import { InputParser } from '../../../packages/kit/src/inputs';
+import { ConfigurationError } from '../../../packages/kit/src/errors';
+import { redactUrl } from '../../../packages/kit/src/redact';
+import {
+  parseJsonAssertion,
+  parseStatusRanges,
+  type Expectations,
+} from '../../../packages/health/src/expectations';
+import type { Target } from '../../../packages/health/src/probe';
+
+/** Everything health-gate reads from its inputs, validated. */
+export interface Inputs {
+  targets: Target[];
+  expectations: Expectations;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  intervalMs: number;
+  requestTimeoutMs: number;
+  timeoutMs: number;
+  observeMs: number;
+  maxLatencyMs?: number;
+  maxErrorRate?: number;
+  failOnUnhealthy: boolean;
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Reads and validates every input; throws ConfigurationError naming the first bad one. */
+export function getInputs(p = new InputParser()): Inputs {
+  const urls = p.lines('url');
+  if (!urls.length) throw new ConfigurationError('Input `url` is required and was not set.');
+  for (const url of urls) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
+      p.fail('url', redactUrl(url), 'one or more http:// or https:// URLs, one per line');
+    }
+  }
+  const method = (p.string('method') ?? 'GET').toUpperCase();
+  if (!(METHODS as readonly string[]).includes(method))
+    p.fail('method', method, `one of ${METHODS.join(', ')}`);
+  const headerMap = p.map('headers', { separator: ':', keyPattern: HEADER_NAME, keyForm: 'Name' });
+  const headers: Record<string, string> = {};
+  for (const [name, value] of headerMap) {
+    if (value) core.setSecret(value);
+    headers[name] = value;
+  }
+
+  const statusText = p.string('expect-status') ?? '200-299';
+  const status = parseStatusRanges(statusText);
+  if (!status)
+    p.fail(
+      'expect-status',
+      statusText,
+      'status codes and ranges from 100 to 599 such as `200,204,300-399`',
+    );
+  const json = p
+    .lines('expect-json')
+    .map(
+      (line) =>
+        parseJsonAssertion(line) ??
+        p.fail(
+          'expect-json',
+          line,
+          'one `path=value` or `path=value1|value2` per line, the path dotted',
+        ),
+    );
+  const body = p.string('expect-body');
+
+  const healthyThreshold = p.int('healthy-threshold', { default: 2, min: 1, max: 100 }) as number;
+  const unhealthyThreshold = p.int('unhealthy-threshold', {
+    default: 3,
+    min: 1,
+    max: 100,
+  }) as number;
+  const intervalMs = p.duration('interval', { default: '5s', min: 100, max: 3_600_000 }) as number;
+  const requestTimeoutMs = p.duration('request-timeout', {
+    default: '5s',
+    min: 50,
+    max: 600_000,
+  }) as number;
+  const timeoutMs = p.duration('timeout', {
+    default: '5m',
+    min: 100,
+    max: 6 * 3_600_000,
+  }) as number;
+  const observeMs = p.duration('observe', { default: '0s', max: 6 * 3_600_000 }) as number;
+  const maxLatencyMs = p.duration('max-latency', { min: 1 });
+  const maxErrorRate = p.number('max-error-rate', { min: 0, max: 100 });
+  const failOnUnhealthy = p.bool('fail-on-unhealthy', true);
+
+  return {
+    targets: urls.map((url) => ({ url, displayUrl: redactUrl(url), method, headers })),
+    expectations: { status: status!, json, body },
+    healthyThreshold,
+    unhealthyThreshold,
+    intervalMs,
+    requestTimeoutMs,
+    timeoutMs,
+    observeMs,
+    maxLatencyMs,
+    maxErrorRate,
+    failOnUnhealthy,
+  };
+}

@@ -1,0 +1,143 @@
+import * as core from '@actions/core';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ActionFailure, CancelledError } from '../../../packages/kit/src/errors';
+import { formatDuration } from '../../../packages/kit/src/duration';
+import { runAction } from '../../../packages/kit/src/run';
+import { SummaryBuilder } from '../../../packages/kit/src/summary';
+import { formatStatusRanges } from '../../../packages/health/src/expectations';
+import { runGate, type GateResult, type UrlState } from '../../../packages/health/src/gate';
+import type { ProbeResult } from '../../../packages/health/src/probe';
+import { getInputs, type Inputs } from './inputs';
+
+function probeLine(r: ProbeResult, s: UrlState, inputs: Inputs, started: number): string {
+  const t = `+${((Date.parse(r.time) - started) / 1000).toFixed(1)}s`.padStart(7);
+  const status = String(r.status ?? '---');
+  const latency = `${r.latencyMs}ms`.padStart(7);
+  const progress =
+    s.phase === 'waiting'
+      ? `healthy ${s.consecutiveSuccesses}/${inputs.healthyThreshold}`
+      : s.consecutiveFailures
+        ? `failures ${s.consecutiveFailures}/${inputs.unhealthyThreshold}`
+        : s.phase;
+  return `${t} ${r.ok ? '✓' : '✗'} ${status} ${latency}  ${r.url}${r.error ? `  ${r.error}` : ''}  (${progress})`;
+}
+
+function writeReport(result: GateResult, inputs: Inputs): string {
+  const dir = process.env.RUNNER_TEMP || tmpdir();
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `health-gate-${Date.now()}-${process.pid}.json`);
+  const report = {
+    healthy: result.healthy,
+    reason: result.reason,
+    durationMs: result.durationMs,
+    rules: {
+      expectStatus: formatStatusRanges(inputs.expectations.status),
+      expectJson: inputs.expectations.json.map((j) => j.text),
+      expectBody: inputs.expectations.body,
+      healthyThreshold: inputs.healthyThreshold,
+      unhealthyThreshold: inputs.unhealthyThreshold,
+      intervalMs: inputs.intervalMs,
+      timeoutMs: inputs.timeoutMs,
+      observeMs: inputs.observeMs,
+      maxLatencyMs: inputs.maxLatencyMs,
+      maxErrorRate: inputs.maxErrorRate,
+    },
+    urls: result.urls,
+    probes: result.probes.map((p) => ({
+      time: p.time,
+      url: p.url,
+      status: p.status ?? null,
+      latencyMs: p.latencyMs,
+      verdict: p.ok ? 'pass' : 'fail',
+      error: p.error,
+    })),
+  };
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+  return path;
+}
+
+async function writeSummary(result: GateResult, inputs: Inputs, reportPath: string): Promise<void> {
+  const s = new SummaryBuilder('Health gate');
+  s.verdict(
+    result.healthy ? 'success' : inputs.failOnUnhealthy ? 'failure' : 'warning',
+    result.healthy ? 'healthy' : 'not healthy',
+  );
+  s.text(result.reason);
+  s.table(
+    ['URL', 'Probes', 'Successes', 'p50', 'p95', 'Error rate', 'Verdict'],
+    result.urls.map((u) => [
+      u.url,
+      u.probes,
+      u.successes,
+      u.p50Ms === undefined ? '–' : `${u.p50Ms}ms`,
+      u.p95Ms === undefined ? '–' : `${u.p95Ms}ms`,
+      `${u.errorRate}%`,
+      u.verdict,
+    ]),
+  );
+  s.facts([
+    [
+      'Rules',
+      `${inputs.healthyThreshold} successes to pass, ${inputs.unhealthyThreshold} failures to fail, every ${formatDuration(inputs.intervalMs)}`,
+    ],
+    [
+      'Expected',
+      [
+        `status ${formatStatusRanges(inputs.expectations.status)}`,
+        ...inputs.expectations.json.map((j) => j.text),
+        ...(inputs.expectations.body
+          ? [`body contains ${JSON.stringify(inputs.expectations.body)}`]
+          : []),
+      ].join(', '),
+    ],
+    ['Observed for', inputs.observeMs ? formatDuration(inputs.observeMs) : undefined],
+    [
+      'Limits',
+      [
+        inputs.maxLatencyMs ? `p95 ≤ ${inputs.maxLatencyMs}ms` : '',
+        inputs.maxErrorRate !== undefined ? `errors ≤ ${inputs.maxErrorRate}%` : '',
+      ]
+        .filter(Boolean)
+        .join(', ') || undefined,
+    ],
+    ['Duration', formatDuration(result.durationMs)],
+    ['Report', `\`${reportPath}\``],
+  ]);
+  await s.write();
+}
+
+/** Runs the health gate: probe, decide, report. */
+export async function run(): Promise<void> {
+  await runAction(async ({ signal }) => {
+    const inputs = getInputs();
+    const started = Date.now();
+    core.info(
+      `Gating on ${inputs.targets.length} URL(s): ${inputs.healthyThreshold} consecutive successes within ${formatDuration(inputs.timeoutMs)}, probing every ${formatDuration(inputs.intervalMs)}${inputs.observeMs ? `, then observing for ${formatDuration(inputs.observeMs)}` : ''}.`,
+    );
+    const result = await runGate({
+      ...inputs,
+      signal,
+      onProbe: (r, s) => core.info(probeLine(r, s, inputs, started)),
+      onEvent: (message) => core.info(message),
+    });
+    const reportPath = writeReport(result, inputs);
+    core.setOutput('healthy', String(result.healthy));
+    core.setOutput('reason', result.reason);
+    core.setOutput('attempts', String(result.attempts));
+    core.setOutput('p95-ms', result.p95Ms === undefined ? '' : String(result.p95Ms));
+    core.setOutput('error-rate', String(result.errorRate));
+    core.setOutput('report-path', reportPath);
+    await writeSummary(result, inputs, reportPath);
+    if (result.cancelled)
+      throw new CancelledError('the health gate was cancelled before it reached a verdict');
+    if (result.healthy) {
+      core.info(`Healthy: ${result.reason}`);
+    } else if (inputs.failOnUnhealthy) {
+      throw new ActionFailure(`Unhealthy: ${result.reason}`);
+    } else {
+      core.warning(`Unhealthy (fail-on-unhealthy is false, so the step passes): ${result.reason}`);
+    }
+  });
+}

@@ -1,0 +1,306 @@
+import { CancelledError } from '../../kit/src/errors';
+import { sleep } from '../../kit/src/poll';
+import type { Expectations } from './expectations';
+import { probe, type ProbeResult, type Target } from './probe';
+import { percentile } from './stats';
+
+/** An extra signal checked once per interval (a CloudWatch alarm, target-group health). */
+export interface SignalCheck {
+  /** Short name for logs and the summary, e.g. `alarm api-5xx`. */
+  name: string;
+  /** Resolves to undefined when fine, else the reason the gate must fail. */
+  check(signal: AbortSignal): Promise<string | undefined>;
+}
+
+export interface GateOptions {
+  targets: Target[];
+  expectations: Expectations;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  intervalMs: number;
+  requestTimeoutMs: number;
+  /** Deadline for every URL to become healthy, from the start. */
+  timeoutMs: number;
+  /** How long to keep probing after every URL became healthy. */
+  observeMs: number;
+  maxLatencyMs?: number;
+  /** Percent (0-100). */
+  maxErrorRate?: number;
+  signals?: SignalCheck[];
+  /** Aborts the gate (the workflow was cancelled). */
+  signal?: AbortSignal;
+  /** Called after every probe, with the URL's state after it. */
+  onProbe?: (result: ProbeResult, state: UrlState) => void;
+  /** Called when a URL becomes healthy, and when observation starts. */
+  onEvent?: (message: string) => void;
+}
+
+/** Where one URL stands. */
+export interface UrlState {
+  url: string;
+  phase: 'waiting' | 'healthy' | 'unhealthy';
+  consecutiveSuccesses: number;
+  consecutiveFailures: number;
+  probes: ProbeResult[];
+  /** Index in `probes` of the first probe of the streak that made the URL healthy. */
+  windowStart?: number;
+  healthyAt?: number;
+}
+
+/** Figures for one URL, over the probes that count (see {@link statsFor}). */
+export interface UrlStats {
+  url: string;
+  probes: number;
+  successes: number;
+  failures: number;
+  p50Ms?: number;
+  p95Ms?: number;
+  errorRate: number;
+  verdict:
+    'healthy' | 'unhealthy' | 'not healthy in time' | 'still waiting' | 'breach' | 'cancelled';
+}
+
+export interface GateResult {
+  healthy: boolean;
+  reason: string;
+  probes: ProbeResult[];
+  urls: UrlStats[];
+  attempts: number;
+  /** Highest p95 across URLs (ms). */
+  p95Ms?: number;
+  /** Highest error rate across URLs (percent). */
+  errorRate: number;
+  durationMs: number;
+  cancelled: boolean;
+}
+
+/**
+ * The probes that count for latency and error rate: from the streak that made the URL healthy
+ * onwards, so failures while a new release starts up do not count against it; all probes when
+ * the URL never became healthy.
+ */
+export function statsFor(state: UrlState, verdict: UrlStats['verdict']): UrlStats {
+  const counted = state.probes.slice(state.windowStart ?? 0);
+  const failures = counted.filter((p) => !p.ok).length;
+  const latencies = counted.filter((p) => p.status !== undefined).map((p) => p.latencyMs);
+  return {
+    url: state.url,
+    probes: state.probes.length,
+    successes: state.probes.filter((p) => p.ok).length,
+    failures: state.probes.length - state.probes.filter((p) => p.ok).length,
+    p50Ms: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
+    errorRate: counted.length ? round((failures / counted.length) * 100) : 0,
+    verdict,
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function lastErrors(state: UrlState, n: number): string {
+  const recent = state.probes.slice(-n).filter((p) => !p.ok);
+  const words = [...new Set(recent.map((p) => p.error ?? 'failed'))];
+  return words.join('; ');
+}
+
+/**
+ * Probes every target each `intervalMs` until each has `healthyThreshold` consecutive
+ * successes, then observes for `observeMs`. Decides as soon as a probe decides: a URL that was
+ * healthy failing `unhealthyThreshold` times in a row, a signal reporting a problem, the deadline
+ * passing, or — at the end of observation — a latency or error-rate breach.
+ */
+export async function runGate(opts: GateOptions): Promise<GateResult> {
+  const started = Date.now();
+  const stop = new AbortController();
+  const states: UrlState[] = opts.targets.map((t) => ({
+    url: t.displayUrl,
+    phase: 'waiting',
+    consecutiveSuccesses: 0,
+    consecutiveFailures: 0,
+    probes: [],
+  }));
+  const all: ProbeResult[] = [];
+  let decision:
+    | { healthy: boolean; reason: string; failedUrl?: string; breach?: boolean; deadline?: boolean }
+    | undefined;
+  let observeUntil: number | undefined;
+  let resolveDecided!: () => void;
+  const decided = new Promise<void>((r) => (resolveDecided = r));
+
+  const decide = (
+    healthy: boolean,
+    reason: string,
+    failedUrl?: string,
+    breach = false,
+    deadline = false,
+  ): void => {
+    if (decision) return;
+    decision = { healthy, reason, failedUrl, breach, deadline };
+    stop.abort(new CancelledError('gate decided'));
+    resolveDecided();
+  };
+
+  const evaluateEnd = (): void => {
+    for (const state of states) {
+      const s = statsFor(state, 'healthy');
+      if (opts.maxLatencyMs !== undefined && s.p95Ms !== undefined && s.p95Ms > opts.maxLatencyMs) {
+        return decide(
+          false,
+          `${state.url}: p95 latency ${s.p95Ms}ms over ${state.probes.length - (state.windowStart ?? 0)} probes is above max-latency ${opts.maxLatencyMs}ms.`,
+          state.url,
+          true,
+        );
+      }
+      if (opts.maxErrorRate !== undefined && s.errorRate > opts.maxErrorRate) {
+        return decide(
+          false,
+          `${state.url}: ${s.errorRate}% of probes failed since it became healthy, above max-error-rate ${opts.maxErrorRate}% (last error: ${lastErrors(state, state.probes.length) || 'none'}).`,
+          state.url,
+          true,
+        );
+      }
+    }
+    const n = states.length;
+    const watched =
+      opts.observeMs > 0 ? ` and stayed healthy for ${Math.round(opts.observeMs / 1000)}s` : '';
+    decide(
+      true,
+      `${n === 1 ? states[0].url : `All ${n} URLs`} passed ${opts.healthyThreshold} consecutive probes${watched}.`,
+    );
+  };
+
+  const maybeAllHealthy = (): void => {
+    if (observeUntil !== undefined || !states.every((s) => s.phase === 'healthy')) return;
+    if (opts.observeMs <= 0) return evaluateEnd();
+    observeUntil = Date.now() + opts.observeMs;
+    opts.onEvent?.(`Every URL is healthy; observing for ${Math.round(opts.observeMs / 1000)}s.`);
+  };
+
+  const loop = async (target: Target, state: UrlState): Promise<void> => {
+    while (!decision) {
+      const tickStart = Date.now();
+      const result = await probe(
+        target,
+        opts.expectations,
+        opts.requestTimeoutMs,
+        stop.signal,
+      ).catch(() => undefined);
+      if (!result || decision) return;
+      state.probes.push(result);
+      all.push(result);
+      if (result.ok) {
+        state.consecutiveSuccesses++;
+        state.consecutiveFailures = 0;
+      } else {
+        state.consecutiveFailures++;
+        state.consecutiveSuccesses = 0;
+      }
+      let becameHealthy = false;
+      if (state.phase === 'waiting' && state.consecutiveSuccesses >= opts.healthyThreshold) {
+        becameHealthy = true;
+        state.phase = 'healthy';
+        state.healthyAt = Date.now();
+        state.windowStart = state.probes.length - state.consecutiveSuccesses;
+      } else if (
+        state.phase === 'healthy' &&
+        state.consecutiveFailures >= opts.unhealthyThreshold
+      ) {
+        state.phase = 'unhealthy';
+      }
+      opts.onProbe?.(result, state);
+      if (state.phase === 'unhealthy') {
+        return decide(
+          false,
+          `${state.url} became unhealthy: ${state.consecutiveFailures} consecutive probes failed (${lastErrors(state, state.consecutiveFailures)}).`,
+          state.url,
+        );
+      }
+      if (becameHealthy)
+        opts.onEvent?.(`${state.url} is healthy after ${state.probes.length} probes.`);
+      maybeAllHealthy();
+      if (observeUntil !== undefined && Date.now() >= observeUntil) return evaluateEnd();
+      const wait = opts.intervalMs - (Date.now() - tickStart);
+      const untilEnd = observeUntil !== undefined ? observeUntil - Date.now() : Infinity;
+      try {
+        await sleep(Math.max(0, Math.min(wait, untilEnd)), stop.signal);
+      } catch {
+        return;
+      }
+      if (observeUntil !== undefined && Date.now() >= observeUntil && !decision)
+        return evaluateEnd();
+    }
+  };
+
+  const signalLoop = async (check: SignalCheck): Promise<void> => {
+    while (!decision) {
+      const tickStart = Date.now();
+      let problem: string | undefined;
+      try {
+        problem = await check.check(stop.signal);
+      } catch (error) {
+        if (decision) return;
+        problem = `${check.name} could not be read: ${(error as Error).message}`;
+      }
+      if (decision) return;
+      if (problem) return decide(false, problem);
+      try {
+        await sleep(Math.max(0, opts.intervalMs - (Date.now() - tickStart)), stop.signal);
+      } catch {
+        return;
+      }
+    }
+  };
+
+  const deadline = setTimeout(() => {
+    const waiting = states.filter((s) => s.phase === 'waiting');
+    if (!waiting.length) return;
+    const s = waiting[0];
+    const seen = s.probes.length
+      ? `${s.probes.length} probes, last: ${s.probes[s.probes.length - 1].ok ? 'ok' : s.probes[s.probes.length - 1].error}`
+      : 'no probe answered';
+    decide(
+      false,
+      `${s.url} did not become healthy within ${Math.round(opts.timeoutMs / 1000)}s (${seen}; needs ${opts.healthyThreshold} consecutive successes).`,
+      s.url,
+      false,
+      true,
+    );
+  }, opts.timeoutMs);
+
+  const onCancel = (): void => decide(false, 'The gate was cancelled before it reached a verdict.');
+  if (opts.signal?.aborted) onCancel();
+  opts.signal?.addEventListener('abort', onCancel, { once: true });
+
+  const loops = [
+    ...opts.targets.map((t, i) => loop(t, states[i])),
+    ...(opts.signals ?? []).map((c) => signalLoop(c)),
+  ];
+  await decided;
+  clearTimeout(deadline);
+  opts.signal?.removeEventListener('abort', onCancel);
+  await Promise.allSettled(loops);
+
+  const final = decision as NonNullable<typeof decision>;
+  const cancelled = opts.signal?.aborted ?? false;
+  const verdictOf = (state: UrlState): UrlStats['verdict'] => {
+    if (cancelled) return 'cancelled';
+    if (final.breach && final.failedUrl === state.url) return 'breach';
+    if (state.phase === 'waiting') return final.deadline ? 'not healthy in time' : 'still waiting';
+    return state.phase;
+  };
+  const urls = states.map((state) => statsFor(state, verdictOf(state)));
+  const p95s = urls.map((u) => u.p95Ms).filter((v): v is number => v !== undefined);
+  return {
+    healthy: final.healthy,
+    reason: final.reason,
+    probes: all,
+    urls,
+    attempts: all.length,
+    p95Ms: p95s.length ? Math.max(...p95s) : undefined,
+    errorRate: Math.max(0, ...urls.map((u) => u.errorRate)),
+    durationMs: Date.now() - started,
+    cancelled,
+  };
+}

@@ -1,0 +1,118 @@
+import { checkResponse, type Expectations } from './expectations';
+
+/** One endpoint to probe. */
+export interface Target {
+  url: string;
+  /** The URL as it may be printed (credentials hidden). */
+  displayUrl: string;
+  method: string;
+  headers: Record<string, string>;
+}
+
+/** What one probe saw. */
+export interface ProbeResult {
+  /** ISO time the probe started. */
+  time: string;
+  url: string;
+  status?: number;
+  latencyMs: number;
+  ok: boolean;
+  /** Why the probe failed, in a few words. */
+  error?: string;
+}
+
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+  UND_ERR_BODY_TIMEOUT: 'response body stalled',
+};
+
+/** Turns a fetch failure into the few words a person needs. */
+export function describeFetchError(error: unknown, timeoutMs: number): string {
+  const e = error as {
+    name?: string;
+    message?: string;
+    cause?: { code?: string; message?: string };
+  };
+  if (e?.name === 'TimeoutError') return `timed out after ${timeoutMs}ms`;
+  const code = e?.cause?.code ?? '';
+  if (NETWORK_WORDS[code]) return NETWORK_WORDS[code];
+  if (
+    /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code) ||
+    /certificate|ssl|tls/i.test(e?.cause?.message ?? '')
+  ) {
+    return `TLS error: ${e?.cause?.message ?? code}`;
+  }
+  const detail = e?.cause?.message ?? e?.message ?? String(error);
+  return code ? `${code}: ${detail}` : detail;
+}
+
+/**
+ * Moves `user:password@` out of a URL into a Basic `Authorization` header, since fetch refuses
+ * URLs with credentials.
+ */
+export function splitCredentials(url: string): { url: string; authorization?: string } {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return { url };
+  const user = decodeURIComponent(parsed.username);
+  const pass = decodeURIComponent(parsed.password);
+  parsed.username = '';
+  parsed.password = '';
+  return {
+    url: parsed.toString(),
+    authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
+  };
+}
+
+/**
+ * Sends one request and judges the response. Never throws for a failed probe; rejects only when
+ * `signal` aborts (the gate has decided or was cancelled).
+ */
+export async function probe(
+  target: Target,
+  exp: Expectations,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ProbeResult> {
+  const started = Date.now();
+  const time = new Date(started).toISOString();
+  const { url, authorization } = splitCredentials(target.url);
+  const headers: Record<string, string> = {
+    'user-agent': 'shipkit-health-gate',
+    ...target.headers,
+  };
+  if (authorization && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
+    headers.authorization = authorization;
+  }
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  try {
+    const response = await fetch(url, {
+      method: target.method,
+      headers,
+      signal: combined,
+      redirect: 'manual',
+    });
+    const body = await response.text();
+    const latencyMs = Date.now() - started;
+    const error = checkResponse(response.status, body, exp);
+    return { time, url: target.displayUrl, status: response.status, latencyMs, ok: !error, error };
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    return {
+      time,
+      url: target.displayUrl,
+      latencyMs: Date.now() - started,
+      ok: false,
+      error: describeFetchError(error, timeoutMs),
+    };
+  }
+}

@@ -1,0 +1,277 @@
+import { readFileSync } from 'node:fs';
+import {
+  closedPort,
+  startFixture,
+  type Fixture,
+  type FixtureReply,
+} from '../../support/http-fixture';
+import { runAction } from '../../support/run-action';
+
+const FAST = { interval: '100ms', 'request-timeout': '1s', timeout: '5s' };
+
+let fixtures: Fixture[] = [];
+async function fixture(reply: (n: number) => FixtureReply): Promise<Fixture> {
+  const f = await startFixture(reply);
+  fixtures.push(f);
+  return f;
+}
+afterEach(async () => {
+  await Promise.all(fixtures.map((f) => f.close()));
+  fixtures = [];
+});
+
+describe('health-gate passes', () => {
+  test('a service answering {"status":"healthy"} passes after healthy-threshold probes', async () => {
+    const f = await fixture(() => ({ body: { status: 'healthy' } }));
+    const run = await runAction('health-gate', {
+      inputs: { ...FAST, url: `${f.url}/health`, 'expect-json': 'status=healthy|UP' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.healthy).toBe('true');
+    expect(run.outputs.attempts).toBe('2');
+    expect(run.outputs['error-rate']).toBe('0');
+    expect(Number(run.outputs['p95-ms'])).toBeGreaterThanOrEqual(0);
+    expect(run.outputs.reason).toContain('passed 2 consecutive probes');
+    const report = JSON.parse(readFileSync(run.outputs['report-path'], 'utf8'));
+    expect(report.probes).toHaveLength(2);
+    expect(report.probes[0]).toMatchObject({
+      url: `${f.url}/health`,
+      status: 200,
+      verdict: 'pass',
+    });
+    expect(run.summary).toContain('Health gate: healthy');
+    expect(run.summary).toContain(`| ${f.url}/health | 2 | 2 |`);
+    expect(run.stdout.split('\n').filter((l) => l.includes('✓ 200'))).toHaveLength(2);
+  });
+
+  test('a Spring-style nested status UP satisfies a dotted path assertion', async () => {
+    const f = await fixture(() => ({
+      body: { status: 'UP', components: { db: { status: 'UP' } }, items: [{ ok: true }] },
+    }));
+    const run = await runAction('health-gate', {
+      inputs: {
+        ...FAST,
+        url: f.url,
+        'expect-json': 'status=UP\ncomponents.db.status=UP\nitems.0.ok=true',
+      },
+    });
+    expect(run.outputs.healthy).toBe('true');
+  });
+
+  test('a service that errors while starting and then recovers passes, and start-up errors do not count against it', async () => {
+    const f = await fixture((n) =>
+      n <= 3 ? { status: 503, body: { status: 'starting' } } : { body: { status: 'UP' } },
+    );
+    const run = await runAction('health-gate', {
+      inputs: { ...FAST, url: f.url, 'expect-json': 'status=healthy|UP', 'max-error-rate': '10' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.healthy).toBe('true');
+    expect(run.outputs.attempts).toBe('5');
+    expect(run.outputs['error-rate']).toBe('0');
+    expect(run.stdout).toContain('status 503 is not in 200-299');
+  });
+
+  test('several URLs must all pass', async () => {
+    const a = await fixture(() => ({}));
+    const b = await fixture(() => ({}));
+    const run = await runAction('health-gate', {
+      inputs: { ...FAST, url: `${a.url}/a\n${b.url}/b` },
+    });
+    expect(run.outputs.healthy).toBe('true');
+    expect(run.outputs.attempts).toBe('4');
+    expect(run.outputs.reason).toContain('All 2 URLs');
+  });
+});
+
+describe('health-gate fails with the reason', () => {
+  test.each<[string, (n: number) => FixtureReply, Record<string, string>, RegExp]>([
+    [
+      'wrong JSON value',
+      () => ({ body: { status: 'DOWN' } }),
+      { 'expect-json': 'status=healthy|UP', timeout: '1s' },
+      /did not become healthy within 1s.*status is "DOWN", expected healthy\|UP/,
+    ],
+    [
+      'a body that is not JSON',
+      () => ({ body: '<html>oops</html>' }),
+      { 'expect-json': 'status=UP', timeout: '1s' },
+      /body is not JSON \(starts with "<html>oops<\/html>"\)/,
+    ],
+    [
+      'an unexpected status',
+      () => ({ status: 500 }),
+      { timeout: '1s' },
+      /status 500 is not in 200-299/,
+    ],
+    [
+      'a missing body text',
+      () => ({ body: 'ok' }),
+      { 'expect-body': 'ready', timeout: '1s' },
+      /body does not contain "ready"/,
+    ],
+    [
+      'a request slower than request-timeout',
+      () => ({ delayMs: 800 }),
+      { 'request-timeout': '200ms', timeout: '1s' },
+      /timed out after 200ms/,
+    ],
+    [
+      'flapping that never gives two successes in a row',
+      (n) => (n % 2 ? {} : { status: 502 }),
+      { timeout: '1500ms' },
+      /did not become healthy within 2s/,
+    ],
+  ])('%s', async (_name, reply, inputs, reason) => {
+    const f = await fixture(reply);
+    const run = await runAction('health-gate', { inputs: { ...FAST, url: f.url, ...inputs } });
+    expect(run.code).toBe(1);
+    expect(run.outputs.healthy).toBe('false');
+    expect(run.outputs.reason).toMatch(reason);
+    expect(run.error).toContain('Unhealthy: ');
+    expect(run.summary).toContain('Health gate: not healthy');
+  });
+
+  test('a refused connection is reported in its own words', async () => {
+    const port = await closedPort();
+    const run = await runAction('health-gate', {
+      inputs: { ...FAST, url: `http://127.0.0.1:${port}/health`, timeout: '600ms' },
+    });
+    expect(run.outputs.healthy).toBe('false');
+    expect(run.outputs.reason).toContain('connection refused');
+    expect(run.stdout).toMatch(/✗ --- .*connection refused/);
+  });
+
+  test('a service that turns unhealthy during observation fails after unhealthy-threshold failures', async () => {
+    const f = await fixture((n) => (n <= 3 ? {} : { status: 500 }));
+    const run = await runAction('health-gate', { inputs: { ...FAST, url: f.url, observe: '3s' } });
+    expect(run.code).toBe(1);
+    expect(run.outputs.reason).toMatch(
+      /became unhealthy: 3 consecutive probes failed \(status 500 is not in 200-299\)/,
+    );
+    expect(run.outputs.attempts).toBe('6');
+  });
+
+  test('flapping during observation breaches max-error-rate', async () => {
+    const f = await fixture((n) => (n <= 2 || n % 2 ? {} : { status: 500 }));
+    const run = await runAction('health-gate', {
+      inputs: { ...FAST, url: f.url, observe: '1s', 'max-error-rate': '10' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.outputs.reason).toMatch(
+      /% of probes failed since it became healthy, above max-error-rate 10%/,
+    );
+    expect(Number(run.outputs['error-rate'])).toBeGreaterThan(10);
+  });
+
+  test('a slow service breaches max-latency at p95', async () => {
+    const f = await fixture(() => ({ delayMs: 150 }));
+    const run = await runAction('health-gate', {
+      inputs: { ...FAST, url: f.url, observe: '500ms', 'max-latency': '50ms' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.outputs.reason).toMatch(
+      /p95 latency \d+ms over \d+ probes is above max-latency 50ms/,
+    );
+    expect(Number(run.outputs['p95-ms'])).toBeGreaterThanOrEqual(150);
+  });
+
+  test('with fail-on-unhealthy false an unhealthy verdict only shows in the outputs', async () => {
+    const f = await fixture(() => ({ status: 503 }));
+    const run = await runAction('health-gate', {
+      inputs: { ...FAST, url: f.url, timeout: '500ms', 'fail-on-unhealthy': 'false' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.healthy).toBe('false');
+    expect(run.stdout).toContain('::warning::Unhealthy (fail-on-unhealthy is false');
+  });
+
+  test('one bad URL among several fails the gate and is named', async () => {
+    const good = await fixture(() => ({}));
+    const bad = await fixture(() => ({ status: 404 }));
+    const run = await runAction('health-gate', {
+      inputs: { ...FAST, url: `${good.url}/ok\n${bad.url}/missing`, timeout: '700ms' },
+    });
+    expect(run.outputs.reason).toContain(`${bad.url}/missing did not become healthy`);
+    expect(run.summary).toContain('not healthy in time');
+  });
+});
+
+describe('health-gate keeps secrets and stops when asked', () => {
+  test('credentials in the URL and header values are sent but never printed', async () => {
+    const f = await fixture(() => ({}));
+    const url = f.url.replace('http://', 'http://deployer:pa55word@');
+    const run = await runAction('health-gate', {
+      inputs: {
+        ...FAST,
+        url: `${url}/health?token=t0ken123`,
+        headers: 'X-Api-Key: k3y-secret\nAccept: application/json',
+      },
+    });
+    expect(run.outputs.healthy).toBe('true');
+    expect(f.requests[0].headers.authorization).toBe(
+      `Basic ${Buffer.from('deployer:pa55word').toString('base64')}`,
+    );
+    expect(f.requests[0].headers['x-api-key']).toBe('k3y-secret');
+    const printed = [
+      run.stdout.replace(/^::add-mask::.*$/gm, ''),
+      run.summary,
+      readFileSync(run.outputs['report-path'], 'utf8'),
+      JSON.stringify(run.outputs),
+    ].join('\n');
+    for (const secret of ['pa55word', 't0ken123', 'k3y-secret'])
+      expect(printed).not.toContain(secret);
+    expect(run.masked).toEqual(expect.arrayContaining(['pa55word', 't0ken123', 'k3y-secret']));
+  });
+
+  test('SIGTERM during the wait stops the gate promptly as cancelled', async () => {
+    const f = await fixture(() => ({ status: 503 }));
+    const run = await runAction('health-gate', {
+      inputs: { ...FAST, url: f.url, timeout: '60s' },
+      onStart: (child) => setTimeout(() => child.kill('SIGTERM'), 700),
+    });
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(/^Cancelled: /);
+    expect(run.outputs.healthy).toBe('false');
+    expect(run.durationMs).toBeLessThan(30_000);
+  });
+});
+
+describe('health-gate rejects bad inputs before sending any request', () => {
+  test.each<[Record<string, string>, RegExp]>([
+    [{ url: '' }, /Input `url` is required/],
+    [
+      { url: 'ftp://example.com/x' },
+      /Input `url` must be one or more http:\/\/ or https:\/\/ URLs/,
+    ],
+    [
+      { 'expect-status': '200-2xx' },
+      /Input `expect-status` must be status codes and ranges .*got `200-2xx`/,
+    ],
+    [{ 'expect-status': '299-200' }, /Input `expect-status`/],
+    [{ 'expect-json': 'status' }, /Input `expect-json` must be one `path=value`/],
+    [{ 'expect-json': 'a..b=1' }, /Input `expect-json`/],
+    [{ interval: 'soon' }, /Input `interval` must be a duration such as `250ms`/],
+    [{ timeout: '5 minutes' }, /Input `timeout` must be a duration/],
+    [
+      { 'healthy-threshold': '0' },
+      /Input `healthy-threshold` must be a whole number from 1 to 100; got `0`/,
+    ],
+    [{ 'unhealthy-threshold': '2.5' }, /Input `unhealthy-threshold` must be a whole number/],
+    [{ 'max-error-rate': '150' }, /Input `max-error-rate` must be a number from 0 to 100/],
+    [
+      { 'fail-on-unhealthy': 'yes' },
+      /Input `fail-on-unhealthy` must be `true` or `false`; got `yes`/,
+    ],
+    [{ method: 'FETCH' }, /Input `method` must be one of GET/],
+    [{ headers: 'no colon here' }, /Input `headers` must be one `Name:value` per line/],
+  ])('%j', async (inputs, message) => {
+    const f = await fixture(() => ({}));
+    const run = await runAction('health-gate', { inputs: { ...FAST, url: f.url, ...inputs } });
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(/^Invalid configuration: /);
+    expect(run.error).toMatch(message);
+    expect(f.requests).toHaveLength(0);
+    expect(run.outputs).toEqual({});
+  });
+});

@@ -1,0 +1,90 @@
+import {
+  ActionFailure,
+  CancelledError,
+  ConfigurationError,
+  describeAwsError,
+  isThrottlingError,
+} from '../../../packages/kit/src/errors';
+import { failureMessage } from '../../../packages/kit/src/run';
+import { redactUrl } from '../../../packages/kit/src/redact';
+import { SummaryBuilder, cell } from '../../../packages/kit/src/summary';
+import { VERSION } from '../../../packages/kit/src/version';
+import pkg from '../../../package.json';
+
+const awsError = Object.assign(new Error('Service not found.'), {
+  name: 'ServiceNotFoundException',
+  $fault: 'client',
+  $metadata: { httpStatusCode: 400, requestId: 'req-123' },
+  $service: 'ECS',
+  $operation: 'UpdateService',
+});
+
+describe('failure messages', () => {
+  test.each<[string, unknown, string]>([
+    [
+      'a user mistake',
+      new ConfigurationError('Input `x` is required and was not set.'),
+      'Invalid configuration: Input `x` is required and was not set.',
+    ],
+    [
+      'an AWS error',
+      awsError,
+      'ECS UpdateService failed: ServiceNotFoundException: Service not found. (HTTP 400, request id req-123)',
+    ],
+    [
+      'a cancellation',
+      new CancelledError('the workflow was cancelled (SIGTERM)'),
+      'Cancelled: the workflow was cancelled (SIGTERM)',
+    ],
+    ['a detected failure', new ActionFailure('Unhealthy: x'), 'Unhealthy: x'],
+    ['anything else', new TypeError('x is not a function'), 'x is not a function'],
+    ['a thrown string', 'plain', 'plain'],
+  ])('%s', (_name, error, message) => expect(failureMessage(error)).toBe(message));
+
+  test('throttling is recognised by the codes AWS uses', () => {
+    expect(
+      isThrottlingError(
+        Object.assign(new Error('x'), { name: 'ThrottlingException', $metadata: {} }),
+      ),
+    ).toBe(true);
+    expect(
+      isThrottlingError(
+        Object.assign(new Error('x'), { name: 'TooManyRequestsException', $metadata: {} }),
+      ),
+    ).toBe(true);
+    expect(isThrottlingError(awsError)).toBe(false);
+    expect(describeAwsError({ name: 'X', message: 'X', $metadata: {} })).toBe('AWS call failed: X');
+  });
+});
+
+describe('redactUrl', () => {
+  test.each<[string, string]>([
+    ['https://svc.example.com/health', 'https://svc.example.com/health'],
+    ['https://user:secret@svc.example.com/health', 'https://user:***@svc.example.com/health'],
+    [
+      'https://svc.example.com/health?token=abc&x=1',
+      'https://svc.example.com/health?token=***&x=1',
+    ],
+    ['https://svc.example.com/h?api_key=abc', 'https://svc.example.com/h?api_key=***'],
+  ])('%s', (url, shown) => expect(redactUrl(url)).toBe(shown));
+});
+
+describe('SummaryBuilder', () => {
+  test('renders a verdict, facts without empty rows and escaped tables', () => {
+    const md = new SummaryBuilder('Deploy')
+      .verdict('success', 'done')
+      .facts([
+        ['Service', 'api'],
+        ['Skipped', undefined],
+      ])
+      .table(['a', 'b'], [['x|y', 'line1\nline2']])
+      .toMarkdown();
+    expect(md).toContain('### ✅ Deploy: done');
+    expect(md).toContain('| **Service** | api |');
+    expect(md).not.toContain('Skipped');
+    expect(md).toContain('| x\\|y | line1<br>line2 |');
+    expect(cell(undefined)).toBe('');
+  });
+
+  test('the user-agent version is the package version', () => expect(VERSION).toBe(pkg.version));
+});
