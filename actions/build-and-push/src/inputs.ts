@@ -1,0 +1,257 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InputParser } from '../../../packages/kit/src/inputs';
+import { ConfigurationError } from '../../../packages/kit/src/errors';
+import {
+  parseImageRef,
+  parseRepository,
+  type ImageRef,
+  type RepositoryRef,
+} from '../../../packages/image/src/reference';
+import {
+  commitTag,
+  defaultTagTemplates,
+  parseTagTemplate,
+  renderTags,
+  TagTemplateError,
+  type TagContext,
+  type TagTemplate,
+} from '../../../packages/image/src/tags';
+
+/** Which builder the user asked for. */
+export type BuilderChoice = 'auto' | 'buildx' | 'buildah';
+
+/** Everything build-and-push reads from its inputs, validated. */
+export interface Inputs {
+  repository: RepositoryRef;
+  /** Absolute build context directory. */
+  context: string;
+  /** Absolute Dockerfile path, when set. */
+  file?: string;
+  target?: string;
+  buildArgs: Map<string, string>;
+  secrets: Map<string, string>;
+  platforms: string[];
+  /** Rendered tags, in order. */
+  tags: string[];
+  /** The tag made from the commit (`{{sha}}`/`{{short-sha}}`), when a template has one. */
+  commitTag?: string;
+  /** OCI labels (revision, source, created, version) plus the user's. */
+  labels: Map<string, string>;
+  builder: BuilderChoice;
+  cache: boolean;
+  skipIfExists: boolean;
+  promoteFrom?: ImageRef;
+  createRepository: boolean;
+  push: boolean;
+  git: TagContext;
+}
+
+const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SECRET_ID = /^[A-Za-z0-9_.-]+$/;
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+
+function git(args: string[], cwd: string): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+      .toString()
+      .trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The commit, branch and default branch from the runner's environment (`GITHUB_SHA`,
+ * `GITHUB_HEAD_REF`/`GITHUB_REF`, the event payload's `repository.default_branch`), falling back
+ * to the git checkout in `cwd`.
+ */
+export function gitContext(env: NodeJS.ProcessEnv, cwd: string, now: Date): TagContext {
+  const sha = env.GITHUB_SHA || git(['rev-parse', 'HEAD'], cwd);
+  let branch = env.GITHUB_HEAD_REF || undefined;
+  if (!branch && env.GITHUB_REF?.startsWith('refs/heads/')) branch = env.GITHUB_REF.slice(11);
+  if (!branch && !env.GITHUB_REF) {
+    const local = git(['rev-parse', '--abbrev-ref', 'HEAD'], cwd);
+    branch = local && local !== 'HEAD' ? local : undefined;
+  }
+  let defaultBranch: string | undefined;
+  if (env.GITHUB_EVENT_PATH && existsSync(env.GITHUB_EVENT_PATH)) {
+    try {
+      const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as {
+        repository?: { default_branch?: string };
+      };
+      defaultBranch = event.repository?.default_branch;
+    } catch {
+      defaultBranch = undefined;
+    }
+  }
+  if (!defaultBranch && !env.GITHUB_EVENT_PATH) {
+    defaultBranch = git(['symbolic-ref', '--short', 'refs/remotes/origin/HEAD'], cwd)?.replace(
+      /^origin\//,
+      '',
+    );
+  }
+  return { sha: sha && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined, branch, defaultBranch, now };
+}
+
+/** Reads and validates every input; throws ConfigurationError naming the first bad one. */
+export function getInputs(
+  p = new InputParser(),
+  env: NodeJS.ProcessEnv = process.env,
+  now = new Date(),
+): Inputs {
+  const workspace = env.GITHUB_WORKSPACE || process.cwd();
+  const repositoryText = p.required('repository');
+  const repository = parseRepository(repositoryText);
+  if (!repository) {
+    p.fail(
+      'repository',
+      repositoryText,
+      'an ECR repository name (`team/api`) or a full repository URI (`123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api`), without a tag',
+    );
+  }
+
+  const promoteText = p.string('promote-from');
+  let promoteFrom: ImageRef | undefined;
+  if (promoteText) {
+    promoteFrom = parseImageRef(promoteText);
+    if (!promoteFrom) {
+      p.fail(
+        'promote-from',
+        promoteText,
+        'an image reference: a tag, a digest (`sha256:…`), `repository:tag`, `repository@sha256:…` or a full URI with a tag or digest',
+      );
+    }
+  }
+
+  const contextText = p.string('context', { default: '.' }) as string;
+  const context = resolve(workspace, contextText);
+  const fileText = p.string('file');
+  const file = fileText ? resolve(workspace, fileText) : undefined;
+  const target = p.string('target');
+  const buildArgs = p.map('build-args', { keyPattern: BUILD_ARG, keyForm: 'NAME' });
+  const secrets = p.map('secrets', { secret: true, keyPattern: SECRET_ID, keyForm: 'id' });
+  const platforms = p.list('platforms');
+  for (const platform of platforms) {
+    if (!PLATFORM.test(platform)) {
+      p.fail(
+        'platforms',
+        platform,
+        'platforms such as `linux/amd64` or `linux/arm64/v8`, comma- or newline-separated',
+      );
+    }
+  }
+  const userLabels = p.map('labels', { keyPattern: LABEL_KEY, keyForm: 'key' });
+  const builder = p.choice(
+    'builder',
+    ['auto', 'buildx', 'buildah'] as const,
+    'auto',
+  ) as BuilderChoice;
+  const cache = p.bool('cache', false);
+  const skipIfExists = p.bool('skip-if-exists', false);
+  const createRepository = p.bool('create-repository', false);
+  const push = p.bool('push', true);
+
+  const git = gitContext(env, workspace, now);
+  let templates: TagTemplate[];
+  let tags: string[];
+  let commit: string | undefined;
+  try {
+    const lines = p.lines('tags');
+    templates = lines.length ? lines.map(parseTagTemplate) : defaultTagTemplates(git);
+    tags = renderTags(templates, git);
+    commit = commitTag(templates, git);
+  } catch (error) {
+    if (error instanceof TagTemplateError) {
+      throw new ConfigurationError(`Input \`tags\`: ${error.message}.`);
+    }
+    throw error;
+  }
+  if (!tags.length) throw new ConfigurationError('Input `tags` must name at least one tag.');
+
+  if (promoteFrom) {
+    const buildOnly: [string, boolean][] = [
+      ['file', !!file],
+      ['target', !!target],
+      ['build-args', buildArgs.size > 0],
+      ['secrets', secrets.size > 0],
+      ['platforms', platforms.length > 0],
+      ['labels', userLabels.size > 0],
+      ['cache', cache],
+      ['skip-if-exists', skipIfExists],
+    ];
+    const set = buildOnly.filter(([, on]) => on).map(([name]) => `\`${name}\``);
+    if (set.length) {
+      throw new ConfigurationError(
+        `Input \`promote-from\` puts an existing image under new tags without building, so ${set.join(', ')} cannot be used with it.`,
+      );
+    }
+    if (!push) {
+      throw new ConfigurationError(
+        'Input `promote-from` writes tags to the registry, so `push` cannot be `false`.',
+      );
+    }
+  } else {
+    if (!existsSync(context) || !statSync(context).isDirectory()) {
+      p.fail('context', contextText, 'a directory (the build context), relative to the workspace');
+    }
+    if (file && (!existsSync(file) || !statSync(file).isFile())) {
+      p.fail('file', fileText as string, 'the path of a Dockerfile, relative to the workspace');
+    }
+    if (
+      !file &&
+      !existsSync(resolve(context, 'Dockerfile')) &&
+      !existsSync(resolve(context, 'Containerfile'))
+    ) {
+      throw new ConfigurationError(
+        `No Dockerfile in the build context \`${contextText}\`: add one or set input \`file\`.`,
+      );
+    }
+  }
+  if (skipIfExists) {
+    if (!commit) {
+      throw new ConfigurationError(
+        'Input `skip-if-exists` looks for the tag made from the commit, but no template in `tags` uses `{{sha}}` or `{{short-sha}}`.',
+      );
+    }
+    if (!push) {
+      throw new ConfigurationError(
+        'Input `skip-if-exists` looks in the registry, so `push` cannot be `false`.',
+      );
+    }
+  }
+
+  const labels = new Map<string, string>();
+  if (git.sha) labels.set('org.opencontainers.image.revision', git.sha);
+  if (env.GITHUB_REPOSITORY) {
+    labels.set(
+      'org.opencontainers.image.source',
+      `${env.GITHUB_SERVER_URL || 'https://github.com'}/${env.GITHUB_REPOSITORY}`,
+    );
+  }
+  labels.set('org.opencontainers.image.created', now.toISOString());
+  labels.set('org.opencontainers.image.version', commit ?? tags[0]);
+  for (const [k, v] of userLabels) labels.set(k, v);
+
+  return {
+    repository: repository as RepositoryRef,
+    context,
+    file,
+    target,
+    buildArgs,
+    secrets,
+    platforms,
+    tags,
+    commitTag: commit,
+    labels,
+    builder,
+    cache,
+    skipIfExists,
+    promoteFrom,
+    createRepository,
+    push,
+    git,
+  };
+}

@@ -1,0 +1,3 @@
+import { run } from './cleanup';
+
+void run();

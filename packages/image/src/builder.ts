@@ -1,0 +1,123 @@
+import type { OciLayoutSource } from './copy';
+
+/** Which builder runs the build. */
+export type BuilderName = 'buildah' | 'buildx';
+
+/** Everything a builder needs for one build. */
+export interface BuildRequest {
+  /** Build context directory. */
+  context: string;
+  /** Dockerfile path; undefined for the builder's default (`<context>/Dockerfile`). */
+  file?: string;
+  target?: string;
+  buildArgs: Map<string, string>;
+  /** Build secrets by id; written to private files, never to layers or logs. */
+  secrets: Map<string, string>;
+  labels: Map<string, string>;
+  /** `linux/amd64` and the like; empty for the host's platform. */
+  platforms: string[];
+  /** The repository the image is for (`host/name`). */
+  destination: string;
+  /** True when the registry speaks plain HTTP. */
+  insecure: boolean;
+  /** buildx pushes by itself (by digest); buildah leaves pushing to the caller. */
+  push: boolean;
+  /** Registry repository (`host/name`) that keeps the layer cache, when the cache is on. */
+  cacheRef?: string;
+  /** A directory private to this run, removed by the caller. */
+  workDir: string;
+  /** Registry login written by the builder's login command. */
+  authFile: string;
+  /** Environment for the builder commands (DOCKER_CONFIG, REGISTRY_AUTH_FILE …). */
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Every output line of the build, as it comes. */
+  onLine?: (line: string) => void;
+  /** Notes about settings the builder picked, for the log. */
+  onNote?: (note: string) => void;
+}
+
+/** What a build produced. */
+export interface BuildOutcome {
+  /** Manifest digest of the image (or index). */
+  digest: string;
+  /** buildah: the image in a local OCI layout for the caller to push. */
+  layout?: OciLayoutSource;
+  /** buildx: true when the builder already pushed the image by digest. */
+  pushed: boolean;
+  /** Steps answered from the cache, out of all steps. */
+  cacheHits: number;
+  steps: number;
+}
+
+/** One way of building images. */
+export interface Builder {
+  readonly name: BuilderName;
+  /** Logs in to `host` with the password on standard input. */
+  login(
+    host: string,
+    username: string,
+    password: string,
+    req: Pick<BuildRequest, 'authFile' | 'env' | 'insecure' | 'signal'>,
+  ): Promise<void>;
+  build(req: BuildRequest): Promise<BuildOutcome>;
+}
+
+/** A failed build: the failing step first, then its output. */
+export class BuildFailure extends Error {
+  constructor(
+    readonly step: string | undefined,
+    readonly output: string[],
+    readonly reason: string,
+  ) {
+    const head = step ? `Build failed at ${step}` : 'Build failed';
+    const body = output.length ? `\n${output.join('\n')}` : '';
+    super(`${head}: ${reason}${body}`);
+    this.name = 'BuildFailure';
+  }
+}
+
+/** Lines of a step's output kept in the error (the end of it, where the failure is). */
+export const FAILURE_TAIL = 30;
+
+/** Turns buildah's output into the failing step, its output and the reason. */
+export function parseBuildahFailure(lines: string[]): BuildFailure {
+  let stepAt = -1;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (/^STEP \d+\/\d+: /.test(lines[i])) {
+      stepAt = i;
+      break;
+    }
+  }
+  const errorLine = [...lines].reverse().find((l) => /^Error: /.test(l));
+  const reason = errorLine?.replace(/^Error: /, '') ?? 'the builder exited with an error';
+  const step = stepAt >= 0 ? lines[stepAt] : undefined;
+  const output = lines
+    .slice(stepAt + 1)
+    .filter((l) => l.trim() && l !== errorLine && !/^time="[^"]*" level=(debug|info)/.test(l))
+    .slice(-FAILURE_TAIL);
+  return new BuildFailure(step, output, reason);
+}
+
+/** Turns BuildKit's plain progress output (`#7 [2/3] RUN …`) into the failing step and its output. */
+export function parseBuildkitFailure(lines: string[]): BuildFailure {
+  let failing: string | undefined;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /^#(\d+) ERROR/.exec(lines[i]);
+    if (m) {
+      failing = m[1];
+      break;
+    }
+  }
+  const errorLine = [...lines].reverse().find((l) => /^(ERROR|error): /.test(l));
+  const reason = errorLine?.replace(/^(ERROR|error): /, '') ?? 'the builder exited with an error';
+  if (!failing)
+    return new BuildFailure(undefined, lines.filter((l) => l.trim()).slice(-FAILURE_TAIL), reason);
+  const own = lines.filter((l) => l.startsWith(`#${failing} `));
+  const title = own.find((l) => /^#\d+ \[/.test(l))?.replace(/^#\d+ /, '');
+  const output = own
+    .filter((l) => !/^#\d+ \[/.test(l) && !/^#\d+ (DONE|CACHED)/.test(l))
+    .map((l) => l.replace(/^#\d+ (\d+\.\d+ )?/, ''))
+    .slice(-FAILURE_TAIL);
+  return new BuildFailure(title ? `step ${title}` : undefined, output, reason);
+}

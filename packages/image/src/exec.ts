@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+
+/** How a command ended. */
+export interface CommandResult {
+  code: number;
+  /** stdout and stderr interleaved, line by line, as they arrived. */
+  lines: string[];
+  stdout: string;
+}
+
+/** Options of {@link runCommand}. */
+export interface CommandOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Written to the command's standard input, which is then closed. */
+  stdin?: string;
+  /** Called for every output line (stdout and stderr). */
+  onLine?: (line: string) => void;
+  signal?: AbortSignal;
+  /** Kills the command after this long. */
+  timeoutMs?: number;
+}
+
+/** Thrown when a command cannot be started at all (not installed). */
+export class CommandNotFoundError extends Error {
+  constructor(readonly command: string) {
+    super(`\`${command}\` is not installed or not on PATH`);
+    this.name = 'CommandNotFoundError';
+  }
+}
+
+/**
+ * Runs a command without a shell, collecting its output; resolves with its exit code (never
+ * rejects for a non-zero code). Rejects with {@link CommandNotFoundError} when it is missing and
+ * with the signal's reason when aborted (the command is killed).
+ */
+export function runCommand(
+  command: string,
+  args: string[],
+  opts: CommandOptions = {},
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(opts.signal.reason);
+    const child = spawn(command, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    let stdout = '';
+    const partial = { out: '', err: '' };
+    const feed = (key: 'out' | 'err', chunk: Buffer): void => {
+      const text = partial[key] + chunk.toString('utf8');
+      const parts = text.split(/\r?\n/);
+      partial[key] = parts.pop() ?? '';
+      for (const line of parts) {
+        lines.push(line);
+        opts.onLine?.(line);
+      }
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+      feed('out', d);
+    });
+    child.stderr.on('data', (d: Buffer) => feed('err', d));
+    const onAbort = (): void => {
+      child.kill('SIGTERM');
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = opts.timeoutMs
+      ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs)
+      : undefined;
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      reject(error.code === 'ENOENT' ? new CommandNotFoundError(command) : error);
+    });
+    child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      for (const key of ['out', 'err'] as const) {
+        if (partial[key]) {
+          lines.push(partial[key]);
+          opts.onLine?.(partial[key]);
+        }
+      }
+      if (opts.signal?.aborted) return reject(opts.signal.reason);
+      resolve({ code: code ?? (sig ? 128 : 1), lines, stdout });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
