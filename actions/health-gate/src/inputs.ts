@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { InputParser } from '../../../packages/kit/src/inputs';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { redactUrl } from '../../../packages/kit/src/redact';
+import { resolveRegion } from '../../../packages/kit/src/aws';
 import {
   parseJsonAssertion,
   parseStatusRanges,
@@ -22,9 +23,20 @@ export interface Inputs {
   maxLatencyMs?: number;
   maxErrorRate?: number;
   failOnUnhealthy: boolean;
+  cloudwatchAlarms: string[];
+  targetGroupArn?: string;
+  /** Only read when an AWS signal is used. */
+  region?: string;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const TARGET_GROUP_ARN =
+  /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
+
+function regionOf(arn?: string): string | undefined {
+  return arn?.split(':')[3];
+}
+
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Reads and validates every input; throws ConfigurationError naming the first bad one. */
@@ -94,6 +106,23 @@ export function getInputs(p = new InputParser()): Inputs {
   const maxLatencyMs = p.duration('max-latency', { min: 1 });
   const maxErrorRate = p.number('max-error-rate', { min: 0, max: 100 });
   const failOnUnhealthy = p.bool('fail-on-unhealthy', true);
+  const cloudwatchAlarms = p.list('cloudwatch-alarms');
+  for (const name of cloudwatchAlarms) {
+    if (name.length > 255)
+      p.fail('cloudwatch-alarms', name, 'alarm names of at most 255 characters');
+  }
+  const targetGroupArn = p.string('target-group-arn');
+  if (targetGroupArn && !TARGET_GROUP_ARN.test(targetGroupArn)) {
+    p.fail(
+      'target-group-arn',
+      targetGroupArn,
+      'a target group ARN such as `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/0123456789abcdef`',
+    );
+  }
+  const usesAws = cloudwatchAlarms.length > 0 || targetGroupArn !== undefined;
+  const region = usesAws
+    ? resolveRegion(p.string('region') ?? regionOf(targetGroupArn))
+    : undefined;
 
   return {
     targets: urls.map((url) => ({ url, displayUrl: redactUrl(url), method, headers })),
@@ -107,5 +136,8 @@ export function getInputs(p = new InputParser()): Inputs {
     maxLatencyMs,
     maxErrorRate,
     failOnUnhealthy,
+    cloudwatchAlarms,
+    targetGroupArn,
+    region,
   };
 }

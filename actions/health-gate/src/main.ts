@@ -7,7 +7,12 @@ import { formatDuration } from '../../../packages/kit/src/duration';
 import { runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import { formatStatusRanges } from '../../../packages/health/src/expectations';
-import { runGate, type GateResult, type UrlState } from '../../../packages/health/src/gate';
+import {
+  runGate,
+  type GateResult,
+  type SignalCheck,
+  type UrlState,
+} from '../../../packages/health/src/gate';
 import type { ProbeResult } from '../../../packages/health/src/probe';
 import { getInputs, type Inputs } from './inputs';
 
@@ -45,6 +50,7 @@ function writeReport(result: GateResult, inputs: Inputs): string {
       maxErrorRate: inputs.maxErrorRate,
     },
     urls: result.urls,
+    signals: result.signals,
     probes: result.probes.map((p) => ({
       time: p.time,
       url: p.url,
@@ -108,6 +114,36 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
   await s.write();
 }
 
+/** CloudWatch alarm and target-group checks; the AWS SDK is loaded only when they are used. */
+async function awsSignals(inputs: Inputs): Promise<SignalCheck[]> {
+  if (!inputs.region) return [];
+  const { awsClientConfig, withErrorContext } = await import('../../../packages/kit/src/aws');
+  const { alarmSignal, targetGroupSignal } =
+    await import('../../../packages/health/src/aws-signals');
+  const config = awsClientConfig(inputs.region);
+  const signals: SignalCheck[] = [];
+  if (inputs.cloudwatchAlarms.length) {
+    const { CloudWatchClient } = await import('@aws-sdk/client-cloudwatch');
+    signals.push(
+      alarmSignal(
+        withErrorContext(new CloudWatchClient(config), 'CloudWatch'),
+        inputs.cloudwatchAlarms,
+      ),
+    );
+  }
+  if (inputs.targetGroupArn) {
+    const { ElasticLoadBalancingV2Client } =
+      await import('@aws-sdk/client-elastic-load-balancing-v2');
+    signals.push(
+      targetGroupSignal(
+        withErrorContext(new ElasticLoadBalancingV2Client(config), 'ELBv2'),
+        inputs.targetGroupArn,
+      ),
+    );
+  }
+  return signals;
+}
+
 /** Runs the health gate: probe, decide, report. */
 export async function run(): Promise<void> {
   await runAction(async ({ signal }) => {
@@ -116,8 +152,10 @@ export async function run(): Promise<void> {
     core.info(
       `Gating on ${inputs.targets.length} URL(s): ${inputs.healthyThreshold} consecutive successes within ${formatDuration(inputs.timeoutMs)}, probing every ${formatDuration(inputs.intervalMs)}${inputs.observeMs ? `, then observing for ${formatDuration(inputs.observeMs)}` : ''}.`,
     );
+    const signals = await awsSignals(inputs);
     const result = await runGate({
       ...inputs,
+      signals,
       signal,
       onProbe: (r, s) => core.info(probeLine(r, s, inputs, started)),
       onEvent: (message) => core.info(message),

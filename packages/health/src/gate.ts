@@ -1,5 +1,6 @@
 import { CancelledError } from '../../kit/src/errors';
 import { sleep } from '../../kit/src/poll';
+import { formatDuration } from '../../kit/src/duration';
 import type { Expectations } from './expectations';
 import { probe, type ProbeResult, type Target } from './probe';
 import { percentile } from './stats';
@@ -8,8 +9,27 @@ import { percentile } from './stats';
 export interface SignalCheck {
   /** Short name for logs and the summary, e.g. `alarm api-5xx`. */
   name: string;
-  /** Resolves to undefined when fine, else the reason the gate must fail. */
-  check(signal: AbortSignal): Promise<string | undefined>;
+  /**
+   * `ok`: fine now. `failed`: the gate must fail at once (an alarm in ALARM). `not-ready`: not
+   * fine yet (targets still registering) — the gate waits for it like for a URL, and once it has
+   * been `ok`, `unhealthy-threshold` consecutive `not-ready` readings fail the gate.
+   */
+  check(signal: AbortSignal): Promise<SignalReading>;
+}
+
+/** One reading of a signal. */
+export interface SignalReading {
+  state: 'ok' | 'not-ready' | 'failed';
+  /** What was seen, in a sentence (used as the reason when the gate fails on it). */
+  detail: string;
+}
+
+/** Where one signal stands at the end. */
+export interface SignalStats {
+  name: string;
+  readings: number;
+  verdict: 'ok' | 'failed' | 'not ready in time' | 'still waiting' | 'cancelled';
+  detail: string;
 }
 
 export interface GateOptions {
@@ -65,6 +85,7 @@ export interface GateResult {
   reason: string;
   probes: ProbeResult[];
   urls: UrlStats[];
+  signals: SignalStats[];
   attempts: number;
   /** Highest p95 across URLs (ms). */
   p95Ms?: number;
@@ -164,18 +185,27 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     }
     const n = states.length;
     const watched =
-      opts.observeMs > 0 ? ` and stayed healthy for ${Math.round(opts.observeMs / 1000)}s` : '';
+      opts.observeMs > 0 ? ` and stayed healthy for ${formatDuration(opts.observeMs)}` : '';
     decide(
       true,
       `${n === 1 ? states[0].url : `All ${n} URLs`} passed ${opts.healthyThreshold} consecutive probes${watched}.`,
     );
   };
 
+  const signalStates = (opts.signals ?? []).map((c) => ({
+    name: c.name,
+    readings: 0,
+    ready: false,
+    bad: 0,
+    detail: 'not read yet',
+  }));
+
   const maybeAllHealthy = (): void => {
     if (observeUntil !== undefined || !states.every((s) => s.phase === 'healthy')) return;
+    if (!signalStates.every((s) => s.ready)) return;
     if (opts.observeMs <= 0) return evaluateEnd();
     observeUntil = Date.now() + opts.observeMs;
-    opts.onEvent?.(`Every URL is healthy; observing for ${Math.round(opts.observeMs / 1000)}s.`);
+    opts.onEvent?.(`Every URL is healthy; observing for ${formatDuration(opts.observeMs)}.`);
   };
 
   const loop = async (target: Target, state: UrlState): Promise<void> => {
@@ -233,18 +263,35 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     }
   };
 
-  const signalLoop = async (check: SignalCheck): Promise<void> => {
+  const signalLoop = async (
+    check: SignalCheck,
+    st: (typeof signalStates)[number],
+  ): Promise<void> => {
     while (!decision) {
       const tickStart = Date.now();
-      let problem: string | undefined;
+      let reading: SignalReading;
       try {
-        problem = await check.check(stop.signal);
+        reading = await check.check(stop.signal);
       } catch (error) {
         if (decision) return;
-        problem = `${check.name} could not be read: ${(error as Error).message}`;
+        reading = {
+          state: 'failed',
+          detail: `${check.name} could not be read: ${(error as Error).message}`,
+        };
       }
       if (decision) return;
-      if (problem) return decide(false, problem);
+      st.readings++;
+      st.detail = reading.detail;
+      if (reading.state === 'failed') return decide(false, reading.detail);
+      if (reading.state === 'ok') {
+        st.bad = 0;
+        if (!st.ready) opts.onEvent?.(`${check.name}: ${reading.detail}`);
+        st.ready = true;
+      } else if (st.ready && ++st.bad >= opts.unhealthyThreshold) {
+        return decide(false, `${reading.detail} (${st.bad} readings in a row)`);
+      }
+      maybeAllHealthy();
+      if (observeUntil !== undefined && Date.now() >= observeUntil) return evaluateEnd();
       try {
         await sleep(Math.max(0, opts.intervalMs - (Date.now() - tickStart)), stop.signal);
       } catch {
@@ -255,6 +302,16 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
 
   const deadline = setTimeout(() => {
     const waiting = states.filter((s) => s.phase === 'waiting');
+    const notReady = signalStates.find((s) => !s.ready);
+    if (!waiting.length && notReady) {
+      return decide(
+        false,
+        `${notReady.detail} — not ready within ${formatDuration(opts.timeoutMs)}.`,
+        undefined,
+        false,
+        true,
+      );
+    }
     if (!waiting.length) return;
     const s = waiting[0];
     const seen = s.probes.length
@@ -262,7 +319,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
       : 'no probe answered';
     decide(
       false,
-      `${s.url} did not become healthy within ${Math.round(opts.timeoutMs / 1000)}s (${seen}; needs ${opts.healthyThreshold} consecutive successes).`,
+      `${s.url} did not become healthy within ${formatDuration(opts.timeoutMs)} (${seen}; needs ${opts.healthyThreshold} consecutive successes).`,
       s.url,
       false,
       true,
@@ -275,7 +332,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
 
   const loops = [
     ...opts.targets.map((t, i) => loop(t, states[i])),
-    ...(opts.signals ?? []).map((c) => signalLoop(c)),
+    ...(opts.signals ?? []).map((c, i) => signalLoop(c, signalStates[i])),
   ];
   await decided;
   clearTimeout(deadline);
@@ -291,12 +348,27 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     return state.phase;
   };
   const urls = states.map((state) => statsFor(state, verdictOf(state)));
+  const signals: SignalStats[] = signalStates.map((st) => ({
+    name: st.name,
+    readings: st.readings,
+    detail: st.detail,
+    verdict: cancelled
+      ? 'cancelled'
+      : final.deadline && !st.ready
+        ? 'not ready in time'
+        : !final.healthy && final.reason.startsWith(st.detail)
+          ? 'failed'
+          : st.ready
+            ? 'ok'
+            : 'still waiting',
+  }));
   const p95s = urls.map((u) => u.p95Ms).filter((v): v is number => v !== undefined);
   return {
     healthy: final.healthy,
     reason: final.reason,
     probes: all,
     urls,
+    signals,
     attempts: all.length,
     p95Ms: p95s.length ? Math.max(...p95s) : undefined,
     errorRate: Math.max(0, ...urls.map((u) => u.errorRate)),

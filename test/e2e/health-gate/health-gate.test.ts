@@ -120,7 +120,7 @@ describe('health-gate fails with the reason', () => {
       'flapping that never gives two successes in a row',
       (n) => (n % 2 ? {} : { status: 502 }),
       { timeout: '1500ms' },
-      /did not become healthy within 2s/,
+      /did not become healthy within 1.5s/,
     ],
   ])('%s', async (_name, reply, inputs, reason) => {
     const f = await fixture(reply);
