@@ -30,10 +30,15 @@ const esc = (text) =>
 const actions = readdirSync(join(root, 'actions'))
   .filter((name) => existsSync(join(root, 'actions', name, 'action.yml')))
   .sort()
-  .map((name) => ({
-    name,
-    meta: parse(readFileSync(join(root, 'actions', name, 'action.yml'), 'utf8')),
-  }));
+  .map((name) => {
+    try {
+      return { name, meta: parse(readFileSync(join(root, 'actions', name, 'action.yml'), 'utf8')) };
+    } catch (error) {
+      problems.push(`actions/${name}/action.yml: ${error.message.split('\n')[0]}`);
+      return undefined;
+    }
+  })
+  .filter(Boolean);
 
 for (const { name, meta } of actions) {
   const where = `actions/${name}/action.yml`;
