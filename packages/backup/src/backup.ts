@@ -1,0 +1,230 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { ActionFailure } from '../../kit/src/errors';
+import type { PgClient } from './clients';
+import { clientEnv, type PgConnection } from './connection';
+import type { BackupKind } from './keys';
+import { program } from './pg';
+import { describeExit, GateStream, HashStream, ProbeStream, startProducer, stderrSummary, type Producer } from './process';
+import { cleanupUpload, partSizeFor, replaceMetadata, streamUpload, type CleanupReport, type S3Api, type WriteOptions } from './store';
+
+/** A database to dump. */
+export interface DumpSource {
+  type: 'pg-dump';
+  conn: PgConnection;
+  client: PgClient;
+  format: 'custom' | 'plain';
+  /** Extra pg_dump arguments (checked by `checkPgDumpArgs`). */
+  extraArgs: readonly string[];
+  /** Dump from this exported snapshot (verify=restore counts rows in the same one). */
+  snapshot?: string;
+  /** Size of the database, used to choose the part size. */
+  expectedBytes?: number;
+}
+
+/** Paths to archive as tar.gz. */
+export interface FilesSource {
+  type: 'files';
+  /** Paths relative to `cwd` (or absolute), archived as given. */
+  paths: readonly string[];
+  cwd: string;
+}
+
+export interface BackupOptions extends WriteOptions {
+  s3: S3Api;
+  bucket: string;
+  key: string;
+  source: DumpSource | FilesSource;
+  /** gzip level 0–9 (pg_dump's own compression for the custom format). */
+  compressionLevel: number;
+  /** User metadata stored on the object (the checksum is added). */
+  metadata: Record<string, string>;
+  signal?: AbortSignal;
+  /** Parts uploaded at once (memory ≈ (queueSize + 1) × part size). */
+  queueSize?: number;
+  partSize?: number;
+  log?: (line: string) => void;
+  debug?: (line: string) => void;
+}
+
+/** A finished, uploaded backup. */
+export interface BackupResult {
+  kind: BackupKind;
+  /** Bytes stored in S3 (compressed). */
+  bytes: number;
+  /** Bytes the producer wrote before compression (equal to `bytes` for pg_dump's custom format). */
+  rawBytes: number;
+  sha256: string;
+  durationMs: number;
+}
+
+/** A failed backup, with what was done about its leftovers. */
+export class BackupFailure extends ActionFailure {
+  constructor(
+    message: string,
+    public readonly cleanup: CleanupReport,
+  ) {
+    super(message);
+    this.name = 'BackupFailure';
+  }
+}
+
+const PLAIN_TRAILER = '-- PostgreSQL database dump complete';
+
+/** The pg_dump command line for a source: no password, output on stdout. */
+export function pgDumpArgs(source: DumpSource, compressionLevel: number): string[] {
+  const args = ['--no-password', '--format', source.format === 'custom' ? 'custom' : 'plain'];
+  // The custom format compresses inside pg_dump (zlib, per table); plain is gzipped here.
+  if (source.format === 'custom') args.push('--compress', String(compressionLevel));
+  if (source.snapshot) args.push('--snapshot', source.snapshot);
+  args.push(...source.extraArgs, '--dbname', source.conn.url);
+  return args;
+}
+
+/** Checks every path exists and resolves them under `cwd`; returns them relative where possible. */
+export function resolveFilePaths(paths: readonly string[], cwd: string): string[] {
+  return paths.map((p) => {
+    const full = resolve(cwd, p);
+    if (!existsSync(full)) throw new ActionFailure(`Path \`${p}\` (input \`paths\`) does not exist.`);
+    const rel = relative(cwd, full);
+    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : full;
+  });
+}
+
+function startSource(opts: BackupOptions): { producer: Producer; name: string; kind: BackupKind } {
+  const source = opts.source;
+  if (source.type === 'pg-dump') {
+    return {
+      producer: startProducer(program(source.client, 'pg_dump'), pgDumpArgs(source, opts.compressionLevel), {
+        env: clientEnv(source.conn),
+        onStderr: (line) => opts.log?.(`pg_dump: ${line}`),
+      }),
+      name: 'pg_dump',
+      kind: source.format,
+    };
+  }
+  const paths = resolveFilePaths(source.paths, source.cwd);
+  return {
+    producer: startProducer('tar', ['-c', '-f', '-', '--', ...paths], {
+      cwd: source.cwd,
+      onStderr: (line) => opts.log?.(`tar: ${line}`),
+    }),
+    name: 'tar',
+    kind: 'files',
+  };
+}
+
+/** Why a finished producer's output is not a complete backup, or undefined when it is. */
+export function checkOutput(kind: BackupKind, probe: { bytes: number; head: Buffer; tail: Buffer }): string | undefined {
+  if (probe.bytes === 0) return 'it wrote nothing (an empty backup is never a success)';
+  if (kind === 'custom' && probe.head.subarray(0, 5).toString('latin1') !== 'PGDMP') {
+    return 'its output does not start like a pg_dump archive';
+  }
+  if (kind === 'plain' && !probe.tail.toString('utf8').includes(PLAIN_TRAILER)) {
+    return `its output does not end with "${PLAIN_TRAILER}" (truncated)`;
+  }
+  if (kind === 'files' && probe.bytes < 1024) return 'its output is shorter than an empty tar archive (truncated)';
+  return undefined;
+}
+
+/**
+ * Streams a pg_dump or tar through compression and SHA-256 into an S3 multipart upload with
+ * bounded memory. The object is completed only after the producer exited 0 and its output looks
+ * whole; then the checksum is written into the object's metadata. On any failure nothing is
+ * left under the key (see {@link streamUpload}) and a {@link BackupFailure} says why.
+ */
+export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
+  const started = Date.now();
+  const { producer, name, kind } = startSource(opts);
+  const probe = new ProbeStream();
+  const hash = new HashStream();
+  const gzip = kind === 'custom' ? undefined : createGzip({ level: opts.compressionLevel });
+  let producerFailure: string | undefined;
+  const gate = new GateStream(async () => {
+    const exit = await producer.exit;
+    if (exit.code !== 0 || exit.signal) {
+      producerFailure = `${describeExit(name, exit)}${stderrSummary(producer.stderr.toString()) ? `: ${stderrSummary(producer.stderr.toString())}` : ''}`;
+      throw new Error(producerFailure);
+    }
+    const wrong = checkOutput(kind, probe);
+    if (wrong) {
+      producerFailure = `${name} exited 0 but ${wrong}`;
+      throw new Error(producerFailure);
+    }
+  });
+  const stdout = producer.child.stdout as Readable;
+  const stages: NodeJS.ReadWriteStream[] = gzip ? [probe, gzip, hash] : [probe, hash];
+  const flowing = pipeline([stdout, ...stages, gate] as unknown as [Readable, ...NodeJS.ReadWriteStream[]]).catch(
+    (error: unknown) => error,
+  );
+  const expected = opts.source.type === 'pg-dump' ? opts.source.expectedBytes : undefined;
+  const partSize = opts.partSize ?? partSizeFor(expected);
+  opts.debug?.(`uploading in parts of ${partSize} bytes, ${opts.queueSize ?? 2} at a time`);
+  const contentType = kind === 'custom' ? 'application/octet-stream' : 'application/gzip';
+  try {
+    await streamUpload(opts.s3, {
+      bucket: opts.bucket,
+      key: opts.key,
+      body: gate,
+      contentType,
+      metadata: opts.metadata,
+      partSize,
+      queueSize: opts.queueSize,
+      sse: opts.sse,
+      kmsKeyId: opts.kmsKeyId,
+      storageClass: opts.storageClass,
+      signal: opts.signal,
+    });
+  } catch (error) {
+    if (producer.child.exitCode === null && producer.child.signalCode === null) producer.child.kill('SIGTERM');
+    gate.destroy();
+    await producer.exit;
+    await flowing;
+    const cleanup = (error as { cleanup?: CleanupReport }).cleanup ?? { notes: [], clean: true };
+    const why = producerFailure ?? (opts.signal?.aborted ? 'the run was cancelled' : uploadFailure(error));
+    throw new BackupFailure(`Backup failed: ${why}. ${describeCleanup(cleanup, opts.bucket, opts.key)}`, cleanup);
+  }
+  const streamError = await flowing;
+  if (streamError) throw streamError;
+  const sha256 = hash.digest();
+  const metadata = { ...opts.metadata, sha256, bytes: String(hash.bytes) };
+  try {
+    await replaceMetadata(opts.s3, {
+      bucket: opts.bucket,
+      key: opts.key,
+      size: hash.bytes,
+      contentType,
+      metadata,
+      sse: opts.sse,
+      kmsKeyId: opts.kmsKeyId,
+      storageClass: opts.storageClass,
+    });
+  } catch (error) {
+    const cleanup = await cleanupUpload(opts.s3, opts.bucket, opts.key);
+    throw new BackupFailure(
+      `Backup failed: storing the checksum in the object's metadata failed (${uploadFailure(error)}). ${describeCleanup(cleanup, opts.bucket, opts.key)}`,
+      cleanup,
+    );
+  }
+  return { kind, bytes: hash.bytes, rawBytes: probe.bytes, sha256, durationMs: Date.now() - started };
+}
+
+function uploadFailure(error: unknown): string {
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $service?: string };
+  if (e?.$metadata) {
+    const status = e.$metadata.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
+    return `the upload to S3 failed: ${e.name}${e.message && e.message !== e.name ? `: ${e.message}` : ''}${status}`;
+  }
+  return `the upload to S3 failed: ${e?.message ?? String(error)}`;
+}
+
+/** One sentence on what is left in S3 after a failure. */
+export function describeCleanup(cleanup: CleanupReport, bucket: string, key: string): string {
+  const head = cleanup.clean
+    ? `Nothing was left at s3://${bucket}/${key}`
+    : `Something may remain at s3://${bucket}/${key}`;
+  return `${head}${cleanup.notes.length ? ` (${cleanup.notes.join('; ')})` : ''}.`;
+}

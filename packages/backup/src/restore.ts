@@ -1,0 +1,78 @@
+import { ActionFailure } from '../../kit/src/errors';
+import { findPgClients, type PgClient } from './clients';
+import type { PgConnection } from './connection';
+import { kindOfKey, type BackupKind } from './keys';
+import { clientFor, serverInfo, type ServerInfo } from './pg';
+import { headObject, listObjects, type ListedObject, type S3Api } from './store';
+import { readBack, restoreArchive } from './verify';
+
+/** The newest database backup (by LastModified, then key) under a folder, or undefined. */
+export function pickLatest(objects: readonly ListedObject[]): ListedObject | undefined {
+  return objects
+    .filter((o) => kindOfKey(o.key) === 'custom' || kindOfKey(o.key) === 'plain')
+    .sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))[0];
+}
+
+export interface RestoreOptions {
+  s3: S3Api;
+  bucket: string;
+  /** An object key, or `latest` for the newest database backup under `folder`. */
+  key: string;
+  folder: string;
+  target: PgConnection;
+  /** Working directory for the download. */
+  dir: string;
+  clients?: PgClient[];
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export interface RestoreResult {
+  key: string;
+  kind: BackupKind;
+  sha256: string;
+  bytes: number;
+  server: ServerInfo;
+  client: PgClient;
+  durationMs: number;
+}
+
+/** Resolves `latest` and checks the key names a database backup; returns key and kind. */
+export async function resolveBackupKey(s3: S3Api, bucket: string, key: string, folder: string): Promise<{ key: string; kind: BackupKind }> {
+  if (key === 'latest') {
+    const latest = pickLatest(await listObjects(s3, bucket, folder));
+    if (!latest) throw new ActionFailure(`No database backup (.dump or .sql.gz) was found under s3://${bucket}/${folder}.`);
+    key = latest.key;
+  }
+  const kind = kindOfKey(key);
+  if (kind !== 'custom' && kind !== 'plain') {
+    throw new ActionFailure(`\`${key}\` is not a database backup (.dump or .sql.gz); files backups are extracted with tar.`);
+  }
+  return { key, kind };
+}
+
+/**
+ * Restores a database backup: resolves `latest`, reads the SHA-256 from the object's metadata,
+ * downloads and checks it, and only then restores it into the target with the client matching
+ * the target server.
+ */
+export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
+  const started = Date.now();
+  const { key, kind } = await resolveBackupKey(opts.s3, opts.bucket, opts.key, opts.folder);
+  const head = await headObject(opts.s3, opts.bucket, key);
+  if (!head) throw new ActionFailure(`Backup s3://${opts.bucket}/${key} does not exist.`);
+  const expected = head.metadata.sha256;
+  if (!expected || !/^[0-9a-f]{64}$/.test(expected)) {
+    throw new ActionFailure(
+      `s3://${opts.bucket}/${key} has no sha256 in its metadata, so it cannot be checked: refusing to restore it (shipkit stores the checksum once a backup is complete).`,
+    );
+  }
+  const clients = opts.clients ?? findPgClients();
+  const server = await serverInfo(opts.target, clients, opts.signal);
+  const client = clientFor(clients, server, 'pg_restore');
+  opts.log?.(`Downloading s3://${opts.bucket}/${key} (${head.size} bytes) and checking its SHA-256…`);
+  const got = await readBack({ s3: opts.s3, bucket: opts.bucket, key, expectedSha256: expected, dir: opts.dir, signal: opts.signal });
+  opts.log?.(`Checksum verified (${got.sha256}). Restoring into ${opts.target.display} with ${kind === 'custom' ? 'pg_restore' : 'psql'} ${client.version}…`);
+  await restoreArchive({ kind, path: got.path, client, target: opts.target, signal: opts.signal, log: opts.log });
+  return { key, kind, sha256: got.sha256, bytes: got.bytes, server, client, durationMs: Date.now() - started };
+}

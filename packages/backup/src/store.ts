@@ -1,0 +1,260 @@
+import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  UploadPartCopyCommand,
+  type S3Client,
+  type ServerSideEncryption,
+  type StorageClass,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { ActionFailure } from '../../kit/src/errors';
+import { HashStream } from './process';
+
+/** The part of an S3 client the backup code uses (a real S3Client, or a typed fake in tests). */
+export type S3Api = Pick<S3Client, 'send'>;
+
+/** How objects are written: encryption and storage class. */
+export interface WriteOptions {
+  sse: 'AES256' | 'aws:kms';
+  kmsKeyId?: string;
+  storageClass?: string;
+}
+
+/** One listed object. */
+export interface ListedObject {
+  key: string;
+  lastModified: Date;
+  size: number;
+}
+
+function errorName(error: unknown): string {
+  return (error as { name?: string })?.name ?? '';
+}
+
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+/** Fails readably when the bucket does not exist or cannot be reached, before any work starts. */
+export async function checkBucket(s3: S3Api, bucket: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    const status = httpStatus(error);
+    if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchBucket' || status === 404) {
+      throw new ActionFailure(`Bucket \`${bucket}\` does not exist (S3 HeadBucket answered 404). Create it or fix input \`bucket\`.`);
+    }
+    if (status === 403) {
+      throw new ActionFailure(`Access to bucket \`${bucket}\` is denied (S3 HeadBucket answered 403): check the role's s3:ListBucket permission.`);
+    }
+    throw error;
+  }
+}
+
+/** The object's metadata and size, or undefined when it does not exist. */
+export async function headObject(
+  s3: S3Api,
+  bucket: string,
+  key: string,
+): Promise<{ metadata: Record<string, string>; size: number; lastModified?: Date } | undefined> {
+  try {
+    const r = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { metadata: r.Metadata ?? {}, size: r.ContentLength ?? 0, lastModified: r.LastModified };
+  } catch (error) {
+    if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Every object under `prefix`, following continuation tokens. */
+export async function listObjects(s3: S3Api, bucket: string, prefix: string, pageSize?: number): Promise<ListedObject[]> {
+  const out: ListedObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: pageSize }),
+    );
+    for (const o of page.Contents ?? []) {
+      if (!o.Key || !o.LastModified) continue;
+      out.push({ key: o.Key, lastModified: o.LastModified, size: o.Size ?? 0 });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    if (page.IsTruncated && !token) throw new Error(`S3 ListObjectsV2 of ${prefix} was truncated without a continuation token`);
+  } while (token);
+  return out;
+}
+
+/** Deletes one object (S3 answers success for a missing key too). */
+export async function deleteObject(s3: S3Api, bucket: string, key: string): Promise<void> {
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+}
+
+/** S3's limit for a single CopyObject; larger objects are copied in parts. */
+export const MAX_COPY_BYTES = 5 * 1024 ** 3;
+const COPY_PART_BYTES = 1024 ** 3;
+
+/**
+ * Replaces an object's user metadata in place (a copy onto itself), keeping its encryption and
+ * storage class. Objects above `maxCopyBytes` are copied in parts (UploadPartCopy), as S3
+ * requires beyond 5 GiB.
+ */
+export async function replaceMetadata(
+  s3: S3Api,
+  opts: WriteOptions & { bucket: string; key: string; size: number; contentType: string; metadata: Record<string, string>; maxCopyBytes?: number },
+): Promise<void> {
+  const common = {
+    Bucket: opts.bucket,
+    Key: opts.key,
+    Metadata: opts.metadata,
+    ContentType: opts.contentType,
+    ServerSideEncryption: opts.sse as ServerSideEncryption,
+    SSEKMSKeyId: opts.kmsKeyId,
+    StorageClass: opts.storageClass as StorageClass | undefined,
+  };
+  const source = `${opts.bucket}/${opts.key.split('/').map(encodeURIComponent).join('/')}`;
+  if (opts.size <= (opts.maxCopyBytes ?? MAX_COPY_BYTES)) {
+    await s3.send(new CopyObjectCommand({ ...common, CopySource: source, MetadataDirective: 'REPLACE' }));
+    return;
+  }
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand(common));
+  try {
+    const parts: { PartNumber: number; ETag?: string }[] = [];
+    const partBytes = Math.max(COPY_PART_BYTES, Math.ceil(opts.size / 9000));
+    for (let start = 0, n = 1; start < opts.size; start += partBytes, n++) {
+      const end = Math.min(opts.size, start + partBytes) - 1;
+      const r = await s3.send(
+        new UploadPartCopyCommand({
+          Bucket: opts.bucket,
+          Key: opts.key,
+          UploadId,
+          PartNumber: n,
+          CopySource: source,
+          CopySourceRange: `bytes=${start}-${end}`,
+        }),
+      );
+      parts.push({ PartNumber: n, ETag: r.CopyPartResult?.ETag });
+    }
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: opts.bucket, Key: opts.key, UploadId, MultipartUpload: { Parts: parts } }),
+    );
+  } catch (error) {
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: opts.bucket, Key: opts.key, UploadId })).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Part size for an upload expected to be about `expectedBytes`: ≥ 8 MiB, and within 9,000 parts. */
+export function partSizeFor(expectedBytes = 0): number {
+  const MiB = 1024 * 1024;
+  return Math.max(8 * MiB, Math.ceil((expectedBytes * 1.5) / 9000 / MiB) * MiB);
+}
+
+export interface StreamUploadOptions extends WriteOptions {
+  bucket: string;
+  key: string;
+  body: Readable;
+  contentType: string;
+  metadata: Record<string, string>;
+  partSize: number;
+  /** Parts uploaded at once; memory is about (queueSize + 1) × partSize. */
+  queueSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (bytes: number) => void;
+}
+
+/** What happened to a failed upload's leftovers. */
+export interface CleanupReport {
+  notes: string[];
+  /** True when no object remains under the key. */
+  clean: boolean;
+}
+
+/**
+ * Streams `body` into S3 with a multipart upload (lib-storage) holding at most
+ * `queueSize + 1` parts in memory. The object only appears when `body` ends cleanly; on any
+ * failure the multipart upload is aborted (where the store supports it) and an object that
+ * did appear under the key is deleted, then the original error is rethrown with the cleanup
+ * notes attached as `cleanup`.
+ */
+export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promise<void> {
+  const upload = new Upload({
+    client: s3 as S3Client,
+    queueSize: opts.queueSize ?? 2,
+    partSize: opts.partSize,
+    // Abort is done below, so that a store without AbortMultipartUpload does not hide the
+    // original error.
+    leavePartsOnError: true,
+    params: {
+      Bucket: opts.bucket,
+      Key: opts.key,
+      Body: opts.body,
+      ContentType: opts.contentType,
+      Metadata: opts.metadata,
+      ServerSideEncryption: opts.sse as ServerSideEncryption,
+      SSEKMSKeyId: opts.kmsKeyId,
+      StorageClass: opts.storageClass as StorageClass | undefined,
+    },
+  });
+  if (opts.onProgress) upload.on('httpUploadProgress', (p) => opts.onProgress?.(p.loaded ?? 0));
+  const onAbort = (): void => void upload.abort().catch(() => undefined);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await upload.done();
+  } catch (error) {
+    const report = await cleanupUpload(s3, opts.bucket, opts.key, upload.uploadId);
+    throw Object.assign(error instanceof Error ? error : new Error(String(error)), { cleanup: report });
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Aborts a multipart upload (when there is one) and deletes any object under `key`. */
+export async function cleanupUpload(s3: S3Api, bucket: string, key: string, uploadId?: string): Promise<CleanupReport> {
+  const notes: string[] = [];
+  if (uploadId) {
+    try {
+      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+      notes.push('aborted the multipart upload (its parts are gone)');
+    } catch (error) {
+      notes.push(
+        `could not abort multipart upload ${uploadId} (${errorName(error) || 'error'}): its parts stay invisible until a lifecycle rule for incomplete multipart uploads removes them`,
+      );
+    }
+  }
+  let clean = true;
+  try {
+    if (await headObject(s3, bucket, key)) {
+      await deleteObject(s3, bucket, key);
+      notes.push(`deleted the object s3://${bucket}/${key}`);
+    }
+  } catch (error) {
+    clean = false;
+    notes.push(`could not check or delete s3://${bucket}/${key} (${errorName(error) || String(error)}): delete it by hand`);
+  }
+  return { notes, clean };
+}
+
+/** Downloads an object to a file, hashing it on the way. */
+export async function downloadToFile(
+  s3: S3Api,
+  bucket: string,
+  key: string,
+  path: string,
+  signal?: AbortSignal,
+): Promise<{ sha256: string; bytes: number; metadata: Record<string, string> }> {
+  const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+  if (!r.Body) throw new Error(`S3 GetObject returned no body for s3://${bucket}/${key}`);
+  const hash = new HashStream();
+  await pipeline(r.Body as Readable, hash, createWriteStream(path), { signal });
+  return { sha256: hash.digest(), bytes: hash.bytes, metadata: r.Metadata ?? {} };
+}
