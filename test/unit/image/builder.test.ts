@@ -1,0 +1,143 @@
+import { detectBuildahSettings, isRuntimeFailure } from '../../../packages/image/src/buildah';
+import {
+  parseBuildahFailure,
+  parseBuildkitFailure,
+  type BuildRequest,
+} from '../../../packages/image/src/builder';
+import { buildxArgs } from '../../../packages/image/src/buildx';
+import type { CommandOptions, CommandResult } from '../../../packages/image/src/exec';
+
+describe('failed builds', () => {
+  it('puts the failing buildah step first, then its output and the reason', () => {
+    const failure = parseBuildahFailure([
+      'STEP 1/3: FROM scratch',
+      'STEP 2/3: COPY a.js /app/a.js',
+      '--> da69a0e8e86',
+      'STEP 3/3: RUN npm ci',
+      'npm ERR! missing script',
+      'Error: building at STEP "RUN npm ci": exit status 1',
+    ]);
+    expect(failure.message.split('\n')).toEqual([
+      'Build failed at STEP 3/3: RUN npm ci: building at STEP "RUN npm ci": exit status 1',
+      'npm ERR! missing script',
+    ]);
+  });
+
+  it('reads the failing BuildKit step from plain progress output', () => {
+    const failure = parseBuildkitFailure([
+      '#5 [1/2] FROM docker.io/library/node:20',
+      '#5 DONE 0.1s',
+      '#6 [2/2] RUN npm test',
+      '#6 0.512 test failed: expected 1',
+      '#6 ERROR: process "/bin/sh -c npm test" did not complete successfully: exit code: 1',
+      'ERROR: failed to solve: process "/bin/sh -c npm test" did not complete successfully: exit code: 1',
+    ]);
+    expect(failure.step).toBe('step [2/2] RUN npm test');
+    expect(failure.message.split('\n')[0]).toBe(
+      'Build failed at step [2/2] RUN npm test: failed to solve: process "/bin/sh -c npm test" did not complete successfully: exit code: 1',
+    );
+    expect(failure.output).toContain('test failed: expected 1');
+  });
+
+  it.each([
+    [
+      [
+        'error running container: from /usr/bin/crun creating container for [/x]: cgroups in hybrid mode not supported',
+      ],
+      true,
+    ],
+    [['Error: building at STEP "COPY x /": no such file or directory'], false],
+  ])('tells a runtime failure from a build failure', (lines, expected) => {
+    expect(isRuntimeFailure(lines)).toBe(expected);
+  });
+});
+
+describe('buildah settings', () => {
+  function fakeRun(answers: Record<string, CommandResult>) {
+    const calls: string[] = [];
+    const run = async (
+      command: string,
+      args: string[],
+      _opts?: CommandOptions,
+    ): Promise<CommandResult> => {
+      const key = [command, ...args].join(' ');
+      calls.push(key);
+      return answers[key] ?? { code: 1, lines: ['unexpected'], stdout: '' };
+    };
+    return { run, calls };
+  }
+  const info = (cgroup: string, driver = 'overlay'): CommandResult => {
+    const stdout = JSON.stringify({
+      host: { CgroupVersion: cgroup },
+      store: { GraphDriverName: driver },
+    });
+    return { code: 0, lines: [stdout], stdout };
+  };
+
+  it.each([
+    ['cgroups v1', info('v1'), false, undefined, 'chroot', /cgroups v1/],
+    ['inside a container', info('v2'), true, undefined, 'chroot', /inside a container/],
+    ['a plain machine', info('v2'), false, undefined, undefined, /isolation oci/],
+    ['BUILDAH_ISOLATION set', info('v1'), true, 'oci', undefined, /from BUILDAH_ISOLATION/],
+  ])('picks the isolation on %s', async (_name, answer, inContainer, fromEnv, isolation, note) => {
+    const { run } = fakeRun({ 'buildah info': answer });
+    const settings = await detectBuildahSettings(
+      {},
+      { inContainer, isolationFromEnv: fromEnv },
+      run,
+    );
+    expect(settings.isolation).toBe(isolation);
+    expect(settings.storageDriver).toBeUndefined();
+    expect(settings.notes.join('; ')).toMatch(note);
+  });
+
+  it('falls back to the vfs storage driver when the default one cannot start', async () => {
+    const { run, calls } = fakeRun({
+      'buildah info': {
+        code: 125,
+        lines: ['Error: overlay is not supported over overlayfs'],
+        stdout: '',
+      },
+      'buildah --storage-driver vfs info': info('v2', 'vfs'),
+    });
+    const settings = await detectBuildahSettings({}, { inContainer: false }, run);
+    expect(settings.storageDriver).toBe('vfs');
+    expect(settings.notes[0]).toMatch(
+      /vfs \(the default one failed: Error: overlay is not supported/,
+    );
+    expect(calls).toHaveLength(2);
+  });
+});
+
+describe('docker buildx arguments', () => {
+  const req: BuildRequest = {
+    context: '/src',
+    file: '/src/Dockerfile',
+    target: 'prod',
+    buildArgs: new Map([['NODE_ENV', 'production']]),
+    secrets: new Map([['npm', 'tok']]),
+    labels: new Map([['org.opencontainers.image.revision', 'abc']]),
+    platforms: ['linux/amd64', 'linux/arm64'],
+    destination: '127.0.0.1:4566/api',
+    insecure: true,
+    push: true,
+    cacheRef: '127.0.0.1:4566/api-cache',
+    workDir: '/tmp/w',
+    authFile: '/tmp/w/auth/config.json',
+    env: {},
+  };
+
+  it('pushes by digest, marks a plain-HTTP registry insecure and passes secrets as files', () => {
+    const args = buildxArgs(req, '/tmp/w/meta.json', new Map([['npm', '/tmp/w/secrets/npm']]));
+    expect(args).toEqual(expect.arrayContaining(['--secret', 'id=npm,src=/tmp/w/secrets/npm']));
+    expect(args.join(' ')).not.toContain('tok');
+    expect(args[args.indexOf('--output') + 1]).toBe(
+      'type=image,name=127.0.0.1:4566/api,push-by-digest=true,name-canonical=true,oci-mediatypes=true,push=true,registry.insecure=true',
+    );
+    expect(args[args.indexOf('--platform') + 1]).toBe('linux/amd64,linux/arm64');
+    expect(args[args.indexOf('--cache-from') + 1]).toBe(
+      'type=registry,ref=127.0.0.1:4566/api-cache:buildcache,registry.insecure=true',
+    );
+    expect(args.at(-1)).toBe('/src');
+  });
+});
