@@ -190,8 +190,10 @@ function runConfig(config: unknown): ImageRunConfig {
   if (cmd) out.cmd = cmd;
   if (env) out.env = env;
   if (typeof c.WorkingDir === 'string' && c.WorkingDir !== '') out.workingDir = c.WorkingDir;
-  if (c.ExposedPorts && typeof c.ExposedPorts === 'object')
-    out.exposedPorts = Object.keys(c.ExposedPorts);
+  if (c.ExposedPorts && typeof c.ExposedPorts === 'object') {
+    // The OCI spec allows `8080` for `8080/tcp`; report every port with its protocol.
+    out.exposedPorts = Object.keys(c.ExposedPorts).map((p) => (p.includes('/') ? p : `${p}/tcp`));
+  }
   if (typeof c.User === 'string' && c.User !== '') out.user = c.User;
   return out;
 }

@@ -18,7 +18,8 @@ export interface LocalEcrService extends EcrService {
   imageStore: LocalImageStore;
   /**
    * What reached `repositoryName` through the registry: blob bytes received in upload bodies,
-   * blobs uploaded, blobs mounted from another repository, manifests put. Zeros when nothing did.
+   * the part of them that are layers of its images, blobs uploaded, blobs mounted from another
+   * repository, manifests put. Zeros when nothing did.
    */
   uploadCounters(repositoryName: string): UploadCounters;
   /** {@link uploadCounters} of every repository that received something. */
@@ -48,13 +49,7 @@ export function createEcrService(options: EcrServiceOptions): LocalEcrService {
       return handler(req, res, ctx);
     },
     imageStore: new LocalImageStore(state, options.dataDir, knownHosts),
-    uploadCounters: (repositoryName) =>
-      state.allUploadCounters()[repositoryName] ?? {
-        blobBytes: 0,
-        blobsUploaded: 0,
-        blobsMounted: 0,
-        manifestsPut: 0,
-      },
+    uploadCounters: (repositoryName) => state.uploadCounters(repositoryName),
     allUploadCounters: () => state.allUploadCounters(),
     snapshot: () => state.snapshot(),
     restore(snapshot) {

@@ -137,7 +137,7 @@ export function createRegistryHandler(
       throw error;
     }
     repo.blobs.add(digest);
-    state.uploadCounters(repo.name).blobsUploaded += 1;
+    state.countUpload(repo.name, digest, state.blobs.size(digest) ?? 0);
     send(res, 201, {
       Location: `/v2/${repo.name}/blobs/${digest}`,
       'Docker-Content-Digest': digest,
@@ -150,7 +150,7 @@ export function createRegistryHandler(
     session: UploadSession,
   ): Promise<void> => {
     const count = await state.blobs.append(session, req);
-    state.uploadCounters(repo.name).blobBytes += count;
+    state.countBlobBytes(repo.name, count);
   };
 
   const blob = async (
@@ -221,7 +221,7 @@ export function createRegistryHandler(
       if (source?.blobs.has(mount) && state.blobs.has(mount)) {
         req.resume();
         repo.blobs.add(mount);
-        state.uploadCounters(repo.name).blobsMounted += 1;
+        state.countMount(repo.name);
         send(res, 201, {
           Location: `/v2/${repo.name}/blobs/${mount}`,
           'Docker-Content-Digest': mount,
@@ -359,7 +359,7 @@ export function createRegistryHandler(
           byDigest ? undefined : reference,
           byDigest ? reference : undefined,
         );
-        state.uploadCounters(repo.name).manifestsPut += 1;
+        state.countManifest(repo.name);
         send(res, 201, {
           Location: `/v2/${repo.name}/manifests/${image.digest}`,
           'Docker-Content-Digest': image.digest,

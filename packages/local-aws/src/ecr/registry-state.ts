@@ -56,11 +56,22 @@ export interface RepositoryRecord {
 
 /** Bytes and blobs that reached one repository through the data plane. */
 export interface UploadCounters {
-  /** Blob bytes received in upload bodies (PATCH/PUT/monolithic POST). */
+  /** Blob bytes received in upload bodies (PATCH/PUT/monolithic POST), failed uploads included. */
   blobBytes: number;
+  /**
+   * Bytes of the completed uploads whose blobs are layers of an image now in the repository
+   * (config blobs and blobs no manifest uses as a layer are not counted).
+   */
+  layerBytes: number;
   blobsUploaded: number;
   blobsMounted: number;
   manifestsPut: number;
+}
+
+/** Counters as kept: `layerBytes` is derived from `uploadedBlobs` when read. */
+interface CounterRecord extends Omit<UploadCounters, 'layerBytes'> {
+  /** digest → bytes of each completed upload into the repository */
+  uploadedBlobs: Record<string, number>;
 }
 
 export type EcrStateErrorKind =
@@ -121,13 +132,14 @@ interface SnapshotRepository extends Omit<RepositoryRecord, 'images' | 'tagIndex
 /** The JSON form of the registry state. */
 export interface RegistrySnapshot {
   repositories: SnapshotRepository[];
-  uploads: Record<string, UploadCounters>;
+  /** Upload counters by repository (`uploadedBlobs` lists each completed upload). */
+  uploads: Record<string, UploadCounters & Pick<CounterRecord, 'uploadedBlobs'>>;
 }
 
 /** Repositories, images and tags of one local registry. */
 export class RegistryState {
   readonly repositories = new Map<string, RepositoryRecord>();
-  private readonly counters = new Map<string, UploadCounters>();
+  private readonly counters = new Map<string, CounterRecord>();
 
   constructor(
     readonly blobs: BlobStore,
@@ -146,19 +158,61 @@ export class RegistryState {
     return repo;
   }
 
-  /** Upload counters of `repositoryName` (zeros when nothing was uploaded). */
-  uploadCounters(repositoryName: string): UploadCounters {
+  private counterRecord(repositoryName: string): CounterRecord {
     let c = this.counters.get(repositoryName);
     if (!c) {
-      c = { blobBytes: 0, blobsUploaded: 0, blobsMounted: 0, manifestsPut: 0 };
+      c = { blobBytes: 0, blobsUploaded: 0, blobsMounted: 0, manifestsPut: 0, uploadedBlobs: {} };
       this.counters.set(repositoryName, c);
     }
     return c;
   }
 
+  /** Counts bytes received in an upload body for `repositoryName`. */
+  countBlobBytes(repositoryName: string, bytes: number): void {
+    this.counterRecord(repositoryName).blobBytes += bytes;
+  }
+
+  /** Counts a completed blob upload of `size` bytes. */
+  countUpload(repositoryName: string, digest: string, size: number): void {
+    const c = this.counterRecord(repositoryName);
+    c.blobsUploaded += 1;
+    c.uploadedBlobs[digest] = (c.uploadedBlobs[digest] ?? 0) + size;
+  }
+
+  countMount(repositoryName: string): void {
+    this.counterRecord(repositoryName).blobsMounted += 1;
+  }
+
+  countManifest(repositoryName: string): void {
+    this.counterRecord(repositoryName).manifestsPut += 1;
+  }
+
+  /** Upload counters of `repositoryName` (zeros when nothing was uploaded). */
+  uploadCounters(repositoryName: string): UploadCounters {
+    const c = this.counters.get(repositoryName);
+    if (!c)
+      return { blobBytes: 0, layerBytes: 0, blobsUploaded: 0, blobsMounted: 0, manifestsPut: 0 };
+    const layers = new Set<string>();
+    for (const image of this.repositories.get(repositoryName)?.images.values() ?? []) {
+      if (image.kind !== 'image') continue;
+      const manifest = JSON.parse(image.manifest) as { layers: { digest: string }[] };
+      for (const layer of manifest.layers) layers.add(layer.digest);
+    }
+    const layerBytes = Object.entries(c.uploadedBlobs)
+      .filter(([digest]) => layers.has(digest))
+      .reduce((sum, [, bytes]) => sum + bytes, 0);
+    return {
+      blobBytes: c.blobBytes,
+      layerBytes,
+      blobsUploaded: c.blobsUploaded,
+      blobsMounted: c.blobsMounted,
+      manifestsPut: c.manifestsPut,
+    };
+  }
+
   /** Counters of every repository that received something. */
   allUploadCounters(): Record<string, UploadCounters> {
-    return Object.fromEntries([...this.counters].map(([k, v]) => [k, { ...v }]));
+    return Object.fromEntries([...this.counters.keys()].map((k) => [k, this.uploadCounters(k)]));
   }
 
   /** Whether pushing a different manifest under `tag` is refused by the repository's mutability. */
@@ -317,7 +371,12 @@ export class RegistryState {
         tagIndex: Object.fromEntries(r.tagIndex),
         blobs: [...r.blobs],
       })),
-      uploads: this.allUploadCounters(),
+      uploads: Object.fromEntries(
+        [...this.counters].map(([name, c]) => [
+          name,
+          { ...this.uploadCounters(name), uploadedBlobs: { ...c.uploadedBlobs } },
+        ]),
+      ),
     };
   }
 
@@ -333,7 +392,13 @@ export class RegistryState {
       });
     }
     for (const [name, c] of Object.entries(snapshot.uploads ?? {})) {
-      this.counters.set(name, { ...c });
+      this.counters.set(name, {
+        blobBytes: c.blobBytes,
+        blobsUploaded: c.blobsUploaded,
+        blobsMounted: c.blobsMounted,
+        manifestsPut: c.manifestsPut,
+        uploadedBlobs: { ...c.uploadedBlobs },
+      });
     }
   }
 }

@@ -1,0 +1,232 @@
+/**
+ * The registry driven by real image tools: skopeo copies an OCI layout in and promotes between
+ * repositories, buildah builds from scratch and pushes. Needs the skopeo and buildah packages.
+ */
+import {
+  CreateRepositoryCommand,
+  DescribeImagesCommand,
+  ECRClient,
+  GetAuthorizationTokenCommand,
+} from '@aws-sdk/client-ecr';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AwsError, type RequestContext } from '../../../packages/local-aws/src/contracts';
+import { createEcrService, type LocalEcrService } from '../../../packages/local-aws/src/ecr';
+import { buildOciImage, writeOciLayout } from '../../support/oci-image';
+
+const run = promisify(execFile);
+const ACCOUNT = '000000000000';
+
+/** A server that routes like local-aws does: `/v2/` to the registry, X-Amz-Target to the ECR operations. */
+async function startEcrServer(ecr: LocalEcrService): Promise<{ server: Server; host: string }> {
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const ctx: RequestContext = {
+      region: 'us-east-1',
+      accountId: ACCOUNT,
+      requestId: 'req-1',
+      endpointHost: req.headers.host ?? '127.0.0.1',
+    };
+    if ((req.url ?? '').startsWith('/v2')) return ecr.handleRegistry(req, res, ctx);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const op = String(req.headers['x-amz-target']).split('.')[1];
+    const reply = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      const input: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      if (!ecr.operations[op])
+        throw new AwsError('UnknownOperationException', `unknown operation ${op}`);
+      reply(200, await ecr.operations[op](input, ctx));
+    } catch (error) {
+      if (!(error instanceof AwsError)) throw error;
+      reply(error.status, { __type: error.code, message: error.message });
+    }
+  };
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => res.writeHead(500).end(String(error)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, host: `127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+let work: string;
+let ecr: LocalEcrService;
+let server: Server;
+let host: string;
+let client: ECRClient;
+let creds: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'local-aws-ecr-tools-'));
+  // The tools read (and never write, with explicit credentials) this auth file instead of the user's.
+  await writeFile(join(work, 'auth.json'), JSON.stringify({ auths: {} }));
+  ecr = createEcrService({ dataDir: join(work, 'data'), accountId: ACCOUNT });
+  ({ server, host } = await startEcrServer(ecr));
+  client = new ECRClient({
+    endpoint: `http://${host}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+  const token = await client.send(new GetAuthorizationTokenCommand({}));
+  creds = Buffer.from(token.authorizationData![0].authorizationToken!, 'base64').toString();
+  expect(token.authorizationData![0].proxyEndpoint).toBe(`http://${host}`);
+  for (const repositoryName of ['tools/app', 'tools/prod', 'tools/built']) {
+    await client.send(new CreateRepositoryCommand({ repositoryName }));
+  }
+});
+
+afterAll(async () => {
+  client?.destroy();
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve));
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+const skopeo = (...args: string[]): Promise<{ stdout: string }> =>
+  run('skopeo', ['--registries-conf', '/dev/null', ...args], {
+    env: { ...process.env, REGISTRY_AUTH_FILE: join(work, 'auth.json') },
+  });
+
+async function describe1(
+  repositoryName: string,
+  imageTag: string,
+): Promise<Record<string, unknown>> {
+  const out = await client.send(
+    new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag }] }),
+  );
+  return out.imageDetails![0] as Record<string, unknown>;
+}
+
+test('skopeo copies an OCI layout in, and DescribeImages shows it with its digest and size', async () => {
+  const image = buildOciImage({
+    files: {
+      'app/server.js': 'require("http").createServer().listen(8080)',
+      'app/data.bin': Buffer.alloc(20000, 7),
+    },
+    config: { Cmd: ['node', 'server.js'], WorkingDir: '/app' },
+  });
+  await writeOciLayout(image, join(work, 'layout'), 'v1');
+  await skopeo(
+    'copy',
+    '--dest-tls-verify=false',
+    '--dest-creds',
+    creds,
+    `oci:${join(work, 'layout')}:v1`,
+    `docker://${host}/tools/app:v1`,
+  );
+  expect(await describe1('tools/app', 'v1')).toMatchObject({
+    imageDigest: image.digest,
+    imageTags: ['v1'],
+    imageSizeInBytes: image.layers[0].data.length,
+    imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json',
+  });
+  const inspected = JSON.parse(
+    (
+      await skopeo(
+        'inspect',
+        '--tls-verify=false',
+        '--creds',
+        creds,
+        `docker://${host}/tools/app:v1`,
+      )
+    ).stdout,
+  ) as { Digest: string };
+  expect(inspected.Digest).toBe(image.digest);
+});
+
+test('skopeo promotes between repositories of the registry by mounting layers, uploading no layer bytes', async () => {
+  await skopeo(
+    'copy',
+    '--src-tls-verify=false',
+    '--dest-tls-verify=false',
+    '--src-creds',
+    creds,
+    '--dest-creds',
+    creds,
+    `docker://${host}/tools/app:v1`,
+    `docker://${host}/tools/prod:v1`,
+  );
+  const source = await describe1('tools/app', 'v1');
+  expect(await describe1('tools/prod', 'v1')).toMatchObject({ imageDigest: source.imageDigest });
+  expect(ecr.uploadCounters('tools/prod')).toMatchObject({
+    layerBytes: 0,
+    blobsMounted: 1,
+    manifestsPut: 1,
+  });
+});
+
+test('skopeo without credentials is refused', async () => {
+  await expect(
+    skopeo('inspect', '--tls-verify=false', '--no-creds', `docker://${host}/tools/app:v1`),
+  ).rejects.toThrow(/unauthorized|authentication required|401/i);
+});
+
+test('buildah builds from scratch, pushes in Docker format, and the image materializes', async () => {
+  const storage = [
+    '--storage-driver',
+    'vfs',
+    '--root',
+    join(work, 'storage'),
+    '--runroot',
+    join(work, 'run'),
+  ];
+  const buildah = (...args: string[]): Promise<{ stdout: string }> =>
+    run('buildah', [...storage, ...args], {
+      env: {
+        ...process.env,
+        BUILDAH_ISOLATION: 'chroot',
+        REGISTRY_AUTH_FILE: join(work, 'auth.json'),
+      },
+    });
+  await mkdir(join(work, 'ctx'), { recursive: true });
+  await writeFile(join(work, 'ctx', 'server.js'), 'console.log("built by buildah")\n');
+  const container = (await buildah('from', 'scratch')).stdout.trim();
+  await buildah('copy', container, join(work, 'ctx', 'server.js'), '/app/server.js');
+  await buildah(
+    'config',
+    '--cmd',
+    '["node","server.js"]',
+    '--workingdir',
+    '/app',
+    '--port',
+    '8080',
+    '--env',
+    'MODE=test',
+    container,
+  );
+  await buildah('commit', '--format', 'docker', container, 'localhost/tools-built:b1');
+  await buildah(
+    'push',
+    '--tls-verify=false',
+    '--creds',
+    creds,
+    'localhost/tools-built:b1',
+    `docker://${host}/tools/built:b1`,
+  );
+  const detail = await describe1('tools/built', 'b1');
+  expect(detail).toMatchObject({
+    imageTags: ['b1'],
+    imageManifestMediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+    artifactMediaType: 'application/vnd.docker.container.image.v1+json',
+  });
+  const image = await ecr.imageStore.materialize(`${host}/tools/built:b1`);
+  expect(image.digest).toBe(detail.imageDigest);
+  expect(readFileSync(join(image.rootfs, 'app/server.js'), 'utf8')).toBe(
+    'console.log("built by buildah")\n',
+  );
+  expect(image.config).toMatchObject({
+    cmd: ['node', 'server.js'],
+    workingDir: '/app',
+    exposedPorts: ['8080/tcp'],
+  });
+  expect(image.config.env).toContain('MODE=test');
+});
