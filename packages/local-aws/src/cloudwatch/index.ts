@@ -1,0 +1,171 @@
+/**
+ * CloudWatch alarms: PutMetricAlarm, DescribeAlarms, SetAlarmState, DeleteAlarms. Served both as
+ * JSON 1.0 (query-compatible, current SDKs) and as the older query protocol; the operations take
+ * the same PascalCase members either way (query values arrive as strings).
+ */
+import { AwsError, type RequestContext } from '../contracts';
+import type { Clock } from '../clock';
+import { arn } from '../ids';
+
+/** A stored metric alarm, in DescribeAlarms' shape. */
+export interface MetricAlarm {
+  AlarmName: string;
+  AlarmArn: string;
+  AlarmDescription?: string;
+  ActionsEnabled: boolean;
+  OKActions: string[];
+  AlarmActions: string[];
+  InsufficientDataActions: string[];
+  StateValue: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  StateReason: string;
+  StateReasonData?: string;
+  StateUpdatedTimestamp: Date;
+  StateTransitionedTimestamp: Date;
+  AlarmConfigurationUpdatedTimestamp: Date;
+  MetricName?: string;
+  Namespace?: string;
+  Statistic?: string;
+  ExtendedStatistic?: string;
+  Dimensions: { Name: string; Value: string }[];
+  Period?: number;
+  Unit?: string;
+  EvaluationPeriods?: number;
+  DatapointsToAlarm?: number;
+  Threshold?: number;
+  ComparisonOperator?: string;
+  TreatMissingData?: string;
+}
+
+type Input = Record<string, unknown>;
+
+const STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
+
+function str(v: unknown): string | undefined {
+  return v === undefined || v === null ? undefined : String(v);
+}
+function num(v: unknown): number | undefined {
+  return v === undefined || v === null || v === '' ? undefined : Number(v);
+}
+function list(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : v === undefined ? [] : [v];
+}
+function required(input: Input, name: string): string {
+  const v = str(input[name]);
+  if (!v) throw new AwsError('MissingParameter', `The parameter ${name} is required.`);
+  return v;
+}
+
+/** The CloudWatch part of local-aws. */
+export class CloudWatch {
+  private alarms = new Map<string, MetricAlarm>();
+  private listeners: ((alarm: MetricAlarm) => void)[] = [];
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Current state of an alarm, or undefined when no alarm has that name. */
+  alarmState(name: string): MetricAlarm['StateValue'] | undefined {
+    return this.alarms.get(name)?.StateValue;
+  }
+
+  /** Calls `fn` whenever an alarm changes state. */
+  onStateChange(fn: (alarm: MetricAlarm) => void): void {
+    this.listeners.push(fn);
+  }
+
+  snapshot(): unknown {
+    return { alarms: [...this.alarms.values()] };
+  }
+
+  restore(state: unknown): void {
+    const alarms = (state as { alarms?: MetricAlarm[] } | undefined)?.alarms ?? [];
+    this.alarms = new Map(alarms.map((a) => [a.AlarmName, a]));
+  }
+
+  /** Operations by name, shared by both protocols. */
+  readonly operations: Record<string, (input: Input, ctx: RequestContext) => unknown> = {
+    PutMetricAlarm: (input, ctx) => {
+      const name = required(input, 'AlarmName');
+      const now = this.clock.now();
+      const existing = this.alarms.get(name);
+      const alarm: MetricAlarm = {
+        AlarmName: name,
+        AlarmArn: arn('cloudwatch', ctx.region, ctx.accountId, `alarm:${name}`),
+        AlarmDescription: str(input.AlarmDescription),
+        ActionsEnabled: input.ActionsEnabled === undefined ? true : String(input.ActionsEnabled) === 'true',
+        OKActions: list(input.OKActions).map(String),
+        AlarmActions: list(input.AlarmActions).map(String),
+        InsufficientDataActions: list(input.InsufficientDataActions).map(String),
+        StateValue: existing?.StateValue ?? 'INSUFFICIENT_DATA',
+        StateReason: existing?.StateReason ?? 'Unchecked: Initial alarm creation',
+        StateUpdatedTimestamp: existing?.StateUpdatedTimestamp ?? now,
+        StateTransitionedTimestamp: existing?.StateTransitionedTimestamp ?? now,
+        AlarmConfigurationUpdatedTimestamp: now,
+        MetricName: str(input.MetricName),
+        Namespace: str(input.Namespace),
+        Statistic: str(input.Statistic),
+        ExtendedStatistic: str(input.ExtendedStatistic),
+        Dimensions: list(input.Dimensions).map((d) => {
+          const o = d as Input;
+          return { Name: String(o.Name), Value: String(o.Value) };
+        }),
+        Period: num(input.Period),
+        Unit: str(input.Unit),
+        EvaluationPeriods: num(input.EvaluationPeriods),
+        DatapointsToAlarm: num(input.DatapointsToAlarm),
+        Threshold: num(input.Threshold),
+        ComparisonOperator: str(input.ComparisonOperator),
+        TreatMissingData: str(input.TreatMissingData),
+      };
+      if (alarm.EvaluationPeriods === undefined) {
+        throw new AwsError('MissingParameter', 'The parameter EvaluationPeriods is required.');
+      }
+      if (!alarm.ComparisonOperator) throw new AwsError('MissingParameter', 'The parameter ComparisonOperator is required.');
+      this.alarms.set(name, alarm);
+      return {};
+    },
+    DescribeAlarms: (input) => {
+      const names = list(input.AlarmNames).map(String);
+      const prefix = str(input.AlarmNamePrefix);
+      const state = str(input.StateValue);
+      const types = list(input.AlarmTypes).map(String);
+      const metric =
+        types.length === 0 || types.includes('MetricAlarm')
+          ? [...this.alarms.values()].filter(
+              (a) =>
+                (names.length === 0 || names.includes(a.AlarmName)) &&
+                (!prefix || a.AlarmName.startsWith(prefix)) &&
+                (!state || a.StateValue === state),
+            )
+          : [];
+      return { MetricAlarms: metric.sort((a, b) => a.AlarmName.localeCompare(b.AlarmName)), CompositeAlarms: [] };
+    },
+    SetAlarmState: (input) => {
+      const name = required(input, 'AlarmName');
+      const value = required(input, 'StateValue');
+      const reason = required(input, 'StateReason');
+      if (!(STATES as readonly string[]).includes(value)) {
+        throw new AwsError('InvalidParameterValue', `StateValue \`${value}\` is not one of ${STATES.join(', ')}.`);
+      }
+      const alarm = this.alarms.get(name);
+      if (!alarm) throw new AwsError('ResourceNotFound', `Alarm ${name} not found`, 404);
+      const now = this.clock.now();
+      const changed = alarm.StateValue !== value;
+      alarm.StateValue = value as MetricAlarm['StateValue'];
+      alarm.StateReason = reason;
+      alarm.StateReasonData = str(input.StateReasonData);
+      alarm.StateUpdatedTimestamp = now;
+      if (changed) {
+        alarm.StateTransitionedTimestamp = now;
+        for (const fn of this.listeners) fn(alarm);
+      }
+      return {};
+    },
+    DeleteAlarms: (input) => {
+      const names = list(input.AlarmNames).map(String);
+      const missing = names.filter((n) => !this.alarms.has(n));
+      if (missing.length) throw new AwsError('ResourceNotFound', `Alarm(s) ${missing.join(', ')} not found`, 404);
+      for (const n of names) this.alarms.delete(n);
+      return {};
+    },
+  };
+}

@@ -1,0 +1,291 @@
+/**
+ * Runs ECS tasks as local processes: pulls (materialises) each container's image, starts its
+ * entrypoint + command with the host's interpreters inside the unpacked rootfs, gives each
+ * port mapping a free host port (the first one is also passed as `PORT`), runs container
+ * health checks, and stops processes with SIGTERM then SIGKILL after the stop timeout.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { basename, isAbsolute, join } from 'node:path';
+import type { ImageStore, MaterializedImage } from '../contracts';
+import type { Clock } from '../clock';
+import type { FaultInjector } from '../faults';
+import { hexId } from '../ids';
+import type { Container, ContainerDefinition, Task, TaskDefinition } from './model';
+
+/** Interpreters and shells that run from the host even when an image names its own copy. */
+const HOST_PROGRAMS = new Set(['node', 'nodejs', 'python', 'python3', 'sh', 'bash', 'ruby', 'perl', 'java', 'deno', 'bun', 'npm', 'npx', 'env']);
+
+/** What the runner tells ECS. */
+export interface TaskRunnerEvents {
+  /** Every container runs. */
+  running(task: Task): void;
+  /** The task could not start; `reason` reads like an ECS stoppedReason. */
+  failedToStart(task: Task, reason: string, stopCode: string): void;
+  /** A container's process ended (on its own, not because the task was stopped). */
+  containerExited(task: Task, container: Container, essential: boolean): void;
+  /** The task's health status changed. */
+  healthChanged(task: Task): void;
+}
+
+interface Running {
+  processes: Map<string, ChildProcess>;
+  healthTimers: NodeJS.Timeout[];
+  stopping: boolean;
+}
+
+/** Asks the OS for a free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return st.isFile() && (st.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Maps a container argv onto the host: interpreters from PATH, image paths into the rootfs. */
+export function resolveArgv(argv: string[], rootfs: string): string[] {
+  return argv.map((arg, i) => {
+    if (i === 0) {
+      const name = basename(arg);
+      if (HOST_PROGRAMS.has(name)) return name;
+      if (isAbsolute(arg)) {
+        const inside = join(rootfs, arg);
+        return isExecutableFile(inside) ? inside : name;
+      }
+      return arg;
+    }
+    if (isAbsolute(arg) && existsSync(join(rootfs, arg))) return join(rootfs, arg);
+    return arg;
+  });
+}
+
+function containerEnv(image: MaterializedImage, def: ContainerDefinition, port: number | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG ?? 'C.UTF-8' };
+  for (const kv of image.config.env ?? []) {
+    const eq = kv.indexOf('=');
+    const key = eq < 0 ? kv : kv.slice(0, eq);
+    if (key === 'PATH' || key === 'HOME') continue;
+    env[key] = eq < 0 ? '' : kv.slice(eq + 1);
+  }
+  for (const e of def.environment ?? []) env[e.name] = e.value;
+  if (port !== undefined) env.PORT = String(port);
+  env.HOSTNAME = 'localhost';
+  return env;
+}
+
+/** Starts and stops the processes of tasks. */
+export class TaskRunner {
+  private readonly running = new Map<string, Running>();
+  private readonly exits = new Map<ChildProcess, Promise<void>>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly images: ImageStore,
+    private readonly faults: FaultInjector,
+    private readonly logDir: string,
+  ) {
+    mkdirSync(logDir, { recursive: true });
+  }
+
+  /** Path of a container's combined stdout/stderr log. */
+  logPath(taskId: string, container: string): string {
+    return join(this.logDir, `${taskId}-${container.replace(/[^A-Za-z0-9_.-]/g, '_')}.log`);
+  }
+
+  /** Pulls and starts a task (its containers are already described in `task.containers`). */
+  async launch(task: Task, td: TaskDefinition, events: TaskRunnerEvents): Promise<void> {
+    const run: Running = { processes: new Map(), healthTimers: [], stopping: false };
+    this.running.set(task.taskArn, run);
+    const taskId = task.taskArn.split('/').pop() ?? hexId(16);
+    task.lastStatus = 'PENDING';
+    task.pullStartedAt = this.clock.now();
+    const images = new Map<string, MaterializedImage>();
+    for (const def of td.containerDefinitions) {
+      const injected = this.faults.imagePullFailure(def.image);
+      try {
+        if (injected) throw new Error(injected);
+        images.set(def.name, await this.images.materialize(def.image));
+      } catch (error) {
+        let message = (error as Error).message;
+        if (!message.startsWith('CannotPullContainerError')) message = `CannotPullContainerError: ${message}`;
+        const c = task.containers.find((x) => x.name === def.name);
+        if (c) c.reason = message;
+        task.pullStoppedAt = this.clock.now();
+        this.running.delete(task.taskArn);
+        events.failedToStart(task, message, 'TaskFailedToStart');
+        return;
+      }
+      if (run.stopping) return;
+    }
+    task.pullStoppedAt = this.clock.now();
+    if (run.stopping || task.desiredStatus === 'STOPPED') return;
+    for (const def of td.containerDefinitions) {
+      const c = task.containers.find((x) => x.name === def.name)!;
+      const image = images.get(def.name)!;
+      c.imageDigest = image.digest;
+      c.networkBindings = [];
+      for (const pm of def.portMappings ?? []) {
+        const hostPort = await freePort();
+        c.networkBindings.push({ bindIP: '0.0.0.0', containerPort: pm.containerPort ?? hostPort, hostPort, protocol: pm.protocol ?? 'tcp' });
+      }
+      const argv = [
+        ...(def.entryPoint ?? image.config.entrypoint ?? []),
+        ...(def.command ?? (def.entryPoint ? [] : image.config.cmd ?? [])),
+      ];
+      if (!argv.length) {
+        return this.abortStart(task, run, events, c, 'CannotStartContainerError: Error response from daemon: no command specified');
+      }
+      const cwd = join(image.rootfs, def.workingDirectory ?? image.config.workingDir ?? '/');
+      const env = containerEnv(image, def, c.networkBindings[0]?.hostPort);
+      const resolved = resolveArgv(argv, image.rootfs);
+      const log = openSync(this.logPath(taskId, def.name), 'a');
+      let child: ChildProcess;
+      try {
+        child = spawn(resolved[0], resolved.slice(1), { cwd: existsSync(cwd) ? cwd : image.rootfs, env, detached: true, stdio: ['ignore', log, log] });
+      } catch (error) {
+        closeSync(log);
+        return this.abortStart(task, run, events, c, `CannotStartContainerError: ${(error as Error).message}`);
+      }
+      closeSync(log);
+      const startError = await new Promise<Error | undefined>((resolve) => {
+        child.once('spawn', () => resolve(undefined));
+        child.once('error', (e) => resolve(e));
+      });
+      if (startError) {
+        return this.abortStart(
+          task, run, events, c,
+          `CannotStartContainerError: failed to create task for container: exec: "${argv[0]}": ${(startError as NodeJS.ErrnoException).code === 'ENOENT' ? 'executable file not found in $PATH' : startError.message}`,
+        );
+      }
+      c.runtimeId = `${taskId}-${child.pid}`;
+      c.lastStatus = 'RUNNING';
+      run.processes.set(def.name, child);
+      this.exits.set(child, new Promise((resolve) => child.once('exit', () => resolve())));
+      child.once('exit', (code, signal) => {
+        run.processes.delete(def.name);
+        c.lastStatus = 'STOPPED';
+        c.exitCode = code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : undefined);
+        if (!run.stopping) events.containerExited(task, c, def.essential !== false);
+      });
+      if (def.healthCheck?.command?.length) this.startHealthCheck(task, run, def, c, image, env, events);
+    }
+    if (run.stopping) return;
+    task.lastStatus = 'RUNNING';
+    task.startedAt = this.clock.now();
+    task.connectivity = 'CONNECTED';
+    task.connectivityAt = task.startedAt;
+    events.running(task);
+  }
+
+  private abortStart(task: Task, run: Running, events: TaskRunnerEvents, c: Container, reason: string): void {
+    c.reason = reason;
+    c.lastStatus = 'STOPPED';
+    run.stopping = true;
+    void this.kill(task, 0).then(() => events.failedToStart(task, reason, 'TaskFailedToStart'));
+  }
+
+  private startHealthCheck(
+    task: Task,
+    run: Running,
+    def: ContainerDefinition,
+    c: Container,
+    image: MaterializedImage,
+    env: NodeJS.ProcessEnv,
+    events: TaskRunnerEvents,
+  ): void {
+    const hc = def.healthCheck!;
+    const interval = (hc.interval ?? 30) * 1000;
+    const timeout = Math.max(1000, this.clock.real((hc.timeout ?? 5) * 1000));
+    const retries = hc.retries ?? 3;
+    const startPeriodEnds = Date.now() + this.clock.real((hc.startPeriod ?? 0) * 1000);
+    let failures = 0;
+    const [kind, ...rest] = hc.command;
+    const argv = kind === 'CMD-SHELL' ? ['sh', '-c', rest.join(' ')] : kind === 'CMD' ? resolveArgv(rest, image.rootfs) : resolveArgv(hc.command, image.rootfs);
+    const cwd = join(image.rootfs, def.workingDirectory ?? image.config.workingDir ?? '/');
+    const check = (): void => {
+      if (run.stopping) return;
+      const child = spawn(argv[0], argv.slice(1), { cwd: existsSync(cwd) ? cwd : image.rootfs, env, stdio: 'ignore' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        if (run.stopping) return;
+        const before = c.healthStatus;
+        if (ok) {
+          failures = 0;
+          c.healthStatus = 'HEALTHY';
+        } else if (Date.now() >= startPeriodEnds || c.healthStatus === 'HEALTHY') {
+          failures++;
+          if (failures >= retries) c.healthStatus = 'UNHEALTHY';
+        }
+        if (before !== c.healthStatus) {
+          this.updateTaskHealth(task);
+          events.healthChanged(task);
+        }
+        run.healthTimers.push(this.clock.setTimeout(check, interval));
+      };
+      child.once('error', () => done(false));
+      child.once('exit', (code) => done(code === 0));
+    };
+    run.healthTimers.push(this.clock.setTimeout(check, Math.min(interval, 1000)));
+  }
+
+  private updateTaskHealth(task: Task): void {
+    const statuses = task.containers.map((c) => c.healthStatus);
+    task.healthStatus = statuses.includes('UNHEALTHY') ? 'UNHEALTHY' : statuses.length && statuses.every((s) => s === 'HEALTHY') ? 'HEALTHY' : 'UNKNOWN';
+  }
+
+  /**
+   * Stops a task's processes: SIGTERM to each process group, SIGKILL after `stopTimeoutMs` (AWS
+   * time). Resolves when every process has exited.
+   */
+  async kill(task: Task, stopTimeoutMs: number): Promise<void> {
+    const run = this.running.get(task.taskArn);
+    if (!run) return;
+    run.stopping = true;
+    for (const t of run.healthTimers) this.clock.clear(t);
+    const children = [...run.processes.values()];
+    const exits = children.map((c) => this.exits.get(c) ?? Promise.resolve());
+    const signal = (sig: NodeJS.Signals): void => {
+      for (const c of children) {
+        if (c.exitCode !== null || c.signalCode !== null || !c.pid) continue;
+        try {
+          process.kill(-c.pid, sig);
+        } catch {
+          try {
+            c.kill(sig);
+          } catch {
+            // already gone
+          }
+        }
+      }
+    };
+    signal('SIGTERM');
+    const killTimer = setTimeout(() => signal('SIGKILL'), Math.min(this.clock.real(stopTimeoutMs), 10_000));
+    await Promise.all(exits);
+    clearTimeout(killTimer);
+    for (const c of children) this.exits.delete(c);
+    this.running.delete(task.taskArn);
+  }
+
+  /** Stops every task at once (server shutdown). */
+  async killAll(): Promise<void> {
+    const tasks = [...this.running.keys()];
+    await Promise.all(tasks.map((arn) => this.kill({ taskArn: arn } as Task, 2000)));
+  }
+}
