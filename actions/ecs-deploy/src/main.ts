@@ -1,0 +1,205 @@
+import * as core from '../../../packages/kit/src/core';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { ActionFailure, CancelledError, errorMessage } from '../../../packages/kit/src/errors';
+import { formatDuration } from '../../../packages/kit/src/duration';
+import { runAction } from '../../../packages/kit/src/run';
+import { SummaryBuilder } from '../../../packages/kit/src/summary';
+import type { Clock } from '../../../packages/kit/src/poll';
+import type {
+  GitHubDeployments,
+  DeploymentState,
+} from '../../../packages/kit/src/github-deployments';
+import type { EcsApi } from '../../../packages/ecs/src/api';
+import type { DeployLog, DeployResult } from '../../../packages/ecs/src/deploy';
+import { getInputs, type Inputs } from './inputs';
+
+/** What tests or other callers may inject instead of the real clients. */
+export interface Deps {
+  ecs?: EcsApi;
+  github?: GitHubDeployments;
+  clock?: Clock;
+}
+
+/** The action's log, on @actions/core. */
+export const coreLog: DeployLog = {
+  info: (m) => core.info(m),
+  debug: (m) => core.debug(m),
+  warning: (m) => core.warning(m),
+  group: (name, fn) => core.group(name, fn),
+};
+
+/** Builds the ECS API from the SDK client, after inputs are validated (lazy imports keep cold start small). */
+export async function realEcsApi(): Promise<EcsApi> {
+  const [{ ECSClient }, kitAws, { createEcsApi }] = await Promise.all([
+    import('@aws-sdk/client-ecs'),
+    import('../../../packages/kit/src/aws'),
+    import('../../../packages/ecs/src/api'),
+  ]);
+  const client: ECSClient = kitAws.withErrorContext(
+    new ECSClient(kitAws.awsClientConfig(kitAws.resolveRegion())),
+    'ECS',
+  );
+  return createEcsApi(client);
+}
+
+function workflowRun(): string | undefined {
+  const { GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id, GITHUB_RUN_ATTEMPT: attempt } = process.env;
+  if (!repo || !id) return undefined;
+  return `${repo}/actions/runs/${id}${attempt && attempt !== '1' ? `/attempts/${attempt}` : ''}`;
+}
+
+const VERDICT: Record<
+  DeployResult['status'],
+  ['success' | 'failure' | 'warning' | 'neutral', string]
+> = {
+  succeeded: ['success', 'deployed'],
+  unchanged: ['neutral', 'unchanged'],
+  'dry-run': ['neutral', 'dry run'],
+  'in-progress': ['neutral', 'deployment started'],
+  failed: ['failure', 'failed'],
+  'rolled-back': ['failure', 'rolled back'],
+  'timed-out': ['failure', 'timed out'],
+};
+
+async function writeSummary(
+  inputs: Inputs,
+  r: DeployResult,
+  githubDeploymentId?: number,
+): Promise<void> {
+  const { describeChange, shortTaskDefinition } =
+    await import('../../../packages/ecs/src/task-definition');
+  const { describeStoppedTask } = await import('../../../packages/ecs/src/stopped-tasks');
+  const [kind, word] = VERDICT[r.status];
+  const s = new SummaryBuilder(`ECS deploy of ${inputs.service}`);
+  s.verdict(kind, word);
+  s.text(r.reason);
+  s.facts([
+    ['Service', `${inputs.cluster ? `${inputs.cluster}/` : ''}${inputs.service}`],
+    [
+      'Revision',
+      `${shortTaskDefinition(r.previousTaskDefinitionArn)} → ${r.status === 'dry-run' ? '(not registered)' : shortTaskDefinition(r.taskDefinitionArn)}`,
+    ],
+    ['Strategy', inputs.strategy ?? undefined],
+    ['Status', `\`${r.status}\``],
+    ['Service deployment', r.serviceDeploymentArn],
+    [
+      'GitHub deployment',
+      githubDeploymentId ? `${inputs.environmentName} (#${githubDeploymentId})` : undefined,
+    ],
+    ['Duration', formatDuration(r.durationMs)],
+  ]);
+  s.heading('Changes from the previous revision');
+  if (r.changes.length) s.list(r.changes.map(describeChange));
+  else s.text('No change to the task definition.');
+  if (r.unknownFields.length) {
+    s.text(
+      `⚠️ Not sent (unknown to the bundled AWS SDK): ${r.unknownFields.map((f) => `\`${f}\``).join(', ')}`,
+    );
+  }
+  if (r.status === 'dry-run' && r.plannedCalls.length) {
+    s.heading('Would call');
+    s.list(r.plannedCalls.map((c) => `\`${c}\``));
+  }
+  if (r.timeline.length) {
+    s.heading('Timeline');
+    s.table(
+      ['Stage', 'Started', 'Duration'],
+      r.timeline.map((t) => [
+        t.stage,
+        `+${formatDuration(t.startedAt - r.startedAt)}`,
+        t.endedAt ? formatDuration(t.endedAt - t.startedAt) : '–',
+      ]),
+    );
+  }
+  if (r.stoppedTasks.length) {
+    s.heading('Stopped tasks');
+    s.list(r.stoppedTasks.map(describeStoppedTask));
+  }
+  if (r.events.length) {
+    s.details(
+      `Service events (${r.events.length})`,
+      r.events.map((e) => `${e.createdAt?.toISOString() ?? ''} ${e.message ?? ''}`).join('\n'),
+      true,
+    );
+  }
+  await s.write();
+}
+
+/** Runs ecs-deploy: validate, render, register, update, follow, report. */
+export async function run(deps: Deps = {}): Promise<void> {
+  await runAction(async ({ signal }) => {
+    const inputs = getInputs();
+    const { deploy } = await import('../../../packages/ecs/src/deploy');
+    const api = deps.ecs ?? (await realEcsApi());
+    let github = deps.github;
+    let githubId: number | undefined;
+    const mark = async (state: DeploymentState, description: string): Promise<void> => {
+      if (!github || githubId === undefined) return;
+      try {
+        await github.setStatus(githubId, state, {
+          description,
+          environmentUrl: inputs.environmentUrl,
+        });
+      } catch (error) {
+        core.warning(`Could not record GitHub deployment status ${state}: ${errorMessage(error)}`);
+      }
+    };
+    let result: DeployResult;
+    try {
+      result = await deploy({
+        api,
+        cluster: inputs.cluster,
+        service: inputs.service,
+        source: inputs.taskDefinition,
+        images: inputs.images,
+        environment: inputs.environment,
+        strategy: inputs.strategy,
+        bakeTimeMinutes: inputs.bakeTimeMinutes,
+        desiredCount: inputs.desiredCount,
+        waitUntil: inputs.waitUntil,
+        timeoutMs: inputs.timeoutMs,
+        dryRun: inputs.dryRun,
+        provenance: { gitSha: process.env.GITHUB_SHA || undefined, workflowRun: workflowRun() },
+        log: coreLog,
+        signal,
+        clock: deps.clock,
+        onFact: (name, value) => core.setOutput(name, value),
+        beforeChange: async () => {
+          if (!inputs.environmentName) return;
+          if (!github) {
+            const { GitHubDeployments } =
+              await import('../../../packages/kit/src/github-deployments');
+            github = new GitHubDeployments(inputs.githubToken ?? '');
+          }
+          githubId = await github.create(
+            {
+              environment: inputs.environmentName,
+              description: `Deploy ${inputs.service}`,
+              payload: { service: inputs.service, cluster: inputs.cluster ?? 'default' },
+            },
+            signal,
+          );
+          core.setOutput('github-deployment-id', String(githubId));
+          core.info(
+            `Recorded GitHub deployment ${githubId} for environment ${inputs.environmentName}.`,
+          );
+          await mark('in_progress', `Deploying ${inputs.service}`);
+        },
+      });
+    } catch (error) {
+      if (error instanceof CancelledError) await mark('error', 'Cancelled while deploying');
+      else await mark('failure', errorMessage(error).slice(0, 140));
+      throw error;
+    }
+    core.setOutput('status', result.status);
+    core.setOutput('reason', result.reason);
+    if (result.status === 'succeeded') await mark('success', result.reason);
+    else if (result.status === 'in-progress')
+      core.info('GitHub deployment left in_progress: the rollout was not awaited.');
+    else await mark('failure', result.reason);
+    await writeSummary(inputs, result, githubId);
+    if (['failed', 'rolled-back', 'timed-out'].includes(result.status))
+      throw new ActionFailure(result.reason);
+    core.info(result.reason);
+  });
+}

@@ -1,0 +1,457 @@
+import type {
+  DeploymentConfiguration,
+  DeploymentStrategy,
+  RegisterTaskDefinitionCommandInput,
+  Service,
+  ServiceEvent,
+  TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { ActionFailure, ConfigurationError } from '../../kit/src/errors';
+import { formatDuration } from '../../kit/src/duration';
+import { systemClock, type Clock } from '../../kit/src/poll';
+import type { EcsApi } from './api';
+import { followRollout, formatCounts, type RolloutState, type StageSpan } from './rollout';
+import { unknownTaskDefinitionFields, withoutFields } from './sdk-fields';
+import { findStoppedTasks, summarizeStoppedTasks, type StoppedTask } from './stopped-tasks';
+import {
+  diffTaskDefinitions,
+  fromDescribed,
+  loadTaskDefinitionJson,
+  provenanceTags,
+  renderTaskDefinition,
+  sameTaskDefinition,
+  shortTaskDefinition,
+  type DefinitionChange,
+  type SourceTaskDefinition,
+} from './task-definition';
+
+/** How the action ended. `in-progress`: not waited for; `dry-run`: nothing was changed. */
+export type DeployStatus =
+  'succeeded' | 'failed' | 'rolled-back' | 'timed-out' | 'unchanged' | 'in-progress' | 'dry-run';
+
+/** What the deploy writes to the log; the action maps these to `core`. */
+export interface DeployLog {
+  info(message: string): void;
+  debug(message: string): void;
+  warning(message: string): void;
+  /** Wraps a phase (the action shows it as a log group). */
+  group<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** Options of {@link deploy}. */
+export interface DeployOptions {
+  api: EcsApi;
+  cluster?: string;
+  service: string;
+  /** The task definition JSON read from the repository, or `current` to start from the running revision. */
+  source: { kind: 'file'; path: string; json: unknown } | { kind: 'current' };
+  images: Map<string, string>;
+  environment: Map<string, Map<string, string>>;
+  strategy?: DeploymentStrategy;
+  bakeTimeMinutes?: number;
+  desiredCount?: number;
+  waitUntil: 'stable' | 'traffic-shifted' | 'none';
+  timeoutMs: number;
+  dryRun: boolean;
+  provenance: { gitSha?: string; workflowRun?: string };
+  log: DeployLog;
+  signal?: AbortSignal;
+  clock?: Clock;
+  /** Called as soon as each fact is known, so outputs can be set early. */
+  onFact?: (
+    name: 'task-definition-arn' | 'previous-task-definition-arn' | 'service-deployment-arn',
+    value: string,
+  ) => void;
+  /** Called once everything is validated, just before the first change (registration). */
+  beforeChange?: () => Promise<void> | void;
+  /** Called right after UpdateService started the deployment. */
+  onDeploymentStarted?: () => Promise<void> | void;
+  /** Polling cadence for tests and benchmarks (see followRollout). */
+  intervalMs?: number;
+}
+
+/** What {@link deploy} did and saw. */
+export interface DeployResult {
+  status: DeployStatus;
+  reason: string;
+  taskDefinitionArn?: string;
+  previousTaskDefinitionArn?: string;
+  serviceDeploymentArn?: string;
+  changes: DefinitionChange[];
+  unknownFields: string[];
+  readOnlyDropped: string[];
+  rendered: RegisterTaskDefinitionCommandInput;
+  plannedCalls: string[];
+  timeline: StageSpan[];
+  events: ServiceEvent[];
+  stoppedTasks: StoppedTask[];
+  state?: RolloutState;
+  startedAt: number;
+  durationMs: number;
+}
+
+/** Reads the service; a missing or inactive service is a configuration mistake. */
+export async function describeService(
+  api: EcsApi,
+  cluster: string | undefined,
+  service: string,
+): Promise<Service> {
+  const out = await api.describeServices({ cluster, services: [service] });
+  const found = out.services?.[0];
+  const where = cluster ? ` in cluster \`${cluster}\`` : ' in the default cluster';
+  if (!found) {
+    const failure = out.failures?.[0];
+    throw new ConfigurationError(
+      `Service \`${service}\` was not found${where}${failure?.reason ? ` (${failure.reason})` : ''}.`,
+    );
+  }
+  if (found.status && found.status !== 'ACTIVE') {
+    throw new ConfigurationError(`Service \`${service}\`${where} is ${found.status}, not ACTIVE.`);
+  }
+  if (found.deploymentController?.type && found.deploymentController.type !== 'ECS') {
+    throw new ConfigurationError(
+      `Service \`${service}\` uses the ${found.deploymentController.type} deployment controller; shipkit deploys services that use ECS deployments (rolling, blue/green, linear, canary).`,
+    );
+  }
+  return found;
+}
+
+function plannedDeploymentConfiguration(
+  current: DeploymentConfiguration | undefined,
+  strategy: DeploymentStrategy | undefined,
+  bakeTimeMinutes: number | undefined,
+): DeploymentConfiguration | undefined {
+  const changed =
+    (strategy !== undefined && strategy !== (current?.strategy ?? 'ROLLING')) ||
+    (bakeTimeMinutes !== undefined && bakeTimeMinutes !== current?.bakeTimeInMinutes);
+  if (!changed) return undefined;
+  return {
+    ...current,
+    ...(strategy !== undefined ? { strategy } : {}),
+    ...(bakeTimeMinutes !== undefined ? { bakeTimeInMinutes: bakeTimeMinutes } : {}),
+  };
+}
+
+/** The sentence that explains a rollout that did not succeed. */
+export function failureReason(opts: {
+  status: DeployStatus;
+  taskDefinitionArn: string;
+  previousTaskDefinitionArn?: string;
+  state: RolloutState;
+  stoppedTasks: StoppedTask[];
+  service?: Service;
+  timeoutMs: number;
+}): string {
+  const target = shortTaskDefinition(opts.taskDefinitionArn);
+  const stopped = summarizeStoppedTasks(opts.stoppedTasks);
+  const ecsReason = opts.state.reason ? ` (${opts.state.reason})` : '';
+  const counts = formatCounts(opts.state.counts);
+  const running = [
+    ...new Set((opts.service?.deployments ?? []).map((d) => shortTaskDefinition(d.taskDefinition))),
+  ];
+  const serving = running.length ? ` The service runs ${running.join(' and ')}.` : '';
+  const tail = stopped ? `: ${stopped}.` : '.';
+  switch (opts.status) {
+    case 'rolled-back':
+      return `The deployment of ${target} failed and was rolled back${ecsReason}${tail}${
+        opts.previousTaskDefinitionArn
+          ? ` The service is back on ${shortTaskDefinition(opts.previousTaskDefinitionArn)}.`
+          : ''
+      }`;
+    case 'timed-out':
+      return `Timed out after ${formatDuration(opts.timeoutMs)}: the deployment of ${target} is still ${
+        opts.state.status ?? 'in progress'
+      }${opts.state.stage ? ` at stage ${opts.state.stage}` : ''}${counts ? ` (${counts})` : ''}${ecsReason}.${serving}${
+        stopped ? ` ${stopped}.` : ''
+      }`;
+    default:
+      return `The deployment of ${target} failed${ecsReason}${tail}${serving}`;
+  }
+}
+
+function statusOf(state: RolloutState, timedOut: boolean): DeployStatus {
+  if (timedOut) return 'timed-out';
+  switch (state.phase) {
+    case 'succeeded':
+    case 'traffic-shifted':
+      return 'succeeded';
+    case 'rolled-back':
+    case 'rolling-back':
+      return 'rolled-back';
+    case 'failed':
+      return 'failed';
+    default:
+      return 'in-progress';
+  }
+}
+
+/**
+ * Renders, registers and rolls out a new revision of a service's task definition, following the
+ * rollout until it settles. Returns what happened; throws {@link ConfigurationError} for user
+ * mistakes found on the way (unknown service or container) before anything is registered.
+ */
+export async function deploy(opts: DeployOptions): Promise<DeployResult> {
+  const clock = opts.clock ?? systemClock;
+  const startedAt = clock.now();
+  const deadline = startedAt + opts.timeoutMs;
+  const { api, log } = opts;
+
+  const { service, running, source } = await log.group('Reading the service', async () => {
+    const service = await describeService(api, opts.cluster, opts.service);
+    const previousArn = service.taskDefinition;
+    let running: TaskDefinition | undefined;
+    let runningTags: { key?: string; value?: string }[] = [];
+    if (previousArn) {
+      const out = await api.describeTaskDefinition({
+        taskDefinition: previousArn,
+        include: ['TAGS'],
+      });
+      running = out.taskDefinition;
+      runningTags = out.tags ?? [];
+      opts.onFact?.('previous-task-definition-arn', previousArn);
+    }
+    log.info(
+      `Service ${opts.service} runs ${shortTaskDefinition(previousArn)} (${service.runningCount ?? 0}/${service.desiredCount ?? 0} tasks, ${
+        service.deploymentConfiguration?.strategy ?? 'ROLLING'
+      }).`,
+    );
+    let source: SourceTaskDefinition;
+    if (opts.source.kind === 'current') {
+      if (!running)
+        throw new ConfigurationError(
+          `Input \`task-definition\` is \`current\` but service \`${opts.service}\` has no task definition.`,
+        );
+      source = fromDescribed(running, runningTags);
+    } else {
+      source = loadTaskDefinitionJson(
+        opts.source.json,
+        `Task definition file \`${opts.source.path}\``,
+      );
+    }
+    return { service, running, source };
+  });
+  const previousArn = service.taskDefinition;
+
+  const unknownFields = unknownTaskDefinitionFields(source.definition);
+  if (unknownFields.length) {
+    log.warning(
+      `The task definition has fields this version of shipkit's AWS SDK does not know; they are not sent: ${unknownFields
+        .map((f) => `\`${f}\``)
+        .join(', ')}.`,
+    );
+  }
+  if (source.readOnlyDropped.length)
+    log.debug(`Dropped read-only fields: ${source.readOnlyDropped.join(', ')}.`);
+  const cleaned: SourceTaskDefinition = {
+    ...source,
+    definition: withoutFields(source.definition, unknownFields),
+  };
+  const sourceName =
+    opts.source.kind === 'current'
+      ? `the running revision ${shortTaskDefinition(previousArn)}`
+      : `task definition file \`${opts.source.path}\``;
+  const rendered = renderTaskDefinition(cleaned, {
+    images: opts.images,
+    environment: opts.environment,
+    tags: provenanceTags({ ...opts.provenance, images: opts.images }),
+    source: sourceName,
+  });
+  const changes = diffTaskDefinitions(running, rendered);
+  const unchangedDefinition = !!running && sameTaskDefinition(rendered, running);
+  const deploymentConfiguration = plannedDeploymentConfiguration(
+    service.deploymentConfiguration,
+    opts.strategy,
+    opts.bakeTimeMinutes,
+  );
+  const countChange = opts.desiredCount !== undefined && opts.desiredCount !== service.desiredCount;
+  const base = {
+    previousTaskDefinitionArn: previousArn,
+    changes,
+    unknownFields,
+    readOnlyDropped: source.readOnlyDropped,
+    rendered,
+    timeline: [] as StageSpan[],
+    events: [] as ServiceEvent[],
+    stoppedTasks: [] as StoppedTask[],
+    startedAt,
+  };
+
+  const plannedCalls: string[] = [];
+  if (!unchangedDefinition) {
+    plannedCalls.push(
+      `RegisterTaskDefinition family=${rendered.family} with ${rendered.containerDefinitions?.length ?? 0} container(s) and ${rendered.tags?.length ?? 0} tag(s)`,
+    );
+  }
+  if (!unchangedDefinition || deploymentConfiguration || countChange) {
+    plannedCalls.push(
+      `UpdateService ${opts.cluster ? `${opts.cluster}/` : ''}${opts.service} taskDefinition=${
+        unchangedDefinition ? shortTaskDefinition(previousArn) : `${rendered.family}:<new revision>`
+      } forceNewDeployment=true${countChange ? ` desiredCount=${opts.desiredCount}` : ''}${
+        deploymentConfiguration
+          ? ` strategy=${deploymentConfiguration.strategy ?? 'ROLLING'}${deploymentConfiguration.bakeTimeInMinutes !== undefined ? ` bakeTimeInMinutes=${deploymentConfiguration.bakeTimeInMinutes}` : ''}`
+          : ''
+      }`,
+    );
+  }
+
+  if (unchangedDefinition && !deploymentConfiguration && !countChange) {
+    const reason = `The rendered task definition equals the running revision ${shortTaskDefinition(previousArn)}; nothing to deploy.`;
+    log.info(reason);
+    if (previousArn) opts.onFact?.('task-definition-arn', previousArn);
+    return {
+      ...base,
+      status: 'unchanged',
+      reason,
+      taskDefinitionArn: previousArn,
+      plannedCalls,
+      durationMs: clock.now() - startedAt,
+    };
+  }
+
+  if (opts.dryRun) {
+    log.info('Dry run: nothing is registered or updated. Would call:');
+    for (const call of plannedCalls) log.info(`  ${call}`);
+    return {
+      ...base,
+      status: 'dry-run',
+      reason: `Dry run: ${changes.length} change(s) from ${shortTaskDefinition(previousArn)}; nothing was registered.`,
+      plannedCalls,
+      durationMs: clock.now() - startedAt,
+    };
+  }
+
+  await opts.beforeChange?.();
+  const taskDefinitionArn = await log.group('Registering the task definition', async () => {
+    if (unchangedDefinition && previousArn) {
+      log.info(
+        `The task definition is unchanged; redeploying ${shortTaskDefinition(previousArn)}.`,
+      );
+      return previousArn;
+    }
+    const out = await api.registerTaskDefinition(rendered);
+    const arn = out.taskDefinition?.taskDefinitionArn;
+    if (!arn)
+      throw new ActionFailure('ECS RegisterTaskDefinition returned no task definition ARN.');
+    log.info(`Registered ${shortTaskDefinition(arn)}.`);
+    return arn;
+  });
+  opts.onFact?.('task-definition-arn', taskDefinitionArn);
+
+  const updated = await api.updateService({
+    cluster: opts.cluster,
+    service: opts.service,
+    taskDefinition: taskDefinitionArn,
+    forceNewDeployment: true,
+    ...(countChange ? { desiredCount: opts.desiredCount } : {}),
+    ...(deploymentConfiguration ? { deploymentConfiguration } : {}),
+  });
+  let serviceDeploymentArn = updated.service?.currentServiceDeployment;
+  if (!serviceDeploymentArn)
+    serviceDeploymentArn = await findNewServiceDeployment(api, opts, startedAt, log);
+  if (serviceDeploymentArn) opts.onFact?.('service-deployment-arn', serviceDeploymentArn);
+  log.info(
+    `Started the deployment of ${shortTaskDefinition(taskDefinitionArn)} to ${opts.service}${serviceDeploymentArn ? ` (${serviceDeploymentArn.split('/').pop()})` : ''}.`,
+  );
+  await opts.onDeploymentStarted?.();
+
+  if (opts.waitUntil === 'none') {
+    return {
+      ...base,
+      status: 'in-progress',
+      reason: `The deployment of ${shortTaskDefinition(taskDefinitionArn)} started; not waiting for it (\`wait-until: none\`).`,
+      taskDefinitionArn,
+      serviceDeploymentArn,
+      plannedCalls,
+      durationMs: clock.now() - startedAt,
+    };
+  }
+
+  const followed = await log.group('Following the rollout', () =>
+    followRollout({
+      api,
+      cluster: opts.cluster,
+      service: opts.service,
+      serviceDeploymentArn,
+      taskDefinitionArn,
+      waitUntil: opts.waitUntil as 'stable' | 'traffic-shifted',
+      deadline,
+      eventsSince: startedAt,
+      signal: opts.signal,
+      clock,
+      intervalMs: opts.intervalMs,
+      onEvent: (e) => log.info(`event: ${e.message ?? ''}`),
+      onStage: (stage, previous) =>
+        log.info(
+          `stage: ${stage}${previous ? ` (${previous.stage} took ${formatDuration((previous.endedAt ?? clock.now()) - previous.startedAt)})` : ''}`,
+        ),
+      onProgress: (state) =>
+        log.info(
+          `${state.status ?? state.phase}${state.stage ? ` · ${state.stage}` : ''}${formatCounts(state.counts) ? ` · ${formatCounts(state.counts)}` : ''}`,
+        ),
+      onThrottle: (_e, delay) =>
+        log.info(`ECS is throttling; next check in ${formatDuration(delay)}.`),
+    }),
+  );
+  const status = statusOf(followed.state, followed.timedOut);
+  let stoppedTasks: StoppedTask[] = [];
+  let reason: string;
+  if (status === 'succeeded') {
+    reason =
+      followed.state.phase === 'traffic-shifted'
+        ? `Production traffic is on ${shortTaskDefinition(taskDefinitionArn)}; the bake has begun.`
+        : `${shortTaskDefinition(taskDefinitionArn)} is deployed and stable${formatCounts(followed.state.counts) ? ` (${formatCounts(followed.state.counts)})` : ''}.`;
+  } else {
+    stoppedTasks = await findStoppedTasks(api, {
+      cluster: opts.cluster,
+      service: opts.service,
+      taskDefinitionArn,
+      since: startedAt,
+    });
+    reason = failureReason({
+      status,
+      taskDefinitionArn,
+      previousTaskDefinitionArn: previousArn,
+      state: followed.state,
+      stoppedTasks,
+      service: followed.service,
+      timeoutMs: opts.timeoutMs,
+    });
+  }
+  return {
+    ...base,
+    status,
+    reason,
+    taskDefinitionArn,
+    serviceDeploymentArn,
+    plannedCalls,
+    timeline: followed.timeline,
+    events: followed.events,
+    stoppedTasks,
+    state: followed.state,
+    durationMs: clock.now() - startedAt,
+  };
+}
+
+async function findNewServiceDeployment(
+  api: EcsApi,
+  opts: DeployOptions,
+  startedAt: number,
+  log: DeployLog,
+): Promise<string | undefined> {
+  try {
+    const out = await api.listServiceDeployments({
+      cluster: opts.cluster,
+      service: opts.service,
+      createdAt: { after: new Date(startedAt - 5000) },
+    });
+    const newest = [...(out.serviceDeployments ?? [])].sort(
+      (a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0),
+    )[0];
+    return newest?.serviceDeploymentArn;
+  } catch (error) {
+    log.debug(
+      `ListServiceDeployments failed (${String(error)}); following the service's deployments instead.`,
+    );
+    return undefined;
+  }
+}
