@@ -7,4 +7,5 @@ export * from './aws';
 export * from './run';
 export * from './summary';
 export * from './redact';
+export * from './github-deployments';
 export { VERSION } from './version';
