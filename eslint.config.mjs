@@ -33,6 +33,18 @@ export default tseslint.config(
     files: ['actions/**/*.ts', 'packages/**/*.ts'],
     rules: {
       '@typescript-eslint/explicit-module-boundary-types': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@actions/core',
+              message:
+                "Use packages/kit/src/core: the same runner protocol without @actions/core's HTTP client at start-up.",
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -59,6 +59,17 @@ ${cases}
 `,
 );
 
+// ncc finds this tsconfig next to the entry. ES modules let webpack keep each `import()` as a
+// separate chunk (with CommonJS output, TypeScript would turn it into a plain require and every
+// action would parse every dependency at start).
+writeFileSync(
+  join(work, 'tsconfig.json'),
+  JSON.stringify({
+    extends: relative(work, join(root, 'tsconfig.json')).replace(/\\/g, '/'),
+    compilerOptions: { module: 'esnext', moduleResolution: 'bundler', noEmit: false },
+  }),
+);
+
 const ncc = join(root, 'node_modules', '.bin', 'ncc');
 execFileSync(
   ncc,

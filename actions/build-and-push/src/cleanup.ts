@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../../../packages/kit/src/core';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../../../packages/kit/src/core';
 import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

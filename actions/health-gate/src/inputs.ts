@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../../../packages/kit/src/core';
 import { InputParser } from '../../../packages/kit/src/inputs';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { redactUrl } from '../../../packages/kit/src/redact';

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../../../packages/kit/src/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './core';
 import { ConfigurationError } from './errors';
 import { parseDuration } from './duration';
 

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './core';
 
 /**
  * Returns `url` safe to print: the password (and a user name that looks like a token) is

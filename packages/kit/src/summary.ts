@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from './core';
 
 /** How a summary's verdict line looks. */
 export type Verdict = 'success' | 'failure' | 'warning' | 'neutral';
@@ -79,10 +79,8 @@ export class SummaryBuilder {
 
   /** Appends the summary to the job summary file; does nothing outside a runner. */
   async write(): Promise<void> {
-    if (!process.env.GITHUB_STEP_SUMMARY) {
+    if (!core.appendSummary(this.toMarkdown())) {
       core.debug('GITHUB_STEP_SUMMARY is not set: no job summary written.');
-      return;
     }
-    await core.summary.addRaw(this.toMarkdown()).write();
   }
 }
