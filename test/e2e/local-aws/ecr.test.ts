@@ -331,6 +331,14 @@ describe('push and describe', () => {
     expect(blob.headers.get('docker-content-digest')).toBe(layer.digest);
     expect(blob.headers.get('content-length')).toBe(String(layer.data.length));
     expect(Buffer.from(await blob.arrayBuffer()).equals(layer.data)).toBe(true);
+    const part = await registry(`/v2/push/roundtrip/blobs/${layer.digest}`, {
+      headers: { Range: 'bytes=10-' },
+    });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(
+      `bytes 10-${layer.data.length - 1}/${layer.data.length}`,
+    );
+    expect(Buffer.from(await part.arrayBuffer()).equals(layer.data.subarray(10))).toBe(true);
     expect(await (await registry('/v2/push/roundtrip/tags/list')).json()).toEqual({
       name: 'push/roundtrip',
       tags: ['v1'],

@@ -68,8 +68,9 @@ export class BlobStore {
     return readFile(this.path(digest));
   }
 
-  stream(digest: string): Readable {
-    return createReadStream(this.path(digest));
+  /** Reads a stored blob, or the bytes `start`..`end` (inclusive) of it. */
+  stream(digest: string, start?: number, end?: number): Readable {
+    return createReadStream(this.path(digest), { start, end });
   }
 
   /** Starts an upload session for `repositoryName`. */

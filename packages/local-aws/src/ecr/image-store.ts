@@ -118,9 +118,50 @@ async function layerStream(path: string, mediaType: string, digest: string): Pro
   return raw;
 }
 
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * Creates a filesystem object at `path`; when something is already there it is removed first
+ * (a directory over a directory is kept). Returns whether anything was removed.
+ */
+async function create(
+  path: string,
+  make: () => Promise<void>,
+  isDirectory: boolean,
+): Promise<boolean> {
+  try {
+    await make();
+    return false;
+  } catch (error) {
+    if (errorCode(error) !== 'EEXIST') throw error;
+  }
+  if (isDirectory && (await lstat(path)).isDirectory()) return false;
+  await rm(path, { recursive: true, force: true });
+  await make();
+  return true;
+}
+
 /** Applies one layer to `root` (OCI image layer changeset semantics). */
 export async function applyLayer(root: string, source: Readable, layer: string): Promise<void> {
   const written = new Set<string>();
+  const umask = process.umask();
+  /** Member directory → real directory known to exist; cleared whenever the tree changes shape. */
+  const parents = new Map<string, string>();
+  const parentOf = async (parentRel: string): Promise<string> => {
+    let dir = parents.get(parentRel);
+    if (dir === undefined) {
+      dir = await resolveInRoot(root, parentRel, true);
+      await mkdir(dir, { recursive: true });
+      parents.set(parentRel, dir);
+    }
+    return dir;
+  };
+  const setMode = async (path: string, mode: number): Promise<void> => {
+    // Creation applied the mode minus the umask; only special bits or masked bits need chmod.
+    if (mode & umask || mode & 0o7000) await chmod(path, mode);
+  };
   for await (const entry of readTar(source)) {
     const rel = memberPath(entry.path, layer);
     if (rel === '') {
@@ -136,41 +177,47 @@ export async function applyLayer(root: string, source: Readable, layer: string):
         const path = join(dir, child);
         if (!written.has(path)) await rm(path, { recursive: true, force: true });
       }
+      parents.clear();
       continue;
     }
     if (base.startsWith('.wh.')) {
       const parent = await resolveInRoot(root, parentRel, true);
       await rm(join(parent, base.slice('.wh.'.length)), { recursive: true, force: true });
+      parents.clear();
       continue;
     }
-    const parent = await resolveInRoot(root, parentRel, true);
-    const path = join(parent, base);
-    await mkdir(parent, { recursive: true });
-    const existing = await lstat(path).catch(() => undefined);
-    if (existing && !(existing.isDirectory() && entry.type === 'directory')) {
-      await rm(path, { recursive: true, force: true });
-    }
+    const path = join(await parentOf(parentRel), base);
+    let replaced: boolean;
     switch (entry.type) {
-      case 'directory':
-        await mkdir(path, { recursive: true });
-        await chmod(path, entry.mode || 0o755);
+      case 'directory': {
+        const mode = entry.mode || 0o755;
+        replaced = await create(path, () => mkdir(path, { mode }), true);
+        await setMode(path, mode);
         break;
+      }
       case 'file':
-        await writeFile(path, entry.data, { mode: entry.mode });
-        await chmod(path, entry.mode);
+        replaced = await create(
+          path,
+          () => writeFile(path, entry.data, { mode: entry.mode, flag: 'wx' }),
+          false,
+        );
+        await setMode(path, entry.mode);
         break;
       case 'symlink':
-        await symlink(entry.linkName, path);
+        replaced = await create(path, () => symlink(entry.linkName, path), false);
+        // A new symlink can redirect member paths below it.
+        parents.clear();
         break;
       case 'hardlink': {
         const target = await resolveInRoot(root, memberPath(entry.linkName, layer), false);
-        await link(target, path);
+        replaced = await create(path, () => link(target, path), false);
         break;
       }
       default:
         // Devices and FIFOs cannot be created without privileges a task does not need.
         continue;
     }
+    if (replaced) parents.clear();
     written.add(path);
   }
 }

@@ -188,6 +188,7 @@ export function createRegistryHandler(
       'Content-Type': 'application/octet-stream',
       'Content-Length': size,
       'Docker-Content-Digest': digest,
+      'Accept-Ranges': 'bytes',
       ETag: `"${digest}"`,
     };
     if (req.method === 'HEAD') {
@@ -195,9 +196,38 @@ export function createRegistryHandler(
       res.end();
       return;
     }
-    res.writeHead(200, headers);
+    // Clients resuming an interrupted pull ask for `bytes=<start>-[<end>]`.
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    let start = 0;
+    let end = size - 1;
+    if (range) {
+      start = Number(range[1]);
+      end = range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+      if (start > end) {
+        throw new RegistryError(
+          416,
+          'RANGE_INVALID',
+          `range \`${req.headers.range}\` is outside the blob`,
+          undefined,
+          {
+            'Content-Range': `bytes */${size}`,
+          },
+        );
+      }
+      res.writeHead(206, {
+        ...headers,
+        'Content-Length': end - start + 1,
+        'Content-Range': `bytes ${start}-${end}/${size}`,
+      });
+    } else {
+      res.writeHead(200, headers);
+    }
+    if (size === 0) {
+      res.end();
+      return;
+    }
     await new Promise<void>((resolve, reject) => {
-      const stream = state.blobs.stream(digest);
+      const stream = state.blobs.stream(digest, start, end);
       stream.on('error', reject);
       res.on('close', resolve);
       stream.pipe(res);
