@@ -51,6 +51,7 @@ export interface Inputs {
 const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRET_ID = /^[A-Za-z0-9_.-]+$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+const DEFAULT_FILES: readonly string[] = ['Dockerfile', 'Containerfile'];
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 
 function git(args: string[], cwd: string): string | undefined {
@@ -159,7 +160,7 @@ export function getInputs(
   let tags: string[];
   let commit: string | undefined;
   try {
-    const lines = p.lines('tags');
+    const lines = p.list('tags');
     templates = lines.length ? lines.map(parseTagTemplate) : defaultTagTemplates(git);
     tags = renderTags(templates, git);
     commit = commitTag(templates, git);
@@ -200,11 +201,8 @@ export function getInputs(
     if (file && (!existsSync(file) || !statSync(file).isFile())) {
       p.fail('file', fileText as string, 'the path of a Dockerfile, relative to the workspace');
     }
-    if (
-      !file &&
-      !existsSync(resolve(context, 'Dockerfile')) &&
-      !existsSync(resolve(context, 'Containerfile'))
-    ) {
+    // The names come from a list so that the bundler does not mistake them for assets to ship.
+    if (!file && !DEFAULT_FILES.some((name) => existsSync(resolve(context, name)))) {
       throw new ConfigurationError(
         `No Dockerfile in the build context \`${contextText}\`: add one or set input \`file\`.`,
       );

@@ -95,7 +95,7 @@ export interface PushResult {
   mediaType: string;
   /** The top manifest's exact bytes (for ECR PutImage). */
   manifest: Buffer;
-  /** Compressed size: config and layers of every platform, plus manifests. */
+  /** Compressed size of the layers (of every platform), as ECR counts it. */
   sizeBytes: number;
   /** True when the target already held the image (nothing was sent). */
   alreadyPresent: boolean;
@@ -113,19 +113,18 @@ async function eachLimited<T>(
   await Promise.all(workers);
 }
 
-/** Total compressed size of an image tree. */
+/** Compressed size of an image's layers (every platform's, for an index), as ECR counts it. */
 async function sizeOf(source: ImageSource, m: Manifest): Promise<number> {
   if (isIndex(m.mediaType)) {
-    let total = m.bytes.length;
+    let total = 0;
     for (const child of m.json.manifests ?? [])
       total += await sizeOf(source, await source.manifest(child.digest));
     return total;
   }
-  const blobs = [m.json.config, ...(m.json.layers ?? [])].filter(Boolean) as Descriptor[];
-  return m.bytes.length + blobs.reduce((n, d) => n + d.size, 0);
+  return (m.json.layers ?? []).reduce((n, d) => n + d.size, 0);
 }
 
-/** Compressed size of the image `digest` held by `source` (layers, configs and manifests). */
+/** Compressed size of the layers of the image `digest` held by `source`. */
 export async function sizeOfImage(source: ImageSource, digest: string): Promise<number> {
   return sizeOf(source, await source.manifest(digest));
 }
