@@ -73,6 +73,8 @@ export class Ecs {
   private serviceDeployments = new Map<string, ServiceDeployment>();
   private deploymentRuntime = new Map<string, DeploymentRuntime>();
   private serviceRuntime = new Map<string, ServiceRuntime>();
+  /** Deployments that roll back a failed one: alarms and the circuit breaker do not act on them. */
+  private rollbacks = new Set<string>();
   private kicks = new Set<string>();
   private kickScheduled = false;
   private tick?: NodeJS.Timeout;
@@ -474,6 +476,7 @@ export class Ecs {
         for (const t of this.liveTasks(svc, other.id)) t.deploymentId = id;
       }
       svc.deployments.unshift(rb);
+      this.rollbacks.add(id);
       svc.taskDefinition = td.taskDefinitionArn;
       d.desiredCount = 0;
     } else if (sd) {
@@ -663,7 +666,7 @@ export class Ecs {
   }
 
   private checkAlarms(svc: Service, primary: Deployment): void {
-    if (primary.rolloutState !== 'IN_PROGRESS' || this.runtime(svc).blueGreenRunning) return;
+    if (primary.rolloutState !== 'IN_PROGRESS' || this.runtime(svc).blueGreenRunning || this.rollbacks.has(primary.id)) return;
     const triggered = this.triggeredAlarms(svc);
     if (!triggered.length) return;
     const sd = this.sdOf(primary);
@@ -797,7 +800,7 @@ export class Ecs {
         const sd = this.sdOf(d);
         const cb = svc.deploymentConfiguration.deploymentCircuitBreaker;
         if (sd && d.rolloutState === 'IN_PROGRESS' && sd.targetServiceRevision.arn === d.serviceRevisionArn) sd.deploymentCircuitBreaker.failureCount = d.failedTasks;
-        if (cb?.enable && d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS' && d.failedTasks >= this.threshold(svc, d.desiredCount)) {
+        if (cb?.enable && !this.rollbacks.has(d.id) && d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS' && d.failedTasks >= this.threshold(svc, d.desiredCount)) {
           if (sd) sd.deploymentCircuitBreaker.status = 'TRIGGERED';
           if (this.runtime(svc).blueGreenRunning) {
             // The blue/green orchestration sees the FAILED state and rolls traffic back.
