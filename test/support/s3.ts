@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,33 +128,52 @@ export async function startS3(): Promise<TestS3> {
   };
 }
 
-/** A proxy in front of an S3 endpoint that starts failing uploads after some bytes. */
-export interface FailingProxy {
+/** A proxy in front of an S3 endpoint that can fail or hold uploads. */
+export interface S3Proxy {
   endpoint: string;
   /** Request body bytes forwarded so far. */
   forwardedBytes(): number;
+  /** Upload requests (PUT) held back so far. */
+  heldRequests(): number;
+  /** Lets held requests through. */
+  release(): void;
   stop(): Promise<void>;
 }
 
-/**
- * Forwards requests to `target` until `failAfterBytes` bytes of request bodies have passed; from
- * then on every PUT is answered with HTTP 500 InternalError (S3's "try again"), so the SDK
- * retries and then gives up, as when S3 fails mid-upload.
- */
-export async function startFailingProxy(target: string, failAfterBytes: number): Promise<FailingProxy> {
+export interface S3ProxyOptions {
+  /**
+   * After this many request body bytes, the PUT that crosses the limit and every later PUT is
+   * answered with HTTP 500 InternalError (S3's "try again"): the SDK retries, then gives up,
+   * as when S3 fails mid-upload.
+   */
+  failAfterBytes?: number;
+  /** Holds every multipart part upload (PUT with `partNumber`) until `release()`. */
+  holdParts?: boolean;
+}
+
+const INTERNAL_ERROR =
+  '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>';
+
+/** Starts a proxy in front of `target` (see {@link S3ProxyOptions}). */
+export async function startS3Proxy(target: string, opts: S3ProxyOptions = {}): Promise<S3Proxy> {
   const to = new URL(target);
+  const limit = opts.failAfterBytes ?? Infinity;
   let forwarded = 0;
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    if (req.method === 'PUT' && forwarded >= failAfterBytes) {
-      req.resume();
-      req.on('end', () => {
-        res.writeHead(500, { 'content-type': 'application/xml' });
-        res.end(
-          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>',
-        );
-      });
-      return;
-    }
+  let held = 0;
+  let released = !opts.holdParts;
+  const waiting: (() => void)[] = [];
+  const fail = (req: IncomingMessage, res: ServerResponse): void => {
+    req.resume();
+    const answer = (): void => {
+      if (res.headersSent) return;
+      res.writeHead(500, { 'content-type': 'application/xml', connection: 'close' });
+      res.end(INTERNAL_ERROR);
+    };
+    if (req.complete) answer();
+    else req.on('end', answer);
+  };
+  const forward = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method === 'PUT' && forwarded >= limit) return fail(req, res);
     const upstream = request(
       { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
@@ -163,13 +182,36 @@ export async function startFailingProxy(target: string, failAfterBytes: number):
       },
     );
     upstream.on('error', () => res.destroy());
-    req.on('data', (d: Buffer) => (forwarded += d.length));
+    const onData = (d: Buffer): void => {
+      forwarded += d.length;
+      if (req.method === 'PUT' && forwarded >= limit) {
+        req.off('data', onData);
+        req.unpipe(upstream);
+        upstream.destroy();
+        fail(req, res);
+      }
+    };
+    req.on('data', onData);
     req.pipe(upstream);
+  };
+  const server: Server = createServer((req, res) => {
+    if (!released && req.method === 'PUT' && /[?&]partNumber=/.test(req.url ?? '')) {
+      held++;
+      req.pause();
+      waiting.push(() => forward(req, res));
+      return;
+    }
+    forward(req, res);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     forwardedBytes: () => forwarded,
+    heldRequests: () => held,
+    release() {
+      released = true;
+      for (const go of waiting.splice(0)) go();
+    },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));

@@ -1,0 +1,169 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { runAction, type ActionRun } from '../../support/run-action';
+import { rowCounts, seedDatabase, startPostgres, type TestPostgres } from '../../support/postgres';
+import { startS3, startS3Proxy, type TestS3 } from '../../support/s3';
+
+const BUCKET = 'backups';
+const SHA = '0123456789abcdef0123456789abcdef01234567';
+let pg: TestPostgres;
+let s3: TestS3;
+
+beforeAll(async () => {
+  [pg, s3] = await Promise.all([startPostgres(), startS3()]);
+  pg.createDatabase('app');
+  seedDatabase(pg, 'app', 24);
+  await s3.createBucket(BUCKET);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([pg?.stop(), s3?.stop()]);
+});
+
+function backup(inputs: Record<string, string>, env: Record<string, string> = {}, opts: Parameters<typeof runAction>[1] = {}): Promise<ActionRun> {
+  return runAction('db-backup', {
+    ...opts,
+    inputs: {
+      environment: 'production',
+      bucket: BUCKET,
+      's3-force-path-style': 'true',
+      'database-url': pg.url('app'),
+      ...inputs,
+    },
+    env: { ...s3.env, GITHUB_REPOSITORY: 'acme/shop', GITHUB_SHA: SHA, ...env },
+  });
+}
+
+/** Nothing the action printed or wrote contains the password or the URL. */
+function expectNoSecrets(run: ActionRun, ...urls: string[]): void {
+  const unmasked = (run.stdout + run.stderr + run.summary).replace(/^::add-mask::.*$/gm, '');
+  expect(unmasked).not.toContain(pg.password);
+  for (const url of urls) expect(unmasked).not.toContain(url);
+}
+
+function sample(db: string): string {
+  return pg.sql(db, "SELECT id, email FROM customers WHERE id IN (1, 777, 4242) ORDER BY id; SELECT id, total, note, items FROM orders WHERE id % 9973 = 0 ORDER BY id;");
+}
+
+describe('db-backup pg-dump', () => {
+  it('streams a custom-format dump to S3 with its checksum, verifies it by restoring, and restore brings it back', async () => {
+    pg.createDatabase('verify_scratch');
+    const run = await backup({ verify: 'restore', 'verify-database-url': pg.url('verify_scratch') });
+    expect(run.error).toBeUndefined();
+    expect(run.code).toBe(0);
+    const key = run.outputs.key;
+    expect(key).toMatch(/^acme\/shop\/production\/app\/\d{4}\/\d{2}\/\d{2}\/app-\d{8}T\d{6}Z-0123456\.dump$/);
+    expect(run.outputs.location).toBe(`s3://${BUCKET}/${key}`);
+    const body = await s3.get(BUCKET, key);
+    const sha = createHash('sha256').update(body).digest('hex');
+    expect(run.outputs.sha256).toBe(sha);
+    expect(run.outputs.bytes).toBe(String(body.length));
+    expect((await s3.head(BUCKET, key))?.metadata.sha256).toBe(sha);
+    expect(body.subarray(0, 5).toString()).toBe('PGDMP');
+    expect(run.summary).toContain('Row counts');
+    expect(run.summary).toMatch(/public\.orders \| \d+ \| \d+ \| ✓/);
+    expectNoSecrets(run, pg.url('app'), pg.url('verify_scratch'));
+
+    pg.createDatabase('restored');
+    const restore = await backup({ mode: 'restore', 'database-url': pg.url('restored'), 'backup-key': key, 'confirm-database': 'restored', name: 'app' });
+    expect(restore.error).toBeUndefined();
+    expect(restore.outputs.sha256).toBe(sha);
+    expect(rowCounts(pg, 'restored')).toEqual(rowCounts(pg, 'app'));
+    expect(sample('restored')).toEqual(sample('app'));
+    expectNoSecrets(restore, pg.url('restored'));
+  });
+
+  it('writes a plain SQL dump as .sql.gz, and `latest` restores the newest backup', async () => {
+    const run = await backup({ format: 'plain', prefix: 'plain-test' });
+    expect(run.error).toBeUndefined();
+    expect(run.outputs.key).toMatch(/^plain-test\/app\/.*\.sql\.gz$/);
+    expect(run.summary).toContain('end-of-dump marker');
+    pg.createDatabase('restored_plain');
+    const restore = await backup({ mode: 'restore', prefix: 'plain-test', name: 'app', 'database-url': pg.url('restored_plain'), 'backup-key': 'latest', 'confirm-database': 'restored_plain' });
+    expect(restore.error).toBeUndefined();
+    expect(restore.outputs.key).toBe(run.outputs.key);
+    expect(rowCounts(pg, 'restored_plain')).toEqual(rowCounts(pg, 'app'));
+  });
+
+  it.each([
+    ['without the confirmation', {}, /`confirm-database` is required/],
+    ['when the confirmation names another database', { 'confirm-database': 'app' }, /`confirm-database` must equal the name of the database being restored into/],
+  ])('restore refuses %s', async (_name, extra, message) => {
+    const run = await backup({ mode: 'restore', 'database-url': pg.url('postgres'), 'backup-key': 'latest', ...extra });
+    expect(run.code).not.toBe(0);
+    expect(run.error).toMatch(message);
+  });
+
+  it('restore refuses a backup whose checksum does not match, before touching the database', async () => {
+    const key = 'tampered/app/2026/01/01/app-20260101T000000Z-0123456.dump';
+    await s3.put(BUCKET, key, Buffer.from('PGDMP not really an archive'), { sha256: 'a'.repeat(64) });
+    pg.createDatabase('untouched');
+    pg.sql('untouched', 'CREATE TABLE marker (id int); INSERT INTO marker VALUES (1);');
+    const run = await backup({ mode: 'restore', prefix: 'tampered', name: 'app', 'database-url': pg.url('untouched'), 'backup-key': key, 'confirm-database': 'untouched' });
+    expect(run.error).toMatch(/Checksum mismatch/);
+    expect(pg.sql('untouched', 'SELECT count(*) FROM marker').trim()).toBe('1');
+  });
+
+  it.each([
+    ['a wrong password', () => pg.url('app').replace(encodeURIComponent(pg.password), 'wrong-password'), /password authentication failed/],
+    ['an unreachable host', () => `postgresql://postgres:${pg.password}@127.0.0.1:1/app`, /Connecting to PostgreSQL for postgres@127\.0\.0\.1:1\/app failed: .*(refused|could not connect)/i],
+    ['a missing database', () => pg.url('nope'), /database "nope" does not exist/],
+  ])('fails clearly with %s and writes nothing', async (_name, url, message) => {
+    const prefix = `bad-conn-${Math.random().toString(36).slice(2)}`;
+    const run = await backup({ 'database-url': url(), prefix });
+    expect(run.code).not.toBe(0);
+    expect(run.error).toMatch(message);
+    expect(await s3.list(BUCKET, prefix)).toEqual([]);
+    expectNoSecrets(run, url());
+  });
+
+  it('fails clearly when the bucket does not exist', async () => {
+    const run = await backup({ bucket: 'no-such-bucket' });
+    expect(run.error).toMatch(/Bucket `no-such-bucket` does not exist/);
+  });
+
+  it('fails when pg_dump is killed mid-stream and leaves nothing that looks finished', async () => {
+    // Part uploads are held, so the dump is paused mid-stream with a multipart upload open.
+    const proxy = await startS3Proxy(s3.endpoint, { holdParts: true });
+    try {
+      const prefix = 'killed';
+      let actionPid = 0;
+      const running = backup({ prefix }, { AWS_ENDPOINT_URL_S3: proxy.endpoint }, { onStart: (child) => (actionPid = child.pid ?? 0) });
+      let killed = false;
+      for (let i = 0; i < 1200 && !killed; i++) {
+        await new Promise((ok) => setTimeout(ok, 25));
+        if (proxy.heldRequests() === 0) continue;
+        const found = spawnSync('pgrep', ['-P', String(actionPid), '-x', 'pg_dump'], { encoding: 'utf8' }).stdout.trim();
+        if (found) {
+          process.kill(Number(found.split('\n')[0]), 'SIGKILL');
+          killed = true;
+        }
+      }
+      proxy.release();
+      const run = await running;
+      expect(killed).toBe(true);
+      expect(run.code).not.toBe(0);
+      expect(run.error).toMatch(/^Backup failed: pg_dump was killed by SIGKILL\./);
+      // s3rver cannot abort multipart uploads: the action says so; no object appears either way.
+      expect(run.error).toMatch(/Nothing was left at s3:\/\/.*could not abort multipart upload/);
+      expect(await s3.list(BUCKET, prefix)).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('fails when S3 fails mid-upload and leaves nothing that looks finished', async () => {
+    const proxy = await startS3Proxy(s3.endpoint, { failAfterBytes: 4 * 1024 * 1024 });
+    try {
+      const prefix = 's3-fails';
+      const run = await backup({ prefix }, { AWS_ENDPOINT_URL_S3: proxy.endpoint });
+      expect(proxy.forwardedBytes()).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+      expect(run.code).not.toBe(0);
+      expect(run.error).toMatch(/the upload to S3 failed: .*InternalError/);
+      expect(run.error).toMatch(/multipart upload/);
+      expect(await s3.list(BUCKET, prefix)).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
