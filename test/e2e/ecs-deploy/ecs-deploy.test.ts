@@ -1,0 +1,365 @@
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListTaskDefinitionsCommand,
+  RegisterTaskDefinitionCommand,
+  waitUntilServicesStable,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  ModifyTargetGroupAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github';
+import { runAction } from '../../support/run-action';
+import { freePort, httpGet, startHarness, type Harness } from '../local-aws/support';
+
+let h: Harness;
+let gh: FakeGitHub;
+let work: string;
+let listenerPort: number;
+let tgArn: string;
+let v1Image: string;
+let brokenImage: string;
+
+const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+
+function taskDefinitionFile(name: string, extra: Record<string, unknown> = {}): string {
+  const path = join(work, name);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      family: 'shop',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      // Fields a newer AWS CLI prints that the bundled SDK may not know, and read-only ones.
+      taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/shop:99',
+      revision: 99,
+      status: 'ACTIVE',
+      someFutureSetting: { enabled: true },
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: 'placeholder',
+          essential: true,
+          portMappings: [{ containerPort: 8080 }],
+          environment: [{ name: 'GREETING', value: 'from-ecs' }],
+          ...extra,
+        },
+      ],
+    }),
+  );
+  return name;
+}
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: h.aws.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    ...gh.env({ GITHUB_SHA: SHA }),
+    ...extra,
+  };
+}
+
+async function service(): Promise<{ taskDefinition?: string; runningCount?: number }> {
+  const out = await h.ecs.send(
+    new DescribeServicesCommand({ cluster: 'apps', services: ['shop'] }),
+  );
+  return out.services![0];
+}
+
+async function revisionCount(): Promise<number> {
+  const out = await h.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'shop' }));
+  return out.taskDefinitionArns!.length;
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'shipkit-ecs-deploy-'));
+  gh = await startFakeGitHub();
+  h = await startHarness({ timeScale: 30 });
+  await h.ecs.send(new CreateClusterCommand({ clusterName: 'apps' }));
+  const lb = await h.elb.send(
+    new CreateLoadBalancerCommand({ Name: 'shop', Subnets: ['subnet-1', 'subnet-2'] }),
+  );
+  const tg = await h.elb.send(
+    new CreateTargetGroupCommand({
+      Name: 'shop-tg',
+      Protocol: 'HTTP',
+      Port: 8080,
+      VpcId: 'vpc-1',
+      TargetType: 'ip',
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 2,
+      Matcher: { HttpCode: '200' },
+    }),
+  );
+  tgArn = tg.TargetGroups![0].TargetGroupArn!;
+  await h.elb.send(
+    new ModifyTargetGroupAttributesCommand({
+      TargetGroupArn: tgArn,
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }],
+    }),
+  );
+  listenerPort = await freePort();
+  await h.elb.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: lb.LoadBalancers![0].LoadBalancerArn,
+      Protocol: 'HTTP',
+      Port: listenerPort,
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
+    }),
+  );
+  const v0 = await h.pushApp('shop', 'v0');
+  v1Image = await h.pushApp('shop', 'v1');
+  brokenImage = await h.pushApp('shop', 'v2-broken', { broken: true });
+  const td = await h.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'shop',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: v0,
+          essential: true,
+          portMappings: [{ containerPort: 8080 }],
+          environment: [{ name: 'GREETING', value: 'from-ecs' }],
+        },
+      ],
+    }),
+  );
+  await h.ecs.send(
+    new CreateServiceCommand({
+      cluster: 'apps',
+      serviceName: 'shop',
+      taskDefinition: td.taskDefinition!.taskDefinitionArn,
+      desiredCount: 2,
+      launchType: 'FARGATE',
+      loadBalancers: [{ targetGroupArn: tgArn, containerName: 'web', containerPort: 8080 }],
+      deploymentConfiguration: {
+        minimumHealthyPercent: 100,
+        maximumPercent: 200,
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+      },
+    }),
+  );
+  await waitUntilServicesStable(
+    { client: h.ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+    { cluster: 'apps', services: ['shop'] },
+  );
+});
+
+afterAll(async () => {
+  await h?.close();
+  await gh?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('v1 deploys rolling and succeeds: outputs, tags, summary and GitHub Deployment statuses', async () => {
+  const run = await runAction('ecs-deploy', {
+    cwd: work,
+    env: env(),
+    inputs: {
+      cluster: 'apps',
+      service: 'shop',
+      'task-definition': taskDefinitionFile('task-definition.json'),
+      'container-images': `web=${v1Image}`,
+      'environment-variables': 'web.LOG_LEVEL=info',
+      environment: 'production',
+      'environment-url': 'https://shop.example',
+      'github-token': gh.token,
+    },
+  });
+  expect(run.error).toBeUndefined();
+  expect(run.code).toBe(0);
+  expect(run.outputs).toMatchObject({
+    status: 'succeeded',
+    'task-definition-arn': expect.stringMatching(/task-definition\/shop:2$/),
+    'previous-task-definition-arn': expect.stringMatching(/task-definition\/shop:1$/),
+    'service-deployment-arn': expect.stringMatching(
+      /^arn:aws:ecs:us-east-1:000000000000:service-deployment\//,
+    ),
+    'github-deployment-id': '1001',
+  });
+  expect(run.outputs.reason).toMatch(/shop:2 is deployed and stable \(2\/2 running\)/);
+  expect(run.stdout).toContain('someFutureSetting');
+  expect(run.masked).toContain(gh.token);
+
+  const svc = await service();
+  expect(svc.taskDefinition).toBe(run.outputs['task-definition-arn']);
+  expect((await httpGet(`http://127.0.0.1:${listenerPort}/`)).body).toBe('v1 from-ecs');
+  const td = await h.ecs.send(
+    new DescribeTaskDefinitionCommand({
+      taskDefinition: run.outputs['task-definition-arn'],
+      include: ['TAGS'],
+    }),
+  );
+  expect(td.tags).toEqual(
+    expect.arrayContaining([
+      { key: 'shipkit:git-sha', value: SHA },
+      { key: 'shipkit:workflow-run', value: 'octo/shop/actions/runs/4242' },
+      { key: 'shipkit:image:web', value: v1Image },
+    ]),
+  );
+  expect(td.taskDefinition!.containerDefinitions![0].environment).toEqual(
+    expect.arrayContaining([{ name: 'LOG_LEVEL', value: 'info' }]),
+  );
+
+  expect(gh.deployments).toHaveLength(1);
+  expect(gh.deployments[0]).toMatchObject({ ref: SHA, environment: 'production', task: 'deploy' });
+  expect(gh.deployments[0].statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+  expect(gh.deployments[0].statuses[1]).toMatchObject({
+    environment_url: 'https://shop.example',
+    log_url: 'https://github.example/octo/shop/actions/runs/4242',
+  });
+
+  expect(run.summary).toContain('✅ ECS deploy of shop: deployed');
+  expect(run.summary).toMatch(/web image: .*shop:v0 → .*shop:v1/);
+  expect(run.summary).toContain('web env LOG_LEVEL: added (info)');
+});
+
+test('deploying the same thing again registers nothing and reports `unchanged`', async () => {
+  const before = await revisionCount();
+  const run = await runAction('ecs-deploy', {
+    cwd: work,
+    env: env(),
+    inputs: {
+      cluster: 'apps',
+      service: 'shop',
+      'task-definition': 'current',
+      'container-images': `web=${v1Image}`,
+    },
+  });
+  expect(run.code).toBe(0);
+  expect(run.outputs.status).toBe('unchanged');
+  expect(run.outputs.reason).toMatch(/equals the running revision shop:2/);
+  expect(await revisionCount()).toBe(before);
+});
+
+test('dry run prints the changes and the calls, and registers nothing', async () => {
+  const before = await revisionCount();
+  const run = await runAction('ecs-deploy', {
+    cwd: work,
+    env: env(),
+    inputs: {
+      cluster: 'apps',
+      service: 'shop',
+      'container-images': `web=${brokenImage}`,
+      'dry-run': 'true',
+    },
+  });
+  expect(run.code).toBe(0);
+  expect(run.outputs.status).toBe('dry-run');
+  expect(run.stdout).toMatch(/RegisterTaskDefinition family=shop/);
+  expect(run.stdout).toMatch(/UpdateService apps\/shop/);
+  expect(await revisionCount()).toBe(before);
+});
+
+test.each([
+  [
+    'fails its health check',
+    () => ({ 'container-images': `web=${brokenImage}` }),
+    /Task failed ELB health checks in \(target-group /,
+  ],
+  [
+    'exits at start',
+    () => ({
+      'task-definition': taskDefinitionFile('exits.json', {
+        command: ['node', '-e', "console.error('no DATABASE_URL'); process.exit(3)"],
+      }),
+      'container-images': `web=${v1Image}`,
+    }),
+    /Essential container in task exited \(web: exit code 3/,
+  ],
+])(
+  'a v2 that %s: the circuit breaker rolls back, the action fails with the stopped reason, the service ends on v1',
+  async (_what, inputs, reason) => {
+    const before = (await service()).taskDefinition;
+    const statuses = gh.deployments.length;
+    const run = await runAction('ecs-deploy', {
+      cwd: work,
+      env: env(),
+      inputs: {
+        cluster: 'apps',
+        service: 'shop',
+        environment: 'production',
+        'github-token': gh.token,
+        ...inputs(),
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(run.outputs.status).toBe('rolled-back');
+    expect(run.error).toMatch(reason);
+    expect(run.error).toMatch(
+      /was rolled back \(ECS deployment circuit breaker: tasks failed to start\.\)/,
+    );
+    expect(run.error).toContain('The service is back on shop:2.');
+    expect(run.outputs.reason).toBe(run.error);
+    expect(run.summary).toContain('❌ ECS deploy of shop: rolled back');
+    expect(run.summary).toContain('#### Stopped tasks');
+    expect((await service()).taskDefinition).toBe(before);
+    expect((await httpGet(`http://127.0.0.1:${listenerPort}/`)).body).toBe('v1 from-ecs');
+    expect(gh.deployments).toHaveLength(statuses + 1);
+    expect(gh.deployments[statuses].statuses.map((s) => s.state)).toEqual([
+      'in_progress',
+      'failure',
+    ]);
+  },
+);
+
+test.each([
+  [
+    'an unknown container',
+    { 'container-images': 'api=reg.example.com/api:v1' },
+    'Input `container-images` names container `api`, which task definition file `task-definition.json` does not have (it has `web`).',
+  ],
+  [
+    'a malformed image',
+    { 'container-images': 'web=Reg/Web::v1' },
+    'Input `container-images` must be one `container=image` per line',
+  ],
+  [
+    'a missing task definition file',
+    { 'task-definition': 'deploy/missing.json' },
+    'Input `task-definition`: file `deploy/missing.json` was not found in the workspace',
+  ],
+  [
+    'an unknown container in an environment variable',
+    { 'environment-variables': 'worker.X=1' },
+    'Input `environment-variables` names container `worker`',
+  ],
+])('%s is a clear error before anything is registered', async (_what, inputs, message) => {
+  const before = await revisionCount();
+  const requests = gh.requests.length;
+  const run = await runAction('ecs-deploy', {
+    cwd: work,
+    env: env(),
+    inputs: {
+      cluster: 'apps',
+      service: 'shop',
+      'task-definition': taskDefinitionFile('task-definition.json'),
+      'container-images': `web=${v1Image}`,
+      environment: 'production',
+      'github-token': gh.token,
+      ...inputs,
+    },
+  });
+  expect(run.code).toBe(1);
+  expect(run.error).toContain(`Invalid configuration: ${message}`);
+  expect(await revisionCount()).toBe(before);
+  expect(gh.requests.length).toBe(requests);
+});
