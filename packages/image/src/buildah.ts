@@ -144,7 +144,8 @@ export class BuildahBuilder implements Builder {
   async build(req: BuildRequest): Promise<BuildOutcome> {
     const settings = await this.prepare(req.env);
     const secretsDir = join(req.workDir, 'secrets');
-    const args = ['build', '--layers', '--authfile', req.authFile];
+    // --force-rm: a failed step's working container is removed too, not left behind.
+    const args = ['build', '--layers', '--force-rm', '--authfile', req.authFile];
     if (req.file) args.push('--file', req.file);
     if (req.target) args.push('--target', req.target);
     for (const [k, v] of req.buildArgs) args.push('--build-arg', `${k}=${v}`);
