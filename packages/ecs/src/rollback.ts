@@ -259,11 +259,6 @@ async function resolveTarget(
             why: `${shortTaskDefinition(bySha.found.arn)} is tagged with commit ${tagValue(bySha.found.tags, TAGS.gitSha)}`,
           };
         }
-        if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(to.value)) {
-          throw new ConfigurationError(
-            `Input \`to\`: no revision of \`${family}\` is tagged with commit \`${to.value}\` (searched ${bySha.searched}).`,
-          );
-        }
       }
       const byImage = await candidateRevisions(
         api,
@@ -279,7 +274,13 @@ async function resolveTarget(
           why: `${shortTaskDefinition(byImage.found.arn)} runs image ${to.value}`,
         };
       }
-      // Not a tagged commit nor an image any revision ran: the running revision with that image tag or digest.
+      if (to.kind === 'sha') {
+        // A commit-like value is never guessed into a new image tag: that would deploy an image nobody named.
+        throw new ConfigurationError(
+          `Input \`to\`: no revision of \`${family}\` is tagged with commit \`${to.value}\` or runs an image tagged \`${to.value}\` (searched ${byImage.searched} revisions).`,
+        );
+      }
+      // An image tag or digest no revision ran: the running revision with that image.
       return {
         kind: 'target',
         target: await registerWithImage(opts, current, cache, to.value),

@@ -1,0 +1,224 @@
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DescribeServiceDeploymentsCommand,
+  DescribeServicesCommand,
+  RegisterTaskDefinitionCommand,
+  waitUntilServicesStable,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  ModifyTargetGroupAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github';
+import { runAction } from '../../support/run-action';
+import { freePort, httpGet, startHarness, type Harness } from '../local-aws/support';
+
+let h: Harness;
+let gh: FakeGitHub;
+let prodPort: number;
+let v3Image: string;
+
+function env(): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: h.aws.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    ...gh.env(),
+  };
+}
+
+async function tg(name: string): Promise<string> {
+  const out = await h.elb.send(
+    new CreateTargetGroupCommand({
+      Name: name,
+      Protocol: 'HTTP',
+      Port: 8080,
+      TargetType: 'ip',
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 2,
+    }),
+  );
+  const arn = out.TargetGroups![0].TargetGroupArn!;
+  await h.elb.send(
+    new ModifyTargetGroupAttributesCommand({
+      TargetGroupArn: arn,
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }],
+    }),
+  );
+  return arn;
+}
+
+beforeAll(async () => {
+  gh = await startFakeGitHub();
+  h = await startHarness({ timeScale: 30 });
+  await h.ecs.send(new CreateClusterCommand({ clusterName: 'bg' }));
+  const lb = (
+    await h.elb.send(new CreateLoadBalancerCommand({ Name: 'shop', Subnets: ['subnet-1'] }))
+  ).LoadBalancers![0];
+  const blueTg = await tg('shop-blue');
+  const greenTg = await tg('shop-green');
+  prodPort = await freePort();
+  const prod = (
+    await h.elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lb.LoadBalancerArn,
+        Protocol: 'HTTP',
+        Port: prodPort,
+        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+      }),
+    )
+  ).Listeners![0];
+  const prodRule = (
+    await h.elb.send(
+      new CreateRuleCommand({
+        ListenerArn: prod.ListenerArn,
+        Priority: 1,
+        Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
+        Actions: [
+          {
+            Type: 'forward',
+            ForwardConfig: {
+              TargetGroups: [
+                { TargetGroupArn: blueTg, Weight: 100 },
+                { TargetGroupArn: greenTg, Weight: 0 },
+              ],
+            },
+          },
+        ],
+      }),
+    )
+  ).Rules![0].RuleArn!;
+  const blue = await h.pushApp('shop', 'blue');
+  v3Image = await h.pushApp('shop', 'v3');
+  const td = await h.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'shop',
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: blue,
+          portMappings: [{ containerPort: 8080 }],
+          environment: [{ name: 'GREETING', value: 'ok' }],
+        },
+      ],
+    }),
+  );
+  await h.ecs.send(
+    new CreateServiceCommand({
+      cluster: 'bg',
+      serviceName: 'shop',
+      taskDefinition: td.taskDefinition!.taskDefinitionArn,
+      desiredCount: 1,
+      loadBalancers: [
+        {
+          targetGroupArn: blueTg,
+          containerName: 'web',
+          containerPort: 8080,
+          advancedConfiguration: {
+            alternateTargetGroupArn: greenTg,
+            productionListenerRule: prodRule,
+            roleArn: 'arn:aws:iam::000000000000:role/ecs-bg',
+          },
+        },
+      ],
+      deploymentConfiguration: {
+        strategy: 'ROLLING',
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+      },
+    }),
+  );
+  await waitUntilServicesStable(
+    { client: h.ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+    { cluster: 'bg', services: ['shop'] },
+  );
+});
+
+afterAll(async () => {
+  await h?.close();
+  await gh?.close();
+});
+
+test('blue/green v3 bad, caught by health-gate during the bake; rollback stops the deployment and traffic is back on blue', async () => {
+  expect((await httpGet(`http://127.0.0.1:${prodPort}/`)).body).toBe('blue ok');
+  // v3 passes its target health check but answers the wrong thing: only the gate can tell.
+  const deployed = await runAction('ecs-deploy', {
+    env: env(),
+    inputs: {
+      cluster: 'bg',
+      service: 'shop',
+      'container-images': `web=${v3Image}`,
+      'environment-variables': 'web.GREETING=oops',
+      strategy: 'blue-green',
+      'bake-time': '10m',
+      'wait-until': 'traffic-shifted',
+    },
+  });
+  expect(deployed.error).toBeUndefined();
+  expect(deployed.outputs.status).toBe('succeeded');
+  expect(deployed.outputs.reason).toMatch(/Production traffic is on shop:2; the bake has begun/);
+  expect(deployed.stdout).toMatch(/stage: SCALE_UP/);
+  expect(deployed.stdout).toMatch(/stage: BAKE_TIME \(SCALE_UP took /);
+  expect(deployed.summary).toContain('#### Timeline');
+  expect((await httpGet(`http://127.0.0.1:${prodPort}/`)).body).toBe('v3 oops');
+
+  const gate = await runAction('health-gate', {
+    env: env(),
+    inputs: {
+      url: `http://127.0.0.1:${prodPort}/`,
+      'expect-body': ' ok',
+      interval: '250ms',
+      'unhealthy-threshold': '2',
+      timeout: '10s',
+    },
+  });
+  expect(gate.code).toBe(1);
+
+  const rolled = await runAction('rollback', {
+    env: env(),
+    inputs: {
+      cluster: 'bg',
+      service: 'shop',
+      reason: 'health gate failed',
+      'wait-until': 'traffic-shifted',
+      environment: 'production',
+      'github-token': gh.token,
+    },
+  });
+  expect(rolled.error).toBeUndefined();
+  expect(rolled.outputs).toMatchObject({
+    method: 'stop-deployment',
+    status: 'succeeded',
+    'from-task-definition-arn': expect.stringMatching(/shop:2$/),
+    'to-task-definition-arn': expect.stringMatching(/shop:1$/),
+  });
+  expect((await httpGet(`http://127.0.0.1:${prodPort}/`)).body).toBe('blue ok');
+  expect(gh.deployments[gh.deployments.length - 1].statuses.map((s) => s.state)).toEqual([
+    'in_progress',
+    'success',
+  ]);
+
+  const svc = (await h.ecs.send(new DescribeServicesCommand({ cluster: 'bg', services: ['shop'] })))
+    .services![0];
+  const sd = (
+    await h.ecs.send(
+      new DescribeServiceDeploymentsCommand({
+        serviceDeploymentArns: [svc.currentServiceDeployment!],
+      }),
+    )
+  ).serviceDeployments![0];
+  expect(sd.status).toMatch(/^ROLLBACK_/);
+
+  const again = await runAction('rollback', {
+    env: env(),
+    inputs: { cluster: 'bg', service: 'shop' },
+  });
+  expect(again.code).toBe(0);
+  expect(again.outputs.status).toBe('unchanged');
+});

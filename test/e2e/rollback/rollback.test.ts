@@ -1,0 +1,213 @@
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DescribeServicesCommand,
+  RegisterTaskDefinitionCommand,
+  waitUntilServicesStable,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  ModifyTargetGroupAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github';
+import { runAction, type ActionRun } from '../../support/run-action';
+import { freePort, httpGet, startHarness, type Harness } from '../local-aws/support';
+
+let h: Harness;
+let gh: FakeGitHub;
+let listenerPort: number;
+const images: Record<string, string> = {};
+const SHA = {
+  v1: '1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+  v1b: '2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+  v2: '3333333ccccccccccccccccccccccccccccccccc',
+  v3: '4444444ddddddddddddddddddddddddddddddddd',
+};
+
+function env(sha = SHA.v1): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: h.aws.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    ...gh.env({ GITHUB_SHA: sha }),
+  };
+}
+
+function deploy(sha: string, image: string, greeting: string): Promise<ActionRun> {
+  return runAction('ecs-deploy', {
+    env: env(sha),
+    inputs: {
+      cluster: 'apps',
+      service: 'shop',
+      'container-images': `web=${image}`,
+      'environment-variables': `web.GREETING=${greeting}`,
+    },
+  });
+}
+
+function rollback(to: string, extra: Record<string, string> = {}): Promise<ActionRun> {
+  return runAction('rollback', {
+    env: env(SHA.v3),
+    inputs: { cluster: 'apps', service: 'shop', to, ...extra },
+  });
+}
+
+async function running(): Promise<string> {
+  const out = await h.ecs.send(
+    new DescribeServicesCommand({ cluster: 'apps', services: ['shop'] }),
+  );
+  return out.services![0].taskDefinition!.split('/').pop()!;
+}
+
+beforeAll(async () => {
+  gh = await startFakeGitHub();
+  h = await startHarness({ timeScale: 30 });
+  await h.ecs.send(new CreateClusterCommand({ clusterName: 'apps' }));
+  const lb = await h.elb.send(
+    new CreateLoadBalancerCommand({ Name: 'shop', Subnets: ['subnet-1'] }),
+  );
+  const tg = await h.elb.send(
+    new CreateTargetGroupCommand({
+      Name: 'shop-tg',
+      Protocol: 'HTTP',
+      Port: 8080,
+      VpcId: 'vpc-1',
+      TargetType: 'ip',
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 2,
+    }),
+  );
+  const tgArn = tg.TargetGroups![0].TargetGroupArn!;
+  await h.elb.send(
+    new ModifyTargetGroupAttributesCommand({
+      TargetGroupArn: tgArn,
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }],
+    }),
+  );
+  listenerPort = await freePort();
+  await h.elb.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: lb.LoadBalancers![0].LoadBalancerArn,
+      Protocol: 'HTTP',
+      Port: listenerPort,
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
+    }),
+  );
+  for (const tag of ['v0', 'v1', 'v3']) images[tag] = await h.pushApp('shop', tag);
+  images.v2 = await h.pushApp('shop', 'v2', { broken: true });
+  const td = await h.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'shop',
+      containerDefinitions: [
+        { name: 'web', image: images.v0, essential: true, portMappings: [{ containerPort: 8080 }] },
+      ],
+    }),
+  );
+  await h.ecs.send(
+    new CreateServiceCommand({
+      cluster: 'apps',
+      serviceName: 'shop',
+      taskDefinition: td.taskDefinition!.taskDefinitionArn,
+      desiredCount: 1,
+      loadBalancers: [{ targetGroupArn: tgArn, containerName: 'web', containerPort: 8080 }],
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+    }),
+  );
+  await waitUntilServicesStable(
+    { client: h.ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+    { cluster: 'apps', services: ['shop'] },
+  );
+  // shop:2 (v1, good), shop:3 (v1 with another greeting, good), shop:4 (v2, broken: rolled back to shop:3).
+  expect((await deploy(SHA.v1, images.v1, 'one')).outputs.status).toBe('succeeded');
+  expect((await deploy(SHA.v1b, images.v1, 'one-b')).outputs.status).toBe('succeeded');
+  expect((await deploy(SHA.v2, images.v2, 'two')).outputs.status).toBe('rolled-back');
+  expect(await running()).toBe('shop:3');
+});
+
+afterAll(async () => {
+  await h?.close();
+  await gh?.close();
+});
+
+test('after ECS rolled the failed deploy back, `to: previous` is a no-op instead of going further back', async () => {
+  const run = await rollback('previous');
+  expect(run.code).toBe(0);
+  expect(run.outputs).toMatchObject({
+    status: 'unchanged',
+    'to-task-definition-arn': expect.stringMatching(/shop:3$/),
+  });
+  expect(run.stdout).toContain(
+    'ECS already rolled back the latest deployment (shop:4, ROLLBACK_SUCCESSFUL)',
+  );
+  expect(await running()).toBe('shop:3');
+});
+
+test('on-demand rollback to v1 by commit SHA records a GitHub Deployment of that commit; a second one is a no-op', async () => {
+  const run = await rollback(SHA.v1.slice(0, 7), {
+    environment: 'production',
+    'github-token': gh.token,
+    reason: 'checkout errors',
+  });
+  expect(run.error).toBeUndefined();
+  expect(run.outputs).toMatchObject({
+    status: 'succeeded',
+    method: 'update-service',
+    'from-task-definition-arn': expect.stringMatching(/shop:3$/),
+    'to-task-definition-arn': expect.stringMatching(/shop:2$/),
+  });
+  expect(await running()).toBe('shop:2');
+  expect((await httpGet(`http://127.0.0.1:${listenerPort}/`)).body).toBe('v1 one');
+  const recorded = gh.deployments[gh.deployments.length - 1];
+  expect(recorded).toMatchObject({
+    ref: SHA.v1,
+    environment: 'production',
+    task: 'deploy:rollback',
+  });
+  expect(recorded.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+  expect(run.summary).toContain('✅ Rollback of shop: rolled back');
+  expect(run.summary).toContain('checkout errors');
+
+  const again = await rollback(SHA.v1);
+  expect(again.code).toBe(0);
+  expect(again.outputs.status).toBe('unchanged');
+  expect(again.stdout).toContain('The service already runs shop:2');
+});
+
+test('`to: previous` right after a rollback does not ping-pong back to the revision rolled back from', async () => {
+  const run = await rollback('previous');
+  expect(run.code).toBe(0);
+  expect(run.outputs.status).toBe('unchanged');
+  expect(run.stdout).toContain('already rolled back from shop:3 to shop:2');
+  expect(await running()).toBe('shop:2');
+});
+
+test('`to: previous` after a new good deploy never picks the failed revision nor the one rolled back from', async () => {
+  expect((await deploy(SHA.v3, images.v3, 'three')).outputs.status).toBe('succeeded');
+  expect(await running()).toBe('shop:5');
+  const run = await rollback('previous');
+  expect(run.error).toBeUndefined();
+  expect(run.outputs).toMatchObject({
+    status: 'succeeded',
+    'to-task-definition-arn': expect.stringMatching(/shop:2$/),
+  });
+  expect(await running()).toBe('shop:2');
+});
+
+test('rolling back to an image tag takes the revision that ran it; an unknown commit is a clear error', async () => {
+  const byImage = await rollback('v3');
+  expect(byImage.outputs).toMatchObject({
+    status: 'succeeded',
+    'to-task-definition-arn': expect.stringMatching(/shop:5$/),
+  });
+  const unknown = await rollback('deadbee');
+  expect(unknown.code).toBe(1);
+  expect(unknown.error).toBe(
+    'Invalid configuration: Input `to`: no revision of `shop` is tagged with commit `deadbee` or runs an image tagged `deadbee` (searched 5 revisions).',
+  );
+  expect(await running()).toBe('shop:5');
+});
