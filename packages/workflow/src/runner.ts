@@ -397,7 +397,7 @@ export async function runWorkflow(path: string, opts: RunnerOptions): Promise<Wo
     durationMs: Date.now() - started,
     outDir: opts.outDir,
   };
-  writeFileSync(join(opts.outDir, 'run.json'), JSON.stringify(run, null, 2));
+  writeFileSync(join(opts.outDir, 'run.json'), masker.mask(JSON.stringify(run, null, 2)));
   return run;
 }
 
@@ -597,6 +597,7 @@ async function runCalledWorkflow(
 }
 
 interface PendingPost {
+  id: string;
   action: string;
   file: string;
   condition: string;
@@ -662,7 +663,10 @@ async function runStepsJob(
       const value = evaluateExpression(cond, envCtx(), { status, workspace: state.workspace });
       run = usesStatusFunction(node) ? truthy(value) : status.success() && truthy(value);
     }
-    const logPath = join(jobDir, `${String(i + 1).padStart(2, '0')}-${slug(label)}.log`);
+    const logPath = join(
+      jobDir,
+      `${String(i + 1).padStart(2, '0')}-${slug(state.masker.mask(label))}.log`,
+    );
     if (!run) {
       const r: StepResult = {
         id,
@@ -703,14 +707,15 @@ async function runStepsJob(
     result.conclusion =
       result.outcome === 'failure' && continueOnError ? 'success' : result.outcome;
     if (result.conclusion === 'failure' || result.outcome === 'cancelled') failed = true;
-    steps.push(result);
+    const { envChanges, ...kept } = result;
+    steps.push(kept);
     stepsCtx[id] = {
       outcome: result.outcome,
       conclusion: result.conclusion,
       outputs: result.outputs,
     };
     // GITHUB_ENV additions of the step apply to the steps after it.
-    env = { ...env, ...result.envChanges };
+    env = { ...env, ...envChanges };
     state.opts.onEvent?.({
       type: 'step-end',
       job: key,
@@ -742,7 +747,7 @@ async function runStepsJob(
       extraPath,
     });
     const result: StepResult = {
-      id: `post-${post.label}`,
+      id: `post-${post.id}`,
       name: label,
       uses: post.action,
       stage: 'post',
@@ -805,7 +810,10 @@ type StepOutcome = StepResult & { envChanges: Record<string, string> };
 
 async function runStep(state: RunState, s: StepRun): Promise<StepOutcome> {
   const started = Date.now();
-  const base = (over: Partial<StepOutcome>): StepOutcome => ({
+  const base = ({
+    state: _state,
+    ...over
+  }: Partial<StepOutcome> & { state?: unknown }): StepOutcome => ({
     id: s.id,
     name: s.label,
     uses: s.step.uses,
@@ -924,6 +932,7 @@ async function runStep(state: RunState, s: StepRun): Promise<StepOutcome> {
     });
     if (meta.runs?.post) {
       s.posts.push({
+        id: s.id,
         action: uses,
         file: resolve(actionDir, meta.runs.post),
         condition: conditionSource(meta.runs['post-if'] ?? 'always()') || 'always()',

@@ -1,0 +1,328 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  runWorkflow,
+  type JobResult,
+  type RunnerOptions,
+  type WorkflowRun,
+} from '../../../packages/workflow/src/runner';
+
+// A throwaway repository root holding one small action (`probe`, with a post step) built the way
+// shipkit's are (action.yml + dist/<name>/index.js), and the workflows under test.
+let root: string;
+let runs = 0;
+
+const ACTION_YML = `name: shipkit probe
+description: test action
+branding: { icon: box, color: blue }
+inputs:
+  message:
+    description: what to echo
+    required: true
+  mode:
+    description: ok or fail
+    default: ok
+  token:
+    description: a secret to mask
+    default: ''
+  defaulted:
+    description: default from an expression
+    default: \${{ github.event_name }}
+outputs:
+  echoed:
+    description: the message
+runs:
+  using: node24
+  main: ../../dist/probe/index.js
+  post: ../../dist/probe/post.js
+`;
+
+const MAIN_JS = `const fs = require('fs');
+const token = process.env.INPUT_TOKEN;
+if (token) console.log('::add-mask::' + token);
+console.log('probe says ' + process.env.INPUT_MESSAGE + ' (token ' + token + ', defaulted ' + process.env.INPUT_DEFAULTED + ')');
+console.log('::debug::debug line');
+console.log('region=' + (process.env.AWS_REGION || '-') + ' endpoint=' + (process.env.AWS_ENDPOINT_URL || '-'));
+fs.appendFileSync(process.env.GITHUB_OUTPUT, 'echoed=' + process.env.INPUT_MESSAGE + '\\n');
+fs.appendFileSync(process.env.GITHUB_STATE, 'said=' + process.env.INPUT_MESSAGE + '\\n');
+fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, '### probe: ' + process.env.INPUT_MESSAGE + ' ' + token + '\\n');
+if (process.env.INPUT_MODE === 'fail') { console.log('::error::probe failed on purpose'); process.exit(1); }
+`;
+const POST_JS = `console.log('post after ' + process.env.STATE_said);\n`;
+
+function write(path: string, text: string): string {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, text);
+  return path;
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'shipkit-runner-'));
+  write(join(root, 'actions', 'probe', 'action.yml'), ACTION_YML);
+  write(join(root, 'dist', 'probe', 'index.js'), MAIN_JS);
+  write(join(root, 'dist', 'probe', 'post.js'), POST_JS);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function run(
+  yaml: string,
+  opts: Partial<RunnerOptions> = {},
+  extra: Record<string, string> = {},
+): Promise<WorkflowRun> {
+  const dir = join(root, `wf-${++runs}`);
+  for (const [name, text] of Object.entries(extra)) write(join(dir, name), text);
+  const path = write(join(dir, 'workflow.yml'), yaml);
+  return runWorkflow(path, {
+    root,
+    workspace: root,
+    event: 'push',
+    outDir: join(dir, 'out'),
+    sha: 'a'.repeat(40),
+    ...opts,
+  });
+}
+
+function logsOf(job: JobResult): string {
+  return job.steps.map((s) => readFileSync(s.log, 'utf8')).join('\n');
+}
+
+test('steps run in order with outputs, env files, defaults from expressions and a post step', async () => {
+  const r = await run(`
+on: push
+env: { GREETING: hello }
+jobs:
+  one:
+    runs-on: ubuntu-24.04
+    outputs:
+      echoed: \${{ steps.probe.outputs.echoed }}
+    steps:
+      - id: first
+        run: |
+          echo "word=world" >> "$GITHUB_OUTPUT"
+          echo "LATER=set-by-env-file" >> "$GITHUB_ENV"
+      - id: probe
+        uses: your-org/shipkit/actions/probe@v1
+        with:
+          message: \${{ env.GREETING }} \${{ steps.first.outputs.word }}
+      - run: echo "later=$LATER"
+`);
+  expect(r.result).toBe('success');
+  const job = r.jobs[0];
+  expect(job.outputs).toEqual({ echoed: 'hello world' });
+  expect(job.steps.map((s) => [s.stage, s.outcome])).toEqual([
+    ['main', 'success'],
+    ['main', 'success'],
+    ['main', 'success'],
+    ['post', 'success'],
+  ]);
+  const logs = logsOf(job);
+  expect(logs).toContain('probe says hello world');
+  expect(logs).toContain('defaulted push');
+  expect(logs).toContain('later=set-by-env-file');
+  expect(logs).toContain('post after hello world');
+  expect(job.summary).toContain('### probe: hello world');
+});
+
+test('a failure skips later steps except if: failure() and always(), and post steps still run', async () => {
+  const r = await run(`
+on: push
+jobs:
+  one:
+    runs-on: ubuntu-24.04
+    steps:
+      - id: probe
+        uses: ./actions/probe
+        with: { message: m, mode: fail }
+      - id: skipped
+        run: echo never
+      - id: on-failure
+        if: failure() && steps.probe.outcome == 'failure'
+        run: echo "caught \${{ steps.probe.outputs.echoed }}"
+      - id: tolerated
+        if: always()
+        continue-on-error: true
+        run: exit 3
+      - if: always()
+        run: echo always
+  two:
+    needs: one
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo never
+  three:
+    needs: one
+    if: always() && needs.one.result == 'failure'
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo "after a failed job"
+`);
+  expect(r.result).toBe('failure');
+  const [one, two, three] = r.jobs;
+  expect(one.result).toBe('failure');
+  expect(one.steps.map((s) => `${s.id}:${s.outcome}/${s.conclusion}`)).toEqual([
+    'probe:failure/failure',
+    'skipped:skipped/skipped',
+    'on-failure:success/success',
+    'tolerated:failure/success',
+    '__5:success/success',
+    'post-probe:success/success',
+  ]);
+  expect(one.steps[0].error).toBe('probe failed on purpose');
+  expect(logsOf(one)).toContain('caught m');
+  expect(two.result).toBe('skipped');
+  expect(three.result).toBe('success');
+});
+
+test('a reusable workflow beside the caller is called with typed inputs and gives its outputs', async () => {
+  const called = `
+on:
+  workflow_call:
+    inputs:
+      environment: { type: string, required: true }
+      backup: { type: boolean, default: false }
+      region: { type: string, default: eu-west-1 }
+    outputs:
+      echoed:
+        value: \${{ jobs.inner.outputs.echoed }}
+jobs:
+  inner:
+    runs-on: ubuntu-24.04
+    outputs:
+      echoed: \${{ steps.probe.outputs.echoed }}
+    steps:
+      - if: inputs.backup
+        run: echo backing up
+      - id: probe
+        uses: your-org/shipkit/actions/probe@v1
+        with:
+          message: \${{ inputs.environment }}/\${{ inputs.region }}/\${{ inputs.backup }}
+`;
+  const r = await run(
+    `
+on: push
+jobs:
+  deploy:
+    uses: ./.github/workflows/called.yml
+    with:
+      environment: staging
+  report:
+    needs: deploy
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo "deployed \${{ needs.deploy.outputs.echoed }}"
+`,
+    {},
+    { 'called.yml': called },
+  );
+  expect(r.result).toBe('success');
+  expect(r.jobs[0].outputs).toEqual({ echoed: 'staging/eu-west-1/false' });
+  expect(r.jobs[0].called?.jobs[0].steps[0].outcome).toBe('skipped');
+  expect(logsOf(r.jobs[1])).toContain('deployed staging/eu-west-1/false');
+});
+
+test('workflow_dispatch inputs are typed and checked, and a matrix from fromJSON expands', async () => {
+  const yaml = `
+on:
+  workflow_dispatch:
+    inputs:
+      environment:
+        type: choice
+        options: [all, staging, production]
+        default: all
+jobs:
+  backup:
+    strategy:
+      matrix:
+        environment: \${{ fromJSON(inputs.environment != 'all' && format('["{0}"]', inputs.environment) || '["staging","production"]') }}
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo "backing up \${{ matrix.environment }}"
+`;
+  const all = await run(yaml, { event: 'workflow_dispatch' });
+  const one = await run(yaml, {
+    event: 'workflow_dispatch',
+    inputs: { environment: 'production' },
+  });
+  expect(all.result).toBe('success');
+  const dir = all.outDir;
+  expect(
+    readdirSync(dir)
+      .filter((d) => d.startsWith('backup'))
+      .sort(),
+  ).toEqual(['backup-production', 'backup-staging']);
+  expect(one.outDir && readdirSync(one.outDir).filter((d) => d.startsWith('backup'))).toEqual([
+    'backup-production',
+  ]);
+  await expect(
+    run(yaml, { event: 'workflow_dispatch', inputs: { environment: 'qa' } }),
+  ).rejects.toThrow('input `environment` must be one of all, staging, production, got `qa`');
+  await expect(run(yaml, { event: 'push' })).rejects.toThrow('does not run on `push`');
+});
+
+test('the credential step is replaced by local AWS settings, and refuses without them', async () => {
+  const yaml = `
+on: push
+jobs:
+  one:
+    runs-on: ubuntu-24.04
+    permissions: { id-token: write }
+    steps:
+      - uses: aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c
+        with:
+          role-to-assume: arn:aws:iam::111122223333:role/deploy
+          aws-region: eu-central-1
+      - uses: ./actions/probe
+        with: { message: m }
+`;
+  const without = await run(yaml);
+  expect(without.result).toBe('failure');
+  expect(without.jobs[0].steps[0].error).toContain('refusing to reach AWS');
+  const local = await run(yaml, { awsEnv: { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' } });
+  expect(local.result).toBe('success');
+  expect(local.jobs[0].steps[0].replaced).toContain(
+    'instead of assuming arn:aws:iam::111122223333:role/deploy',
+  );
+  expect(logsOf(local.jobs[0])).toContain('region=eu-central-1 endpoint=http://127.0.0.1:4566');
+});
+
+test('secrets and masked values never reach logs or summaries', async () => {
+  const r = await run(
+    `
+on: push
+jobs:
+  one:
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo "db is \${{ secrets.DATABASE_URL }}"
+      - uses: ./actions/probe
+        with: { message: m, token: tok-987654 }
+      - run: echo "again tok-987654"
+`,
+    { secrets: { DATABASE_URL: 'postgres://u:hunter2@db/app' } },
+  );
+  expect(r.result).toBe('success');
+  const everything =
+    logsOf(r.jobs[0]) + r.jobs[0].summary + readFileSync(join(r.outDir, 'run.json'), 'utf8');
+  expect(everything).not.toContain('hunter2');
+  expect(everything).not.toContain('tok-987654');
+  expect(everything).toContain('db is ***');
+  expect(everything).toContain('again ***');
+});
+
+test('an action the local runner cannot run fails the step with a clear message', async () => {
+  const r = await run(`
+on: push
+jobs:
+  one:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: docker/build-push-action@v6
+      - uses: your-org/shipkit/actions/missing@v1
+        if: always()
+`);
+  expect(r.jobs[0].steps.map((s) => s.error)).toEqual([
+    expect.stringContaining('`docker/build-push-action@v6` is not available in the local runner'),
+    'shipkit action `missing` does not exist (no actions/missing/action.yml)',
+  ]);
+});
