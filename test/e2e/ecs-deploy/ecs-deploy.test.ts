@@ -363,3 +363,50 @@ test.each([
   expect(await revisionCount()).toBe(before);
   expect(gh.requests.length).toBe(requests);
 });
+
+test('with half of the ECS calls throttled, the deploy still completes', async () => {
+  h.aws.addFault({ kind: 'throttle', service: 'ecs', rate: 0.5 });
+  try {
+    const run = await runAction('ecs-deploy', {
+      cwd: work,
+      env: env(),
+      inputs: {
+        cluster: 'apps',
+        service: 'shop',
+        'container-images': `web=${v1Image}`,
+        'environment-variables': 'web.LOG_LEVEL=debug',
+      },
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.outputs.status).toBe('succeeded');
+  } finally {
+    h.aws.clearFaults();
+  }
+  expect((await httpGet(`http://127.0.0.1:${listenerPort}/`)).body).toBe('v1 from-ecs');
+});
+
+test('SIGTERM while following the rollout: the GitHub Deployment is marked `error` and the action exits cancelled', async () => {
+  const count = gh.deployments.length;
+  const run = await runAction('ecs-deploy', {
+    cwd: work,
+    env: env(),
+    inputs: {
+      cluster: 'apps',
+      service: 'shop',
+      'container-images': `web=${v1Image}`,
+      'environment-variables': 'web.LOG_LEVEL=warn',
+      environment: 'production',
+      'github-token': gh.token,
+    },
+    onStart: (child) => {
+      child.stdout?.on('data', (d: Buffer) => {
+        if (d.toString().includes('Started the deployment')) child.kill('SIGTERM');
+      });
+    },
+  });
+  expect(run.code).toBe(1);
+  expect(run.error).toBe('Cancelled: the workflow was cancelled (SIGTERM)');
+  expect(gh.deployments).toHaveLength(count + 1);
+  expect(gh.deployments[count].statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
+  expect(run.outputs['task-definition-arn']).toMatch(/task-definition\/shop:\d+$/);
+});
