@@ -145,7 +145,22 @@ export class BuildahBuilder implements Builder {
     const settings = await this.prepare(req.env);
     const secretsDir = join(req.workDir, 'secrets');
     // --force-rm: a failed step's working container is removed too, not left behind.
-    const args = ['build', '--layers', '--force-rm', '--authfile', req.authFile];
+    const multi = req.platforms.length > 1;
+    // Layer caching is not platform-aware in buildah 1.28: with several platforms, one platform's
+    // cached steps answer for the others and the manifest list ends up with a single image.
+    const layers = !multi;
+    if (multi) {
+      req.onNote?.(
+        `Building ${req.platforms.length} platforms without layer caching (buildah's layer cache would mix the platforms up)${req.cacheRef ? '; the registry cache is not used' : ''}.`,
+      );
+    }
+    const args = [
+      'build',
+      ...(layers ? ['--layers'] : ['--no-cache']),
+      '--force-rm',
+      '--authfile',
+      req.authFile,
+    ];
     if (req.file) args.push('--file', req.file);
     if (req.target) args.push('--target', req.target);
     for (const [k, v] of req.buildArgs) args.push('--build-arg', `${k}=${v}`);
@@ -159,9 +174,8 @@ export class BuildahBuilder implements Builder {
       }
     }
     if (req.insecure) args.push('--tls-verify=false');
-    if (req.cacheRef) args.push('--cache-from', req.cacheRef, '--cache-to', req.cacheRef);
+    if (req.cacheRef && layers) args.push('--cache-from', req.cacheRef, '--cache-to', req.cacheRef);
     const name = `localhost/shipkit-build-${process.pid}-${Date.now()}`;
-    const multi = req.platforms.length > 1;
     if (req.platforms.length) args.push('--platform', req.platforms.join(','));
     if (multi) args.push('--manifest', name);
     else args.push('--tag', name);

@@ -244,6 +244,42 @@ describe('build-and-push against local-aws', () => {
     );
   });
 
+  it('builds several platforms into one index and pushes it by digest', async () => {
+    const run = await act({
+      repository: 'sample-multi',
+      'create-repository': 'true',
+      platforms: 'linux/amd64,linux/arm64',
+    });
+    expect(run.error).toBeUndefined();
+    const index = (await registryGet(`/v2/sample-multi/manifests/${run.outputs.digest}`)) as {
+      mediaType: string;
+      manifests: { platform: { architecture: string } }[];
+    };
+    expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(index.manifests.map((m) => m.platform.architecture).sort()).toEqual(['amd64', 'arm64']);
+    // The platform images are listed untagged next to the tagged index, as in ECR.
+    expect((await describe_('sample-multi')).filter((i) => i.tags.length)).toEqual([
+      { digest: run.outputs.digest, tags: ['5a3f1c9', 'latest'] },
+    ]);
+  });
+
+  it('keeps the layer cache in the registry with cache: true and says whether it was used', async () => {
+    const run = await act({
+      repository: 'sample',
+      cache: 'true',
+      'create-repository': 'true',
+      tags: 'cached',
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.stdout).toContain(`Pushing cache ${aws.registryHost}/sample-cache:`);
+    expect(run.summary).toMatch(
+      new RegExp(
+        `\\| \\*\\*Cache\\*\\* \\| (used|not used): \\d+ of \\d+ steps from the cache \\(${aws.registryHost}/sample-cache\\) \\|`,
+      ),
+    );
+    expect((await describe_('sample-cache')).length).toBeGreaterThan(0);
+  });
+
   it.each([
     [
       'a broken Dockerfile, with the failing step first',
