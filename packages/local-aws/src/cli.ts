@@ -5,14 +5,18 @@
  */
 import { startLocalAws, type LocalAwsOptions } from './index';
 
-const USAGE = 'usage: local-aws [--port 4566] [--host 127.0.0.1] [--time-scale N] [--state-file FILE] [--data-dir DIR]';
+const USAGE =
+  'usage: local-aws [--port 4566] [--host 127.0.0.1] [--time-scale N] [--state-file FILE] [--data-dir DIR]';
 
 /** Parses the command line; throws with a message naming the bad flag. */
 export function parseArgs(argv: string[]): LocalAwsOptions {
   const opts: LocalAwsOptions = { port: 4566, host: '127.0.0.1' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined || v === '') throw new Error(`\`${flag}\` needs a value`);
@@ -21,7 +25,8 @@ export function parseArgs(argv: string[]): LocalAwsOptions {
     switch (flag) {
       case '--port': {
         const n = Number(value());
-        if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error('`--port` must be an integer between 0 and 65535');
+        if (!Number.isInteger(n) || n < 0 || n > 65535)
+          throw new Error('`--port` must be an integer between 0 and 65535');
         opts.port = n;
         break;
       }
@@ -30,7 +35,8 @@ export function parseArgs(argv: string[]): LocalAwsOptions {
         break;
       case '--time-scale': {
         const n = Number(value());
-        if (!(n > 0) || !Number.isFinite(n)) throw new Error('`--time-scale` must be a positive number');
+        if (!(n > 0) || !Number.isFinite(n))
+          throw new Error('`--time-scale` must be a positive number');
         opts.timeScale = n;
         break;
       }
@@ -66,7 +72,9 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.error(`local-aws: ${signal}, stopping tasks${opts.stateFile ? ' and saving state' : ''}…`);
+    console.error(
+      `local-aws: ${signal}, stopping tasks${opts.stateFile ? ' and saving state' : ''}…`,
+    );
     aws.stop().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -34,9 +34,12 @@ export class Clock {
 
   /** Runs `fn` every `awsMs` AWS milliseconds (at least every 5 real ms). */
   setInterval(fn: () => void, awsMs: number): NodeJS.Timeout {
-    const timer = setInterval(() => {
-      if (!this.disposed) fn();
-    }, Math.max(5, this.real(awsMs)));
+    const timer = setInterval(
+      () => {
+        if (!this.disposed) fn();
+      },
+      Math.max(5, this.real(awsMs)),
+    );
     this.timers.add(timer);
     return timer;
   }

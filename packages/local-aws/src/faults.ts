@@ -57,7 +57,8 @@ export class FaultInjector {
       case 'server-error':
       case 'latency': {
         const rate = fault.rate ?? 1;
-        if (!(rate >= 0 && rate <= 1)) throw new Error(`\`rate\` must be between 0 and 1, got ${fault.rate}`);
+        if (!(rate >= 0 && rate <= 1))
+          throw new Error(`\`rate\` must be between 0 and 1, got ${fault.rate}`);
         if (fault.kind === 'latency' && !(Number(fault.latencyMs) >= 0)) {
           throw new Error('`latencyMs` is required for a latency fault');
         }
@@ -104,8 +105,10 @@ export class FaultInjector {
       if (!hit) continue;
       f.applied++;
       if (f.kind === 'latency') await new Promise((r) => setTimeout(r, f.latencyMs));
-      else if (!error && f.kind === 'throttle') error = new AwsError('ThrottlingException', 'Rate exceeded', 400);
-      else if (!error) error = new AwsError('InternalFailure', 'Injected server error', 500, 'Receiver');
+      else if (!error && f.kind === 'throttle')
+        error = new AwsError('ThrottlingException', 'Rate exceeded', 400);
+      else if (!error)
+        error = new AwsError('InternalFailure', 'Injected server error', 500, 'Receiver');
     }
     return error;
   }

@@ -3,7 +3,15 @@
  * (and, later, RDS), so that unmodified AWS SDK clients pointed at it with `AWS_ENDPOINT_URL`
  * work. Tasks run as real local processes behind real listener ports.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+  mkdirSync,
+  renameSync,
+} from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -68,7 +76,10 @@ export interface LocalAws {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -84,12 +95,21 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const ecr = createEcrService({ dataDir: join(dataDir, 'ecr'), accountId: ACCOUNT_ID });
   const cloudwatch = new CloudWatch(clock);
   const elb = new Elb(clock);
-  let ecs: Ecs | undefined;
-  const faults = new FaultInjector((taskArn, reason) => {
-    if (!ecs) throw new Error('ECS is not running');
-    ecs.stopTaskByFault(taskArn, reason);
+  let stopTask = (_taskArn: string, _reason: string): void => {
+    throw new Error('ECS is not running');
+  };
+  const faults = new FaultInjector((taskArn, reason) => stopTask(taskArn, reason));
+  const ecs = new Ecs({
+    clock,
+    elb,
+    cloudwatch,
+    images: ecr.imageStore,
+    faults,
+    dataDir,
+    accountId: ACCOUNT_ID,
+    log,
   });
-  ecs = new Ecs({ clock, elb, cloudwatch, images: ecr.imageStore, faults, dataDir, accountId: ACCOUNT_ID, log });
+  stopTask = (taskArn, reason) => ecs.stopTaskByFault(taskArn, reason);
   const ecsRef = ecs;
 
   const state = (): unknown => ({
@@ -105,7 +125,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     const text = readFileSync(options.stateFile, 'utf8');
     // Timestamps were written as ISO strings; bring them back as dates.
     const saved = JSON.parse(text, (_k, v: unknown) =>
-      typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(v) ? new Date(v) : v,
+      typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(v)
+        ? new Date(v)
+        : v,
     ) as { ecs?: unknown; elb?: unknown; cloudwatch?: unknown; ecr?: unknown };
     ecr.restore(JSON.parse(text).ecr);
     cloudwatch.restore(saved.cloudwatch);
@@ -116,12 +138,33 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
 
   const cloudwatchOps = cloudwatch.operations;
   const json: JsonServiceDef[] = [
-    { target: 'AmazonEC2ContainerServiceV20141113', signingName: 'ecs', contentType: 'application/x-amz-json-1.1', operations: ecs.operations },
-    { target: 'AmazonEC2ContainerRegistry_V20150921', signingName: 'ecr', contentType: 'application/x-amz-json-1.1', operations: ecr.operations },
-    { target: 'GraniteServiceVersion20100801', signingName: 'monitoring', contentType: 'application/x-amz-json-1.0', queryCompatible: true, operations: cloudwatchOps },
+    {
+      target: 'AmazonEC2ContainerServiceV20141113',
+      signingName: 'ecs',
+      contentType: 'application/x-amz-json-1.1',
+      operations: ecs.operations,
+    },
+    {
+      target: 'AmazonEC2ContainerRegistry_V20150921',
+      signingName: 'ecr',
+      contentType: 'application/x-amz-json-1.1',
+      operations: ecr.operations,
+    },
+    {
+      target: 'GraniteServiceVersion20100801',
+      signingName: 'monitoring',
+      contentType: 'application/x-amz-json-1.0',
+      queryCompatible: true,
+      operations: cloudwatchOps,
+    },
   ];
   const query: QueryServiceDef[] = [
-    { version: '2015-12-01', signingName: 'elasticloadbalancing', xmlns: ELB_XMLNS, operations: elb.operations },
+    {
+      version: '2015-12-01',
+      signingName: 'elasticloadbalancing',
+      xmlns: ELB_XMLNS,
+      operations: elb.operations,
+    },
     {
       version: '2010-08-01',
       signingName: 'monitoring',
@@ -131,7 +174,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ...(options.extraQueryServices ?? []),
   ];
 
-  const admin = async (req: IncomingMessage, res: ServerResponse, body: string): Promise<boolean> => {
+  const admin = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: string,
+  ): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://local');
     const path = url.pathname;
     if (path === '/_local/state' && req.method === 'GET') {
@@ -150,7 +197,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       } else if (req.method === 'POST') {
         try {
           const parsed = JSON.parse(body || '{}') as Fault | Fault[] | { faults: Fault[] };
-          const list = Array.isArray(parsed) ? parsed : 'faults' in parsed ? parsed.faults : [parsed];
+          const list = Array.isArray(parsed)
+            ? parsed
+            : 'faults' in parsed
+              ? parsed.faults
+              : [parsed];
           for (const f of list) faults.add(f);
           sendJson(res, 200, { faults: faults.list() });
         } catch (error) {
@@ -162,7 +213,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     const logMatch = /^\/_local\/tasks\/([0-9a-f]{32})\/logs\/([^/]+)$/.exec(path);
     if (logMatch && req.method === 'GET') {
       const file = ecsRef.runner.logPath(logMatch[1], decodeURIComponent(logMatch[2]));
-      if (!existsSync(file)) sendJson(res, 404, { message: `no log for task \`${logMatch[1]}\` container \`${logMatch[2]}\`` });
+      if (!existsSync(file))
+        sendJson(res, 404, {
+          message: `no log for task \`${logMatch[1]}\` container \`${logMatch[2]}\``,
+        });
       else {
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
         res.end(readFileSync(file));

@@ -8,7 +8,13 @@ import { AwsError, type EcrService, type JsonOperation, type RequestContext } fr
 import type { FaultInjector } from './faults';
 import { requestId as newRequestId } from './ids';
 import { parseJsonBody, writeJson, writeJsonError } from './protocol/json';
-import { parseForm, unflattenQuery, writeQuery, writeQueryError, type QueryParams } from './protocol/query';
+import {
+  parseForm,
+  unflattenQuery,
+  writeQuery,
+  writeQueryError,
+  type QueryParams,
+} from './protocol/query';
 import { checkSigV4 } from './protocol/sigv4';
 
 /** A query-protocol operation: decoded parameters in, result members out. */
@@ -35,7 +41,11 @@ export interface QueryServiceDef {
 }
 
 /** Handles `/_local/...`; returns false when the path is unknown. */
-export type AdminHandler = (req: IncomingMessage, res: ServerResponse, body: string) => Promise<boolean>;
+export type AdminHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: string,
+) => Promise<boolean>;
 
 /** What the router needs. */
 export interface RouterOptions {
@@ -61,13 +71,20 @@ function readBody(req: IncomingMessage): Promise<string> {
 function toAwsError(error: unknown, onInternal?: (e: unknown) => void): AwsError {
   if (error instanceof AwsError) return error;
   onInternal?.(error);
-  return new AwsError('InternalFailure', `Internal error: ${(error as Error)?.message ?? String(error)}`, 500, 'Receiver');
+  return new AwsError(
+    'InternalFailure',
+    `Internal error: ${(error as Error)?.message ?? String(error)}`,
+    500,
+    'Receiver',
+  );
 }
 
 const DEFAULT_REGION = 'us-east-1';
 
 /** Creates the request listener for the local-aws HTTP server. */
-export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRouter(
+  opts: RouterOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const byTarget = new Map(opts.json.map((s) => [s.target, s]));
   const byVersion = new Map(opts.query.map((s) => [s.version, s]));
 
@@ -78,7 +95,12 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
     endpointHost: req.headers.host ?? '127.0.0.1',
   });
 
-  async function handleJson(req: IncomingMessage, res: ServerResponse, target: string, requestId: string): Promise<void> {
+  async function handleJson(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: string,
+    requestId: string,
+  ): Promise<void> {
     const dot = target.lastIndexOf('.');
     const svc = byTarget.get(target.slice(0, dot));
     const operation = target.slice(dot + 1);
@@ -91,10 +113,19 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
       if (!svc) throw new AwsError('UnknownOperationException', `Unknown target \`${target}\`.`);
       const body = await readBody(req);
       const scope = checkSigV4(req.headers.authorization, true);
-      const handler = Object.prototype.hasOwnProperty.call(svc.operations, operation) ? svc.operations[operation] : undefined;
-      if (!handler) throw new AwsError(svc.queryCompatible ? 'InvalidAction' : 'UnknownOperationException', `Operation \`${operation}\` is not supported by local-aws.`);
+      const handler = Object.prototype.hasOwnProperty.call(svc.operations, operation)
+        ? svc.operations[operation]
+        : undefined;
+      if (!handler)
+        throw new AwsError(
+          svc.queryCompatible ? 'InvalidAction' : 'UnknownOperationException',
+          `Operation \`${operation}\` is not supported by local-aws.`,
+        );
       const fault = await opts.faults.beforeCall(svc.signingName, operation);
-      if (fault) throw fault.code === 'ThrottlingException' && svc.queryCompatible ? new AwsError('Throttling', fault.message, 400) : fault;
+      if (fault)
+        throw fault.code === 'ThrottlingException' && svc.queryCompatible
+          ? new AwsError('Throttling', fault.message, 400)
+          : fault;
       const input = parseJsonBody(body);
       const result = await handler(input, context(req, scope.region || DEFAULT_REGION, requestId));
       writeJson(res, result, writeOpts);
@@ -103,7 +134,11 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
     }
   }
 
-  async function handleQuery(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  async function handleQuery(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+  ): Promise<void> {
     let xmlns: string | undefined;
     try {
       const body = await readBody(req);
@@ -111,17 +146,33 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
       const flat = { ...Object.fromEntries(url.searchParams), ...parseForm(body) };
       const scope = checkSigV4(req.headers.authorization, false);
       const svc =
-        byVersion.get(flat.Version ?? '') ?? opts.query.find((s) => s.signingName === scope.service);
-      if (!flat.Action) throw new AwsError('MissingAction', 'The request must contain the parameter Action.');
-      if (!svc) throw new AwsError('InvalidAction', `No service answers \`Version=${flat.Version}\` here.`);
+        byVersion.get(flat.Version ?? '') ??
+        opts.query.find((s) => s.signingName === scope.service);
+      if (!flat.Action)
+        throw new AwsError('MissingAction', 'The request must contain the parameter Action.');
+      if (!svc)
+        throw new AwsError('InvalidAction', `No service answers \`Version=${flat.Version}\` here.`);
       xmlns = svc.xmlns;
-      const handler = Object.prototype.hasOwnProperty.call(svc.operations, flat.Action) ? svc.operations[flat.Action] : undefined;
-      if (!handler) throw new AwsError('InvalidAction', `The action \`${flat.Action}\` is not valid for this web service.`);
+      const handler = Object.prototype.hasOwnProperty.call(svc.operations, flat.Action)
+        ? svc.operations[flat.Action]
+        : undefined;
+      if (!handler)
+        throw new AwsError(
+          'InvalidAction',
+          `The action \`${flat.Action}\` is not valid for this web service.`,
+        );
       const fault = await opts.faults.beforeCall(svc.signingName, flat.Action);
-      if (fault) throw fault.code === 'ThrottlingException' ? new AwsError('Throttling', fault.message, 400) : fault;
+      if (fault)
+        throw fault.code === 'ThrottlingException'
+          ? new AwsError('Throttling', fault.message, 400)
+          : fault;
       const params = unflattenQuery(flat, { listWrappers: svc.listWrappers });
       const result = await handler(params, context(req, scope.region || DEFAULT_REGION, requestId));
-      writeQuery(res, flat.Action, result, { xmlns: svc.xmlns, requestId, listItemNames: svc.listItemNames });
+      writeQuery(res, flat.Action, result, {
+        xmlns: svc.xmlns,
+        requestId,
+        listItemNames: svc.listItemNames,
+      });
     } catch (error) {
       writeQueryError(res, toAwsError(error, opts.onInternalError), { xmlns, requestId });
     }
@@ -141,7 +192,9 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
     if (path.startsWith('/_local/')) {
       const body = await readBody(req);
       if (!(await opts.admin(req, res, body))) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `no admin endpoint \`${path}\`` }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: `no admin endpoint \`${path}\`` }));
       }
       return;
     }
@@ -151,10 +204,14 @@ export function createRouter(opts: RouterOptions): (req: IncomingMessage, res: S
       return handleQuery(req, res, requestId);
     }
     if (req.method === 'GET' && path === '/') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ service: 'local-aws', status: 'running' }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ service: 'local-aws', status: 'running' }));
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `no route for ${req.method} ${path}` }));
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ message: `no route for ${req.method} ${path}` }));
   }
 
   return (req, res) => {

@@ -3,11 +3,19 @@
  * pointed at it, a tiny Node.js web app pushed as OCI images, and free ports for listeners.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import {
+  CreateRepositoryCommand,
+  ECRClient,
+  GetAuthorizationTokenCommand,
+} from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createServer } from 'node:net';
-import { startLocalAws, type LocalAws, type LocalAwsOptions } from '../../../packages/local-aws/src';
+import {
+  startLocalAws,
+  type LocalAws,
+  type LocalAwsOptions,
+} from '../../../packages/local-aws/src';
 import { buildOciImage, pushOciImage } from '../../support/oci-image';
 
 /** The web app every test image runs: `/health` answers 200 unless the image is broken. */
@@ -58,11 +66,25 @@ export async function startHarness(options: LocalAwsOptions = {}): Promise<Harne
         repos.add(repo);
       }
       const auth = await ecr.send(new GetAuthorizationTokenCommand({}));
-      const [username, password] = Buffer.from(auth.authorizationData![0].authorizationToken!, 'base64').toString().split(':');
+      const [username, password] = Buffer.from(
+        auth.authorizationData![0].authorizationToken!,
+        'base64',
+      )
+        .toString()
+        .split(':');
       const files: Record<string, string> = { 'app/server.js': SERVER_JS, 'app/version.txt': tag };
       if (opts.broken) files['app/broken'] = 'yes';
-      const image = buildOciImage({ files, config: { Cmd: ['node', '/app/server.js'], WorkingDir: '/app', Env: ['GREETING=hello'] } });
-      const pushed = await pushOciImage(image, { registry: aws.endpoint, repository: repo, tag, username, password });
+      const image = buildOciImage({
+        files,
+        config: { Cmd: ['node', '/app/server.js'], WorkingDir: '/app', Env: ['GREETING=hello'] },
+      });
+      const pushed = await pushOciImage(image, {
+        registry: aws.endpoint,
+        repository: repo,
+        tag,
+        username,
+        password,
+      });
       return pushed.ref;
     },
     async close() {
@@ -85,7 +107,11 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `fn` until it returns a truthy value (at most `timeoutMs`). */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -95,13 +121,17 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, wh
     } catch (error) {
       last = error;
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 /** GET a URL and return the body text (no keep-alive). */
 export async function httpGet(url: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(url, { headers: { connection: 'close' }, signal: AbortSignal.timeout(5000) });
+  const res = await fetch(url, {
+    headers: { connection: 'close' },
+    signal: AbortSignal.timeout(5000),
+  });
   return { status: res.status, body: await res.text() };
 }

@@ -91,7 +91,8 @@ export class CloudWatch {
         AlarmName: name,
         AlarmArn: arn('cloudwatch', ctx.region, ctx.accountId, `alarm:${name}`),
         AlarmDescription: str(input.AlarmDescription),
-        ActionsEnabled: input.ActionsEnabled === undefined ? true : String(input.ActionsEnabled) === 'true',
+        ActionsEnabled:
+          input.ActionsEnabled === undefined ? true : String(input.ActionsEnabled) === 'true',
         OKActions: list(input.OKActions).map(String),
         AlarmActions: list(input.AlarmActions).map(String),
         InsufficientDataActions: list(input.InsufficientDataActions).map(String),
@@ -119,7 +120,8 @@ export class CloudWatch {
       if (alarm.EvaluationPeriods === undefined) {
         throw new AwsError('MissingParameter', 'The parameter EvaluationPeriods is required.');
       }
-      if (!alarm.ComparisonOperator) throw new AwsError('MissingParameter', 'The parameter ComparisonOperator is required.');
+      if (!alarm.ComparisonOperator)
+        throw new AwsError('MissingParameter', 'The parameter ComparisonOperator is required.');
       this.alarms.set(name, alarm);
       return {};
     },
@@ -137,14 +139,20 @@ export class CloudWatch {
                 (!state || a.StateValue === state),
             )
           : [];
-      return { MetricAlarms: metric.sort((a, b) => a.AlarmName.localeCompare(b.AlarmName)), CompositeAlarms: [] };
+      return {
+        MetricAlarms: metric.sort((a, b) => a.AlarmName.localeCompare(b.AlarmName)),
+        CompositeAlarms: [],
+      };
     },
     SetAlarmState: (input) => {
       const name = required(input, 'AlarmName');
       const value = required(input, 'StateValue');
       const reason = required(input, 'StateReason');
       if (!(STATES as readonly string[]).includes(value)) {
-        throw new AwsError('InvalidParameterValue', `StateValue \`${value}\` is not one of ${STATES.join(', ')}.`);
+        throw new AwsError(
+          'InvalidParameterValue',
+          `StateValue \`${value}\` is not one of ${STATES.join(', ')}.`,
+        );
       }
       const alarm = this.alarms.get(name);
       if (!alarm) throw new AwsError('ResourceNotFound', `Alarm ${name} not found`, 404);
@@ -163,7 +171,8 @@ export class CloudWatch {
     DeleteAlarms: (input) => {
       const names = list(input.AlarmNames).map(String);
       const missing = names.filter((n) => !this.alarms.has(n));
-      if (missing.length) throw new AwsError('ResourceNotFound', `Alarm(s) ${missing.join(', ')} not found`, 404);
+      if (missing.length)
+        throw new AwsError('ResourceNotFound', `Alarm(s) ${missing.join(', ')} not found`, 404);
       for (const n of names) this.alarms.delete(n);
       return {};
     },

@@ -82,14 +82,27 @@ export class Ecs {
   readonly runner: TaskRunner;
 
   constructor(private readonly opts: EcsOptions) {
-    this.runner = new TaskRunner(opts.clock, opts.images, opts.faults, join(opts.dataDir, 'task-logs'));
+    this.runner = new TaskRunner(
+      opts.clock,
+      opts.images,
+      opts.faults,
+      join(opts.dataDir, 'task-logs'),
+    );
     opts.elb.onTargetHealth((t) => {
       for (const s of this.services.values()) {
-        if (s.loadBalancers.some((lb) => lb.targetGroupArn === t.tgArn || lb.advancedConfiguration?.alternateTargetGroupArn === t.tgArn)) this.kick(s);
+        if (
+          s.loadBalancers.some(
+            (lb) =>
+              lb.targetGroupArn === t.tgArn ||
+              lb.advancedConfiguration?.alternateTargetGroupArn === t.tgArn,
+          )
+        )
+          this.kick(s);
       }
     });
     opts.cloudwatch.onStateChange(() => {
-      for (const s of this.services.values()) if (s.deploymentConfiguration.alarms?.enable) this.kick(s);
+      for (const s of this.services.values())
+        if (s.deploymentConfiguration.alarms?.enable) this.kick(s);
     });
     this.tick = opts.clock.setInterval(() => {
       for (const s of this.services.values()) if (s.status !== 'INACTIVE') this.reconcile(s);
@@ -122,8 +135,12 @@ export class Ecs {
       tasks: [...this.tasks.values()],
       serviceRevisions: [...this.revisions.values()],
       serviceDeployments: [...this.serviceDeployments.values()],
-      deploymentTargetGroups: Object.fromEntries([...this.deploymentRuntime].map(([k, v]) => [k, v.targetGroups])),
-      lastCompleted: Object.fromEntries([...this.serviceRuntime].map(([k, v]) => [k, v.lastCompleted])),
+      deploymentTargetGroups: Object.fromEntries(
+        [...this.deploymentRuntime].map(([k, v]) => [k, v.targetGroups]),
+      ),
+      lastCompleted: Object.fromEntries(
+        [...this.serviceRuntime].map(([k, v]) => [k, v.lastCompleted]),
+      ),
     };
   }
 
@@ -150,18 +167,39 @@ export class Ecs {
       this.taskDefs.set(td.family, list);
     }
     for (const r of s.serviceRevisions ?? []) this.revisions.set(r.serviceRevisionArn, r);
-    for (const [id, tgs] of Object.entries(s.deploymentTargetGroups ?? {})) this.deploymentRuntime.set(id, { targetGroups: tgs });
-    for (const [k, v] of Object.entries(s.lastCompleted ?? {})) this.serviceRuntime.set(k, { lastCompleted: v });
+    for (const [id, tgs] of Object.entries(s.deploymentTargetGroups ?? {}))
+      this.deploymentRuntime.set(id, { targetGroups: tgs });
+    for (const [k, v] of Object.entries(s.lastCompleted ?? {}))
+      this.serviceRuntime.set(k, { lastCompleted: v });
     for (const t of s.tasks ?? []) {
       if (t.lastStatus !== 'STOPPED') {
-        Object.assign(t, { lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stoppedAt: now, stoppedReason: 'Task stopped because local-aws restarted', stopCode: 'ServiceSchedulerInitiated' });
+        Object.assign(t, {
+          lastStatus: 'STOPPED',
+          desiredStatus: 'STOPPED',
+          stoppedAt: now,
+          stoppedReason: 'Task stopped because local-aws restarted',
+          stopCode: 'ServiceSchedulerInitiated',
+        });
         for (const c of t.containers) c.lastStatus = 'STOPPED';
       }
       this.tasks.set(t.taskArn, t);
     }
     for (const sd of s.serviceDeployments ?? []) {
-      if (['PENDING', 'IN_PROGRESS', 'ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'STOP_REQUESTED'].includes(sd.status)) {
-        Object.assign(sd, { status: 'STOPPED', statusReason: 'Service deployment interrupted because local-aws restarted', stoppedAt: now, updatedAt: now });
+      if (
+        [
+          'PENDING',
+          'IN_PROGRESS',
+          'ROLLBACK_REQUESTED',
+          'ROLLBACK_IN_PROGRESS',
+          'STOP_REQUESTED',
+        ].includes(sd.status)
+      ) {
+        Object.assign(sd, {
+          status: 'STOPPED',
+          statusReason: 'Service deployment interrupted because local-aws restarted',
+          stoppedAt: now,
+          updatedAt: now,
+        });
       }
       this.serviceDeployments.set(sd.serviceDeploymentArn, sd);
     }
@@ -186,7 +224,9 @@ export class Ecs {
 
   /** Stops a task as a fault would (host failure). */
   stopTaskByFault(taskArn: string, reason: string): void {
-    const t = this.tasks.get(taskArn) ?? [...this.tasks.values()].find((x) => x.taskArn.endsWith(`/${taskArn}`));
+    const t =
+      this.tasks.get(taskArn) ??
+      [...this.tasks.values()].find((x) => x.taskArn.endsWith(`/${taskArn}`));
     if (!t) throw new Error(`no task \`${taskArn}\``);
     void this.stopTask(t, reason, 'TaskFailedToStart', true);
   }
@@ -200,7 +240,8 @@ export class Ecs {
   private cluster(ref: unknown, _ctx?: RequestContext): Cluster {
     const name = typeof ref === 'string' && ref ? nameOf(ref) : 'default';
     const c = this.clusters.get(name);
-    if (!c || c.status !== 'ACTIVE') throw new AwsError('ClusterNotFoundException', 'Cluster not found.');
+    if (!c || c.status !== 'ACTIVE')
+      throw new AwsError('ClusterNotFoundException', 'Cluster not found.');
     return c;
   }
 
@@ -230,13 +271,21 @@ export class Ecs {
   // ---- events and views -------------------------------------------------------------------------
 
   private event(svc: Service, message: string): void {
-    svc.events.unshift({ id: uuid(), createdAt: this.opts.clock.now(), message: `(service ${svc.serviceName}) ${message}` });
+    svc.events.unshift({
+      id: uuid(),
+      createdAt: this.opts.clock.now(),
+      message: `(service ${svc.serviceName}) ${message}`,
+    });
     if (svc.events.length > MAX_EVENTS) svc.events.length = MAX_EVENTS;
   }
 
   private tasksOf(svc: Service, deploymentId?: string): Task[] {
     return [...this.tasks.values()].filter(
-      (t) => t.serviceName === svc.serviceName && t.clusterArn === svc.clusterArn && t.lastStatus !== 'STOPPED' && (!deploymentId || t.deploymentId === deploymentId),
+      (t) =>
+        t.serviceName === svc.serviceName &&
+        t.clusterArn === svc.clusterArn &&
+        t.lastStatus !== 'STOPPED' &&
+        (!deploymentId || t.deploymentId === deploymentId),
     );
   }
 
@@ -255,10 +304,14 @@ export class Ecs {
     svc.pendingCount = live.filter((t) => t.lastStatus !== 'RUNNING').length;
     const cluster = this.clusters.get(nameOf(svc.clusterArn));
     if (cluster) {
-      const all = [...this.tasks.values()].filter((t) => t.clusterArn === cluster.clusterArn && t.desiredStatus === 'RUNNING');
+      const all = [...this.tasks.values()].filter(
+        (t) => t.clusterArn === cluster.clusterArn && t.desiredStatus === 'RUNNING',
+      );
       cluster.runningTasksCount = all.filter((t) => t.lastStatus === 'RUNNING').length;
       cluster.pendingTasksCount = all.length - cluster.runningTasksCount;
-      cluster.activeServicesCount = [...this.services.values()].filter((s) => s.clusterArn === cluster.clusterArn && s.status === 'ACTIVE').length;
+      cluster.activeServicesCount = [...this.services.values()].filter(
+        (s) => s.clusterArn === cluster.clusterArn && s.status === 'ACTIVE',
+      ).length;
     }
   }
 
@@ -302,7 +355,10 @@ export class Ecs {
 
   private isBlueGreen(svc: Service): boolean {
     const s = this.strategy(svc);
-    return (s === 'BLUE_GREEN' || s === 'LINEAR' || s === 'CANARY') && svc.loadBalancers.some((l) => l.advancedConfiguration?.alternateTargetGroupArn);
+    return (
+      (s === 'BLUE_GREEN' || s === 'LINEAR' || s === 'CANARY') &&
+      svc.loadBalancers.some((l) => l.advancedConfiguration?.alternateTargetGroupArn)
+    );
   }
 
   private threshold(svc: Service, desired: number): number {
@@ -317,7 +373,12 @@ export class Ecs {
   private createRevision(svc: Service, td: TaskDefinition): ServiceRevision {
     const { region, account } = parseArn(svc.serviceArn)!;
     const rev: ServiceRevision = {
-      serviceRevisionArn: arn('ecs', region, account, `service-revision/${nameOf(svc.clusterArn)}/${svc.serviceName}/${digitsId(19)}`),
+      serviceRevisionArn: arn(
+        'ecs',
+        region,
+        account,
+        `service-revision/${nameOf(svc.clusterArn)}/${svc.serviceName}/${digitsId(19)}`,
+      ),
       serviceArn: svc.serviceArn,
       clusterArn: svc.clusterArn,
       taskDefinition: td.taskDefinitionArn,
@@ -325,7 +386,10 @@ export class Ecs {
       platformVersion: svc.platformVersion,
       loadBalancers: clone(svc.loadBalancers),
       networkConfiguration: clone(svc.networkConfiguration),
-      containerImages: td.containerDefinitions.map((c) => ({ containerName: c.name, image: c.image })),
+      containerImages: td.containerDefinitions.map((c) => ({
+        containerName: c.name,
+        image: c.image,
+      })),
       guardDutyEnabled: false,
       createdAt: this.opts.clock.now(),
     };
@@ -340,14 +404,26 @@ export class Ecs {
     const rev = this.createRevision(svc, td);
     const id = `ecs-svc/${digitsId(19)}`;
     // A deployment already in progress is superseded.
-    const previousSd = svc.currentServiceDeployment ? this.serviceDeployments.get(svc.currentServiceDeployment) : undefined;
+    const previousSd = svc.currentServiceDeployment
+      ? this.serviceDeployments.get(svc.currentServiceDeployment)
+      : undefined;
     if (previousSd && ['PENDING', 'IN_PROGRESS'].includes(previousSd.status)) {
-      Object.assign(previousSd, { status: 'STOPPED', statusReason: 'Service deployment superseded by a newer service deployment', stoppedAt: now, updatedAt: now });
+      Object.assign(previousSd, {
+        status: 'STOPPED',
+        statusReason: 'Service deployment superseded by a newer service deployment',
+        stoppedAt: now,
+        updatedAt: now,
+      });
     }
     const cb = svc.deploymentConfiguration.deploymentCircuitBreaker;
     const alarms = svc.deploymentConfiguration.alarms;
     const sd: ServiceDeployment = {
-      serviceDeploymentArn: arn('ecs', region, account, `service-deployment/${nameOf(svc.clusterArn)}/${svc.serviceName}/${alnumId(22)}`),
+      serviceDeploymentArn: arn(
+        'ecs',
+        region,
+        account,
+        `service-deployment/${nameOf(svc.clusterArn)}/${svc.serviceName}/${alnumId(22)}`,
+      ),
       serviceArn: svc.serviceArn,
       clusterArn: svc.clusterArn,
       createdAt: now,
@@ -359,16 +435,29 @@ export class Ecs {
         runningTaskCount: d.runningCount,
         pendingTaskCount: d.pendingCount,
       })),
-      targetServiceRevision: { arn: rev.serviceRevisionArn, requestedTaskCount: svc.desiredCount, runningTaskCount: 0, pendingTaskCount: 0 },
+      targetServiceRevision: {
+        arn: rev.serviceRevisionArn,
+        requestedTaskCount: svc.desiredCount,
+        runningTaskCount: 0,
+        pendingTaskCount: 0,
+      },
       status: 'IN_PROGRESS',
       lifecycleStage: 'RECONCILE_SERVICE',
       deploymentConfiguration: clone(svc.deploymentConfiguration),
-      deploymentCircuitBreaker: { status: cb?.enable ? 'MONITORING' : 'DISABLED', failureCount: 0, threshold: this.threshold(svc, svc.desiredCount) },
-      alarms: alarms?.enable ? { status: 'MONITORING', alarmNames: [...alarms.alarmNames], triggeredAlarmNames: [] } : { status: 'DISABLED' },
+      deploymentCircuitBreaker: {
+        status: cb?.enable ? 'MONITORING' : 'DISABLED',
+        failureCount: 0,
+        threshold: this.threshold(svc, svc.desiredCount),
+      },
+      alarms: alarms?.enable
+        ? { status: 'MONITORING', alarmNames: [...alarms.alarmNames], triggeredAlarmNames: [] }
+        : { status: 'DISABLED' },
       deploymentId: id,
     };
     this.serviceDeployments.set(sd.serviceDeploymentArn, sd);
-    const blueGreenUpdate = this.isBlueGreen(svc) && svc.deployments.some((d) => d.status === 'PRIMARY' && this.liveTasks(svc, d.id).length > 0);
+    const blueGreenUpdate =
+      this.isBlueGreen(svc) &&
+      svc.deployments.some((d) => d.status === 'PRIMARY' && this.liveTasks(svc, d.id).length > 0);
     for (const d of svc.deployments) {
       if (d.status === 'PRIMARY') d.status = 'ACTIVE';
       // Rolling: the old deployments scale in as the new one scales out.
@@ -397,7 +486,11 @@ export class Ecs {
     svc.currentServiceDeployment = sd.serviceDeploymentArn;
     svc.unsteady = true;
     const production = svc.productionTargetGroupArn ?? svc.loadBalancers[0]?.targetGroupArn;
-    this.deploymentRuntime.set(id, { targetGroups: svc.loadBalancers.map((l) => (this.isBlueGreen(svc) ? production : l.targetGroupArn)).filter((x): x is string => !!x) });
+    this.deploymentRuntime.set(id, {
+      targetGroups: svc.loadBalancers
+        .map((l) => (this.isBlueGreen(svc) ? production : l.targetGroupArn))
+        .filter((x): x is string => !!x),
+    });
     if (blueGreenUpdate) {
       void this.runBlueGreen(svc, deployment, sd);
     } else {
@@ -415,8 +508,10 @@ export class Ecs {
     const prod = svc.productionTargetGroupArn ?? lb.targetGroupArn;
     svc.productionTargetGroupArn = prod;
     const other = prod === lb.targetGroupArn ? adv.alternateTargetGroupArn : lb.targetGroupArn;
-    if (adv.productionListenerRule) this.opts.elb.setForwardWeights(adv.productionListenerRule, { [prod]: 100, [other]: 0 });
-    if (adv.testListenerRule) this.opts.elb.setForwardWeights(adv.testListenerRule, { [prod]: 100, [other]: 0 });
+    if (adv.productionListenerRule)
+      this.opts.elb.setForwardWeights(adv.productionListenerRule, { [prod]: 100, [other]: 0 });
+    if (adv.testListenerRule)
+      this.opts.elb.setForwardWeights(adv.testListenerRule, { [prod]: 100, [other]: 0 });
   }
 
   private sdOf(d: Deployment): ServiceDeployment | undefined {
@@ -434,7 +529,13 @@ export class Ecs {
   }
 
   /** Marks `d` FAILED; rolls back to the last completed revision when asked and possible. */
-  private failDeployment(svc: Service, d: Deployment, cause: string, reason: string, rollback: boolean): void {
+  private failDeployment(
+    svc: Service,
+    d: Deployment,
+    cause: string,
+    reason: string,
+    rollback: boolean,
+  ): void {
     if (d.rolloutState !== 'IN_PROGRESS') return;
     const now = this.opts.clock.now();
     d.rolloutState = 'FAILED';
@@ -467,9 +568,13 @@ export class Ecs {
         rolloutStateReason: `ECS deployment circuit breaker: rolling back to deploymentId ${last.deploymentId}.`,
         serviceRevisionArn: last.serviceRevisionArn,
       };
-      if (reason.startsWith('ECS deployment alarms') || cause.startsWith('alarm')) rb.rolloutStateReason = `ECS deployment alarms: rolling back to deploymentId ${last.deploymentId}.`;
-      if (cause.startsWith('stopped')) rb.rolloutStateReason = `Rolling back to deploymentId ${last.deploymentId}.`;
-      this.deploymentRuntime.set(id, { targetGroups: this.deploymentRuntime.get(d.id)?.targetGroups ?? [] });
+      if (reason.startsWith('ECS deployment alarms') || cause.startsWith('alarm'))
+        rb.rolloutStateReason = `ECS deployment alarms: rolling back to deploymentId ${last.deploymentId}.`;
+      if (cause.startsWith('stopped'))
+        rb.rolloutStateReason = `Rolling back to deploymentId ${last.deploymentId}.`;
+      this.deploymentRuntime.set(id, {
+        targetGroups: this.deploymentRuntime.get(d.id)?.targetGroups ?? [],
+      });
       // Running tasks of the revision we roll back to are adopted, not replaced.
       for (const other of svc.deployments) {
         if (other.taskDefinition !== td.taskDefinitionArn) continue;
@@ -480,8 +585,14 @@ export class Ecs {
       svc.taskDefinition = td.taskDefinitionArn;
       d.desiredCount = 0;
     } else if (sd) {
-      Object.assign(sd, { status: 'STOPPED', statusReason: reason, stoppedAt: now, updatedAt: now });
-      if (rollback && !last) sd.statusReason = `${reason} No completed service revision to roll back to.`;
+      Object.assign(sd, {
+        status: 'STOPPED',
+        statusReason: reason,
+        stoppedAt: now,
+        updatedAt: now,
+      });
+      if (rollback && !last)
+        sd.statusReason = `${reason} No completed service revision to roll back to.`;
     }
     this.kick(svc);
   }
@@ -492,7 +603,9 @@ export class Ecs {
 
   private hasHealthChecks(t: Task): boolean {
     const td = this.resolveTaskDef(t.taskDefinitionArn);
-    return !!td?.containerDefinitions.some((c) => c.essential !== false && c.healthCheck?.command?.length);
+    return !!td?.containerDefinitions.some(
+      (c) => c.essential !== false && c.healthCheck?.command?.length,
+    );
   }
 
   /** Running, passing its container health checks and healthy in every target group it is in. */
@@ -501,7 +614,8 @@ export class Ecs {
     if (t.healthStatus === 'UNHEALTHY') return false;
     if (this.hasHealthChecks(t) && t.healthStatus !== 'HEALTHY') return false;
     for (const target of t.targets ?? []) {
-      if (this.opts.elb.targetState(target.targetGroupArn, target.port)?.state !== 'healthy') return false;
+      if (this.opts.elb.targetState(target.targetGroupArn, target.port)?.state !== 'healthy')
+        return false;
     }
     if (!t.wasHealthy) t.wasHealthy = true;
     return true;
@@ -535,20 +649,39 @@ export class Ecs {
       if (inGrace) continue;
       if (t.healthStatus === 'UNHEALTHY') {
         this.event(svc, `(task ${t.taskArn.split('/').pop()}) failed container health checks.`);
-        void this.stopTask(t, 'Task failed container health checks', 'ServiceSchedulerInitiated', true);
+        void this.stopTask(
+          t,
+          'Task failed container health checks',
+          'ServiceSchedulerInitiated',
+          true,
+        );
         continue;
       }
       for (const target of t.targets ?? []) {
         const st = this.opts.elb.targetState(target.targetGroupArn, target.port);
         if (st?.state === 'unhealthy') {
-          this.event(svc, `(port ${target.port}) is unhealthy in (target-group ${target.targetGroupArn}) due to (reason ${st.description ?? 'Health checks failed'}).`);
-          void this.stopTask(t, `Task failed ELB health checks in (target-group ${target.targetGroupArn})`, 'ServiceSchedulerInitiated', true);
+          this.event(
+            svc,
+            `(port ${target.port}) is unhealthy in (target-group ${target.targetGroupArn}) due to (reason ${st.description ?? 'Health checks failed'}).`,
+          );
+          void this.stopTask(
+            t,
+            `Task failed ELB health checks in (target-group ${target.targetGroupArn})`,
+            'ServiceSchedulerInitiated',
+            true,
+          );
           break;
         }
       }
     }
     if (svc.status === 'DRAINING') {
-      for (const t of this.liveTasks(svc)) void this.stopTask(t, `Service ${svc.serviceName} is being deleted`, 'ServiceSchedulerInitiated', false);
+      for (const t of this.liveTasks(svc))
+        void this.stopTask(
+          t,
+          `Service ${svc.serviceName} is being deleted`,
+          'ServiceSchedulerInitiated',
+          false,
+        );
       if (!this.tasksOf(svc).length) {
         svc.status = 'INACTIVE';
         svc.deployments = [];
@@ -560,7 +693,10 @@ export class Ecs {
     if (!primary) return;
     this.checkAlarms(svc, primary);
     const cfg = svc.deploymentConfiguration;
-    const maxTotal = Math.max(1, Math.floor((svc.desiredCount * (cfg.maximumPercent ?? 200)) / 100));
+    const maxTotal = Math.max(
+      1,
+      Math.floor((svc.desiredCount * (cfg.maximumPercent ?? 200)) / 100),
+    );
     const minHealthy = Math.ceil((svc.desiredCount * (cfg.minimumHealthyPercent ?? 100)) / 100);
     const blueGreen = this.runtime(svc).blueGreenRunning === true;
     const started: Task[] = [];
@@ -574,12 +710,16 @@ export class Ecs {
       for (let i = 0; i < need; i++) started.push(this.launchTask(svc, d));
     }
     if (started.length) {
-      this.event(svc, `has started ${started.length} tasks: ${started.map((t) => `(task ${t.taskArn.split('/').pop()})`).join(' ')}.`);
+      this.event(
+        svc,
+        `has started ${started.length} tasks: ${started.map((t) => `(task ${t.taskArn.split('/').pop()})`).join(' ')}.`,
+      );
     }
     // Stop tasks beyond each deployment's count; rolling: drain old deployments within minHealthy.
     const stopped: Task[] = [];
     let healthyCount = this.liveTasks(svc).filter((t) => this.healthy(t)).length;
-    const order = (tasks: Task[]): Task[] => [...tasks].sort((a, b) => Number(this.healthy(a)) - Number(this.healthy(b)));
+    const order = (tasks: Task[]): Task[] =>
+      [...tasks].sort((a, b) => Number(this.healthy(a)) - Number(this.healthy(b)));
     for (const d of svc.deployments) {
       const mine = order(this.liveTasks(svc, d.id));
       if (d.status === 'PRIMARY' || blueGreen) {
@@ -598,24 +738,39 @@ export class Ecs {
       }
       d.desiredCount = mine.length - mine.filter((t) => stopped.includes(t)).length;
     }
-    const reasonFor = (_t: Task): string => `Scaling activity initiated by (deployment ${primary.id})`;
+    const reasonFor = (_t: Task): string =>
+      `Scaling activity initiated by (deployment ${primary.id})`;
     if (stopped.length) {
       const running = stopped.filter((t) => t.lastStatus === 'RUNNING');
-      if (running.length) this.event(svc, `has stopped ${running.length} running tasks: ${running.map((t) => `(task ${t.taskArn.split('/').pop()})`).join(' ')}.`);
-      for (const t of stopped) void this.stopTask(t, reasonFor(t), 'ServiceSchedulerInitiated', false);
+      if (running.length)
+        this.event(
+          svc,
+          `has stopped ${running.length} running tasks: ${running.map((t) => `(task ${t.taskArn.split('/').pop()})`).join(' ')}.`,
+        );
+      for (const t of stopped)
+        void this.stopTask(t, reasonFor(t), 'ServiceSchedulerInitiated', false);
     }
     // Old deployments without tasks are gone.
     if (!blueGreen) {
-      svc.deployments = svc.deployments.filter((d) => d.status === 'PRIMARY' || this.tasksOf(svc, d.id).length > 0);
+      svc.deployments = svc.deployments.filter(
+        (d) => d.status === 'PRIMARY' || this.tasksOf(svc, d.id).length > 0,
+      );
     }
     this.updateCounts(svc);
     this.updateServiceDeployment(svc, primary);
     // Completion and steady state.
     if (!blueGreen && primary.rolloutState === 'IN_PROGRESS' && svc.deployments.length === 1) {
       const mine = this.liveTasks(svc, primary.id);
-      if (mine.length === primary.desiredCount && mine.every((t) => this.healthy(t))) this.completeDeployment(svc, primary);
+      if (mine.length === primary.desiredCount && mine.every((t) => this.healthy(t)))
+        this.completeDeployment(svc, primary);
     }
-    if (svc.unsteady && svc.deployments.length === 1 && primary.rolloutState === 'COMPLETED' && svc.runningCount === svc.desiredCount && svc.pendingCount === 0) {
+    if (
+      svc.unsteady &&
+      svc.deployments.length === 1 &&
+      primary.rolloutState === 'COMPLETED' &&
+      svc.runningCount === svc.desiredCount &&
+      svc.pendingCount === 0
+    ) {
       svc.unsteady = false;
       this.event(svc, 'has reached a steady state.');
     }
@@ -624,7 +779,9 @@ export class Ecs {
   private updateServiceDeployment(svc: Service, primary: Deployment): void {
     const sd = this.sdOf(primary);
     if (!sd) return;
-    const target = svc.deployments.find((d) => d.serviceRevisionArn === sd.targetServiceRevision.arn);
+    const target = svc.deployments.find(
+      (d) => d.serviceRevisionArn === sd.targetServiceRevision.arn,
+    );
     if (target) {
       sd.targetServiceRevision.runningTaskCount = target.runningCount;
       sd.targetServiceRevision.pendingTaskCount = target.pendingCount;
@@ -636,8 +793,15 @@ export class Ecs {
       src.pendingTaskCount = d?.pendingCount ?? 0;
       src.requestedTaskCount = d?.desiredCount ?? 0;
     }
-    if (primary.rolloutState === 'IN_PROGRESS' && !this.runtime(svc).blueGreenRunning && sd.status === 'IN_PROGRESS') {
-      sd.lifecycleStage = svc.deployments.length > 1 && this.liveTasks(svc, primary.id).every((t) => this.healthy(t)) ? 'CLEAN_UP' : 'SCALE_UP';
+    if (
+      primary.rolloutState === 'IN_PROGRESS' &&
+      !this.runtime(svc).blueGreenRunning &&
+      sd.status === 'IN_PROGRESS'
+    ) {
+      sd.lifecycleStage =
+        svc.deployments.length > 1 && this.liveTasks(svc, primary.id).every((t) => this.healthy(t))
+          ? 'CLEAN_UP'
+          : 'SCALE_UP';
     }
   }
 
@@ -647,14 +811,19 @@ export class Ecs {
     d.rolloutStateReason = `ECS deployment ${d.id} completed.`;
     d.updatedAt = now;
     this.event(svc, `(deployment ${d.id}) deployment completed.`);
-    this.runtime(svc).lastCompleted = { deploymentId: d.id, taskDefinition: d.taskDefinition, serviceRevisionArn: d.serviceRevisionArn };
+    this.runtime(svc).lastCompleted = {
+      deploymentId: d.id,
+      taskDefinition: d.taskDefinition,
+      serviceRevisionArn: d.serviceRevisionArn,
+    };
     const sd = this.sdOf(d);
     if (sd && ['IN_PROGRESS', 'ROLLBACK_IN_PROGRESS', 'PENDING'].includes(sd.status)) {
       sd.status = sd.status === 'ROLLBACK_IN_PROGRESS' ? 'ROLLBACK_SUCCESSFUL' : 'SUCCESSFUL';
       sd.finishedAt = now;
       sd.updatedAt = now;
       sd.lifecycleStage = undefined;
-      if (sd.deploymentCircuitBreaker.status === 'MONITORING') sd.deploymentCircuitBreaker.status = 'MONITORING_COMPLETE';
+      if (sd.deploymentCircuitBreaker.status === 'MONITORING')
+        sd.deploymentCircuitBreaker.status = 'MONITORING_COMPLETE';
       if (sd.alarms.status === 'MONITORING') sd.alarms.status = 'MONITORING_COMPLETE';
     }
   }
@@ -666,12 +835,23 @@ export class Ecs {
   }
 
   private checkAlarms(svc: Service, primary: Deployment): void {
-    if (primary.rolloutState !== 'IN_PROGRESS' || this.runtime(svc).blueGreenRunning || this.rollbacks.has(primary.id)) return;
+    if (
+      primary.rolloutState !== 'IN_PROGRESS' ||
+      this.runtime(svc).blueGreenRunning ||
+      this.rollbacks.has(primary.id)
+    )
+      return;
     const triggered = this.triggeredAlarms(svc);
     if (!triggered.length) return;
     const sd = this.sdOf(primary);
     if (sd) sd.alarms = { ...sd.alarms, status: 'TRIGGERED', triggeredAlarmNames: triggered };
-    this.failDeployment(svc, primary, 'alarm detected', `ECS deployment alarms: alarm(s) ${triggered.join(', ')} triggered.`, svc.deploymentConfiguration.alarms?.rollback === true);
+    this.failDeployment(
+      svc,
+      primary,
+      'alarm detected',
+      `ECS deployment alarms: alarm(s) ${triggered.join(', ')} triggered.`,
+      svc.deploymentConfiguration.alarms?.rollback === true,
+    );
   }
 
   /** Creates a task for a deployment and starts it. */
@@ -686,7 +866,13 @@ export class Ecs {
     return t;
   }
 
-  private newTask(clusterArn: string, td: TaskDefinition, group: string, startedBy: string | undefined, launchType?: string): Task {
+  private newTask(
+    clusterArn: string,
+    td: TaskDefinition,
+    group: string,
+    startedBy: string | undefined,
+    launchType?: string,
+  ): Task {
     const { region, account } = parseArn(clusterArn)!;
     const id = hexId(16);
     const taskArn = arn('ecs', region, account, `task/${nameOf(clusterArn)}/${id}`);
@@ -698,7 +884,9 @@ export class Ecs {
       startedBy,
       lastStatus: 'PROVISIONING',
       desiredStatus: 'RUNNING',
-      containers: td.containerDefinitions.map((c) => this.newContainer(taskArn, c, region, account)),
+      containers: td.containerDefinitions.map((c) =>
+        this.newContainer(taskArn, c, region, account),
+      ),
       createdAt: this.opts.clock.now(),
       launchType: launchType ?? 'FARGATE',
       platformVersion: (launchType ?? 'FARGATE') === 'FARGATE' ? '1.4.0' : undefined,
@@ -716,9 +904,19 @@ export class Ecs {
     return t;
   }
 
-  private newContainer(taskArn: string, c: ContainerDefinition, region: string, account: string): Container {
+  private newContainer(
+    taskArn: string,
+    c: ContainerDefinition,
+    region: string,
+    account: string,
+  ): Container {
     return {
-      containerArn: arn('ecs', region, account, `container/${nameOf(taskArn.replace(/\/[^/]+$/, ''))}/${taskArn.split('/').pop()}/${uuid()}`),
+      containerArn: arn(
+        'ecs',
+        region,
+        account,
+        `container/${nameOf(taskArn.replace(/\/[^/]+$/, ''))}/${taskArn.split('/').pop()}/${uuid()}`,
+      ),
       taskArn,
       name: c.name,
       image: c.image,
@@ -731,7 +929,8 @@ export class Ecs {
 
   private pruneStopped(): void {
     const stopped = [...this.tasks.values()].filter((t) => t.lastStatus === 'STOPPED');
-    for (const t of stopped.slice(0, Math.max(0, stopped.length - MAX_STOPPED_TASKS))) this.tasks.delete(t.taskArn);
+    for (const t of stopped.slice(0, Math.max(0, stopped.length - MAX_STOPPED_TASKS)))
+      this.tasks.delete(t.taskArn);
   }
 
   private startTask(t: Task, td: TaskDefinition, svc?: Service): void {
@@ -746,7 +945,12 @@ export class Ecs {
       },
       containerExited: (task, container, essential) => {
         if (essential) {
-          void this.stopTask(task, 'Essential container in task exited', 'EssentialContainerExited', true);
+          void this.stopTask(
+            task,
+            'Essential container in task exited',
+            'EssentialContainerExited',
+            true,
+          );
         } else if (svc) this.kick(svc);
         void container;
       },
@@ -758,7 +962,12 @@ export class Ecs {
     this.opts.clock.setTimeout(() => {
       if (t.desiredStatus !== 'RUNNING' || this.closed) return;
       this.runner.launch(t, td, events).catch((error: unknown) => {
-        void this.stopTask(t, `CannotStartContainerError: ${(error as Error).message}`, 'TaskFailedToStart', true);
+        void this.stopTask(
+          t,
+          `CannotStartContainerError: ${(error as Error).message}`,
+          'TaskFailedToStart',
+          true,
+        );
       });
     }, PROVISION_MS);
   }
@@ -767,23 +976,38 @@ export class Ecs {
     const tgs = this.deploymentRuntime.get(t.deploymentId ?? '')?.targetGroups ?? [];
     t.targets = [];
     for (const tgArn of tgs) {
-      const lb = svc.loadBalancers.find((l) => l.targetGroupArn === tgArn || l.advancedConfiguration?.alternateTargetGroupArn === tgArn) ?? svc.loadBalancers[0];
+      const lb =
+        svc.loadBalancers.find(
+          (l) =>
+            l.targetGroupArn === tgArn ||
+            l.advancedConfiguration?.alternateTargetGroupArn === tgArn,
+        ) ?? svc.loadBalancers[0];
       const container = t.containers.find((c) => c.name === lb?.containerName) ?? t.containers[0];
-      const binding = container?.networkBindings.find((b) => b.containerPort === lb?.containerPort) ?? container?.networkBindings[0];
+      const binding =
+        container?.networkBindings.find((b) => b.containerPort === lb?.containerPort) ??
+        container?.networkBindings[0];
       if (!binding) continue;
       try {
         this.opts.elb.registerTarget(tgArn, '127.0.0.1', binding.hostPort);
         t.targets.push({ targetGroupArn: tgArn, port: binding.hostPort });
         this.event(svc, `registered 1 targets in (target-group ${tgArn})`);
       } catch (error) {
-        this.event(svc, `failed to register targets in (target-group ${tgArn}): ${(error as Error).message}`);
+        this.event(
+          svc,
+          `failed to register targets in (target-group ${tgArn}): ${(error as Error).message}`,
+        );
       }
     }
     void td;
   }
 
   /** Stops a task: drains its targets, stops its processes, records why. */
-  private async stopTask(t: Task, reason: string, stopCode: string, failure: boolean): Promise<void> {
+  private async stopTask(
+    t: Task,
+    reason: string,
+    stopCode: string,
+    failure: boolean,
+  ): Promise<void> {
     if (t.desiredStatus === 'STOPPED' || t.lastStatus === 'STOPPED') return;
     const now = this.opts.clock.now();
     t.desiredStatus = 'STOPPED';
@@ -791,7 +1015,9 @@ export class Ecs {
     t.stoppedReason = reason;
     t.stopCode = stopCode;
     t.version++;
-    const svc = t.serviceName ? this.services.get(`${nameOf(t.clusterArn)}/${t.serviceName}`) : undefined;
+    const svc = t.serviceName
+      ? this.services.get(`${nameOf(t.clusterArn)}/${t.serviceName}`)
+      : undefined;
     if (svc) {
       svc.unsteady = true;
       const d = svc.deployments.find((x) => x.id === t.deploymentId);
@@ -799,8 +1025,19 @@ export class Ecs {
         d.failedTasks++;
         const sd = this.sdOf(d);
         const cb = svc.deploymentConfiguration.deploymentCircuitBreaker;
-        if (sd && d.rolloutState === 'IN_PROGRESS' && sd.targetServiceRevision.arn === d.serviceRevisionArn) sd.deploymentCircuitBreaker.failureCount = d.failedTasks;
-        if (cb?.enable && !this.rollbacks.has(d.id) && d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS' && d.failedTasks >= this.threshold(svc, d.desiredCount)) {
+        if (
+          sd &&
+          d.rolloutState === 'IN_PROGRESS' &&
+          sd.targetServiceRevision.arn === d.serviceRevisionArn
+        )
+          sd.deploymentCircuitBreaker.failureCount = d.failedTasks;
+        if (
+          cb?.enable &&
+          !this.rollbacks.has(d.id) &&
+          d.status === 'PRIMARY' &&
+          d.rolloutState === 'IN_PROGRESS' &&
+          d.failedTasks >= this.threshold(svc, d.desiredCount)
+        ) {
           if (sd) sd.deploymentCircuitBreaker.status = 'TRIGGERED';
           if (this.runtime(svc).blueGreenRunning) {
             // The blue/green orchestration sees the FAILED state and rolls traffic back.
@@ -808,7 +1045,13 @@ export class Ecs {
             d.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
             this.event(svc, `(deployment ${d.id}) deployment failed: tasks failed to start.`);
           } else {
-            this.failDeployment(svc, d, 'tasks failed to start', 'ECS deployment circuit breaker: tasks failed to start.', cb.rollback === true);
+            this.failDeployment(
+              svc,
+              d,
+              'tasks failed to start',
+              'ECS deployment circuit breaker: tasks failed to start.',
+              cb.rollback === true,
+            );
           }
         }
       }
@@ -826,7 +1069,8 @@ export class Ecs {
     }
     if (t.lastStatus !== 'PROVISIONING') t.lastStatus = 'STOPPING';
     const td = this.resolveTaskDef(t.taskDefinitionArn);
-    const stopTimeout = Math.max(...(td?.containerDefinitions.map((c) => c.stopTimeout ?? 30) ?? [30])) * 1000;
+    const stopTimeout =
+      Math.max(...(td?.containerDefinitions.map((c) => c.stopTimeout ?? 30) ?? [30])) * 1000;
     await this.runner.kill(t, stopTimeout);
     const end = this.opts.clock.now();
     t.lastStatus = 'STOPPED';
@@ -842,32 +1086,58 @@ export class Ecs {
 
   // ---- blue/green ---------------------------------------------------------------------------------
 
-  private async until(svc: Service, sd: ServiceDeployment, green: Deployment, cond: () => boolean, awsMs?: number): Promise<void> {
+  private async until(
+    svc: Service,
+    sd: ServiceDeployment,
+    green: Deployment,
+    cond: () => boolean,
+    awsMs?: number,
+  ): Promise<void> {
     const started = Date.now();
     const limit = awsMs === undefined ? Infinity : this.opts.clock.real(awsMs);
     for (;;) {
       if (this.closed) throw new Abort('local-aws shut down', 'stop');
-      if (sd.stopRequest) throw new Abort(sd.stopRequest === 'ROLLBACK' ? 'Service deployment rolled back because of a StopServiceDeployment request.' : 'Service deployment stopped because of a StopServiceDeployment request.', 'stop');
-      if (green.rolloutState === 'FAILED') throw new Abort('ECS deployment circuit breaker: tasks failed to start.', 'circuit');
+      if (sd.stopRequest)
+        throw new Abort(
+          sd.stopRequest === 'ROLLBACK'
+            ? 'Service deployment rolled back because of a StopServiceDeployment request.'
+            : 'Service deployment stopped because of a StopServiceDeployment request.',
+          'stop',
+        );
+      if (green.rolloutState === 'FAILED')
+        throw new Abort('ECS deployment circuit breaker: tasks failed to start.', 'circuit');
       const triggered = this.triggeredAlarms(svc);
       if (triggered.length) {
         sd.alarms = { ...sd.alarms, status: 'TRIGGERED', triggeredAlarmNames: triggered };
-        throw new Abort(`ECS deployment alarms: alarm(s) ${triggered.join(', ')} triggered.`, 'alarm');
+        throw new Abort(
+          `ECS deployment alarms: alarm(s) ${triggered.join(', ')} triggered.`,
+          'alarm',
+        );
       }
       if (cond()) return;
       if (Date.now() - started >= limit) return;
-      await new Promise((r) => setTimeout(r, Math.max(5, Math.min(100, this.opts.clock.real(1000)))));
+      await new Promise((r) =>
+        setTimeout(r, Math.max(5, Math.min(100, this.opts.clock.real(1000)))),
+      );
     }
   }
 
-  private async runBlueGreen(svc: Service, green: Deployment, sd: ServiceDeployment): Promise<void> {
+  private async runBlueGreen(
+    svc: Service,
+    green: Deployment,
+    sd: ServiceDeployment,
+  ): Promise<void> {
     const rt = this.runtime(svc);
     rt.blueGreenRunning = true;
     const lb = svc.loadBalancers.find((l) => l.advancedConfiguration?.alternateTargetGroupArn)!;
     const adv = lb.advancedConfiguration!;
     const blueTg = svc.productionTargetGroupArn ?? lb.targetGroupArn!;
-    const greenTg = blueTg === lb.targetGroupArn ? adv.alternateTargetGroupArn! : lb.targetGroupArn!;
-    const blue = svc.deployments.find((d) => d.id !== green.id && d.status === 'ACTIVE' && d.rolloutState !== 'FAILED') ?? svc.deployments.find((d) => d.id !== green.id)!;
+    const greenTg =
+      blueTg === lb.targetGroupArn ? adv.alternateTargetGroupArn! : lb.targetGroupArn!;
+    const blue =
+      svc.deployments.find(
+        (d) => d.id !== green.id && d.status === 'ACTIVE' && d.rolloutState !== 'FAILED',
+      ) ?? svc.deployments.find((d) => d.id !== green.id)!;
     for (const d of svc.deployments) if (d !== green && d !== blue) d.desiredCount = 0;
     this.deploymentRuntime.set(green.id, { targetGroups: [greenTg] });
     const elb = this.opts.elb;
@@ -879,7 +1149,8 @@ export class Ecs {
       sd.updatedAt = this.opts.clock.now();
     };
     const setProd = (greenWeight: number): void => {
-      if (prodRule) elb.setForwardWeights(prodRule, { [blueTg]: 100 - greenWeight, [greenTg]: greenWeight });
+      if (prodRule)
+        elb.setForwardWeights(prodRule, { [blueTg]: 100 - greenWeight, [greenTg]: greenWeight });
       sd.targetServiceRevision.requestedProductionTrafficWeight = greenWeight;
     };
     const D = green.desiredCount;
@@ -908,25 +1179,38 @@ export class Ecs {
         }
       } else if (strategy === 'CANARY') {
         setProd(Math.max(0, Math.min(100, cfg.canaryConfiguration?.canaryPercent ?? 5)));
-        await this.until(svc, sd, green, () => false, (cfg.canaryConfiguration?.canaryBakeTimeInMinutes ?? 10) * 60_000);
+        await this.until(
+          svc,
+          sd,
+          green,
+          () => false,
+          (cfg.canaryConfiguration?.canaryBakeTimeInMinutes ?? 10) * 60_000,
+        );
       }
       setProd(100);
       stage('POST_PRODUCTION_TRAFFIC_SHIFT');
       stage('BAKE_TIME');
-      this.event(svc, `(deployment ${green.id}) production traffic shifted; baking for ${cfg.bakeTimeInMinutes ?? 0} minutes.`);
+      this.event(
+        svc,
+        `(deployment ${green.id}) production traffic shifted; baking for ${cfg.bakeTimeInMinutes ?? 0} minutes.`,
+      );
       await this.until(svc, sd, green, () => false, (cfg.bakeTimeInMinutes ?? 0) * 60_000);
       stage('CLEAN_UP');
       blue.desiredCount = 0;
       svc.productionTargetGroupArn = greenTg;
       this.kick(svc);
-      await this.until(svc, sd, green, () => this.tasksOf(svc).every((t) => t.deploymentId === green.id));
+      await this.until(svc, sd, green, () =>
+        this.tasksOf(svc).every((t) => t.deploymentId === green.id),
+      );
       svc.deployments = svc.deployments.filter((d) => d === green);
       rt.blueGreenRunning = false;
       this.completeDeployment(svc, green);
       void D;
     } catch (error) {
       if (!(error instanceof Abort)) {
-        this.opts.log?.(`blue/green deployment of ${svc.serviceName} failed: ${(error as Error).stack ?? String(error)}`);
+        this.opts.log?.(
+          `blue/green deployment of ${svc.serviceName} failed: ${(error as Error).stack ?? String(error)}`,
+        );
       }
       const abort = error instanceof Abort ? error : new Abort(String(error), 'stop');
       await this.rollBackBlueGreen(svc, green, blue, sd, blueTg, greenTg, abort);
@@ -950,21 +1234,37 @@ export class Ecs {
     const lb = svc.loadBalancers.find((l) => l.advancedConfiguration?.alternateTargetGroupArn)!;
     const adv = lb.advancedConfiguration!;
     const wantsRollback =
-      abort.kind === 'stop' ? sd.stopRequest !== 'ABORT' : abort.kind === 'alarm' ? svc.deploymentConfiguration.alarms?.rollback !== false : svc.deploymentConfiguration.deploymentCircuitBreaker?.rollback !== false;
+      abort.kind === 'stop'
+        ? sd.stopRequest !== 'ABORT'
+        : abort.kind === 'alarm'
+          ? svc.deploymentConfiguration.alarms?.rollback !== false
+          : svc.deploymentConfiguration.deploymentCircuitBreaker?.rollback !== false;
     // Production (and test) traffic goes back to blue at once.
-    if (adv.productionListenerRule) this.opts.elb.setForwardWeights(adv.productionListenerRule, { [blueTg]: 100, [greenTg]: 0 });
-    if (adv.testListenerRule) this.opts.elb.setForwardWeights(adv.testListenerRule, { [blueTg]: 100, [greenTg]: 0 });
+    if (adv.productionListenerRule)
+      this.opts.elb.setForwardWeights(adv.productionListenerRule, { [blueTg]: 100, [greenTg]: 0 });
+    if (adv.testListenerRule)
+      this.opts.elb.setForwardWeights(adv.testListenerRule, { [blueTg]: 100, [greenTg]: 0 });
     sd.targetServiceRevision.requestedProductionTrafficWeight = 0;
     sd.targetServiceRevision.requestedTestTrafficWeight = 0;
     if (green.rolloutState === 'IN_PROGRESS') {
       green.rolloutState = 'FAILED';
       green.rolloutStateReason = abort.reason;
-      if (abort.kind === 'alarm') this.event(svc, `(deployment ${green.id}) deployment failed: alarm detected.`);
-      if (abort.kind === 'stop') this.event(svc, `(deployment ${green.id}) deployment stopped: ${abort.reason}`);
+      if (abort.kind === 'alarm')
+        this.event(svc, `(deployment ${green.id}) deployment failed: alarm detected.`);
+      if (abort.kind === 'stop')
+        this.event(svc, `(deployment ${green.id}) deployment stopped: ${abort.reason}`);
     }
     if (wantsRollback) {
-      Object.assign(sd, { status: 'ROLLBACK_IN_PROGRESS', statusReason: abort.reason, updatedAt: now });
-      sd.rollback = { reason: abort.reason, startedAt: now, serviceRevisionArn: blue.serviceRevisionArn };
+      Object.assign(sd, {
+        status: 'ROLLBACK_IN_PROGRESS',
+        statusReason: abort.reason,
+        updatedAt: now,
+      });
+      sd.rollback = {
+        reason: abort.reason,
+        startedAt: now,
+        serviceRevisionArn: blue.serviceRevisionArn,
+      };
     } else {
       Object.assign(sd, { status: 'STOP_REQUESTED', statusReason: abort.reason, updatedAt: now });
     }
@@ -984,8 +1284,15 @@ export class Ecs {
     }
     svc.deployments = svc.deployments.filter((d) => d === blue);
     const end = this.opts.clock.now();
-    Object.assign(sd, { status: wantsRollback ? 'ROLLBACK_SUCCESSFUL' : 'STOPPED', finishedAt: end, stoppedAt: wantsRollback ? undefined : end, updatedAt: end, lifecycleStage: undefined });
-    if (sd.deploymentCircuitBreaker.status === 'MONITORING') sd.deploymentCircuitBreaker.status = 'MONITORING_COMPLETE';
+    Object.assign(sd, {
+      status: wantsRollback ? 'ROLLBACK_SUCCESSFUL' : 'STOPPED',
+      finishedAt: end,
+      stoppedAt: wantsRollback ? undefined : end,
+      updatedAt: end,
+      lifecycleStage: undefined,
+    });
+    if (sd.deploymentCircuitBreaker.status === 'MONITORING')
+      sd.deploymentCircuitBreaker.status = 'MONITORING_COMPLETE';
     if (sd.alarms.status === 'MONITORING') sd.alarms.status = 'MONITORING_COMPLETE';
     svc.unsteady = true;
     this.runtime(svc).blueGreenRunning = false;
@@ -1000,15 +1307,24 @@ export class Ecs {
       throw new AwsError('ClientException', `Family contains invalid characters: \`${family}\`.`);
     }
     const defs = input.containerDefinitions;
-    if (!Array.isArray(defs) || !defs.length) throw new AwsError('ClientException', 'Container list cannot be empty.');
+    if (!Array.isArray(defs) || !defs.length)
+      throw new AwsError('ClientException', 'Container list cannot be empty.');
     const names = new Set<string>();
     for (const c of defs as ContainerDefinition[]) {
-      if (!c?.name || !c.image) throw new AwsError('ClientException', 'Container definitions need a `name` and an `image`.');
-      if (names.has(c.name)) throw new AwsError('ClientException', `Duplicate container name \`${c.name}\`.`);
+      if (!c?.name || !c.image)
+        throw new AwsError(
+          'ClientException',
+          'Container definitions need a `name` and an `image`.',
+        );
+      if (names.has(c.name))
+        throw new AwsError('ClientException', `Duplicate container name \`${c.name}\`.`);
       names.add(c.name);
     }
     if (!(defs as ContainerDefinition[]).some((c) => c.essential !== false)) {
-      throw new AwsError('ClientException', 'Task definition does not have any essential container.');
+      throw new AwsError(
+        'ClientException',
+        'Task definition does not have any essential container.',
+      );
     }
     const list = this.taskDefs.get(family) ?? [];
     const revision = (list[list.length - 1]?.revision ?? 0) + 1;
@@ -1020,11 +1336,20 @@ export class Ecs {
         environment: [],
         mountPoints: [],
         volumesFrom: [],
-        portMappings: (c.portMappings ?? []).map((p) => ({ protocol: 'tcp', ...p, hostPort: p.hostPort ?? (input.networkMode === 'awsvpc' ? p.containerPort : undefined) })),
+        portMappings: (c.portMappings ?? []).map((p) => ({
+          protocol: 'tcp',
+          ...p,
+          hostPort: p.hostPort ?? (input.networkMode === 'awsvpc' ? p.containerPort : undefined),
+        })),
         ...c,
       })),
       family,
-      taskDefinitionArn: arn('ecs', ctx.region, ctx.accountId, `task-definition/${family}:${revision}`),
+      taskDefinitionArn: arn(
+        'ecs',
+        ctx.region,
+        ctx.accountId,
+        `task-definition/${family}:${revision}`,
+      ),
       revision,
       status: 'ACTIVE',
       registeredAt: new Date(),
@@ -1045,9 +1370,16 @@ export class Ecs {
     return rest;
   }
 
-  private resourceTags(resourceArn: string): { get: () => { key: string; value?: string }[]; set: (t: { key: string; value?: string }[]) => void } {
+  private resourceTags(resourceArn: string): {
+    get: () => { key: string; value?: string }[];
+    set: (t: { key: string; value?: string }[]) => void;
+  } {
     const p = parseArn(resourceArn);
-    if (!p || p.service !== 'ecs') throw new AwsError('InvalidParameterException', `\`${resourceArn}\` is not an ECS resource ARN.`);
+    if (!p || p.service !== 'ecs')
+      throw new AwsError(
+        'InvalidParameterException',
+        `\`${resourceArn}\` is not an ECS resource ARN.`,
+      );
     const [type, ...path] = p.resource.split('/');
     const notFound = (): never => {
       throw new AwsError('ResourceNotFoundException', 'The specified resource could not be found.');
@@ -1057,7 +1389,9 @@ export class Ecs {
       return { get: () => c.tags, set: (t) => (c.tags = t) };
     }
     if (type === 'service') {
-      const s = this.services.get(path.length === 2 ? `${path[0]}/${path[1]}` : `default/${path[0]}`) ?? notFound();
+      const s =
+        this.services.get(path.length === 2 ? `${path[0]}/${path[1]}` : `default/${path[0]}`) ??
+        notFound();
       return { get: () => s.tags, set: (t) => (s.tags = t) };
     }
     if (type === 'task-definition') {
@@ -1073,46 +1407,93 @@ export class Ecs {
 
   private validateLoadBalancers(input: unknown): LoadBalancerRef[] {
     if (input === undefined) return [];
-    if (!Array.isArray(input)) throw new AwsError('InvalidParameterException', '`loadBalancers` must be a list.');
+    if (!Array.isArray(input))
+      throw new AwsError('InvalidParameterException', '`loadBalancers` must be a list.');
     return (input as LoadBalancerRef[]).map((lb) => {
-      if (!lb.targetGroupArn) throw new AwsError('InvalidParameterException', 'Each load balancer needs a `targetGroupArn`.');
+      if (!lb.targetGroupArn)
+        throw new AwsError(
+          'InvalidParameterException',
+          'Each load balancer needs a `targetGroupArn`.',
+        );
       if (!this.opts.elb.targetGroup(lb.targetGroupArn)) {
-        throw new AwsError('InvalidParameterException', `The target group with targetGroupArn ${lb.targetGroupArn} does not have an associated load balancer.`);
+        throw new AwsError(
+          'InvalidParameterException',
+          `The target group with targetGroupArn ${lb.targetGroupArn} does not have an associated load balancer.`,
+        );
       }
       const adv = lb.advancedConfiguration;
       if (adv) {
-        if (!adv.alternateTargetGroupArn || !this.opts.elb.targetGroup(adv.alternateTargetGroupArn)) {
-          throw new AwsError('InvalidParameterException', `The alternate target group \`${adv.alternateTargetGroupArn ?? ''}\` does not exist.`);
+        if (
+          !adv.alternateTargetGroupArn ||
+          !this.opts.elb.targetGroup(adv.alternateTargetGroupArn)
+        ) {
+          throw new AwsError(
+            'InvalidParameterException',
+            `The alternate target group \`${adv.alternateTargetGroupArn ?? ''}\` does not exist.`,
+          );
         }
         if (!adv.productionListenerRule || !this.opts.elb.ruleExists(adv.productionListenerRule)) {
-          throw new AwsError('InvalidParameterException', `The production listener rule \`${adv.productionListenerRule ?? ''}\` does not exist.`);
+          throw new AwsError(
+            'InvalidParameterException',
+            `The production listener rule \`${adv.productionListenerRule ?? ''}\` does not exist.`,
+          );
         }
         if (adv.testListenerRule && !this.opts.elb.ruleExists(adv.testListenerRule)) {
-          throw new AwsError('InvalidParameterException', `The test listener rule \`${adv.testListenerRule}\` does not exist.`);
+          throw new AwsError(
+            'InvalidParameterException',
+            `The test listener rule \`${adv.testListenerRule}\` does not exist.`,
+          );
         }
       }
       return clone(lb);
     });
   }
 
-  private deploymentConfiguration(input: unknown, base: DeploymentConfiguration, strategyRequiresAdvanced: LoadBalancerRef[]): DeploymentConfiguration {
-    const cfg: DeploymentConfiguration = { ...clone(base), ...clone((input ?? {}) as DeploymentConfiguration) };
-    if (cfg.maximumPercent !== undefined && !(cfg.maximumPercent >= 100)) throw new AwsError('InvalidParameterException', '`maximumPercent` must be at least 100.');
-    if (cfg.minimumHealthyPercent !== undefined && !(cfg.minimumHealthyPercent >= 0 && cfg.minimumHealthyPercent <= 100)) {
-      throw new AwsError('InvalidParameterException', '`minimumHealthyPercent` must be between 0 and 100.');
+  private deploymentConfiguration(
+    input: unknown,
+    base: DeploymentConfiguration,
+    strategyRequiresAdvanced: LoadBalancerRef[],
+  ): DeploymentConfiguration {
+    const cfg: DeploymentConfiguration = {
+      ...clone(base),
+      ...clone((input ?? {}) as DeploymentConfiguration),
+    };
+    if (cfg.maximumPercent !== undefined && !(cfg.maximumPercent >= 100))
+      throw new AwsError('InvalidParameterException', '`maximumPercent` must be at least 100.');
+    if (
+      cfg.minimumHealthyPercent !== undefined &&
+      !(cfg.minimumHealthyPercent >= 0 && cfg.minimumHealthyPercent <= 100)
+    ) {
+      throw new AwsError(
+        'InvalidParameterException',
+        '`minimumHealthyPercent` must be between 0 and 100.',
+      );
     }
     if (cfg.strategy && !['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY'].includes(cfg.strategy)) {
-      throw new AwsError('InvalidParameterException', `\`strategy\` must be ROLLING, BLUE_GREEN, LINEAR or CANARY, got \`${cfg.strategy}\`.`);
+      throw new AwsError(
+        'InvalidParameterException',
+        `\`strategy\` must be ROLLING, BLUE_GREEN, LINEAR or CANARY, got \`${cfg.strategy}\`.`,
+      );
     }
-    if (cfg.strategy && cfg.strategy !== 'ROLLING' && strategyRequiresAdvanced.length && !strategyRequiresAdvanced.some((l) => l.advancedConfiguration)) {
-      throw new AwsError('InvalidParameterException', `The ${cfg.strategy} deployment strategy needs \`loadBalancers[].advancedConfiguration\`.`);
+    if (
+      cfg.strategy &&
+      cfg.strategy !== 'ROLLING' &&
+      strategyRequiresAdvanced.length &&
+      !strategyRequiresAdvanced.some((l) => l.advancedConfiguration)
+    ) {
+      throw new AwsError(
+        'InvalidParameterException',
+        `The ${cfg.strategy} deployment strategy needs \`loadBalancers[].advancedConfiguration\`.`,
+      );
     }
     if (cfg.alarms && cfg.alarms.enable) {
-      if (!Array.isArray(cfg.alarms.alarmNames) || !cfg.alarms.alarmNames.length) throw new AwsError('InvalidParameterException', '`alarms.alarmNames` must not be empty.');
+      if (!Array.isArray(cfg.alarms.alarmNames) || !cfg.alarms.alarmNames.length)
+        throw new AwsError('InvalidParameterException', '`alarms.alarmNames` must not be empty.');
     }
     if (cfg.maximumPercent === undefined) cfg.maximumPercent = 200;
     if (cfg.minimumHealthyPercent === undefined) cfg.minimumHealthyPercent = 100;
-    if (!cfg.deploymentCircuitBreaker) cfg.deploymentCircuitBreaker = { enable: false, rollback: false };
+    if (!cfg.deploymentCircuitBreaker)
+      cfg.deploymentCircuitBreaker = { enable: false, rollback: false };
     if (!cfg.strategy) cfg.strategy = 'ROLLING';
     return cfg;
   }
@@ -1120,8 +1501,10 @@ export class Ecs {
   /** JSON operations by name. */
   readonly operations: Record<string, JsonOperation> = {
     CreateCluster: (input: Input, ctx) => {
-      const name = typeof input.clusterName === 'string' && input.clusterName ? input.clusterName : 'default';
-      if (!/^[A-Za-z0-9_-]{1,255}$/.test(name)) throw new AwsError('InvalidParameterException', `Cluster name \`${name}\` is not valid.`);
+      const name =
+        typeof input.clusterName === 'string' && input.clusterName ? input.clusterName : 'default';
+      if (!/^[A-Za-z0-9_-]{1,255}$/.test(name))
+        throw new AwsError('InvalidParameterException', `Cluster name \`${name}\` is not valid.`);
       const existing = this.clusters.get(name);
       if (existing?.status === 'ACTIVE') return { cluster: existing };
       const c: Cluster = {
@@ -1134,7 +1517,9 @@ export class Ecs {
         activeServicesCount: 0,
         statistics: [],
         tags: parseTags(input.tags),
-        settings: (input.settings as Cluster['settings']) ?? [{ name: 'containerInsights', value: 'disabled' }],
+        settings: (input.settings as Cluster['settings']) ?? [
+          { name: 'containerInsights', value: 'disabled' },
+        ],
         capacityProviders: (input.capacityProviders as string[]) ?? [],
         defaultCapacityProviderStrategy: (input.defaultCapacityProviderStrategy as unknown[]) ?? [],
       };
@@ -1142,7 +1527,10 @@ export class Ecs {
       return { cluster: c };
     },
     DescribeClusters: (input: Input) => {
-      const refs = Array.isArray(input.clusters) && input.clusters.length ? (input.clusters as string[]) : ['default'];
+      const refs =
+        Array.isArray(input.clusters) && input.clusters.length
+          ? (input.clusters as string[])
+          : ['default'];
       const include = Array.isArray(input.include) && input.include.includes('TAGS');
       const clusters: unknown[] = [];
       const failures: unknown[] = [];
@@ -1157,16 +1545,33 @@ export class Ecs {
       return { clusters, failures };
     },
     ListClusters: (input: Input) => {
-      const { page, nextToken } = paginate([...this.clusters.values()].filter((c) => c.status === 'ACTIVE').map((c) => c.clusterArn), input);
+      const { page, nextToken } = paginate(
+        [...this.clusters.values()].filter((c) => c.status === 'ACTIVE').map((c) => c.clusterArn),
+        input,
+      );
       return { clusterArns: page, nextToken };
     },
     DeleteCluster: (input: Input) => {
       const c = this.cluster(requireString(input, 'cluster'));
-      if ([...this.services.values()].some((s) => s.clusterArn === c.clusterArn && s.status !== 'INACTIVE')) {
-        throw new AwsError('ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active.');
+      if (
+        [...this.services.values()].some(
+          (s) => s.clusterArn === c.clusterArn && s.status !== 'INACTIVE',
+        )
+      ) {
+        throw new AwsError(
+          'ClusterContainsServicesException',
+          'The Cluster cannot be deleted while Services are active.',
+        );
       }
-      if ([...this.tasks.values()].some((t) => t.clusterArn === c.clusterArn && t.lastStatus !== 'STOPPED')) {
-        throw new AwsError('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.');
+      if (
+        [...this.tasks.values()].some(
+          (t) => t.clusterArn === c.clusterArn && t.lastStatus !== 'STOPPED',
+        )
+      ) {
+        throw new AwsError(
+          'ClusterContainsTasksException',
+          'The Cluster cannot be deleted while Tasks are active.',
+        );
       }
       c.status = 'INACTIVE';
       return { cluster: c };
@@ -1178,19 +1583,25 @@ export class Ecs {
     DescribeTaskDefinition: (input: Input) => {
       const ref = requireString(input, 'taskDefinition');
       const td = this.resolveTaskDef(ref);
-      if (!td || td.status === 'DELETE_IN_PROGRESS') throw new AwsError('ClientException', 'Unable to describe task definition.');
+      if (!td || td.status === 'DELETE_IN_PROGRESS')
+        throw new AwsError('ClientException', 'Unable to describe task definition.');
       const include = Array.isArray(input.include) && input.include.includes('TAGS');
       return { taskDefinition: this.taskDefView(td), ...(include ? { tags: td.tags } : {}) };
     },
     ListTaskDefinitions: (input: Input) => {
       const prefix = typeof input.familyPrefix === 'string' ? input.familyPrefix : undefined;
       const status = typeof input.status === 'string' ? input.status : 'ACTIVE';
-      if (!['ACTIVE', 'INACTIVE', 'DELETE_IN_PROGRESS'].includes(status)) throw new AwsError('InvalidParameterException', `Invalid \`status\` \`${status}\`.`);
+      if (!['ACTIVE', 'INACTIVE', 'DELETE_IN_PROGRESS'].includes(status))
+        throw new AwsError('InvalidParameterException', `Invalid \`status\` \`${status}\`.`);
       const sort = input.sort === 'DESC' ? -1 : 1;
       const all = [...this.taskDefs.values()]
         .flat()
         .filter((td) => td.status === status && (!prefix || td.family === prefix))
-        .sort((a, b) => sort * (a.family === b.family ? a.revision - b.revision : a.family.localeCompare(b.family)))
+        .sort(
+          (a, b) =>
+            sort *
+            (a.family === b.family ? a.revision - b.revision : a.family.localeCompare(b.family)),
+        )
         .map((td) => td.taskDefinitionArn);
       const { page, nextToken } = paginate(all, input);
       return { taskDefinitionArns: page, nextToken };
@@ -1199,7 +1610,10 @@ export class Ecs {
       const prefix = typeof input.familyPrefix === 'string' ? input.familyPrefix : '';
       const status = typeof input.status === 'string' ? input.status : 'ACTIVE';
       const families = [...this.taskDefs.entries()]
-        .filter(([f, list]) => f.startsWith(prefix) && (status === 'ALL' || list.some((t) => t.status === status)))
+        .filter(
+          ([f, list]) =>
+            f.startsWith(prefix) && (status === 'ALL' || list.some((t) => t.status === status)),
+        )
         .map(([f]) => f)
         .sort();
       const { page, nextToken } = paginate(families, input);
@@ -1207,9 +1621,14 @@ export class Ecs {
     },
     DeregisterTaskDefinition: (input: Input) => {
       const ref = requireString(input, 'taskDefinition');
-      if (!/:\d+$/.test(ref)) throw new AwsError('ClientException', 'The specified task definition needs a revision (family:revision or ARN).');
+      if (!/:\d+$/.test(ref))
+        throw new AwsError(
+          'ClientException',
+          'The specified task definition needs a revision (family:revision or ARN).',
+        );
       const td = this.resolveTaskDef(ref);
-      if (!td) throw new AwsError('ClientException', 'The specified task definition does not exist.');
+      if (!td)
+        throw new AwsError('ClientException', 'The specified task definition does not exist.');
       td.status = 'INACTIVE';
       td.deregisteredAt = new Date();
       return { taskDefinition: this.taskDefView(td) };
@@ -1217,16 +1636,28 @@ export class Ecs {
     CreateService: (input: Input, ctx) => {
       const cluster = this.cluster(input.cluster, ctx);
       const name = requireString(input, 'serviceName');
-      if (!/^[A-Za-z0-9_-]{1,255}$/.test(name)) throw new AwsError('InvalidParameterException', `Service name \`${name}\` is not valid.`);
+      if (!/^[A-Za-z0-9_-]{1,255}$/.test(name))
+        throw new AwsError('InvalidParameterException', `Service name \`${name}\` is not valid.`);
       const existing = this.findService(cluster, name);
-      if (existing && existing.status !== 'INACTIVE') throw new AwsError('InvalidParameterException', 'Creation of service was not idempotent.');
+      if (existing && existing.status !== 'INACTIVE')
+        throw new AwsError('InvalidParameterException', 'Creation of service was not idempotent.');
       const td = this.resolveTaskDef(requireString(input, 'taskDefinition'));
-      if (!td || td.status !== 'ACTIVE') throw new AwsError('ClientException', 'TaskDefinition not found.');
+      if (!td || td.status !== 'ACTIVE')
+        throw new AwsError('ClientException', 'TaskDefinition not found.');
       const desiredCount = input.desiredCount === undefined ? 0 : Number(input.desiredCount);
-      if (!Number.isInteger(desiredCount) || desiredCount < 0) throw new AwsError('InvalidParameterException', '`desiredCount` must be a non-negative integer.');
+      if (!Number.isInteger(desiredCount) || desiredCount < 0)
+        throw new AwsError(
+          'InvalidParameterException',
+          '`desiredCount` must be a non-negative integer.',
+        );
       const loadBalancers = this.validateLoadBalancers(input.loadBalancers);
-      const controller = (input.deploymentController as { type?: string } | undefined)?.type ?? 'ECS';
-      if (controller !== 'ECS') throw new AwsError('InvalidParameterException', `local-aws supports the ECS deployment controller only, not \`${controller}\`.`);
+      const controller =
+        (input.deploymentController as { type?: string } | undefined)?.type ?? 'ECS';
+      if (controller !== 'ECS')
+        throw new AwsError(
+          'InvalidParameterException',
+          `local-aws supports the ECS deployment controller only, not \`${controller}\`.`,
+        );
       const now = this.opts.clock.now();
       const svc: Service = {
         serviceArn: arn('ecs', ctx.region, ctx.accountId, `service/${cluster.clusterName}/${name}`),
@@ -1236,12 +1667,18 @@ export class Ecs {
         desiredCount,
         runningCount: 0,
         pendingCount: 0,
-        launchType: (input.launchType as string | undefined) ?? (input.capacityProviderStrategy ? undefined : 'FARGATE'),
+        launchType:
+          (input.launchType as string | undefined) ??
+          (input.capacityProviderStrategy ? undefined : 'FARGATE'),
         platformVersion: (input.platformVersion as string | undefined) ?? 'LATEST',
         taskDefinition: td.taskDefinitionArn,
         loadBalancers,
         serviceRegistries: (input.serviceRegistries as unknown[]) ?? [],
-        deploymentConfiguration: this.deploymentConfiguration(input.deploymentConfiguration, {}, loadBalancers),
+        deploymentConfiguration: this.deploymentConfiguration(
+          input.deploymentConfiguration,
+          {},
+          loadBalancers,
+        ),
         deploymentController: { type: 'ECS' },
         deployments: [],
         events: [],
@@ -1264,11 +1701,13 @@ export class Ecs {
     },
     UpdateService: (input: Input) => {
       const svc = this.service(input);
-      if (svc.status !== 'ACTIVE') throw new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
+      if (svc.status !== 'ACTIVE')
+        throw new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
       let td: TaskDefinition | undefined;
       if (input.taskDefinition !== undefined) {
         td = this.resolveTaskDef(requireString(input, 'taskDefinition'));
-        if (!td || td.status !== 'ACTIVE') throw new AwsError('ClientException', 'TaskDefinition not found.');
+        if (!td || td.status !== 'ACTIVE')
+          throw new AwsError('ClientException', 'TaskDefinition not found.');
       }
       let lbChanged = false;
       if (input.loadBalancers !== undefined) {
@@ -1277,28 +1716,45 @@ export class Ecs {
         svc.loadBalancers = lbs;
       }
       if (input.deploymentConfiguration !== undefined) {
-        svc.deploymentConfiguration = this.deploymentConfiguration(input.deploymentConfiguration, svc.deploymentConfiguration, svc.loadBalancers);
+        svc.deploymentConfiguration = this.deploymentConfiguration(
+          input.deploymentConfiguration,
+          svc.deploymentConfiguration,
+          svc.loadBalancers,
+        );
       }
       if (input.desiredCount !== undefined) {
         const n = Number(input.desiredCount);
-        if (!Number.isInteger(n) || n < 0) throw new AwsError('InvalidParameterException', '`desiredCount` must be a non-negative integer.');
+        if (!Number.isInteger(n) || n < 0)
+          throw new AwsError(
+            'InvalidParameterException',
+            '`desiredCount` must be a non-negative integer.',
+          );
         if (n !== svc.desiredCount) svc.unsteady = true;
         svc.desiredCount = n;
         const p = this.primary(svc);
         if (p) p.desiredCount = n;
       }
-      if (input.healthCheckGracePeriodSeconds !== undefined) svc.healthCheckGracePeriodSeconds = Number(input.healthCheckGracePeriodSeconds);
+      if (input.healthCheckGracePeriodSeconds !== undefined)
+        svc.healthCheckGracePeriodSeconds = Number(input.healthCheckGracePeriodSeconds);
       let netChanged = false;
       if (input.networkConfiguration !== undefined) {
-        netChanged = JSON.stringify(input.networkConfiguration) !== JSON.stringify(svc.networkConfiguration);
+        netChanged =
+          JSON.stringify(input.networkConfiguration) !== JSON.stringify(svc.networkConfiguration);
         svc.networkConfiguration = clone(input.networkConfiguration);
       }
       if (input.propagateTags !== undefined) svc.propagateTags = String(input.propagateTags);
       const current = this.resolveTaskDef(svc.taskDefinition)!;
-      const changed = (td && td.taskDefinitionArn !== svc.taskDefinition) || input.forceNewDeployment === true || lbChanged || netChanged;
+      const changed =
+        (td && td.taskDefinitionArn !== svc.taskDefinition) ||
+        input.forceNewDeployment === true ||
+        lbChanged ||
+        netChanged;
       if (changed) {
         if (this.runtime(svc).blueGreenRunning) {
-          throw new AwsError('InvalidParameterException', 'A blue/green service deployment is in progress; wait for it to finish or stop it before updating the service.');
+          throw new AwsError(
+            'InvalidParameterException',
+            'A blue/green service deployment is in progress; wait for it to finish or stop it before updating the service.',
+          );
         }
         this.startDeployment(svc, td ?? current);
       }
@@ -1307,29 +1763,51 @@ export class Ecs {
     },
     DescribeServices: (input: Input) => {
       const cluster = this.cluster(input.cluster);
-      if (!Array.isArray(input.services) || !input.services.length) throw new AwsError('InvalidParameterException', 'Services cannot be empty.');
-      if (input.services.length > 10) throw new AwsError('InvalidParameterException', 'At most 10 services can be described at once.');
+      if (!Array.isArray(input.services) || !input.services.length)
+        throw new AwsError('InvalidParameterException', 'Services cannot be empty.');
+      if (input.services.length > 10)
+        throw new AwsError(
+          'InvalidParameterException',
+          'At most 10 services can be described at once.',
+        );
       const include = Array.isArray(input.include) && input.include.includes('TAGS');
       const services: unknown[] = [];
       const failures: unknown[] = [];
       for (const ref of input.services as string[]) {
         const s = this.findService(cluster, ref);
         if (s) services.push(this.serviceView(s, include));
-        else failures.push({ arn: ref.startsWith('arn:') ? ref : arn('ecs', this.region(cluster), parseArn(cluster.clusterArn)!.account, `service/${cluster.clusterName}/${ref}`), reason: 'MISSING' });
+        else
+          failures.push({
+            arn: ref.startsWith('arn:')
+              ? ref
+              : arn(
+                  'ecs',
+                  this.region(cluster),
+                  parseArn(cluster.clusterArn)!.account,
+                  `service/${cluster.clusterName}/${ref}`,
+                ),
+            reason: 'MISSING',
+          });
       }
       return { services, failures };
     },
     ListServices: (input: Input) => {
       const cluster = this.cluster(input.cluster);
-      const arns = [...this.services.values()].filter((s) => s.clusterArn === cluster.clusterArn && s.status === 'ACTIVE').map((s) => s.serviceArn);
+      const arns = [...this.services.values()]
+        .filter((s) => s.clusterArn === cluster.clusterArn && s.status === 'ACTIVE')
+        .map((s) => s.serviceArn);
       const { page, nextToken } = paginate(arns, input, 10);
       return { serviceArns: page, nextToken };
     },
     DeleteService: (input: Input) => {
       const svc = this.service(input);
-      if (svc.status !== 'ACTIVE') throw new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
+      if (svc.status !== 'ACTIVE')
+        throw new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
       if (svc.desiredCount > 0 && input.force !== true) {
-        throw new AwsError('InvalidParameterException', 'The service cannot be stopped while it is scaled above 0.');
+        throw new AwsError(
+          'InvalidParameterException',
+          'The service cannot be stopped while it is scaled above 0.',
+        );
       }
       svc.status = 'DRAINING';
       svc.desiredCount = 0;
@@ -1340,7 +1818,8 @@ export class Ecs {
       const cluster = this.cluster(input.cluster);
       const desired = typeof input.desiredStatus === 'string' ? input.desiredStatus : 'RUNNING';
       const svcName = typeof input.serviceName === 'string' ? nameOf(input.serviceName) : undefined;
-      if (svcName && !this.findService(cluster, svcName)) throw new AwsError('ServiceNotFoundException', 'Service not found.');
+      if (svcName && !this.findService(cluster, svcName))
+        throw new AwsError('ServiceNotFoundException', 'Service not found.');
       const family = typeof input.family === 'string' ? input.family : undefined;
       const startedBy = typeof input.startedBy === 'string' ? input.startedBy : undefined;
       const arns = [...this.tasks.values()]
@@ -1358,13 +1837,22 @@ export class Ecs {
     },
     DescribeTasks: (input: Input) => {
       const cluster = this.cluster(input.cluster);
-      if (!Array.isArray(input.tasks) || !input.tasks.length) throw new AwsError('InvalidParameterException', 'Tasks cannot be empty.');
-      if (input.tasks.length > 100) throw new AwsError('InvalidParameterException', 'At most 100 tasks can be described at once.');
+      if (!Array.isArray(input.tasks) || !input.tasks.length)
+        throw new AwsError('InvalidParameterException', 'Tasks cannot be empty.');
+      if (input.tasks.length > 100)
+        throw new AwsError(
+          'InvalidParameterException',
+          'At most 100 tasks can be described at once.',
+        );
       const include = Array.isArray(input.include) && input.include.includes('TAGS');
       const tasks: unknown[] = [];
       const failures: unknown[] = [];
       for (const ref of input.tasks as string[]) {
-        const t = this.tasks.get(ref) ?? [...this.tasks.values()].find((x) => x.clusterArn === cluster.clusterArn && x.taskArn.endsWith(`/${ref}`));
+        const t =
+          this.tasks.get(ref) ??
+          [...this.tasks.values()].find(
+            (x) => x.clusterArn === cluster.clusterArn && x.taskArn.endsWith(`/${ref}`),
+          );
         if (t && t.clusterArn === cluster.clusterArn) tasks.push(this.taskView(t, include));
         else failures.push({ arn: ref, reason: 'MISSING' });
       }
@@ -1373,20 +1861,47 @@ export class Ecs {
     RunTask: (input: Input) => {
       const cluster = this.cluster(input.cluster);
       const td = this.resolveTaskDef(requireString(input, 'taskDefinition'));
-      if (!td || td.status !== 'ACTIVE') throw new AwsError('ClientException', 'TaskDefinition not found.');
+      if (!td || td.status !== 'ACTIVE')
+        throw new AwsError('ClientException', 'TaskDefinition not found.');
       const count = input.count === undefined ? 1 : Number(input.count);
-      if (!(count >= 1 && count <= 10)) throw new AwsError('InvalidParameterException', '`count` must be between 1 and 10.');
-      const overrides = (input.overrides as { containerOverrides?: { name: string; command?: string[]; environment?: { name: string; value: string }[] }[] } | undefined)?.containerOverrides ?? [];
+      if (!(count >= 1 && count <= 10))
+        throw new AwsError('InvalidParameterException', '`count` must be between 1 and 10.');
+      const overrides =
+        (
+          input.overrides as
+            | {
+                containerOverrides?: {
+                  name: string;
+                  command?: string[];
+                  environment?: { name: string; value: string }[];
+                }[];
+              }
+            | undefined
+        )?.containerOverrides ?? [];
       const effective: TaskDefinition = clone(td);
       for (const o of overrides) {
         const c = effective.containerDefinitions.find((x) => x.name === o.name);
-        if (!c) throw new AwsError('InvalidParameterException', `Override for unknown container \`${o.name}\`.`);
+        if (!c)
+          throw new AwsError(
+            'InvalidParameterException',
+            `Override for unknown container \`${o.name}\`.`,
+          );
         if (o.command) c.command = o.command;
-        if (o.environment) c.environment = [...(c.environment ?? []).filter((e) => !o.environment!.some((n) => n.name === e.name)), ...o.environment];
+        if (o.environment)
+          c.environment = [
+            ...(c.environment ?? []).filter((e) => !o.environment!.some((n) => n.name === e.name)),
+            ...o.environment,
+          ];
       }
       const tasks: Task[] = [];
       for (let i = 0; i < count; i++) {
-        const t = this.newTask(cluster.clusterArn, td, typeof input.group === 'string' ? input.group : `family:${td.family}`, input.startedBy as string | undefined, input.launchType as string | undefined);
+        const t = this.newTask(
+          cluster.clusterArn,
+          td,
+          typeof input.group === 'string' ? input.group : `family:${td.family}`,
+          input.startedBy as string | undefined,
+          input.launchType as string | undefined,
+        );
         t.overrides = { containerOverrides: clone(overrides) };
         t.tags = parseTags(input.tags);
         this.startTask(t, effective);
@@ -1397,9 +1912,18 @@ export class Ecs {
     StopTask: async (input: Input) => {
       const cluster = this.cluster(input.cluster);
       const ref = requireString(input, 'task');
-      const t = this.tasks.get(ref) ?? [...this.tasks.values()].find((x) => x.clusterArn === cluster.clusterArn && x.taskArn.endsWith(`/${ref}`));
+      const t =
+        this.tasks.get(ref) ??
+        [...this.tasks.values()].find(
+          (x) => x.clusterArn === cluster.clusterArn && x.taskArn.endsWith(`/${ref}`),
+        );
       if (!t) throw new AwsError('InvalidParameterException', 'The referenced task was not found.');
-      void this.stopTask(t, typeof input.reason === 'string' ? input.reason : 'Task stopped by user', 'UserInitiated', false);
+      void this.stopTask(
+        t,
+        typeof input.reason === 'string' ? input.reason : 'Task stopped by user',
+        'UserInitiated',
+        false,
+      );
       await new Promise((r) => setImmediate(r));
       return { task: this.taskView(t, false) };
     },
@@ -1414,7 +1938,9 @@ export class Ecs {
       r.set(r.get().filter((t) => !keys.includes(t.key)));
       return {};
     },
-    ListTagsForResource: (input: Input) => ({ tags: this.resourceTags(requireString(input, 'resourceArn')).get() }),
+    ListTagsForResource: (input: Input) => ({
+      tags: this.resourceTags(requireString(input, 'resourceArn')).get(),
+    }),
     ListServiceDeployments: (input: Input) => {
       const svc = this.service(input);
       const statuses = Array.isArray(input.status) ? (input.status as string[]) : [];
@@ -1444,36 +1970,56 @@ export class Ecs {
     },
     DescribeServiceDeployments: (input: Input) => {
       const arns = input.serviceDeploymentArns;
-      if (!Array.isArray(arns) || !arns.length) throw new AwsError('InvalidParameterException', '`serviceDeploymentArns` cannot be empty.');
+      if (!Array.isArray(arns) || !arns.length)
+        throw new AwsError('InvalidParameterException', '`serviceDeploymentArns` cannot be empty.');
       const serviceDeployments: unknown[] = [];
       const failures: unknown[] = [];
       for (const a of arns as string[]) {
         const sd = this.serviceDeployments.get(a);
         if (sd) serviceDeployments.push(this.sdView(sd));
-        else failures.push({ arn: a, reason: 'MISSING', detail: 'The service deployment does not exist.' });
+        else
+          failures.push({
+            arn: a,
+            reason: 'MISSING',
+            detail: 'The service deployment does not exist.',
+          });
       }
       return { serviceDeployments, failures };
     },
     DescribeServiceRevisions: (input: Input) => {
       const arns = input.serviceRevisionArns;
-      if (!Array.isArray(arns) || !arns.length) throw new AwsError('InvalidParameterException', '`serviceRevisionArns` cannot be empty.');
+      if (!Array.isArray(arns) || !arns.length)
+        throw new AwsError('InvalidParameterException', '`serviceRevisionArns` cannot be empty.');
       const serviceRevisions: unknown[] = [];
       const failures: unknown[] = [];
       for (const a of arns as string[]) {
         const r = this.revisions.get(a);
         if (r) serviceRevisions.push(r);
-        else failures.push({ arn: a, reason: 'MISSING', detail: 'The service revision does not exist.' });
+        else
+          failures.push({
+            arn: a,
+            reason: 'MISSING',
+            detail: 'The service revision does not exist.',
+          });
       }
       return { serviceRevisions, failures };
     },
     StopServiceDeployment: (input: Input) => {
       const a = requireString(input, 'serviceDeploymentArn');
       const sd = this.serviceDeployments.get(a);
-      if (!sd) throw new AwsError('ServiceDeploymentNotFoundException', 'The service deployment does not exist.');
+      if (!sd)
+        throw new AwsError(
+          'ServiceDeploymentNotFoundException',
+          'The service deployment does not exist.',
+        );
       const stopType = (input.stopType as string | undefined) ?? 'ROLLBACK';
-      if (stopType !== 'ROLLBACK' && stopType !== 'ABORT') throw new AwsError('InvalidParameterException', '`stopType` must be ROLLBACK or ABORT.');
+      if (stopType !== 'ROLLBACK' && stopType !== 'ABORT')
+        throw new AwsError('InvalidParameterException', '`stopType` must be ROLLBACK or ABORT.');
       if (!['PENDING', 'IN_PROGRESS'].includes(sd.status)) {
-        throw new AwsError('ConflictException', `The service deployment is ${sd.status} and cannot be stopped.`);
+        throw new AwsError(
+          'ConflictException',
+          `The service deployment is ${sd.status} and cannot be stopped.`,
+        );
       }
       const svc = [...this.services.values()].find((s) => s.serviceArn === sd.serviceArn);
       if (!svc) throw new AwsError('ServiceNotFoundException', 'Service not found.');
@@ -1484,11 +2030,22 @@ export class Ecs {
       if (!this.runtime(svc).blueGreenRunning && d) {
         // Rolling: roll back to the last completed revision (ABORT leaves tasks as they are).
         if (stopType === 'ROLLBACK') {
-          this.failDeployment(svc, d, 'stopped by request', 'Service deployment rolled back because of a StopServiceDeployment request.', true);
+          this.failDeployment(
+            svc,
+            d,
+            'stopped by request',
+            'Service deployment rolled back because of a StopServiceDeployment request.',
+            true,
+          );
         } else {
           d.rolloutState = 'FAILED';
-          d.rolloutStateReason = 'Service deployment stopped because of a StopServiceDeployment request.';
-          Object.assign(sd, { status: 'STOPPED', stoppedAt: this.opts.clock.now(), statusReason: d.rolloutStateReason });
+          d.rolloutStateReason =
+            'Service deployment stopped because of a StopServiceDeployment request.';
+          Object.assign(sd, {
+            status: 'STOPPED',
+            stoppedAt: this.opts.clock.now(),
+            statusReason: d.rolloutStateReason,
+          });
         }
       }
       return { serviceDeploymentArn: sd.serviceDeploymentArn };

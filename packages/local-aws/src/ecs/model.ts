@@ -29,7 +29,13 @@ export interface ContainerDefinition {
   workingDirectory?: string;
   environment?: { name: string; value: string }[];
   portMappings?: { containerPort?: number; hostPort?: number; protocol?: string; name?: string }[];
-  healthCheck?: { command: string[]; interval?: number; timeout?: number; retries?: number; startPeriod?: number };
+  healthCheck?: {
+    command: string[];
+    interval?: number;
+    timeout?: number;
+    retries?: number;
+    startPeriod?: number;
+  };
   stopTimeout?: number;
   [key: string]: unknown;
 }
@@ -66,7 +72,12 @@ export interface LoadBalancerRef {
 }
 
 export interface DeploymentConfiguration {
-  deploymentCircuitBreaker?: { enable: boolean; rollback: boolean; resetOnHealthyTask?: boolean; thresholdConfiguration?: { type: string; value: number } };
+  deploymentCircuitBreaker?: {
+    enable: boolean;
+    rollback: boolean;
+    resetOnHealthyTask?: boolean;
+    thresholdConfiguration?: { type: string; value: number };
+  };
   maximumPercent?: number;
   minimumHealthyPercent?: number;
   alarms?: { alarmNames: string[]; enable: boolean; rollback: boolean };
@@ -225,7 +236,12 @@ export interface ServiceDeployment {
   finishedAt?: Date;
   stoppedAt?: Date;
   updatedAt: Date;
-  sourceServiceRevisions: { arn: string; requestedTaskCount: number; runningTaskCount: number; pendingTaskCount: number }[];
+  sourceServiceRevisions: {
+    arn: string;
+    requestedTaskCount: number;
+    runningTaskCount: number;
+    pendingTaskCount: number;
+  }[];
   targetServiceRevision: {
     arn: string;
     requestedTaskCount: number;

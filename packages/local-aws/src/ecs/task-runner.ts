@@ -15,7 +15,22 @@ import { hexId } from '../ids';
 import type { Container, ContainerDefinition, Task, TaskDefinition } from './model';
 
 /** Interpreters and shells that run from the host even when an image names its own copy. */
-const HOST_PROGRAMS = new Set(['node', 'nodejs', 'python', 'python3', 'sh', 'bash', 'ruby', 'perl', 'java', 'deno', 'bun', 'npm', 'npx', 'env']);
+const HOST_PROGRAMS = new Set([
+  'node',
+  'nodejs',
+  'python',
+  'python3',
+  'sh',
+  'bash',
+  'ruby',
+  'perl',
+  'java',
+  'deno',
+  'bun',
+  'npm',
+  'npx',
+  'env',
+]);
 
 /** What the runner tells ECS. */
 export interface TaskRunnerEvents {
@@ -75,8 +90,16 @@ export function resolveArgv(argv: string[], rootfs: string): string[] {
   });
 }
 
-function containerEnv(image: MaterializedImage, def: ContainerDefinition, port: number | undefined): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG ?? 'C.UTF-8' };
+function containerEnv(
+  image: MaterializedImage,
+  def: ContainerDefinition,
+  port: number | undefined,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LANG: process.env.LANG ?? 'C.UTF-8',
+  };
   for (const kv of image.config.env ?? []) {
     const eq = kv.indexOf('=');
     const key = eq < 0 ? kv : kv.slice(0, eq);
@@ -123,7 +146,8 @@ export class TaskRunner {
         images.set(def.name, await this.images.materialize(def.image));
       } catch (error) {
         let message = (error as Error).message;
-        if (!message.startsWith('CannotPullContainerError')) message = `CannotPullContainerError: ${message}`;
+        if (!message.startsWith('CannotPullContainerError'))
+          message = `CannotPullContainerError: ${message}`;
         const c = task.containers.find((x) => x.name === def.name);
         if (c) c.reason = message;
         task.pullStoppedAt = this.clock.now();
@@ -142,14 +166,25 @@ export class TaskRunner {
       c.networkBindings = [];
       for (const pm of def.portMappings ?? []) {
         const hostPort = await freePort();
-        c.networkBindings.push({ bindIP: '0.0.0.0', containerPort: pm.containerPort ?? hostPort, hostPort, protocol: pm.protocol ?? 'tcp' });
+        c.networkBindings.push({
+          bindIP: '0.0.0.0',
+          containerPort: pm.containerPort ?? hostPort,
+          hostPort,
+          protocol: pm.protocol ?? 'tcp',
+        });
       }
       const argv = [
         ...(def.entryPoint ?? image.config.entrypoint ?? []),
-        ...(def.command ?? (def.entryPoint ? [] : image.config.cmd ?? [])),
+        ...(def.command ?? (def.entryPoint ? [] : (image.config.cmd ?? []))),
       ];
       if (!argv.length) {
-        return this.abortStart(task, run, events, c, 'CannotStartContainerError: Error response from daemon: no command specified');
+        return this.abortStart(
+          task,
+          run,
+          events,
+          c,
+          'CannotStartContainerError: Error response from daemon: no command specified',
+        );
       }
       const cwd = join(image.rootfs, def.workingDirectory ?? image.config.workingDir ?? '/');
       const env = containerEnv(image, def, c.networkBindings[0]?.hostPort);
@@ -157,10 +192,21 @@ export class TaskRunner {
       const log = openSync(this.logPath(taskId, def.name), 'a');
       let child: ChildProcess;
       try {
-        child = spawn(resolved[0], resolved.slice(1), { cwd: existsSync(cwd) ? cwd : image.rootfs, env, detached: true, stdio: ['ignore', log, log] });
+        child = spawn(resolved[0], resolved.slice(1), {
+          cwd: existsSync(cwd) ? cwd : image.rootfs,
+          env,
+          detached: true,
+          stdio: ['ignore', log, log],
+        });
       } catch (error) {
         closeSync(log);
-        return this.abortStart(task, run, events, c, `CannotStartContainerError: ${(error as Error).message}`);
+        return this.abortStart(
+          task,
+          run,
+          events,
+          c,
+          `CannotStartContainerError: ${(error as Error).message}`,
+        );
       }
       closeSync(log);
       const startError = await new Promise<Error | undefined>((resolve) => {
@@ -169,7 +215,10 @@ export class TaskRunner {
       });
       if (startError) {
         return this.abortStart(
-          task, run, events, c,
+          task,
+          run,
+          events,
+          c,
           `CannotStartContainerError: failed to create task for container: exec: "${argv[0]}": ${(startError as NodeJS.ErrnoException).code === 'ENOENT' ? 'executable file not found in $PATH' : startError.message}`,
         );
       }
@@ -183,7 +232,8 @@ export class TaskRunner {
         c.exitCode = code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : undefined);
         if (!run.stopping) events.containerExited(task, c, def.essential !== false);
       });
-      if (def.healthCheck?.command?.length) this.startHealthCheck(task, run, def, c, image, env, events);
+      if (def.healthCheck?.command?.length)
+        this.startHealthCheck(task, run, def, c, image, env, events);
     }
     if (run.stopping) return;
     task.lastStatus = 'RUNNING';
@@ -193,7 +243,13 @@ export class TaskRunner {
     events.running(task);
   }
 
-  private abortStart(task: Task, run: Running, events: TaskRunnerEvents, c: Container, reason: string): void {
+  private abortStart(
+    task: Task,
+    run: Running,
+    events: TaskRunnerEvents,
+    c: Container,
+    reason: string,
+  ): void {
     c.reason = reason;
     c.lastStatus = 'STOPPED';
     run.stopping = true;
@@ -216,11 +272,20 @@ export class TaskRunner {
     const startPeriodEnds = Date.now() + this.clock.real((hc.startPeriod ?? 0) * 1000);
     let failures = 0;
     const [kind, ...rest] = hc.command;
-    const argv = kind === 'CMD-SHELL' ? ['sh', '-c', rest.join(' ')] : kind === 'CMD' ? resolveArgv(rest, image.rootfs) : resolveArgv(hc.command, image.rootfs);
+    const argv =
+      kind === 'CMD-SHELL'
+        ? ['sh', '-c', rest.join(' ')]
+        : kind === 'CMD'
+          ? resolveArgv(rest, image.rootfs)
+          : resolveArgv(hc.command, image.rootfs);
     const cwd = join(image.rootfs, def.workingDirectory ?? image.config.workingDir ?? '/');
     const check = (): void => {
       if (run.stopping) return;
-      const child = spawn(argv[0], argv.slice(1), { cwd: existsSync(cwd) ? cwd : image.rootfs, env, stdio: 'ignore' });
+      const child = spawn(argv[0], argv.slice(1), {
+        cwd: existsSync(cwd) ? cwd : image.rootfs,
+        env,
+        stdio: 'ignore',
+      });
       const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
       const done = (ok: boolean): void => {
         clearTimeout(timer);
@@ -247,7 +312,11 @@ export class TaskRunner {
 
   private updateTaskHealth(task: Task): void {
     const statuses = task.containers.map((c) => c.healthStatus);
-    task.healthStatus = statuses.includes('UNHEALTHY') ? 'UNHEALTHY' : statuses.length && statuses.every((s) => s === 'HEALTHY') ? 'HEALTHY' : 'UNKNOWN';
+    task.healthStatus = statuses.includes('UNHEALTHY')
+      ? 'UNHEALTHY'
+      : statuses.length && statuses.every((s) => s === 'HEALTHY')
+        ? 'HEALTHY'
+        : 'UNKNOWN';
   }
 
   /**
@@ -276,7 +345,10 @@ export class TaskRunner {
       }
     };
     signal('SIGTERM');
-    const killTimer = setTimeout(() => signal('SIGKILL'), Math.min(this.clock.real(stopTimeoutMs), 10_000));
+    const killTimer = setTimeout(
+      () => signal('SIGKILL'),
+      Math.min(this.clock.real(stopTimeoutMs), 10_000),
+    );
     await Promise.all(exits);
     clearTimeout(killTimer);
     for (const c of children) this.exits.delete(c);

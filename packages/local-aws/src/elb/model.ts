@@ -9,9 +9,19 @@ export interface ElbAction {
   Type: string;
   TargetGroupArn?: string;
   Order?: number;
-  ForwardConfig?: { TargetGroups: TargetGroupTuple[]; TargetGroupStickinessConfig?: { Enabled?: boolean; DurationSeconds?: number } };
+  ForwardConfig?: {
+    TargetGroups: TargetGroupTuple[];
+    TargetGroupStickinessConfig?: { Enabled?: boolean; DurationSeconds?: number };
+  };
   FixedResponseConfig?: { StatusCode: string; ContentType?: string; MessageBody?: string };
-  RedirectConfig?: { Protocol?: string; Port?: string; Host?: string; Path?: string; Query?: string; StatusCode: string };
+  RedirectConfig?: {
+    Protocol?: string;
+    Port?: string;
+    Host?: string;
+    Path?: string;
+    Query?: string;
+    StatusCode: string;
+  };
 }
 
 export interface RuleCondition {

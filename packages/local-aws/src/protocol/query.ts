@@ -31,7 +31,10 @@ export interface UnflattenOptions {
  * Turns flat query parameters (`Tags.member.1.Key=a`) into nested objects and arrays
  * (`{Tags: [{Key: 'a'}]}`). `Action` and `Version` are kept as strings.
  */
-export function unflattenQuery(flat: Record<string, string>, opts: UnflattenOptions = {}): QueryParams {
+export function unflattenQuery(
+  flat: Record<string, string>,
+  opts: UnflattenOptions = {},
+): QueryParams {
   const wrappers = new Set(opts.listWrappers ?? ['member']);
   const root: QueryParams = {};
   for (const [key, value] of Object.entries(flat)) {
@@ -83,7 +86,10 @@ export interface XmlOptions {
 
 /** Escapes text for XML content. */
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c,
+  );
 }
 
 /**
@@ -114,7 +120,11 @@ export interface QueryResponseOptions extends XmlOptions {
 }
 
 /** The XML body of a successful query response: `<OpResponse><OpResult>…</OpResult>…`. */
-export function queryResponseBody(operation: string, result: unknown, opts: QueryResponseOptions): string {
+export function queryResponseBody(
+  operation: string,
+  result: unknown,
+  opts: QueryResponseOptions,
+): string {
   const inner = Object.entries((result ?? {}) as Record<string, unknown>)
     .map(([k, v]) => toXml(k, v, opts))
     .join('');
@@ -126,7 +136,12 @@ export function queryResponseBody(operation: string, result: unknown, opts: Quer
 }
 
 /** Writes a successful query response. */
-export function writeQuery(res: ServerResponse, operation: string, result: unknown, opts: QueryResponseOptions): void {
+export function writeQuery(
+  res: ServerResponse,
+  operation: string,
+  result: unknown,
+  opts: QueryResponseOptions,
+): void {
   const body = queryResponseBody(operation, result, opts);
   res.writeHead(200, {
     'content-type': 'text/xml',
@@ -137,7 +152,11 @@ export function writeQuery(res: ServerResponse, operation: string, result: unkno
 }
 
 /** Writes a query-protocol error (`<ErrorResponse><Error><Type/><Code/><Message/>…`). */
-export function writeQueryError(res: ServerResponse, error: AwsError, opts: { xmlns?: string; requestId: string }): void {
+export function writeQueryError(
+  res: ServerResponse,
+  error: AwsError,
+  opts: { xmlns?: string; requestId: string },
+): void {
   const ns = opts.xmlns ? ` xmlns="${opts.xmlns}"` : '';
   const body =
     `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse${ns}><Error><Type>${error.fault}</Type>` +
