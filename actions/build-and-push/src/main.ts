@@ -274,11 +274,10 @@ async function promote(
     );
     for (const t of result.tags)
       core.info(`  ${t.tag}: ${t.status === 'unchanged' ? 'already there' : 'tagged'}`);
-    const info = await ecr.describeImage(
-      repository.name,
-      { digest: result.digest },
-      repository.registryId,
-    );
+    const info =
+      result.sizeBytes === undefined
+        ? await ecr.describeImage(repository.name, { digest: result.digest }, repository.registryId)
+        : undefined;
     return {
       action: 'promoted',
       digest: result.digest,

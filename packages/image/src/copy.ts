@@ -167,15 +167,15 @@ export async function pushImage(opts: {
       const blobs = [m.json.config, ...(m.json.layers ?? [])].filter(Boolean) as Descriptor[];
       const unique = [...new Map(blobs.map((b) => [b.digest, b])).values()];
       await eachLimited(unique, opts.concurrency ?? 3, async (blob) => {
-        if (await target.hasBlob(repository, blob.digest)) {
-          stats.blobsPresent++;
-          return;
-        }
         if (source.mountFrom && source.mountFrom !== repository) {
+          // One round trip: the registry mounts the blob, or answers 201 when it already has it.
           if (await target.mountBlob(repository, blob.digest, source.mountFrom)) {
             stats.blobsMounted++;
             return;
           }
+        } else if (await target.hasBlob(repository, blob.digest)) {
+          stats.blobsPresent++;
+          return;
         }
         await target.uploadBlob(repository, blob.digest, source.blob(blob));
         stats.blobsUploaded++;

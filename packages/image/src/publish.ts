@@ -12,6 +12,16 @@ import {
 import { parseEcrHost, type ImageRef, type RepositoryRef } from './reference';
 import { emptyStats, RegistryClient, type RegistryAuth, type TransferStats } from './registry';
 
+/**
+ * Compressed size of an image's layers read from its manifest, as ECR counts it; undefined for
+ * an index (its platforms' manifests would have to be read).
+ */
+export function layerSize(image: StoredManifest): number | undefined {
+  const json = JSON.parse(image.manifest) as { manifests?: unknown; layers?: { size?: number }[] };
+  if (json.manifests || !json.layers) return undefined;
+  return json.layers.reduce((n, l) => n + (l.size ?? 0), 0);
+}
+
 /** A repository that is missing and may not be created. */
 export class RepositoryMissingError extends Error {
   constructor(readonly repository: string) {
@@ -129,7 +139,14 @@ export async function promote(opts: {
     const image = await ecr.getManifest(repository.name, selector, repository.registryId);
     if (!image) throw new SourceImageMissingError(source);
     const results = await tagImage(ecr, repository, image, tags);
-    return { digest: image.digest, tags: results, mode: 'retag', stats, source };
+    return {
+      digest: image.digest,
+      tags: results,
+      mode: 'retag',
+      stats,
+      sizeBytes: layerSize(image),
+      source,
+    };
   }
 
   let sourceEcr = ecr;
@@ -212,10 +229,9 @@ export async function findReusable(
 ): Promise<Reusable | undefined> {
   const image = await ecr.getManifest(repository.name, { tag: commitTag }, repository.registryId);
   if (!image) return undefined;
-  const info = await ecr.describeImage(
-    repository.name,
-    { digest: image.digest },
-    repository.registryId,
-  );
-  return { digest: image.digest, image, sizeBytes: info?.sizeBytes };
+  const sizeBytes =
+    layerSize(image) ??
+    (await ecr.describeImage(repository.name, { digest: image.digest }, repository.registryId))
+      ?.sizeBytes;
+  return { digest: image.digest, image, sizeBytes };
 }
