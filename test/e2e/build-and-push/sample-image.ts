@@ -90,10 +90,12 @@ export async function buildSampleImage(opts: {
   tags?: string[];
   buildArgs?: Record<string, string>;
   sha?: string;
+  /** More environment, e.g. {@link privateStorageEnv}. */
+  extraEnv?: Record<string, string>;
 }): Promise<ActionRun & { image: string; digest: string }> {
   const run = await runAction('build-and-push', {
     cwd: SAMPLE_CONTEXT,
-    env: localAwsEnv(opts.endpoint, opts.dir, opts.sha),
+    env: { ...localAwsEnv(opts.endpoint, opts.dir, opts.sha), ...opts.extraEnv },
     inputs: {
       repository: opts.repository,
       'create-repository': 'true',
