@@ -36,7 +36,9 @@ export function findPostgresBindir(): string {
       candidates.push(join(debian, v, 'bin'));
     }
   }
-  const found = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres')));
+  const found = candidates.find(
+    (dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres')),
+  );
   if (!found) throw new Error('PostgreSQL server binaries (initdb, postgres) were not found');
   return found;
 }
@@ -80,7 +82,19 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<T
   const as = account ? { uid: account.uid, gid: account.gid } : {};
   const init = spawnSync(
     join(bindir, 'initdb'),
-    ['-D', data, '-U', 'postgres', '--pwfile', pwfile, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-sync'],
+    [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--pwfile',
+      pwfile,
+      '-A',
+      'scram-sha-256',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ],
     { ...as, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
   );
   if (init.status !== 0) {
@@ -90,7 +104,22 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<T
   const port = await freePort();
   const server: ChildProcess = spawn(
     join(bindir, 'postgres'),
-    ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    [
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+    ],
     { ...as, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
@@ -98,9 +127,28 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<T
     log = (log + d.toString()).slice(-4000);
   });
   const exited = new Promise<void>((ok) => server.once('exit', () => ok()));
-  const major = Number(/\/(\d+)\/bin$/.exec(bindir)?.[1] ?? spawnSync(join(bindir, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.match(/(\d+)\./)?.[1]);
+  const major = Number(
+    /\/(\d+)\/bin$/.exec(bindir)?.[1] ??
+      spawnSync(join(bindir, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.match(
+        /(\d+)\./,
+      )?.[1],
+  );
   const env = { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '5' };
-  const psqlArgs = (db: string): string[] => ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', db, '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1'];
+  const psqlArgs = (db: string): string[] => [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-U',
+    'postgres',
+    '-d',
+    db,
+    '-X',
+    '-q',
+    '-At',
+    '-v',
+    'ON_ERROR_STOP=1',
+  ];
   const pg: TestPostgres = {
     host: '127.0.0.1',
     port,
@@ -108,9 +156,15 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<T
     password,
     bindir,
     major,
-    url: (db = 'postgres') => `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`,
+    url: (db = 'postgres') =>
+      `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`,
     sql(db, sql) {
-      const r = spawnSync(join(bindir, 'psql'), psqlArgs(db), { input: sql, encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+      const r = spawnSync(join(bindir, 'psql'), psqlArgs(db), {
+        input: sql,
+        encoding: 'utf8',
+        env,
+        maxBuffer: 64 * 1024 * 1024,
+      });
       if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
       return r.stdout;
     },
@@ -130,7 +184,9 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<T
   };
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const ready = spawnSync(join(bindir, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port)], { encoding: 'utf8' });
+    const ready = spawnSync(join(bindir, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port)], {
+      encoding: 'utf8',
+    });
     if (ready.status === 0) break;
     if (server.exitCode !== null || Date.now() > deadline) {
       await pg.stop();

@@ -1,5 +1,11 @@
 import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,10 +47,21 @@ export interface TestS3 {
   client: S3Client;
   createBucket(name: string): Promise<void>;
   /** Every key under `prefix` with its LastModified. */
-  list(bucket: string, prefix?: string): Promise<{ key: string; lastModified: Date; size: number }[]>;
-  put(bucket: string, key: string, body: string | Buffer, metadata?: Record<string, string>): Promise<void>;
+  list(
+    bucket: string,
+    prefix?: string,
+  ): Promise<{ key: string; lastModified: Date; size: number }[]>;
+  put(
+    bucket: string,
+    key: string,
+    body: string | Buffer,
+    metadata?: Record<string, string>,
+  ): Promise<void>;
   get(bucket: string, key: string): Promise<Buffer>;
-  head(bucket: string, key: string): Promise<{ metadata: Record<string, string>; size: number } | undefined>;
+  head(
+    bucket: string,
+    key: string,
+  ): Promise<{ metadata: Record<string, string>; size: number } | undefined>;
   remove(bucket: string, key: string): Promise<void>;
   /** Sets an object's LastModified (s3rver reports the stored file's mtime). */
   setLastModified(bucket: string, key: string, when: Date): void;
@@ -92,14 +109,20 @@ export async function startS3(): Promise<TestS3> {
           new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
         );
         for (const o of page.Contents ?? []) {
-          out.push({ key: o.Key ?? '', lastModified: o.LastModified ?? new Date(0), size: o.Size ?? 0 });
+          out.push({
+            key: o.Key ?? '',
+            lastModified: o.LastModified ?? new Date(0),
+            size: o.Size ?? 0,
+          });
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       return out;
     },
     async put(bucket, key, body, metadata) {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata }));
+      await client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Metadata: metadata }),
+      );
     },
     async get(bucket, key) {
       const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

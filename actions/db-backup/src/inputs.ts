@@ -1,14 +1,25 @@
-import * as core from '@actions/core';
+import * as core from '../../../packages/kit/src/core';
 import { InputParser } from '../../../packages/kit/src/inputs';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
-import { checkPgDumpArgs, parseDatabaseUrl, splitArgs, type PgConnection } from '../../../packages/backup/src/connection';
+import {
+  checkPgDumpArgs,
+  parseDatabaseUrl,
+  splitArgs,
+  type PgConnection,
+} from '../../../packages/backup/src/connection';
 import { normalizePrefix, sanitizeName } from '../../../packages/backup/src/keys';
 
 export const MODES = ['pg-dump', 'files', 'rds-snapshot', 'restore'] as const;
 export type Mode = (typeof MODES)[number];
 
 /** Storage classes a backup can be written in and read back at once (archive classes cannot). */
-export const STORAGE_CLASSES = ['STANDARD', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR'] as const;
+export const STORAGE_CLASSES = [
+  'STANDARD',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER_IR',
+] as const;
 
 /** Everything db-backup reads from its inputs, validated. */
 export interface Inputs {
@@ -74,7 +85,8 @@ function connection(p: InputParser, name: string, required: boolean): PgConnecti
   try {
     const conn = parseDatabaseUrl(text);
     if (conn.password) core.setSecret(conn.password);
-    if (conn.password && encodeURIComponent(conn.password) !== conn.password) core.setSecret(encodeURIComponent(conn.password));
+    if (conn.password && encodeURIComponent(conn.password) !== conn.password)
+      core.setSecret(encodeURIComponent(conn.password));
     return conn;
   } catch (error) {
     throw new ConfigurationError(`Input \`${name}\` ${(error as Error).message}.`);
@@ -82,17 +94,26 @@ function connection(p: InputParser, name: string, required: boolean): PgConnecti
 }
 
 /** Reads and validates every input; throws ConfigurationError naming the first bad one. */
-export function getInputs(p = new InputParser(), read: (name: string) => string = (n) => core.getInput(n)): Inputs {
+export function getInputs(
+  p = new InputParser(),
+  read: (name: string) => string = (n) => core.getInput(n),
+): Inputs {
   const mode = p.choice('mode', MODES, 'pg-dump') as Mode;
   for (const [input, modes] of Object.entries(MODE_INPUTS)) {
     if (!modes.includes(mode) && read(input).trim()) {
-      throw new ConfigurationError(`Input \`${input}\` is not used with \`mode: ${mode}\` (only with ${modes.map((m) => `\`${m}\``).join(', ')}); remove it.`);
+      throw new ConfigurationError(
+        `Input \`${input}\` is not used with \`mode: ${mode}\` (only with ${modes.map((m) => `\`${m}\``).join(', ')}); remove it.`,
+      );
     }
   }
   const region = p.string('region');
   const environment = p.required('environment');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(environment)) {
-    p.fail('environment', environment, 'a name of letters, digits, `.`, `_` and `-` such as `production`');
+    p.fail(
+      'environment',
+      environment,
+      'a name of letters, digits, `.`, `_` and `-` such as `production`',
+    );
   }
   const usesS3 = mode !== 'rds-snapshot';
   const bucket = usesS3 ? p.required('bucket') : undefined;
@@ -102,17 +123,25 @@ export function getInputs(p = new InputParser(), read: (name: string) => string 
   const repository = process.env.GITHUB_REPOSITORY ?? '';
   const prefixText = p.string('prefix');
   if (usesS3 && prefixText === undefined && !repository) {
-    throw new ConfigurationError('Input `prefix` is required outside GitHub Actions (its default is `<repository>/<environment>/`).');
+    throw new ConfigurationError(
+      'Input `prefix` is required outside GitHub Actions (its default is `<repository>/<environment>/`).',
+    );
   }
   const prefix = normalizePrefix(prefixText ?? `${repository}/${environment}/`);
-  if (/(^|\/)\.\.?(\/|$)/.test(prefix)) p.fail('prefix', prefixText ?? '', 'a key prefix without `.` or `..` segments');
+  if (/(^|\/)\.\.?(\/|$)/.test(prefix))
+    p.fail('prefix', prefixText ?? '', 'a key prefix without `.` or `..` segments');
 
   const sse = p.choice('sse', ['AES256', 'aws:kms'] as const, 'AES256') as 'AES256' | 'aws:kms';
   const kmsKeyId = p.string('kms-key-id');
-  if (kmsKeyId && sse !== 'aws:kms') throw new ConfigurationError('Input `kms-key-id` needs `sse: aws:kms`.');
+  if (kmsKeyId && sse !== 'aws:kms')
+    throw new ConfigurationError('Input `kms-key-id` needs `sse: aws:kms`.');
   const storageClassText = p.string('storage-class');
   if (storageClassText && ['GLACIER', 'DEEP_ARCHIVE'].includes(storageClassText)) {
-    p.fail('storage-class', storageClassText, `a class a backup can be read back from at once (${STORAGE_CLASSES.join(', ')}); archive classes belong in a lifecycle rule`);
+    p.fail(
+      'storage-class',
+      storageClassText,
+      `a class a backup can be read back from at once (${STORAGE_CLASSES.join(', ')}); archive classes belong in a lifecycle rule`,
+    );
   }
   const storageClass = p.choice('storage-class', STORAGE_CLASSES);
   const keepDays = p.int('keep-days', { default: 30, min: 1, max: 36_500 }) as number;
@@ -120,7 +149,8 @@ export function getInputs(p = new InputParser(), read: (name: string) => string 
   const dryRun = p.bool('dry-run', false);
   const forcePathStyle = p.bool('s3-force-path-style', false);
 
-  const database = mode === 'pg-dump' || mode === 'restore' ? connection(p, 'database-url', true) : undefined;
+  const database =
+    mode === 'pg-dump' || mode === 'restore' ? connection(p, 'database-url', true) : undefined;
   const format = p.choice('format', ['custom', 'plain'] as const, 'custom') as 'custom' | 'plain';
   const compressionLevel = p.int('compression-level', { default: 1, min: 0, max: 9 }) as number;
   const argsText = p.string('pg-dump-args') ?? '';
@@ -132,26 +162,57 @@ export function getInputs(p = new InputParser(), read: (name: string) => string 
   }
   const argsProblem = checkPgDumpArgs(pgDumpArgs);
   if (argsProblem) throw new ConfigurationError(`Input \`pg-dump-args\` ${argsProblem}.`);
-  const verify = p.choice('verify', ['list', 'restore', 'none'] as const, 'list') as 'list' | 'restore' | 'none';
+  const verify = p.choice('verify', ['list', 'restore', 'none'] as const, 'list') as
+    'list' | 'restore' | 'none';
   if (mode === 'files' && verify === 'restore') {
-    throw new ConfigurationError('Input `verify: restore` needs `mode: pg-dump`; files backups are verified with `list`.');
+    throw new ConfigurationError(
+      'Input `verify: restore` needs `mode: pg-dump`; files backups are verified with `list`.',
+    );
   }
-  const verifyDatabase = connection(p, 'verify-database-url', mode === 'pg-dump' && verify === 'restore');
-  if (verifyDatabase && verify !== 'restore') throw new ConfigurationError('Input `verify-database-url` is only used with `verify: restore`.');
-  if (verifyDatabase && database && verifyDatabase.host === database.host && verifyDatabase.port === database.port && verifyDatabase.database === database.database) {
-    throw new ConfigurationError('Input `verify-database-url` must name another database than `database-url`: verifying restores into it.');
+  const verifyDatabase = connection(
+    p,
+    'verify-database-url',
+    mode === 'pg-dump' && verify === 'restore',
+  );
+  if (verifyDatabase && verify !== 'restore')
+    throw new ConfigurationError(
+      'Input `verify-database-url` is only used with `verify: restore`.',
+    );
+  if (
+    verifyDatabase &&
+    database &&
+    verifyDatabase.host === database.host &&
+    verifyDatabase.port === database.port &&
+    verifyDatabase.database === database.database
+  ) {
+    throw new ConfigurationError(
+      'Input `verify-database-url` must name another database than `database-url`: verifying restores into it.',
+    );
   }
 
   const paths = p.lines('paths');
-  if (mode === 'files' && !paths.length) throw new ConfigurationError('Input `paths` is required with `mode: files` (one path per line).');
+  if (mode === 'files' && !paths.length)
+    throw new ConfigurationError(
+      'Input `paths` is required with `mode: files` (one path per line).',
+    );
 
   const dbInstanceIdentifier = p.string('db-instance-identifier');
   const dbClusterIdentifier = p.string('db-cluster-identifier');
   if (mode === 'rds-snapshot' && !dbInstanceIdentifier === !dbClusterIdentifier) {
-    throw new ConfigurationError('Set exactly one of inputs `db-instance-identifier` and `db-cluster-identifier` with `mode: rds-snapshot`.');
+    throw new ConfigurationError(
+      'Set exactly one of inputs `db-instance-identifier` and `db-cluster-identifier` with `mode: rds-snapshot`.',
+    );
   }
-  for (const [input, value] of [['db-instance-identifier', dbInstanceIdentifier], ['db-cluster-identifier', dbClusterIdentifier]] as const) {
-    if (value && !/^[A-Za-z][A-Za-z0-9-]{0,62}$/.test(value)) p.fail(input, value, 'an RDS identifier (a letter, then letters, digits and hyphens, at most 63)');
+  for (const [input, value] of [
+    ['db-instance-identifier', dbInstanceIdentifier],
+    ['db-cluster-identifier', dbClusterIdentifier],
+  ] as const) {
+    if (value && !/^[A-Za-z][A-Za-z0-9-]{0,62}$/.test(value))
+      p.fail(
+        input,
+        value,
+        'an RDS identifier (a letter, then letters, digits and hyphens, at most 63)',
+      );
   }
 
   const backupKey = mode === 'restore' ? p.required('backup-key') : undefined;
@@ -163,10 +224,19 @@ export function getInputs(p = new InputParser(), read: (name: string) => string 
       );
     }
   }
-  const timeoutMs = p.duration('timeout', { default: '1h', min: 1000, max: 24 * 3_600_000 }) as number;
+  const timeoutMs = p.duration('timeout', {
+    default: '1h',
+    min: 1000,
+    max: 24 * 3_600_000,
+  }) as number;
 
   const nameText = p.string('name');
-  const name = sanitizeName(nameText ?? (mode === 'files' ? (paths[0] ?? 'files').replace(/\/+$/, '').split('/').pop() ?? 'files' : (database?.database ?? 'database')));
+  const name = sanitizeName(
+    nameText ??
+      (mode === 'files'
+        ? ((paths[0] ?? 'files').replace(/\/+$/, '').split('/').pop() ?? 'files')
+        : (database?.database ?? 'database')),
+  );
   if (nameText && nameText !== name) p.fail('name', nameText, 'letters, digits, `.`, `_` and `-`');
 
   return {

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../../../packages/kit/src/core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,22 +42,42 @@ function bytesText(n: number): string {
 async function s3Client(inputs: Inputs, deps: Deps): Promise<S3Client> {
   if (deps.s3) return deps.s3;
   const { S3Client } = await import('@aws-sdk/client-s3');
-  const { awsClientConfig, resolveRegion, withErrorContext } = await import('../../../packages/kit/src/aws');
-  return withErrorContext(new S3Client({ ...awsClientConfig(resolveRegion(inputs.region)), forcePathStyle: inputs.forcePathStyle }), 'S3');
+  const { awsClientConfig, resolveRegion, withErrorContext } =
+    await import('../../../packages/kit/src/aws');
+  return withErrorContext(
+    new S3Client({
+      ...awsClientConfig(resolveRegion(inputs.region)),
+      forcePathStyle: inputs.forcePathStyle,
+    }),
+    'S3',
+  );
 }
 
 function workDir(): string {
   return mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'shipkit-db-backup-'));
 }
 
-async function applyRetention(inputs: Inputs, s3: S3Client, folder: string, key: string, now: Date, report: Report): Promise<void> {
+async function applyRetention(
+  inputs: Inputs,
+  s3: S3Client,
+  folder: string,
+  key: string,
+  now: Date,
+  report: Report,
+): Promise<void> {
   const { listObjects, deleteObject } = await import('../../../packages/backup/src/store');
   const { planRetention } = await import('../../../packages/backup/src/retention');
   await core.group('Retention', async () => {
     const objects = await listObjects(s3, inputs.bucket as string, folder);
     const items = objects.map((o) => ({ id: o.key, lastModified: o.lastModified }));
-    if (inputs.dryRun && !items.some((i) => i.id === key)) items.push({ id: key, lastModified: now });
-    const decisions = planRetention(items, { now, keepDays: inputs.keepDays, keepLast: inputs.keepLast, protect: [key] });
+    if (inputs.dryRun && !items.some((i) => i.id === key))
+      items.push({ id: key, lastModified: now });
+    const decisions = planRetention(items, {
+      now,
+      keepDays: inputs.keepDays,
+      keepLast: inputs.keepLast,
+      protect: [key],
+    });
     report.retention = decisions;
     let deleted = 0;
     for (const d of decisions) {
@@ -82,7 +102,12 @@ async function applyRetention(inputs: Inputs, s3: S3Client, folder: string, key:
   });
 }
 
-async function backupMode(inputs: Inputs, deps: Deps, signal: AbortSignal, report: Report): Promise<void> {
+async function backupMode(
+  inputs: Inputs,
+  deps: Deps,
+  signal: AbortSignal,
+  report: Report,
+): Promise<void> {
   const started = Date.now();
   const now = deps.now?.() ?? new Date();
   const bucket = inputs.bucket as string;
@@ -99,28 +124,54 @@ async function backupMode(inputs: Inputs, deps: Deps, signal: AbortSignal, repor
       await store.checkBucket(s3, bucket);
       core.info(`Bucket ${bucket} is reachable.`);
       let attempt = 1;
-      let key = backupKey({ prefix: inputs.prefix, name: inputs.name, at: now, sha: inputs.sha, kind });
+      let key = backupKey({
+        prefix: inputs.prefix,
+        name: inputs.name,
+        at: now,
+        sha: inputs.sha,
+        kind,
+      });
       while (await store.headObject(s3, bucket, key)) {
-        key = backupKey({ prefix: inputs.prefix, name: inputs.name, at: now, sha: inputs.sha, kind, attempt: ++attempt });
+        key = backupKey({
+          prefix: inputs.prefix,
+          name: inputs.name,
+          at: now,
+          sha: inputs.sha,
+          kind,
+          attempt: ++attempt,
+        });
       }
       if (inputs.mode === 'files') return { key };
       const pg = await import('../../../packages/backup/src/pg');
       const { findPgClients } = await import('../../../packages/backup/src/clients');
       const clients = findPgClients();
-      core.debug(`PostgreSQL clients found: ${clients.map((c) => `${c.version} in ${c.bindir}`).join(', ') || 'none'}`);
+      core.debug(
+        `PostgreSQL clients found: ${clients.map((c) => `${c.version} in ${c.bindir}`).join(', ') || 'none'}`,
+      );
       const db = inputs.database as NonNullable<Inputs['database']>;
       const server = await pg.serverInfo(db, clients, signal);
       const client = pg.clientFor(clients, server);
-      core.info(`Connected to ${db.display}: PostgreSQL ${server.version}, database size ${bytesText(server.databaseBytes)}; using pg_dump ${client.version} (${client.bindir}).`);
-      report.facts.push(['Database', `${db.display} (PostgreSQL ${server.version})`], ['Client', `pg_dump ${client.version}`]);
+      core.info(
+        `Connected to ${db.display}: PostgreSQL ${server.version}, database size ${bytesText(server.databaseBytes)}; using pg_dump ${client.version} (${client.bindir}).`,
+      );
+      report.facts.push(
+        ['Database', `${db.display} (PostgreSQL ${server.version})`],
+        ['Client', `pg_dump ${client.version}`],
+      );
       let verifyClient: typeof client | undefined;
       if (inputs.verify === 'restore' && inputs.verifyDatabase) {
         const vServer = await pg.serverInfo(inputs.verifyDatabase, clients, signal);
         verifyClient = pg.clientFor(clients, vServer, 'pg_restore');
         if (verifyClient.major < client.major) {
-          throw new ActionFailure(`The verify database runs PostgreSQL ${vServer.version}, older than the dump's pg_dump ${client.version}: its pg_restore cannot read the archive. Use a verify server of version ${client.major} or newer.`);
+          throw new ActionFailure(
+            `The verify database runs PostgreSQL ${vServer.version}, older than the dump's pg_dump ${client.version}: its pg_restore cannot read the archive. Use a verify server of version ${client.major} or newer.`,
+          );
         }
-        verifyClient = pg.clientFor(clients, { ...vServer, major: Math.max(vServer.major, client.major) }, 'pg_restore');
+        verifyClient = pg.clientFor(
+          clients,
+          { ...vServer, major: Math.max(vServer.major, client.major) },
+          'pg_restore',
+        );
       }
       return { key, server, client, clients, verifyClient };
     });
@@ -149,39 +200,52 @@ async function backupMode(inputs: Inputs, deps: Deps, signal: AbortSignal, repor
     let snapshot: string | undefined;
     if (inputs.verify === 'restore' && checked.client) {
       const pg = await import('../../../packages/backup/src/pg');
-      const opened = await pg.SnapshotSession.open(checked.client, inputs.database as NonNullable<Inputs['database']>);
+      const opened = await pg.SnapshotSession.open(
+        checked.client,
+        inputs.database as NonNullable<Inputs['database']>,
+      );
       session = opened.session;
-      core.debug(`Dumping from exported snapshot ${opened.snapshot}; rows are counted in the same one.`);
+      core.debug(
+        `Dumping from exported snapshot ${opened.snapshot}; rows are counted in the same one.`,
+      );
       snapshot = opened.snapshot;
     }
-    const result = await core.group(`Streaming the ${kind === 'files' ? 'files' : 'dump'} to ${location}`, () =>
-      streamBackup({
-        s3,
-        bucket,
-        key,
-        source:
-          inputs.mode === 'files'
-            ? { type: 'files', paths: inputs.paths, cwd: process.env.GITHUB_WORKSPACE || process.cwd() }
-            : {
-                type: 'pg-dump',
-                conn: inputs.database as NonNullable<Inputs['database']>,
-                client: checked.client as NonNullable<typeof checked.client>,
-                format: inputs.format,
-                extraArgs: inputs.pgDumpArgs,
-                snapshot,
-                expectedBytes: checked.server?.databaseBytes,
-              },
-        compressionLevel: inputs.compressionLevel,
-        metadata,
-        sse: inputs.sse,
-        kmsKeyId: inputs.kmsKeyId,
-        storageClass: inputs.storageClass,
-        signal,
-        log: (line) => core.info(line),
-        debug: (line) => core.debug(line),
-      }),
+    const result = await core.group(
+      `Streaming the ${kind === 'files' ? 'files' : 'dump'} to ${location}`,
+      () =>
+        streamBackup({
+          s3,
+          bucket,
+          key,
+          source:
+            inputs.mode === 'files'
+              ? {
+                  type: 'files',
+                  paths: inputs.paths,
+                  cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
+                }
+              : {
+                  type: 'pg-dump',
+                  conn: inputs.database as NonNullable<Inputs['database']>,
+                  client: checked.client as NonNullable<typeof checked.client>,
+                  format: inputs.format,
+                  extraArgs: inputs.pgDumpArgs,
+                  snapshot,
+                  expectedBytes: checked.server?.databaseBytes,
+                },
+          compressionLevel: inputs.compressionLevel,
+          metadata,
+          sse: inputs.sse,
+          kmsKeyId: inputs.kmsKeyId,
+          storageClass: inputs.storageClass,
+          signal,
+          log: (line) => core.info(line),
+          debug: (line) => core.debug(line),
+        }),
     );
-    core.info(`Uploaded ${bytesText(result.bytes)}${result.rawBytes !== result.bytes ? ` (${bytesText(result.rawBytes)} before compression)` : ''}, SHA-256 ${result.sha256}.`);
+    core.info(
+      `Uploaded ${bytesText(result.bytes)}${result.rawBytes !== result.bytes ? ` (${bytesText(result.rawBytes)} before compression)` : ''}, SHA-256 ${result.sha256}.`,
+    );
     core.setOutput('bytes', String(result.bytes));
     core.setOutput('sha256', result.sha256);
     report.facts.push(['Size', bytesText(result.bytes)], ['SHA-256', `\`${result.sha256}\``]);
@@ -191,23 +255,55 @@ async function backupMode(inputs: Inputs, deps: Deps, signal: AbortSignal, repor
       const verify = await import('../../../packages/backup/src/verify');
       try {
         await core.group(`Verifying (${inputs.verify})`, async () => {
-          const back = await verify.readBack({ s3, bucket, key, expectedSha256: result.sha256, dir, signal });
+          const back = await verify.readBack({
+            s3,
+            bucket,
+            key,
+            expectedSha256: result.sha256,
+            dir,
+            signal,
+          });
           core.info(`Read back ${back.bytes} bytes; SHA-256 matches.`);
           const listed = await verify.listArchive(kind, back.path, checked.client, signal);
           core.info(listed.description);
           let text = `read back, SHA-256 matches; ${listed.description}`;
-          if (inputs.verify === 'restore' && session && checked.verifyClient && inputs.verifyDatabase) {
+          if (
+            inputs.verify === 'restore' &&
+            session &&
+            checked.verifyClient &&
+            inputs.verifyDatabase
+          ) {
             const target = inputs.verifyDatabase;
             core.info(`Restoring into ${target.display}…`);
-            await verify.restoreArchive({ kind, path: back.path, client: checked.verifyClient, target, signal, log: (l) => core.info(l) });
+            await verify.restoreArchive({
+              kind,
+              path: back.path,
+              client: checked.verifyClient,
+              target,
+              signal,
+              log: (l) => core.info(l),
+            });
             const pg = await import('../../../packages/backup/src/pg');
-            const [source, restored] = [await session.counts(), await pg.tableCounts(target, checked.verifyClient, signal)];
+            const [source, restored] = [
+              await session.counts(),
+              await pg.tableCounts(target, checked.verifyClient, signal),
+            ];
             const compared = verify.compareCounts(source, restored, inputs.pgDumpArgs.length > 0);
             report.counts = compared.rows;
-            for (const r of compared.rows) core.info(`${r.ok ? '✓' : '✗'} ${r.table}: source ${r.source ?? '–'}, restored ${r.restored ?? '–'}`);
+            for (const r of compared.rows)
+              core.info(
+                `${r.ok ? '✓' : '✗'} ${r.table}: source ${r.source ?? '–'}, restored ${r.restored ?? '–'}`,
+              );
             if (!compared.ok) {
-              const bad = compared.rows.filter((r) => !r.ok).map((r) => `${r.table} (source ${r.source ?? 'missing'}, restored ${r.restored ?? 'missing'})`);
-              throw new ActionFailure(`The restored copy differs from the source: ${bad.join(', ')}.`);
+              const bad = compared.rows
+                .filter((r) => !r.ok)
+                .map(
+                  (r) =>
+                    `${r.table} (source ${r.source ?? 'missing'}, restored ${r.restored ?? 'missing'})`,
+                );
+              throw new ActionFailure(
+                `The restored copy differs from the source: ${bad.join(', ')}.`,
+              );
             }
             text += `; restored into ${target.display}: row counts of ${compared.rows.length} tables match the dumped snapshot`;
           }
@@ -218,7 +314,9 @@ async function backupMode(inputs: Inputs, deps: Deps, signal: AbortSignal, repor
         const cleanup = await cleanupUpload(s3, bucket, key);
         core.setOutput('location', '');
         core.setOutput('key', '');
-        report.notes.push(`Verification failed, so the backup was removed: ${cleanup.notes.join('; ') || 'nothing to remove'}.`);
+        report.notes.push(
+          `Verification failed, so the backup was removed: ${cleanup.notes.join('; ') || 'nothing to remove'}.`,
+        );
         throw error;
       }
     } else {
@@ -242,7 +340,12 @@ async function backupMode(inputs: Inputs, deps: Deps, signal: AbortSignal, repor
   }
 }
 
-async function restoreMode(inputs: Inputs, deps: Deps, signal: AbortSignal, report: Report): Promise<void> {
+async function restoreMode(
+  inputs: Inputs,
+  deps: Deps,
+  signal: AbortSignal,
+  report: Report,
+): Promise<void> {
   const started = Date.now();
   const s3 = await s3Client(inputs, deps);
   const { checkBucket } = await import('../../../packages/backup/src/store');
@@ -264,7 +367,16 @@ async function restoreMode(inputs: Inputs, deps: Deps, signal: AbortSignal, repo
   const dir = workDir();
   try {
     const result = await core.group('Restoring', () =>
-      restoreBackup({ s3, bucket, key: inputs.backupKey as string, folder, target, dir, signal, log: (l) => core.info(l) }),
+      restoreBackup({
+        s3,
+        bucket,
+        key: inputs.backupKey as string,
+        folder,
+        target,
+        dir,
+        signal,
+        log: (l) => core.info(l),
+      }),
     );
     const durationMs = Date.now() - started;
     core.setOutput('key', result.key);
@@ -290,7 +402,8 @@ async function restoreMode(inputs: Inputs, deps: Deps, signal: AbortSignal, repo
 async function snapshotMode(inputs: Inputs, signal: AbortSignal, report: Report): Promise<void> {
   const started = Date.now();
   const { RDSClient } = await import('@aws-sdk/client-rds');
-  const { awsClientConfig, resolveRegion, withErrorContext } = await import('../../../packages/kit/src/aws');
+  const { awsClientConfig, resolveRegion, withErrorContext } =
+    await import('../../../packages/kit/src/aws');
   const { runSnapshot } = await import('../../../packages/backup/src/rds');
   const rds = withErrorContext(new RDSClient(awsClientConfig(resolveRegion(inputs.region))), 'RDS');
   const target = inputs.dbInstanceIdentifier
@@ -316,12 +429,22 @@ async function snapshotMode(inputs: Inputs, signal: AbortSignal, report: Report)
   core.setOutput('duration-ms', String(durationMs));
   report.retention = result.decisions;
   report.verdict = inputs.dryRun ? 'neutral' : 'success';
-  report.headline = inputs.dryRun ? `dry run: would create ${result.snapshotId}` : `${result.snapshotId} available`;
+  report.headline = inputs.dryRun
+    ? `dry run: would create ${result.snapshotId}`
+    : `${result.snapshotId} available`;
   const wouldDelete = result.decisions.filter((d) => d.action === 'delete').length;
   report.facts.push(
     ['Snapshot', `${result.snapshotId}${result.arn ? ` (${result.arn})` : ''}`],
-    ['Source', inputs.dbInstanceIdentifier ? `DB instance ${inputs.dbInstanceIdentifier}` : `DB cluster ${inputs.dbClusterIdentifier}`],
-    ['Retention', `${result.decisions.length} shipkit snapshot(s) of ${inputs.environment}: ${inputs.dryRun ? `${wouldDelete} would be deleted (dry run)` : `${result.deleted.length} deleted`} (keep-days ${inputs.keepDays}, keep-last ${inputs.keepLast}); snapshots without shipkit's tag are never touched`],
+    [
+      'Source',
+      inputs.dbInstanceIdentifier
+        ? `DB instance ${inputs.dbInstanceIdentifier}`
+        : `DB cluster ${inputs.dbClusterIdentifier}`,
+    ],
+    [
+      'Retention',
+      `${result.decisions.length} shipkit snapshot(s) of ${inputs.environment}: ${inputs.dryRun ? `${wouldDelete} would be deleted (dry run)` : `${result.deleted.length} deleted`} (keep-days ${inputs.keepDays}, keep-last ${inputs.keepLast}); snapshots without shipkit's tag are never touched`,
+    ],
     ['Duration', formatDuration(durationMs)],
   );
 }
@@ -334,13 +457,22 @@ async function writeSummary(inputs: Inputs, report: Report, failure?: string): P
   if (report.notes.length) s.list(report.notes);
   if (report.counts) {
     s.heading('Row counts');
-    s.table(['Table', 'Source', 'Restored', ''], report.counts.map((r) => [r.table, r.source ?? '–', r.restored ?? '–', r.ok ? '✓' : '✗']));
+    s.table(
+      ['Table', 'Source', 'Restored', ''],
+      report.counts.map((r) => [r.table, r.source ?? '–', r.restored ?? '–', r.ok ? '✓' : '✗']),
+    );
   }
   if (report.retention) {
     s.heading(`Retention${inputs.dryRun ? ' (dry run: nothing deleted)' : ''}`);
     s.table(
       ['#', inputs.mode === 'rds-snapshot' ? 'Snapshot' : 'Object', 'Time', 'Decision', 'Why'],
-      report.retention.map((d) => [d.rank, d.id, d.lastModified.toISOString(), d.action === 'delete' ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept', d.reason]),
+      report.retention.map((d) => [
+        d.rank,
+        d.id,
+        d.lastModified.toISOString(),
+        d.action === 'delete' ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept',
+        d.reason,
+      ]),
     );
   }
   await s.write();

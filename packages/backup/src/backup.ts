@@ -8,8 +8,24 @@ import type { PgClient } from './clients';
 import { clientEnv, type PgConnection } from './connection';
 import type { BackupKind } from './keys';
 import { program } from './pg';
-import { describeExit, GateStream, HashStream, ProbeStream, startProducer, stderrSummary, type Producer } from './process';
-import { cleanupUpload, partSizeFor, replaceMetadata, streamUpload, type CleanupReport, type S3Api, type WriteOptions } from './store';
+import {
+  describeExit,
+  GateStream,
+  HashStream,
+  ProbeStream,
+  startProducer,
+  stderrSummary,
+  type Producer,
+} from './process';
+import {
+  cleanupUpload,
+  partSizeFor,
+  replaceMetadata,
+  streamUpload,
+  type CleanupReport,
+  type S3Api,
+  type WriteOptions,
+} from './store';
 
 /** A database to dump. */
 export interface DumpSource {
@@ -88,7 +104,8 @@ export function pgDumpArgs(source: DumpSource, compressionLevel: number): string
 export function resolveFilePaths(paths: readonly string[], cwd: string): string[] {
   return paths.map((p) => {
     const full = resolve(cwd, p);
-    if (!existsSync(full)) throw new ActionFailure(`Path \`${p}\` (input \`paths\`) does not exist.`);
+    if (!existsSync(full))
+      throw new ActionFailure(`Path \`${p}\` (input \`paths\`) does not exist.`);
     const rel = relative(cwd, full);
     return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : full;
   });
@@ -98,10 +115,14 @@ function startSource(opts: BackupOptions): { producer: Producer; name: string; k
   const source = opts.source;
   if (source.type === 'pg-dump') {
     return {
-      producer: startProducer(program(source.client, 'pg_dump'), pgDumpArgs(source, opts.compressionLevel), {
-        env: clientEnv(source.conn),
-        onStderr: (line) => opts.log?.(`pg_dump: ${line}`),
-      }),
+      producer: startProducer(
+        program(source.client, 'pg_dump'),
+        pgDumpArgs(source, opts.compressionLevel),
+        {
+          env: clientEnv(source.conn),
+          onStderr: (line) => opts.log?.(`pg_dump: ${line}`),
+        },
+      ),
       name: 'pg_dump',
       kind: source.format,
     };
@@ -118,7 +139,10 @@ function startSource(opts: BackupOptions): { producer: Producer; name: string; k
 }
 
 /** Why a finished producer's output is not a complete backup, or undefined when it is. */
-export function checkOutput(kind: BackupKind, probe: { bytes: number; head: Buffer; tail: Buffer }): string | undefined {
+export function checkOutput(
+  kind: BackupKind,
+  probe: { bytes: number; head: Buffer; tail: Buffer },
+): string | undefined {
   if (probe.bytes === 0) return 'it wrote nothing (an empty backup is never a success)';
   if (kind === 'custom' && probe.head.subarray(0, 5).toString('latin1') !== 'PGDMP') {
     return 'its output does not start like a pg_dump archive';
@@ -126,7 +150,8 @@ export function checkOutput(kind: BackupKind, probe: { bytes: number; head: Buff
   if (kind === 'plain' && !probe.tail.toString('utf8').includes(PLAIN_TRAILER)) {
     return `its output does not end with "${PLAIN_TRAILER}" (truncated)`;
   }
-  if (kind === 'files' && probe.bytes < 1024) return 'its output is shorter than an empty tar archive (truncated)';
+  if (kind === 'files' && probe.bytes < 1024)
+    return 'its output is shorter than an empty tar archive (truncated)';
   return undefined;
 }
 
@@ -157,9 +182,10 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
   });
   const stdout = producer.child.stdout as Readable;
   const stages: NodeJS.ReadWriteStream[] = gzip ? [probe, gzip, hash] : [probe, hash];
-  const flowing = pipeline([stdout, ...stages, gate] as unknown as [Readable, ...NodeJS.ReadWriteStream[]]).catch(
-    (error: unknown) => error,
-  );
+  const flowing = pipeline([stdout, ...stages, gate] as unknown as [
+    Readable,
+    ...NodeJS.ReadWriteStream[],
+  ]).catch((error: unknown) => error);
   const expected = opts.source.type === 'pg-dump' ? opts.source.expectedBytes : undefined;
   const partSize = opts.partSize ?? partSizeFor(expected);
   opts.debug?.(`uploading in parts of ${partSize} bytes, ${opts.queueSize ?? 2} at a time`);
@@ -179,13 +205,18 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       signal: opts.signal,
     });
   } catch (error) {
-    if (producer.child.exitCode === null && producer.child.signalCode === null) producer.child.kill('SIGTERM');
+    if (producer.child.exitCode === null && producer.child.signalCode === null)
+      producer.child.kill('SIGTERM');
     gate.destroy();
     await producer.exit;
     await flowing;
     const cleanup = (error as { cleanup?: CleanupReport }).cleanup ?? { notes: [], clean: true };
-    const why = producerFailure ?? (opts.signal?.aborted ? 'the run was cancelled' : uploadFailure(error));
-    throw new BackupFailure(`Backup failed: ${why}. ${describeCleanup(cleanup, opts.bucket, opts.key)}`, cleanup);
+    const why =
+      producerFailure ?? (opts.signal?.aborted ? 'the run was cancelled' : uploadFailure(error));
+    throw new BackupFailure(
+      `Backup failed: ${why}. ${describeCleanup(cleanup, opts.bucket, opts.key)}`,
+      cleanup,
+    );
   }
   const streamError = await flowing;
   if (streamError) throw streamError;
@@ -209,11 +240,22 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       cleanup,
     );
   }
-  return { kind, bytes: hash.bytes, rawBytes: probe.bytes, sha256, durationMs: Date.now() - started };
+  return {
+    kind,
+    bytes: hash.bytes,
+    rawBytes: probe.bytes,
+    sha256,
+    durationMs: Date.now() - started,
+  };
 }
 
 function uploadFailure(error: unknown): string {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $service?: string };
+  const e = error as {
+    name?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+    $service?: string;
+  };
   if (e?.$metadata) {
     const status = e.$metadata.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : '';
     return `the upload to S3 failed: ${e.name}${e.message && e.message !== e.name ? `: ${e.message}` : ''}${status}`;

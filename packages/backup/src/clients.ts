@@ -30,7 +30,8 @@ function candidateDirs(env: NodeJS.ProcessEnv): string[] {
 
 /** Parses `pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)` → `{ major: 15, version: '15.18' }`. */
 export function parseClientVersion(text: string): { major: number; version: string } | undefined {
-  const m = /\(PostgreSQL\)\s+(\d+)(\.\d+)?/.exec(text) ?? /PostgreSQL\)?\s+(\d+)(\.\d+)?/.exec(text);
+  const m =
+    /\(PostgreSQL\)\s+(\d+)(\.\d+)?/.exec(text) ?? /PostgreSQL\)?\s+(\d+)(\.\d+)?/.exec(text);
   if (!m) return undefined;
   const major = Number(m[1]);
   // Before 10 the major version had two parts (9.6); those are long unsupported.
@@ -73,7 +74,11 @@ export function serverMajor(versionNum: number): number {
  * one (a newer pg_dump reads older servers). Throws a readable Error when every installed
  * client is older than the server, or none is installed.
  */
-export function chooseClient(clients: readonly PgClient[], major: number, program = 'pg_dump'): PgClient {
+export function chooseClient(
+  clients: readonly PgClient[],
+  major: number,
+  program = 'pg_dump',
+): PgClient {
   if (!clients.length) {
     throw new Error(
       `No PostgreSQL client programs (${program}) were found. Install the client matching the server (PostgreSQL ${major}), e.g. \`sudo apt-get install -y postgresql-client-${major}\`.`,

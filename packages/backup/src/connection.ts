@@ -40,7 +40,9 @@ export function parseDatabaseUrl(text: string): PgConnection {
   parsed.password = '';
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (!database || database.includes('/')) {
-    throw new Error('must name the database in its path: postgresql://user:password@host:5432/database');
+    throw new Error(
+      'must name the database in its path: postgresql://user:password@host:5432/database',
+    );
   }
   const host = decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, ''));
   if (!host) throw new Error('must name a host: postgresql://user:password@host:5432/database');
@@ -59,7 +61,10 @@ export function parseDatabaseUrl(text: string): PgConnection {
 }
 
 /** The environment a PostgreSQL client gets: the caller's plus `PGPASSWORD` (never argv). */
-export function clientEnv(conn: PgConnection, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function clientEnv(
+  conn: PgConnection,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, PGCONNECT_TIMEOUT: base.PGCONNECT_TIMEOUT ?? '15' };
   delete env.PGPASSWORD;
   if (conn.password !== undefined) env.PGPASSWORD = conn.password;
@@ -118,7 +123,8 @@ export function checkPgDumpArgs(args: readonly string[]): string | undefined {
     for (const [pattern, why] of OWNED) {
       if (pattern.test(arg)) return `may not contain \`${arg}\`: ${why}`;
     }
-    if (/^postgres(ql)?:\/\//.test(arg)) return 'may not contain a connection URL: use input `database-url`';
+    if (/^postgres(ql)?:\/\//.test(arg))
+      return 'may not contain a connection URL: use input `database-url`';
   }
   return undefined;
 }

@@ -22,7 +22,10 @@ export function kindOfKey(key: string): BackupKind | undefined {
 
 /** `2026-03-15T03:15:00.123Z` → `20260315T031500Z` (UTC, sortable, readable). */
 export function formatTimestamp(at: Date): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 /** Replaces anything but letters, digits, `.`, `_` and `-` by `-` (keeps keys readable and safe). */
@@ -78,7 +81,12 @@ export function backupKey(parts: BackupKeyParts): string {
  * within RDS's rules (letters, digits and single hyphens, starting with a letter, at most 255
  * characters).
  */
-export function snapshotIdentifier(parts: { environment: string; source: string; at: Date; sha?: string }): string {
+export function snapshotIdentifier(parts: {
+  environment: string;
+  source: string;
+  at: Date;
+  sha?: string;
+}): string {
   const clean = (s: string): string =>
     s
       .toLowerCase()

@@ -31,7 +31,11 @@ export function clientFailure(what: string, conn: PgConnection, stderr: string):
  * Connects with the newest installed psql and asks the server its version and the database's
  * size. Fails readably on a wrong password, an unreachable host or a missing database.
  */
-export async function serverInfo(conn: PgConnection, clients: readonly PgClient[], signal?: AbortSignal): Promise<ServerInfo> {
+export async function serverInfo(
+  conn: PgConnection,
+  clients: readonly PgClient[],
+  signal?: AbortSignal,
+): Promise<ServerInfo> {
   if (!clients.length) {
     throw new ActionFailure(
       'No PostgreSQL client programs (psql, pg_dump) were found. Install them, e.g. `sudo apt-get install -y postgresql-client`.',
@@ -39,7 +43,13 @@ export async function serverInfo(conn: PgConnection, clients: readonly PgClient[
   }
   const r = await runProgram(
     program(clients[0], 'psql'),
-    [...PSQL_FLAGS, '-d', conn.url, '-c', "SELECT current_setting('server_version_num'), current_setting('server_version'), pg_database_size(current_database())"],
+    [
+      ...PSQL_FLAGS,
+      '-d',
+      conn.url,
+      '-c',
+      "SELECT current_setting('server_version_num'), current_setting('server_version'), pg_database_size(current_database())",
+    ],
     { env: clientEnv(conn), signal },
   );
   if (r.code !== 0) throw clientFailure('Connecting to PostgreSQL', conn, r.stderr);
@@ -49,7 +59,11 @@ export async function serverInfo(conn: PgConnection, clients: readonly PgClient[
 }
 
 /** Picks the client matching the server, turning "too old" into a readable failure. */
-export function clientFor(clients: readonly PgClient[], server: ServerInfo, what = 'pg_dump'): PgClient {
+export function clientFor(
+  clients: readonly PgClient[],
+  server: ServerInfo,
+  what = 'pg_dump',
+): PgClient {
   try {
     return chooseClient(clients, server.major, what);
   } catch (error) {
@@ -77,11 +91,19 @@ export function parseCounts(text: string): Map<string, number> {
 }
 
 /** Row counts per table of a database. */
-export async function tableCounts(conn: PgConnection, client: PgClient, signal?: AbortSignal): Promise<Map<string, number>> {
-  const r = await runProgram(program(client, 'psql'), [...PSQL_FLAGS, '-d', conn.url, '-c', TABLE_COUNTS_SQL], {
-    env: clientEnv(conn),
-    signal,
-  });
+export async function tableCounts(
+  conn: PgConnection,
+  client: PgClient,
+  signal?: AbortSignal,
+): Promise<Map<string, number>> {
+  const r = await runProgram(
+    program(client, 'psql'),
+    [...PSQL_FLAGS, '-d', conn.url, '-c', TABLE_COUNTS_SQL],
+    {
+      env: clientEnv(conn),
+      signal,
+    },
+  );
   if (r.code !== 0) throw clientFailure('Counting rows', conn, r.stderr);
   return parseCounts(r.stdout);
 }
@@ -120,9 +142,14 @@ export class SnapshotSession {
   }
 
   /** Opens the session and exports a snapshot; returns the session and the snapshot name. */
-  static async open(client: PgClient, conn: PgConnection): Promise<{ session: SnapshotSession; snapshot: string }> {
+  static async open(
+    client: PgClient,
+    conn: PgConnection,
+  ): Promise<{ session: SnapshotSession; snapshot: string }> {
     const session = new SnapshotSession(client, conn);
-    const out = await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT pg_export_snapshot();');
+    const out = await session.query(
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT pg_export_snapshot();',
+    );
     return { session, snapshot: out.trim().split('\n').pop() ?? '' };
   }
 
@@ -139,7 +166,10 @@ export class SnapshotSession {
 
   /** Runs SQL in the session's transaction and returns its output. */
   query(sql: string): Promise<string> {
-    if (this.closed) return Promise.reject(clientFailure('The snapshot session', this.conn, this.stderr.toString()));
+    if (this.closed)
+      return Promise.reject(
+        clientFailure('The snapshot session', this.conn, this.stderr.toString()),
+      );
     const marker = `__shipkit_done_${++this.seq}__`;
     return new Promise((resolve, reject) => {
       this.waiter = { marker, resolve, reject };

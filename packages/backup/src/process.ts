@@ -26,7 +26,9 @@ export function stderrSummary(stderr: string, maxLines = 4): string {
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
-  const errors = lines.filter((l) => /error|fatal|failed|could not|denied|does not exist|refused/i.test(l));
+  const errors = lines.filter((l) =>
+    /error|fatal|failed|could not|denied|does not exist|refused/i.test(l),
+  );
   return (errors.length ? errors : lines).slice(-maxLines).join(' / ');
 }
 
@@ -46,22 +48,34 @@ export class TailBuffer {
 export function runProgram(
   exe: string,
   args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: string; signal?: AbortSignal; onStderr?: (line: string) => void } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    input?: string;
+    signal?: AbortSignal;
+    onStderr?: (line: string) => void;
+  } = {},
 ): Promise<ProgramResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(exe, args, { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal });
+    const child = spawn(exe, args, {
+      env: opts.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      signal: opts.signal,
+    });
     let stdout = '';
     const stderr = new TailBuffer(65_536);
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => {
       stderr.push(d);
-      if (opts.onStderr) for (const line of d.toString().split('\n')) if (line.trim()) opts.onStderr(line);
+      if (opts.onStderr)
+        for (const line of d.toString().split('\n')) if (line.trim()) opts.onStderr(line);
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (error.name === 'AbortError') return; // reported through close with a signal
       reject(error.code === 'ENOENT' ? new Error(`${exe} was not found`) : error);
     });
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr: stderr.toString() }));
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout, stderr: stderr.toString() }),
+    );
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
@@ -81,11 +95,16 @@ export function startProducer(
   args: readonly string[],
   opts: { env?: NodeJS.ProcessEnv; cwd?: string; onStderr?: (line: string) => void } = {},
 ): Producer {
-  const child = spawn(exe, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(exe, args, {
+    env: opts.env,
+    cwd: opts.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const stderr = new TailBuffer();
   child.stderr!.on('data', (d: Buffer) => {
     stderr.push(d);
-    if (opts.onStderr) for (const line of d.toString().split('\n')) if (line.trim()) opts.onStderr(line);
+    if (opts.onStderr)
+      for (const line of d.toString().split('\n')) if (line.trim()) opts.onStderr(line);
   });
   const exit = new Promise<Exit>((resolve) => {
     child.on('error', (error: NodeJS.ErrnoException) => {
@@ -127,8 +146,12 @@ export class ProbeStream extends Transform {
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    if (this.head.length < this.keep) this.head = Buffer.concat([this.head, chunk.subarray(0, this.keep - this.head.length)]);
-    this.tail = chunk.length >= this.keep ? Buffer.from(chunk.subarray(chunk.length - this.keep)) : Buffer.concat([this.tail, chunk]).subarray(-this.keep);
+    if (this.head.length < this.keep)
+      this.head = Buffer.concat([this.head, chunk.subarray(0, this.keep - this.head.length)]);
+    this.tail =
+      chunk.length >= this.keep
+        ? Buffer.from(chunk.subarray(chunk.length - this.keep))
+        : Buffer.concat([this.tail, chunk]).subarray(-this.keep);
     done(null, chunk);
   }
 }

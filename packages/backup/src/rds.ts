@@ -22,7 +22,8 @@ export const MANAGED_TAG = { Key: 'shipkit:managed-by', Value: 'shipkit' };
 export const ENVIRONMENT_TAG = 'shipkit:environment';
 
 /** What to snapshot: a DB instance or an Aurora cluster. */
-export type SnapshotTarget = { instance: string; cluster?: undefined } | { cluster: string; instance?: undefined };
+export type SnapshotTarget =
+  { instance: string; cluster?: undefined } | { cluster: string; instance?: undefined };
 
 /** One manual snapshot as listed. */
 export interface SnapshotInfo {
@@ -60,22 +61,54 @@ export interface SnapshotRunResult {
 
 const kindOf = (t: SnapshotTarget): string => (t.instance ? 'DB snapshot' : 'DB cluster snapshot');
 
-function fromInstance(s: { DBSnapshotIdentifier?: string; DBSnapshotArn?: string; Status?: string; SnapshotCreateTime?: Date; TagList?: Tag[] }): SnapshotInfo & { hasTags: boolean } {
-  return { id: s.DBSnapshotIdentifier ?? '', arn: s.DBSnapshotArn, status: s.Status, created: s.SnapshotCreateTime, tags: s.TagList ?? [], hasTags: s.TagList !== undefined };
+function fromInstance(s: {
+  DBSnapshotIdentifier?: string;
+  DBSnapshotArn?: string;
+  Status?: string;
+  SnapshotCreateTime?: Date;
+  TagList?: Tag[];
+}): SnapshotInfo & { hasTags: boolean } {
+  return {
+    id: s.DBSnapshotIdentifier ?? '',
+    arn: s.DBSnapshotArn,
+    status: s.Status,
+    created: s.SnapshotCreateTime,
+    tags: s.TagList ?? [],
+    hasTags: s.TagList !== undefined,
+  };
 }
 
-function fromCluster(s: { DBClusterSnapshotIdentifier?: string; DBClusterSnapshotArn?: string; Status?: string; SnapshotCreateTime?: Date; TagList?: Tag[] }): SnapshotInfo & { hasTags: boolean } {
-  return { id: s.DBClusterSnapshotIdentifier ?? '', arn: s.DBClusterSnapshotArn, status: s.Status, created: s.SnapshotCreateTime, tags: s.TagList ?? [], hasTags: s.TagList !== undefined };
+function fromCluster(s: {
+  DBClusterSnapshotIdentifier?: string;
+  DBClusterSnapshotArn?: string;
+  Status?: string;
+  SnapshotCreateTime?: Date;
+  TagList?: Tag[];
+}): SnapshotInfo & { hasTags: boolean } {
+  return {
+    id: s.DBClusterSnapshotIdentifier ?? '',
+    arn: s.DBClusterSnapshotArn,
+    status: s.Status,
+    created: s.SnapshotCreateTime,
+    tags: s.TagList ?? [],
+    hasTags: s.TagList !== undefined,
+  };
 }
 
 /** Describes one snapshot by id; undefined when RDS says it does not exist. */
-export async function describeSnapshot(rds: RdsApi, target: SnapshotTarget, id: string): Promise<SnapshotInfo | undefined> {
+export async function describeSnapshot(
+  rds: RdsApi,
+  target: SnapshotTarget,
+  id: string,
+): Promise<SnapshotInfo | undefined> {
   try {
     if (target.instance) {
       const r = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }));
       return r.DBSnapshots?.[0] ? fromInstance(r.DBSnapshots[0]) : undefined;
     }
-    const r = await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id }));
+    const r = await rds.send(
+      new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id }),
+    );
     return r.DBClusterSnapshots?.[0] ? fromCluster(r.DBClusterSnapshots[0]) : undefined;
   } catch (error) {
     if (/SnapshotNotFound/.test((error as { name?: string }).name ?? '')) return undefined;
@@ -84,16 +117,31 @@ export async function describeSnapshot(rds: RdsApi, target: SnapshotTarget, id: 
 }
 
 /** Every manual snapshot of the target (all pages), with tags (from the listing or ListTagsForResource). */
-export async function listManualSnapshots(rds: RdsApi, target: SnapshotTarget): Promise<SnapshotInfo[]> {
+export async function listManualSnapshots(
+  rds: RdsApi,
+  target: SnapshotTarget,
+): Promise<SnapshotInfo[]> {
   const found: (SnapshotInfo & { hasTags: boolean })[] = [];
   let marker: string | undefined;
   do {
     if (target.instance) {
-      const r = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: target.instance, SnapshotType: 'manual', Marker: marker }));
+      const r = await rds.send(
+        new DescribeDBSnapshotsCommand({
+          DBInstanceIdentifier: target.instance,
+          SnapshotType: 'manual',
+          Marker: marker,
+        }),
+      );
       found.push(...(r.DBSnapshots ?? []).map(fromInstance));
       marker = r.Marker;
     } else {
-      const r = await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: target.cluster, SnapshotType: 'manual', Marker: marker }));
+      const r = await rds.send(
+        new DescribeDBClusterSnapshotsCommand({
+          DBClusterIdentifier: target.cluster,
+          SnapshotType: 'manual',
+          Marker: marker,
+        }),
+      );
       found.push(...(r.DBClusterSnapshots ?? []).map(fromCluster));
       marker = r.Marker;
     }
@@ -134,10 +182,22 @@ export async function runSnapshot(opts: SnapshotRunOptions): Promise<SnapshotRun
   if (!opts.dryRun) {
     opts.log?.(`Creating ${kindOf(opts.target)} ${id} of ${source}…`);
     if (opts.target.instance) {
-      const r = await opts.rds.send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: id, DBInstanceIdentifier: opts.target.instance, Tags: tags }));
+      const r = await opts.rds.send(
+        new CreateDBSnapshotCommand({
+          DBSnapshotIdentifier: id,
+          DBInstanceIdentifier: opts.target.instance,
+          Tags: tags,
+        }),
+      );
       arn = r.DBSnapshot?.DBSnapshotArn;
     } else {
-      const r = await opts.rds.send(new CreateDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: id, DBClusterIdentifier: opts.target.cluster, Tags: tags }));
+      const r = await opts.rds.send(
+        new CreateDBClusterSnapshotCommand({
+          DBClusterSnapshotIdentifier: id,
+          DBClusterIdentifier: opts.target.cluster,
+          Tags: tags,
+        }),
+      );
       arn = r.DBClusterSnapshot?.DBClusterSnapshotArn;
     }
     let last = '';
@@ -148,8 +208,14 @@ export async function runSnapshot(opts: SnapshotRunOptions): Promise<SnapshotRun
         if (status !== last) opts.log?.(`${id}: ${status}`);
         last = status;
         if (status === 'available') return { done: true, value: s };
-        if (['failed', 'error', 'deleted', 'deleting', 'incompatible-restore', 'missing'].includes(status)) {
-          throw new ActionFailure(`Snapshot ${id} ended as \`${status}\` instead of becoming available.`);
+        if (
+          ['failed', 'error', 'deleted', 'deleting', 'incompatible-restore', 'missing'].includes(
+            status,
+          )
+        ) {
+          throw new ActionFailure(
+            `Snapshot ${id} ended as \`${status}\` instead of becoming available.`,
+          );
         }
         return { done: false };
       },
@@ -174,8 +240,12 @@ export async function runSnapshot(opts: SnapshotRunOptions): Promise<SnapshotRun
   for (const d of decisions) {
     if (d.action !== 'delete' || opts.dryRun) continue;
     opts.log?.(`Deleting ${d.id}: ${d.reason}`);
-    if (opts.target.instance) await opts.rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: d.id }));
-    else await opts.rds.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: d.id }));
+    if (opts.target.instance)
+      await opts.rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: d.id }));
+    else
+      await opts.rds.send(
+        new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: d.id }),
+      );
     deleted.push(d.id);
   }
   return { snapshotId: id, arn, created: !opts.dryRun, decisions, deleted };

@@ -10,7 +10,11 @@ import { readBack, restoreArchive } from './verify';
 export function pickLatest(objects: readonly ListedObject[]): ListedObject | undefined {
   return objects
     .filter((o) => kindOfKey(o.key) === 'custom' || kindOfKey(o.key) === 'plain')
-    .sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))[0];
+    .sort(
+      (a, b) =>
+        b.lastModified.getTime() - a.lastModified.getTime() ||
+        (a.key < b.key ? 1 : a.key > b.key ? -1 : 0),
+    )[0];
 }
 
 export interface RestoreOptions {
@@ -38,15 +42,25 @@ export interface RestoreResult {
 }
 
 /** Resolves `latest` and checks the key names a database backup; returns key and kind. */
-export async function resolveBackupKey(s3: S3Api, bucket: string, key: string, folder: string): Promise<{ key: string; kind: BackupKind }> {
+export async function resolveBackupKey(
+  s3: S3Api,
+  bucket: string,
+  key: string,
+  folder: string,
+): Promise<{ key: string; kind: BackupKind }> {
   if (key === 'latest') {
     const latest = pickLatest(await listObjects(s3, bucket, folder));
-    if (!latest) throw new ActionFailure(`No database backup (.dump or .sql.gz) was found under s3://${bucket}/${folder}.`);
+    if (!latest)
+      throw new ActionFailure(
+        `No database backup (.dump or .sql.gz) was found under s3://${bucket}/${folder}.`,
+      );
     key = latest.key;
   }
   const kind = kindOfKey(key);
   if (kind !== 'custom' && kind !== 'plain') {
-    throw new ActionFailure(`\`${key}\` is not a database backup (.dump or .sql.gz); files backups are extracted with tar.`);
+    throw new ActionFailure(
+      `\`${key}\` is not a database backup (.dump or .sql.gz); files backups are extracted with tar.`,
+    );
   }
   return { key, kind };
 }
@@ -70,9 +84,35 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   const clients = opts.clients ?? findPgClients();
   const server = await serverInfo(opts.target, clients, opts.signal);
   const client = clientFor(clients, server, 'pg_restore');
-  opts.log?.(`Downloading s3://${opts.bucket}/${key} (${head.size} bytes) and checking its SHA-256…`);
-  const got = await readBack({ s3: opts.s3, bucket: opts.bucket, key, expectedSha256: expected, dir: opts.dir, signal: opts.signal });
-  opts.log?.(`Checksum verified (${got.sha256}). Restoring into ${opts.target.display} with ${kind === 'custom' ? 'pg_restore' : 'psql'} ${client.version}…`);
-  await restoreArchive({ kind, path: got.path, client, target: opts.target, signal: opts.signal, log: opts.log });
-  return { key, kind, sha256: got.sha256, bytes: got.bytes, server, client, durationMs: Date.now() - started };
+  opts.log?.(
+    `Downloading s3://${opts.bucket}/${key} (${head.size} bytes) and checking its SHA-256…`,
+  );
+  const got = await readBack({
+    s3: opts.s3,
+    bucket: opts.bucket,
+    key,
+    expectedSha256: expected,
+    dir: opts.dir,
+    signal: opts.signal,
+  });
+  opts.log?.(
+    `Checksum verified (${got.sha256}). Restoring into ${opts.target.display} with ${kind === 'custom' ? 'pg_restore' : 'psql'} ${client.version}…`,
+  );
+  await restoreArchive({
+    kind,
+    path: got.path,
+    client,
+    target: opts.target,
+    signal: opts.signal,
+    log: opts.log,
+  });
+  return {
+    key,
+    kind,
+    sha256: got.sha256,
+    bytes: got.bytes,
+    server,
+    client,
+    durationMs: Date.now() - started,
+  };
 }

@@ -50,7 +50,10 @@ function day(d: Date): string {
  * Throws when a policy could delete everything (`keepLast` < 1) or is malformed.
  * Decisions come back newest first.
  */
-export function planRetention(items: readonly RetentionItem[], policy: RetentionPolicy): RetentionDecision[] {
+export function planRetention(
+  items: readonly RetentionItem[],
+  policy: RetentionPolicy,
+): RetentionDecision[] {
   if (!Number.isInteger(policy.keepLast) || policy.keepLast < 1) {
     throw new Error(`keep-last must be a whole number of at least 1; got ${policy.keepLast}`);
   }
@@ -66,7 +69,9 @@ export function planRetention(items: readonly RetentionItem[], policy: Retention
   const protect = new Set(policy.protect ?? []);
   const now = policy.now.getTime();
   const sorted = [...items].sort(
-    (a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+    (a, b) =>
+      b.lastModified.getTime() - a.lastModified.getTime() ||
+      (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
   );
   return sorted.map((item, index): RetentionDecision => {
     const rank = index + 1;
@@ -74,8 +79,13 @@ export function planRetention(items: readonly RetentionItem[], policy: Retention
     const base = { ...item, expiresAt, rank };
     if (protect.has(item.id)) return { ...base, action: 'keep', reason: "this run's backup" };
     if (rank <= policy.keepLast) {
-      const aged = now >= expiresAt.getTime() ? `, although older than ${policy.keepDays} days` : '';
-      return { ...base, action: 'keep', reason: `one of the ${policy.keepLast} newest (keep-last)${aged}` };
+      const aged =
+        now >= expiresAt.getTime() ? `, although older than ${policy.keepDays} days` : '';
+      return {
+        ...base,
+        action: 'keep',
+        reason: `one of the ${policy.keepLast} newest (keep-last)${aged}`,
+      };
     }
     if (now >= expiresAt.getTime()) {
       return {
@@ -84,6 +94,10 @@ export function planRetention(items: readonly RetentionItem[], policy: Retention
         reason: `older than ${policy.keepDays} days (expired ${day(expiresAt)}) and not among the ${policy.keepLast} newest`,
       };
     }
-    return { ...base, action: 'keep', reason: `within ${policy.keepDays} days (expires ${day(expiresAt)})` };
+    return {
+      ...base,
+      action: 'keep',
+      reason: `within ${policy.keepDays} days (expires ${day(expiresAt)})`,
+    };
   });
 }

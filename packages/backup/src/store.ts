@@ -52,10 +52,14 @@ export async function checkBucket(s3: S3Api, bucket: string): Promise<void> {
   } catch (error) {
     const status = httpStatus(error);
     if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchBucket' || status === 404) {
-      throw new ActionFailure(`Bucket \`${bucket}\` does not exist (S3 HeadBucket answered 404). Create it or fix input \`bucket\`.`);
+      throw new ActionFailure(
+        `Bucket \`${bucket}\` does not exist (S3 HeadBucket answered 404). Create it or fix input \`bucket\`.`,
+      );
     }
     if (status === 403) {
-      throw new ActionFailure(`Access to bucket \`${bucket}\` is denied (S3 HeadBucket answered 403): check the role's s3:ListBucket permission.`);
+      throw new ActionFailure(
+        `Access to bucket \`${bucket}\` is denied (S3 HeadBucket answered 403): check the role's s3:ListBucket permission.`,
+      );
     }
     throw error;
   }
@@ -71,25 +75,41 @@ export async function headObject(
     const r = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return { metadata: r.Metadata ?? {}, size: r.ContentLength ?? 0, lastModified: r.LastModified };
   } catch (error) {
-    if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) return undefined;
+    if (
+      errorName(error) === 'NotFound' ||
+      errorName(error) === 'NoSuchKey' ||
+      httpStatus(error) === 404
+    )
+      return undefined;
     throw error;
   }
 }
 
 /** Every object under `prefix`, following continuation tokens. */
-export async function listObjects(s3: S3Api, bucket: string, prefix: string, pageSize?: number): Promise<ListedObject[]> {
+export async function listObjects(
+  s3: S3Api,
+  bucket: string,
+  prefix: string,
+  pageSize?: number,
+): Promise<ListedObject[]> {
   const out: ListedObject[] = [];
   let token: string | undefined;
   do {
     const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: pageSize }),
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ContinuationToken: token,
+        MaxKeys: pageSize,
+      }),
     );
     for (const o of page.Contents ?? []) {
       if (!o.Key || !o.LastModified) continue;
       out.push({ key: o.Key, lastModified: o.LastModified, size: o.Size ?? 0 });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    if (page.IsTruncated && !token) throw new Error(`S3 ListObjectsV2 of ${prefix} was truncated without a continuation token`);
+    if (page.IsTruncated && !token)
+      throw new Error(`S3 ListObjectsV2 of ${prefix} was truncated without a continuation token`);
   } while (token);
   return out;
 }
@@ -110,7 +130,14 @@ const COPY_PART_BYTES = 1024 ** 3;
  */
 export async function replaceMetadata(
   s3: S3Api,
-  opts: WriteOptions & { bucket: string; key: string; size: number; contentType: string; metadata: Record<string, string>; maxCopyBytes?: number },
+  opts: WriteOptions & {
+    bucket: string;
+    key: string;
+    size: number;
+    contentType: string;
+    metadata: Record<string, string>;
+    maxCopyBytes?: number;
+  },
 ): Promise<void> {
   const common = {
     Bucket: opts.bucket,
@@ -123,7 +150,9 @@ export async function replaceMetadata(
   };
   const source = `${opts.bucket}/${opts.key.split('/').map(encodeURIComponent).join('/')}`;
   if (opts.size <= (opts.maxCopyBytes ?? MAX_COPY_BYTES)) {
-    await s3.send(new CopyObjectCommand({ ...common, CopySource: source, MetadataDirective: 'REPLACE' }));
+    await s3.send(
+      new CopyObjectCommand({ ...common, CopySource: source, MetadataDirective: 'REPLACE' }),
+    );
     return;
   }
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand(common));
@@ -145,10 +174,17 @@ export async function replaceMetadata(
       parts.push({ PartNumber: n, ETag: r.CopyPartResult?.ETag });
     }
     await s3.send(
-      new CompleteMultipartUploadCommand({ Bucket: opts.bucket, Key: opts.key, UploadId, MultipartUpload: { Parts: parts } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: opts.bucket,
+        Key: opts.key,
+        UploadId,
+        MultipartUpload: { Parts: parts },
+      }),
     );
   } catch (error) {
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: opts.bucket, Key: opts.key, UploadId })).catch(() => undefined);
+    await s3
+      .send(new AbortMultipartUploadCommand({ Bucket: opts.bucket, Key: opts.key, UploadId }))
+      .catch(() => undefined);
     throw error;
   }
 }
@@ -212,18 +248,27 @@ export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promis
     await upload.done();
   } catch (error) {
     const report = await cleanupUpload(s3, opts.bucket, opts.key, upload.uploadId);
-    throw Object.assign(error instanceof Error ? error : new Error(String(error)), { cleanup: report });
+    throw Object.assign(error instanceof Error ? error : new Error(String(error)), {
+      cleanup: report,
+    });
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
 }
 
 /** Aborts a multipart upload (when there is one) and deletes any object under `key`. */
-export async function cleanupUpload(s3: S3Api, bucket: string, key: string, uploadId?: string): Promise<CleanupReport> {
+export async function cleanupUpload(
+  s3: S3Api,
+  bucket: string,
+  key: string,
+  uploadId?: string,
+): Promise<CleanupReport> {
   const notes: string[] = [];
   if (uploadId) {
     try {
-      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+      await s3.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
+      );
       notes.push('aborted the multipart upload (its parts are gone)');
     } catch (error) {
       notes.push(
@@ -239,7 +284,9 @@ export async function cleanupUpload(s3: S3Api, bucket: string, key: string, uplo
     }
   } catch (error) {
     clean = false;
-    notes.push(`could not check or delete s3://${bucket}/${key} (${errorName(error) || String(error)}): delete it by hand`);
+    notes.push(
+      `could not check or delete s3://${bucket}/${key} (${errorName(error) || String(error)}): delete it by hand`,
+    );
   }
   return { notes, clean };
 }
@@ -252,7 +299,9 @@ export async function downloadToFile(
   path: string,
   signal?: AbortSignal,
 ): Promise<{ sha256: string; bytes: number; metadata: Record<string, string> }> {
-  const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+  const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+    abortSignal: signal,
+  });
   if (!r.Body) throw new Error(`S3 GetObject returned no body for s3://${bucket}/${key}`);
   const hash = new HashStream();
   await pipeline(r.Body as Readable, hash, createWriteStream(path), { signal });

@@ -56,14 +56,26 @@ export interface ListResult {
  * Reads a downloaded backup back: `pg_restore --list` for the custom format, a full gunzip
  * and the end-of-dump marker for plain SQL, `tar -tz` for files. Fails on a damaged archive.
  */
-export async function listArchive(kind: BackupKind, path: string, client?: PgClient, signal?: AbortSignal): Promise<ListResult> {
+export async function listArchive(
+  kind: BackupKind,
+  path: string,
+  client?: PgClient,
+  signal?: AbortSignal,
+): Promise<ListResult> {
   if (kind === 'custom') {
     if (!client) throw new Error('listing a custom-format archive needs pg_restore');
     const r = await runProgram(program(client, 'pg_restore'), ['--list', path], { signal });
-    if (r.code !== 0) throw new ActionFailure(`pg_restore could not read the archive back: ${stderrSummary(r.stderr) || `exit ${r.code}`}`);
+    if (r.code !== 0)
+      throw new ActionFailure(
+        `pg_restore could not read the archive back: ${stderrSummary(r.stderr) || `exit ${r.code}`}`,
+      );
     const lines = r.stdout.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
     const tables = lines.filter((l) => / TABLE DATA /.test(l)).length;
-    return { entries: lines.length, tables, description: `pg_restore read ${lines.length} entries (${tables} tables with data)` };
+    return {
+      entries: lines.length,
+      tables,
+      description: `pg_restore read ${lines.length} entries (${tables} tables with data)`,
+    };
   }
   if (kind === 'plain') {
     const probe = new ProbeStream();
@@ -71,15 +83,25 @@ export async function listArchive(kind: BackupKind, path: string, client?: PgCli
     try {
       await pipeline(createReadStream(path), createGunzip(), probe, sink, { signal });
     } catch (error) {
-      throw new ActionFailure(`The SQL dump could not be decompressed: ${(error as Error).message}`);
+      throw new ActionFailure(
+        `The SQL dump could not be decompressed: ${(error as Error).message}`,
+      );
     }
     if (!probe.tail.toString('utf8').includes('-- PostgreSQL database dump complete')) {
-      throw new ActionFailure('The SQL dump read back does not end with "-- PostgreSQL database dump complete" (truncated).');
+      throw new ActionFailure(
+        'The SQL dump read back does not end with "-- PostgreSQL database dump complete" (truncated).',
+      );
     }
-    return { entries: probe.bytes, description: `gunzip read ${probe.bytes} bytes of SQL, ending with the end-of-dump marker` };
+    return {
+      entries: probe.bytes,
+      description: `gunzip read ${probe.bytes} bytes of SQL, ending with the end-of-dump marker`,
+    };
   }
   const r = await runProgram('tar', ['-t', '-z', '-f', path], { signal });
-  if (r.code !== 0) throw new ActionFailure(`tar could not read the archive back: ${stderrSummary(r.stderr) || `exit ${r.code}`}`);
+  if (r.code !== 0)
+    throw new ActionFailure(
+      `tar could not read the archive back: ${stderrSummary(r.stderr) || `exit ${r.code}`}`,
+    );
   const entries = r.stdout.split('\n').filter(Boolean).length;
   return { entries, description: `tar listed ${entries} entries` };
 }
@@ -101,16 +123,43 @@ export async function restoreArchive(opts: {
   if (opts.kind === 'custom') {
     const r = await runProgram(
       program(opts.client, 'pg_restore'),
-      ['--no-password', '--clean', '--if-exists', '--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', '--dbname', opts.target.url, opts.path],
+      [
+        '--no-password',
+        '--clean',
+        '--if-exists',
+        '--no-owner',
+        '--no-privileges',
+        '--single-transaction',
+        '--exit-on-error',
+        '--dbname',
+        opts.target.url,
+        opts.path,
+      ],
       { env, signal: opts.signal, onStderr: (l) => opts.log?.(`pg_restore: ${l}`) },
     );
     if (r.code !== 0) throw clientFailure('pg_restore', opts.target, r.stderr);
     return;
   }
-  if (opts.kind !== 'plain') throw new ActionFailure('Only database backups (.dump, .sql.gz) can be restored into a database.');
+  if (opts.kind !== 'plain')
+    throw new ActionFailure(
+      'Only database backups (.dump, .sql.gz) can be restored into a database.',
+    );
   const child = spawn(
     program(opts.client, 'psql'),
-    ['-X', '-q', '-w', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-o', process.platform === 'win32' ? 'NUL' : '/dev/null', '--dbname', opts.target.url, '-f', '-'],
+    [
+      '-X',
+      '-q',
+      '-w',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '--single-transaction',
+      '-o',
+      process.platform === 'win32' ? 'NUL' : '/dev/null',
+      '--dbname',
+      opts.target.url,
+      '-f',
+      '-',
+    ],
     { env, stdio: ['pipe', 'ignore', 'pipe'], signal: opts.signal },
   );
   const stderr = new TailBuffer();
@@ -120,10 +169,13 @@ export async function restoreArchive(opts: {
     child.on('close', (code) => resolve(code));
   });
   let feedError: unknown;
-  await pipeline(createReadStream(opts.path), createGunzip(), child.stdin).catch((error: unknown) => (feedError = error));
+  await pipeline(createReadStream(opts.path), createGunzip(), child.stdin).catch(
+    (error: unknown) => (feedError = error),
+  );
   const code = await exit;
   if (code !== 0) throw clientFailure('psql', opts.target, stderr.toString());
-  if (feedError) throw new ActionFailure(`Feeding the SQL dump to psql failed: ${(feedError as Error).message}`);
+  if (feedError)
+    throw new ActionFailure(`Feeding the SQL dump to psql failed: ${(feedError as Error).message}`);
 }
 
 /** One table's row counts in the source and the restored copy. */
@@ -139,7 +191,11 @@ export interface CountRow {
  * table missing from the restore is a mismatch unless `partial` (pg-dump-args may exclude
  * tables), then it is reported as not in the backup.
  */
-export function compareCounts(source: Map<string, number>, restored: Map<string, number>, partial: boolean): { ok: boolean; rows: CountRow[] } {
+export function compareCounts(
+  source: Map<string, number>,
+  restored: Map<string, number>,
+  partial: boolean,
+): { ok: boolean; rows: CountRow[] } {
   const names = [...new Set([...source.keys(), ...restored.keys()])].sort();
   const rows = names.map((table): CountRow => {
     const s = source.get(table);

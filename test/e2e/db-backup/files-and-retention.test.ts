@@ -15,8 +15,14 @@ beforeAll(async () => {
   await s3.createBucket(BUCKET);
   workspace = mkdtempSync(join(tmpdir(), 'shipkit-files-'));
   mkdirSync(join(workspace, 'data', 'vectors', 'shard-1'), { recursive: true });
-  writeFileSync(join(workspace, 'data', 'vectors', 'index.json'), JSON.stringify({ dims: 384, shards: 1 }));
-  writeFileSync(join(workspace, 'data', 'vectors', 'shard-1', 'segment.bin'), Buffer.alloc(3 * 1024 * 1024, 7));
+  writeFileSync(
+    join(workspace, 'data', 'vectors', 'index.json'),
+    JSON.stringify({ dims: 384, shards: 1 }),
+  );
+  writeFileSync(
+    join(workspace, 'data', 'vectors', 'shard-1', 'segment.bin'),
+    Buffer.alloc(3 * 1024 * 1024, 7),
+  );
   writeFileSync(join(workspace, 'config.yml'), 'name: shop\n');
 });
 
@@ -28,8 +34,19 @@ afterAll(async () => {
 function filesBackup(inputs: Record<string, string>): Promise<ActionRun> {
   return runAction('db-backup', {
     cwd: workspace,
-    inputs: { mode: 'files', environment: 'staging', bucket: BUCKET, 's3-force-path-style': 'true', paths: 'data/vectors\nconfig.yml', ...inputs },
-    env: { ...s3.env, GITHUB_REPOSITORY: 'acme/shop', GITHUB_SHA: 'fedcba9876543210fedcba9876543210fedcba98' },
+    inputs: {
+      mode: 'files',
+      environment: 'staging',
+      bucket: BUCKET,
+      's3-force-path-style': 'true',
+      paths: 'data/vectors\nconfig.yml',
+      ...inputs,
+    },
+    env: {
+      ...s3.env,
+      GITHUB_REPOSITORY: 'acme/shop',
+      GITHUB_SHA: 'fedcba9876543210fedcba9876543210fedcba98',
+    },
   });
 }
 
@@ -37,13 +54,19 @@ describe('db-backup files', () => {
   it('streams paths as a tar.gz that extracts to the same files', async () => {
     const run = await filesBackup({});
     expect(run.error).toBeUndefined();
-    expect(run.outputs.key).toMatch(/^acme\/shop\/staging\/vectors\/\d{4}\/\d{2}\/\d{2}\/vectors-\d{8}T\d{6}Z-fedcba9\.tar\.gz$/);
+    expect(run.outputs.key).toMatch(
+      /^acme\/shop\/staging\/vectors\/\d{4}\/\d{2}\/\d{2}\/vectors-\d{8}T\d{6}Z-fedcba9\.tar\.gz$/,
+    );
     expect(run.summary).toMatch(/tar listed \d+ entries/);
     const out = mkdtempSync(join(tmpdir(), 'shipkit-extract-'));
     try {
       writeFileSync(join(out, 'backup.tar.gz'), await s3.get(BUCKET, run.outputs.key));
       expect(spawnSync('tar', ['-xzf', 'backup.tar.gz'], { cwd: out }).status).toBe(0);
-      for (const file of ['data/vectors/index.json', 'data/vectors/shard-1/segment.bin', 'config.yml']) {
+      for (const file of [
+        'data/vectors/index.json',
+        'data/vectors/shard-1/segment.bin',
+        'config.yml',
+      ]) {
         const same = readFileSync(join(out, file)).equals(readFileSync(join(workspace, file)));
         expect([file, same]).toEqual([file, true]);
       }
@@ -67,8 +90,15 @@ describe('db-backup retention', () => {
   const midnight = Math.floor(Date.now() / DAY) * DAY;
   const ages = Array.from({ length: 40 }, (_, i) => i * 2 + 1);
   const timeOf = (age: number): Date => new Date(midnight - age * DAY + 3_600_000);
-  const keyOf = (i: number): string => (i % 5 === 4 ? `${folder}legacy/backup-${i}.tar.gz` : `${folder}2026/old/vectors-${String(i).padStart(2, '0')}.tar.gz`);
-  const outside = ['retention/other-db/2020/01/01/other.dump', 'retention/vectors-not-in-folder.tar.gz', 'elsewhere/vectors/old.tar.gz'];
+  const keyOf = (i: number): string =>
+    i % 5 === 4
+      ? `${folder}legacy/backup-${i}.tar.gz`
+      : `${folder}2026/old/vectors-${String(i).padStart(2, '0')}.tar.gz`;
+  const outside = [
+    'retention/other-db/2020/01/01/other.dump',
+    'retention/vectors-not-in-folder.tar.gz',
+    'elsewhere/vectors/old.tar.gz',
+  ];
 
   beforeAll(async () => {
     for (const [i, age] of ages.entries()) {
@@ -82,7 +112,12 @@ describe('db-backup retention', () => {
   });
 
   it('dry-run reports every decision and deletes nothing', async () => {
-    const run = await filesBackup({ prefix, 'dry-run': 'true', 'keep-days': '30', 'keep-last': '7' });
+    const run = await filesBackup({
+      prefix,
+      'dry-run': 'true',
+      'keep-days': '30',
+      'keep-last': '7',
+    });
     expect(run.error).toBeUndefined();
     expect(run.outputs.deleted).toBe('0');
     expect(run.outputs.bytes).toBeUndefined();
@@ -92,7 +127,12 @@ describe('db-backup retention', () => {
   });
 
   it('keep-last wins over keep-days: nothing beyond the newest N is deleted even when all are old', async () => {
-    const run = await filesBackup({ prefix, 'dry-run': 'true', 'keep-days': '1', 'keep-last': '40' });
+    const run = await filesBackup({
+      prefix,
+      'dry-run': 'true',
+      'keep-days': '1',
+      'keep-last': '40',
+    });
     // 40 listed plus the one this run would write: only the oldest goes.
     expect(run.summary.match(/\| would delete \|/g)?.length).toBe(1);
   });
@@ -101,13 +141,18 @@ describe('db-backup retention', () => {
     const run = await filesBackup({ prefix, 'keep-days': '30', 'keep-last': '7' });
     expect(run.error).toBeUndefined();
     // Within 30 days (S3 lifecycle rounding): ages 1 … 29 days (15 objects) plus this run's backup.
-    const expectedKept = ages.map((age, i) => [age, keyOf(i)] as const).filter(([age]) => age < 30).map(([, key]) => key);
+    const expectedKept = ages
+      .map((age, i) => [age, keyOf(i)] as const)
+      .filter(([age]) => age < 30)
+      .map(([, key]) => key);
     expect(expectedKept).toHaveLength(15);
     expect(run.outputs.deleted).toBe(String(40 - expectedKept.length));
     const remaining = (await s3.list(BUCKET, folder)).map((o) => o.key).sort();
     expect(remaining).toEqual([...expectedKept, run.outputs.key].sort());
     for (const key of outside) expect(await s3.head(BUCKET, key)).toBeDefined();
-    expect(run.summary).toMatch(/older than 30 days \(expired \d{4}-\d{2}-\d{2}\) and not among the 7 newest/);
+    expect(run.summary).toMatch(
+      /older than 30 days \(expired \d{4}-\d{2}-\d{2}\) and not among the 7 newest/,
+    );
     expect(run.summary).toContain("this run's backup");
   });
 });

@@ -20,7 +20,11 @@ afterAll(async () => {
   await Promise.all([pg?.stop(), s3?.stop()]);
 });
 
-function backup(inputs: Record<string, string>, env: Record<string, string> = {}, opts: Parameters<typeof runAction>[1] = {}): Promise<ActionRun> {
+function backup(
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+  opts: Parameters<typeof runAction>[1] = {},
+): Promise<ActionRun> {
   return runAction('db-backup', {
     ...opts,
     inputs: {
@@ -42,17 +46,25 @@ function expectNoSecrets(run: ActionRun, ...urls: string[]): void {
 }
 
 function sample(db: string): string {
-  return pg.sql(db, "SELECT id, email FROM customers WHERE id IN (1, 777, 4242) ORDER BY id; SELECT id, total, note, items FROM orders WHERE id % 9973 = 0 ORDER BY id;");
+  return pg.sql(
+    db,
+    'SELECT id, email FROM customers WHERE id IN (1, 777, 4242) ORDER BY id; SELECT id, total, note, items FROM orders WHERE id % 9973 = 0 ORDER BY id;',
+  );
 }
 
 describe('db-backup pg-dump', () => {
   it('streams a custom-format dump to S3 with its checksum, verifies it by restoring, and restore brings it back', async () => {
     pg.createDatabase('verify_scratch');
-    const run = await backup({ verify: 'restore', 'verify-database-url': pg.url('verify_scratch') });
+    const run = await backup({
+      verify: 'restore',
+      'verify-database-url': pg.url('verify_scratch'),
+    });
     expect(run.error).toBeUndefined();
     expect(run.code).toBe(0);
     const key = run.outputs.key;
-    expect(key).toMatch(/^acme\/shop\/production\/app\/\d{4}\/\d{2}\/\d{2}\/app-\d{8}T\d{6}Z-0123456\.dump$/);
+    expect(key).toMatch(
+      /^acme\/shop\/production\/app\/\d{4}\/\d{2}\/\d{2}\/app-\d{8}T\d{6}Z-0123456\.dump$/,
+    );
     expect(run.outputs.location).toBe(`s3://${BUCKET}/${key}`);
     const body = await s3.get(BUCKET, key);
     const sha = createHash('sha256').update(body).digest('hex');
@@ -65,7 +77,13 @@ describe('db-backup pg-dump', () => {
     expectNoSecrets(run, pg.url('app'), pg.url('verify_scratch'));
 
     pg.createDatabase('restored');
-    const restore = await backup({ mode: 'restore', 'database-url': pg.url('restored'), 'backup-key': key, 'confirm-database': 'restored', name: 'app' });
+    const restore = await backup({
+      mode: 'restore',
+      'database-url': pg.url('restored'),
+      'backup-key': key,
+      'confirm-database': 'restored',
+      name: 'app',
+    });
     expect(restore.error).toBeUndefined();
     expect(restore.outputs.sha256).toBe(sha);
     expect(rowCounts(pg, 'restored')).toEqual(rowCounts(pg, 'app'));
@@ -79,7 +97,14 @@ describe('db-backup pg-dump', () => {
     expect(run.outputs.key).toMatch(/^plain-test\/app\/.*\.sql\.gz$/);
     expect(run.summary).toContain('end-of-dump marker');
     pg.createDatabase('restored_plain');
-    const restore = await backup({ mode: 'restore', prefix: 'plain-test', name: 'app', 'database-url': pg.url('restored_plain'), 'backup-key': 'latest', 'confirm-database': 'restored_plain' });
+    const restore = await backup({
+      mode: 'restore',
+      prefix: 'plain-test',
+      name: 'app',
+      'database-url': pg.url('restored_plain'),
+      'backup-key': 'latest',
+      'confirm-database': 'restored_plain',
+    });
     expect(restore.error).toBeUndefined();
     expect(restore.outputs.key).toBe(run.outputs.key);
     expect(rowCounts(pg, 'restored_plain')).toEqual(rowCounts(pg, 'app'));
@@ -87,26 +112,52 @@ describe('db-backup pg-dump', () => {
 
   it.each([
     ['without the confirmation', {}, /`confirm-database` is required/],
-    ['when the confirmation names another database', { 'confirm-database': 'app' }, /`confirm-database` must equal the name of the database being restored into/],
+    [
+      'when the confirmation names another database',
+      { 'confirm-database': 'app' },
+      /`confirm-database` must equal the name of the database being restored into/,
+    ],
   ])('restore refuses %s', async (_name, extra, message) => {
-    const run = await backup({ mode: 'restore', 'database-url': pg.url('postgres'), 'backup-key': 'latest', ...extra });
+    const run = await backup({
+      mode: 'restore',
+      'database-url': pg.url('postgres'),
+      'backup-key': 'latest',
+      ...extra,
+    });
     expect(run.code).not.toBe(0);
     expect(run.error).toMatch(message);
   });
 
   it('restore refuses a backup whose checksum does not match, before touching the database', async () => {
     const key = 'tampered/app/2026/01/01/app-20260101T000000Z-0123456.dump';
-    await s3.put(BUCKET, key, Buffer.from('PGDMP not really an archive'), { sha256: 'a'.repeat(64) });
+    await s3.put(BUCKET, key, Buffer.from('PGDMP not really an archive'), {
+      sha256: 'a'.repeat(64),
+    });
     pg.createDatabase('untouched');
     pg.sql('untouched', 'CREATE TABLE marker (id int); INSERT INTO marker VALUES (1);');
-    const run = await backup({ mode: 'restore', prefix: 'tampered', name: 'app', 'database-url': pg.url('untouched'), 'backup-key': key, 'confirm-database': 'untouched' });
+    const run = await backup({
+      mode: 'restore',
+      prefix: 'tampered',
+      name: 'app',
+      'database-url': pg.url('untouched'),
+      'backup-key': key,
+      'confirm-database': 'untouched',
+    });
     expect(run.error).toMatch(/Checksum mismatch/);
     expect(pg.sql('untouched', 'SELECT count(*) FROM marker').trim()).toBe('1');
   });
 
   it.each([
-    ['a wrong password', () => pg.url('app').replace(encodeURIComponent(pg.password), 'wrong-password'), /password authentication failed/],
-    ['an unreachable host', () => `postgresql://postgres:${pg.password}@127.0.0.1:1/app`, /Connecting to PostgreSQL for postgres@127\.0\.0\.1:1\/app failed: .*(refused|could not connect)/i],
+    [
+      'a wrong password',
+      () => pg.url('app').replace(encodeURIComponent(pg.password), 'wrong-password'),
+      /password authentication failed/,
+    ],
+    [
+      'an unreachable host',
+      () => `postgresql://postgres:${pg.password}@127.0.0.1:1/app`,
+      /Connecting to PostgreSQL for postgres@127\.0\.0\.1:1\/app failed: .*(refused|could not connect)/i,
+    ],
     ['a missing database', () => pg.url('nope'), /database "nope" does not exist/],
   ])('fails clearly with %s and writes nothing', async (_name, url, message) => {
     const prefix = `bad-conn-${Math.random().toString(36).slice(2)}`;
@@ -123,17 +174,24 @@ describe('db-backup pg-dump', () => {
   });
 
   it('fails when pg_dump is killed mid-stream and leaves nothing that looks finished', async () => {
-    // Part uploads are held, so the dump is paused mid-stream with a multipart upload open.
+    // Part uploads are held, so the dump is paused mid-stream with a multipart upload open
+    // (uncompressed, the dump is larger than the parts the upload holds in memory).
     const proxy = await startS3Proxy(s3.endpoint, { holdParts: true });
     try {
       const prefix = 'killed';
       let actionPid = 0;
-      const running = backup({ prefix }, { AWS_ENDPOINT_URL_S3: proxy.endpoint }, { onStart: (child) => (actionPid = child.pid ?? 0) });
+      const running = backup(
+        { prefix, 'compression-level': '0' },
+        { AWS_ENDPOINT_URL_S3: proxy.endpoint },
+        { onStart: (child) => (actionPid = child.pid ?? 0) },
+      );
       let killed = false;
       for (let i = 0; i < 1200 && !killed; i++) {
         await new Promise((ok) => setTimeout(ok, 25));
         if (proxy.heldRequests() === 0) continue;
-        const found = spawnSync('pgrep', ['-P', String(actionPid), '-x', 'pg_dump'], { encoding: 'utf8' }).stdout.trim();
+        const found = spawnSync('pgrep', ['-P', String(actionPid), '-x', 'pg_dump'], {
+          encoding: 'utf8',
+        }).stdout.trim();
         if (found) {
           process.kill(Number(found.split('\n')[0]), 'SIGKILL');
           killed = true;

@@ -15,7 +15,18 @@ beforeEach(() => {
 describe('db-backup inputs', () => {
   it('applies the documented defaults', () => {
     const i = parse({ environment: 'production', bucket: 'backups', 'database-url': URL_ });
-    expect(i).toMatchObject({ mode: 'pg-dump', prefix: 'acme/shop/production/', name: 'shop', sse: 'AES256', keepDays: 30, keepLast: 7, dryRun: false, format: 'custom', compressionLevel: 1, verify: 'list' });
+    expect(i).toMatchObject({
+      mode: 'pg-dump',
+      prefix: 'acme/shop/production/',
+      name: 'shop',
+      sse: 'AES256',
+      keepDays: 30,
+      keepLast: 7,
+      dryRun: false,
+      format: 'custom',
+      compressionLevel: 1,
+      verify: 'list',
+    });
     expect(i.database?.password).toBe('s3cret');
     expect(i.database?.url).not.toContain('s3cret');
   });
@@ -24,40 +35,105 @@ describe('db-backup inputs', () => {
     ['a missing environment', { environment: '' }, /`environment` is required/],
     ['an unknown mode', { mode: 'dump' }, /`mode` must be one of/],
     ['kms-key-id without aws:kms', { 'kms-key-id': 'k' }, /`kms-key-id` needs `sse: aws:kms`/],
-    ['an archive storage class', { 'storage-class': 'GLACIER' }, /`storage-class` must be a class a backup can be read back from/],
+    [
+      'an archive storage class',
+      { 'storage-class': 'GLACIER' },
+      /`storage-class` must be a class a backup can be read back from/,
+    ],
     ['keep-last 0', { 'keep-last': '0' }, /`keep-last` must be a whole number from 1/],
-    ['a bad compression level', { 'compression-level': '11' }, /`compression-level` must be a whole number from 0 to 9/],
-    ['pg-dump-args that set the output', { 'pg-dump-args': '-f /tmp/x' }, /`pg-dump-args` may not contain `-f`/],
-    ['verify restore without a verify database', { verify: 'restore' }, /`verify-database-url` is required/],
-    ['a verify database equal to the source', { verify: 'restore', 'verify-database-url': URL_ }, /must name another database/],
-    ['a files-mode input in pg-dump mode', { paths: 'data' }, /`paths` is not used with `mode: pg-dump`/],
-    ['a non-postgres URL', { 'database-url': 'mysql://u:p@h/db' }, /`database-url` must start with postgresql/],
+    [
+      'a bad compression level',
+      { 'compression-level': '11' },
+      /`compression-level` must be a whole number from 0 to 9/,
+    ],
+    [
+      'pg-dump-args that set the output',
+      { 'pg-dump-args': '-f /tmp/x' },
+      /`pg-dump-args` may not contain `-f`/,
+    ],
+    [
+      'verify restore without a verify database',
+      { verify: 'restore' },
+      /`verify-database-url` is required/,
+    ],
+    [
+      'a verify database equal to the source',
+      { verify: 'restore', 'verify-database-url': URL_ },
+      /must name another database/,
+    ],
+    [
+      'a files-mode input in pg-dump mode',
+      { paths: 'data' },
+      /`paths` is not used with `mode: pg-dump`/,
+    ],
+    [
+      'a non-postgres URL',
+      { 'database-url': 'mysql://u:p@h/db' },
+      /`database-url` must start with postgresql/,
+    ],
     ['a bad bucket name', { bucket: 'Bad_Bucket' }, /`bucket` must be an S3 bucket name/],
   ])('rejects %s', (_name, extra, message) => {
-    expect(() => parse({ environment: 'production', bucket: 'backups', 'database-url': URL_, ...extra })).toThrow(message);
+    expect(() =>
+      parse({ environment: 'production', bucket: 'backups', 'database-url': URL_, ...extra }),
+    ).toThrow(message);
   });
 
   it('never echoes the database URL in an error', () => {
-    expect(() => parse({ environment: 'production', bucket: 'backups', 'database-url': 'postgresql://u:hunter2@h:5432/' })).toThrow(/^((?!hunter2).)*$/);
+    expect(() =>
+      parse({
+        environment: 'production',
+        bucket: 'backups',
+        'database-url': 'postgresql://u:hunter2@h:5432/',
+      }),
+    ).toThrow(/^((?!hunter2).)*$/);
   });
 
   it.each<[string, Record<string, string>, RegExp]>([
     ['without confirm-database', {}, /`confirm-database` is required/],
-    ['with another database confirmed', { 'confirm-database': 'other' }, /`confirm-database` must equal the name of the database/],
-    ['without backup-key', { 'backup-key': '', 'confirm-database': 'shop' }, /`backup-key` is required/],
+    [
+      'with another database confirmed',
+      { 'confirm-database': 'other' },
+      /`confirm-database` must equal the name of the database/,
+    ],
+    [
+      'without backup-key',
+      { 'backup-key': '', 'confirm-database': 'shop' },
+      /`backup-key` is required/,
+    ],
   ])('restore refuses to run %s', (_name, extra, message) => {
-    expect(() => parse({ mode: 'restore', environment: 'production', bucket: 'backups', 'database-url': URL_, 'backup-key': 'latest', ...extra })).toThrow(message);
+    expect(() =>
+      parse({
+        mode: 'restore',
+        environment: 'production',
+        bucket: 'backups',
+        'database-url': URL_,
+        'backup-key': 'latest',
+        ...extra,
+      }),
+    ).toThrow(message);
   });
 
   it('accepts a confirmed restore', () => {
-    expect(parse({ mode: 'restore', environment: 'production', bucket: 'backups', 'database-url': URL_, 'backup-key': 'latest', 'confirm-database': 'shop' }).backupKey).toBe('latest');
+    expect(
+      parse({
+        mode: 'restore',
+        environment: 'production',
+        bucket: 'backups',
+        'database-url': URL_,
+        'backup-key': 'latest',
+        'confirm-database': 'shop',
+      }).backupKey,
+    ).toBe('latest');
   });
 
   it.each<[Record<string, string>, RegExp | undefined]>([
     [{}, /exactly one of inputs `db-instance-identifier` and `db-cluster-identifier`/],
     [{ 'db-instance-identifier': 'a', 'db-cluster-identifier': 'b' }, /exactly one/],
     [{ 'db-instance-identifier': 'shop-db' }, undefined],
-    [{ 'db-instance-identifier': 'shop-db', bucket: 'x' }, /`bucket` is not used with `mode: rds-snapshot`/],
+    [
+      { 'db-instance-identifier': 'shop-db', bucket: 'x' },
+      /`bucket` is not used with `mode: rds-snapshot`/,
+    ],
   ])('rds-snapshot with %o', (extra, message) => {
     const run = (): unknown => parse({ mode: 'rds-snapshot', environment: 'production', ...extra });
     if (message) expect(run).toThrow(message);
@@ -65,6 +141,13 @@ describe('db-backup inputs', () => {
   });
 
   it('names files backups after the first path', () => {
-    expect(parse({ mode: 'files', environment: 'staging', bucket: 'backups', paths: 'data/qdrant/\nconfig.yml' }).name).toBe('qdrant');
+    expect(
+      parse({
+        mode: 'files',
+        environment: 'staging',
+        bucket: 'backups',
+        paths: 'data/qdrant/\nconfig.yml',
+      }).name,
+    ).toBe('qdrant');
   });
 });

@@ -1,6 +1,22 @@
-import { checkPgDumpArgs, clientEnv, parseDatabaseUrl, splitArgs } from '../../../packages/backup/src/connection';
-import { chooseClient, parseClientVersion, serverMajor, type PgClient } from '../../../packages/backup/src/clients';
-import { backupKey, formatTimestamp, kindOfKey, normalizePrefix, snapshotIdentifier } from '../../../packages/backup/src/keys';
+import {
+  checkPgDumpArgs,
+  clientEnv,
+  parseDatabaseUrl,
+  splitArgs,
+} from '../../../packages/backup/src/connection';
+import {
+  chooseClient,
+  parseClientVersion,
+  serverMajor,
+  type PgClient,
+} from '../../../packages/backup/src/clients';
+import {
+  backupKey,
+  formatTimestamp,
+  kindOfKey,
+  normalizePrefix,
+  snapshotIdentifier,
+} from '../../../packages/backup/src/keys';
 import { checkOutput } from '../../../packages/backup/src/backup';
 import { compareCounts } from '../../../packages/backup/src/verify';
 import { pickLatest } from '../../../packages/backup/src/restore';
@@ -9,15 +25,37 @@ const at = new Date('2026-03-05T04:07:09.456Z');
 
 describe('backup keys', () => {
   it.each([
-    [{ prefix: 'acme/shop/production/', name: 'app', kind: 'custom' as const, sha: 'ABCDEF1234567' }, 'acme/shop/production/app/2026/03/05/app-20260305T040709Z-abcdef1.dump'],
-    [{ prefix: 'x', name: 'app', kind: 'plain' as const, sha: undefined }, 'x/app/2026/03/05/app-20260305T040709Z-nosha.sql.gz'],
-    [{ prefix: '/x//', name: 'my db!', kind: 'files' as const, sha: 'abc1234', attempt: 2 }, 'x/my-db/2026/03/05/my-db-20260305T040709Z-abc1234-2.tar.gz'],
+    [
+      {
+        prefix: 'acme/shop/production/',
+        name: 'app',
+        kind: 'custom' as const,
+        sha: 'ABCDEF1234567',
+      },
+      'acme/shop/production/app/2026/03/05/app-20260305T040709Z-abcdef1.dump',
+    ],
+    [
+      { prefix: 'x', name: 'app', kind: 'plain' as const, sha: undefined },
+      'x/app/2026/03/05/app-20260305T040709Z-nosha.sql.gz',
+    ],
+    [
+      { prefix: '/x//', name: 'my db!', kind: 'files' as const, sha: 'abc1234', attempt: 2 },
+      'x/my-db/2026/03/05/my-db-20260305T040709Z-abc1234-2.tar.gz',
+    ],
   ])('%o → %s', (parts, expected) => {
     expect(backupKey({ ...parts, at })).toBe(expected);
   });
 
   it('keys of one database sort by time', () => {
-    const keys = [0, 1, 61, 3600 * 30].map((s) => backupKey({ prefix: 'p/', name: 'db', kind: 'custom', sha: 'abcdef0', at: new Date(at.getTime() + s * 1000) }));
+    const keys = [0, 1, 61, 3600 * 30].map((s) =>
+      backupKey({
+        prefix: 'p/',
+        name: 'db',
+        kind: 'custom',
+        sha: 'abcdef0',
+        at: new Date(at.getTime() + s * 1000),
+      }),
+    );
     expect([...keys].sort()).toEqual(keys);
     expect(new Set(keys).size).toBe(4);
   });
@@ -36,7 +74,12 @@ describe('backup keys', () => {
   });
 
   it('names snapshots within RDS rules', () => {
-    const id = snapshotIdentifier({ environment: 'Prod_EU', source: 'shop-db', at, sha: 'abcdef123' });
+    const id = snapshotIdentifier({
+      environment: 'Prod_EU',
+      source: 'shop-db',
+      at,
+      sha: 'abcdef123',
+    });
     expect(id).toBe('shipkit-prod-eu-shop-db-20260305-040709-abcdef1');
     expect(id).toMatch(/^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/);
   });
@@ -44,8 +87,17 @@ describe('backup keys', () => {
 
 describe('database URLs', () => {
   it('takes the password out of the URL', () => {
-    const c = parseDatabaseUrl('postgres://app:p%40ss%3Aword@db.internal:6543/shop?sslmode=require');
-    expect(c).toMatchObject({ password: 'p@ss:word', database: 'shop', user: 'app', host: 'db.internal', port: 6543, display: 'app@db.internal:6543/shop' });
+    const c = parseDatabaseUrl(
+      'postgres://app:p%40ss%3Aword@db.internal:6543/shop?sslmode=require',
+    );
+    expect(c).toMatchObject({
+      password: 'p@ss:word',
+      database: 'shop',
+      user: 'app',
+      host: 'db.internal',
+      port: 6543,
+      display: 'app@db.internal:6543/shop',
+    });
     expect(c.url).toBe('postgresql://app@db.internal:6543/shop?sslmode=require');
     expect(c.url).not.toContain('p%40ss');
   });
@@ -70,20 +122,29 @@ describe('database URLs', () => {
   });
 
   it('passes the password through the environment only', () => {
-    const env = clientEnv(parseDatabaseUrl('postgresql://u:pw@h/db'), { PGPASSWORD: 'other', PATH: '/bin' });
+    const env = clientEnv(parseDatabaseUrl('postgresql://u:pw@h/db'), {
+      PGPASSWORD: 'other',
+      PATH: '/bin',
+    });
     expect(env.PGPASSWORD).toBe('pw');
-    expect(clientEnv(parseDatabaseUrl('postgresql://u@h/db'), { PGPASSWORD: 'other' }).PGPASSWORD).toBeUndefined();
+    expect(
+      clientEnv(parseDatabaseUrl('postgresql://u@h/db'), { PGPASSWORD: 'other' }).PGPASSWORD,
+    ).toBeUndefined();
   });
 });
 
 describe('pg-dump-args', () => {
   it.each([
-    ['--exclude-table-data=audit_log -n public', ['--exclude-table-data=audit_log', '-n', 'public']],
+    [
+      '--exclude-table-data=audit_log -n public',
+      ['--exclude-table-data=audit_log', '-n', 'public'],
+    ],
     [`-T "my table" --exclude-schema='a b'`, ['-T', 'my table', '--exclude-schema=a b']],
     ['a\\ b ""', ['a b', '']],
   ])('splits %s', (text, args) => expect(splitArgs(text)).toEqual(args));
 
-  it('rejects an unterminated quote', () => expect(() => splitArgs('-T "x')).toThrow(/unterminated/));
+  it('rejects an unterminated quote', () =>
+    expect(() => splitArgs('-T "x')).toThrow(/unterminated/));
 
   it.each([
     [['-Fp'], /use input `format`/],
@@ -95,11 +156,16 @@ describe('pg-dump-args', () => {
     [['-j4'], /directory format/],
   ])('refuses %j', (args, message) => expect(checkPgDumpArgs(args)).toMatch(message));
 
-  it('accepts ordinary options', () => expect(checkPgDumpArgs(['-n', 'public', '--no-comments', '-T', 'x'])).toBeUndefined());
+  it('accepts ordinary options', () =>
+    expect(checkPgDumpArgs(['-n', 'public', '--no-comments', '-T', 'x'])).toBeUndefined());
 });
 
 describe('client selection', () => {
-  const c = (major: number): PgClient => ({ major, version: `${major}.2`, bindir: `/pg/${major}/bin` });
+  const c = (major: number): PgClient => ({
+    major,
+    version: `${major}.2`,
+    bindir: `/pg/${major}/bin`,
+  });
   it.each([
     [[c(17), c(16), c(15)], 15, 15],
     [[c(17), c(14)], 15, 17],
@@ -109,7 +175,9 @@ describe('client selection', () => {
   });
 
   it('says clearly when every pg_dump is older than the server', () => {
-    expect(() => chooseClient([c(15), c(14)], 16)).toThrow(/pg_dump 15\.2 is older than the server \(PostgreSQL 16\).*postgresql-client-16/);
+    expect(() => chooseClient([c(15), c(14)], 16)).toThrow(
+      /pg_dump 15\.2 is older than the server \(PostgreSQL 16\).*postgresql-client-16/,
+    );
   });
 
   it('says clearly when there is no client', () => {
@@ -119,7 +187,9 @@ describe('client selection', () => {
   it.each([
     ['pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)', 15, '15.18'],
     ['pg_dump (PostgreSQL) 17beta1', 17, '17'],
-  ])('parses %s', (text, major, version) => expect(parseClientVersion(text)).toEqual({ major, version }));
+  ])('parses %s', (text, major, version) =>
+    expect(parseClientVersion(text)).toEqual({ major, version }),
+  );
 
   it('reads server_version_num', () => {
     expect(serverMajor(150004)).toBe(15);
@@ -128,13 +198,23 @@ describe('client selection', () => {
 });
 
 describe('dump sanity checks', () => {
-  const probe = (bytes: number, head: string, tail: string): { bytes: number; head: Buffer; tail: Buffer } => ({ bytes, head: Buffer.from(head), tail: Buffer.from(tail) });
+  const probe = (
+    bytes: number,
+    head: string,
+    tail: string,
+  ): { bytes: number; head: Buffer; tail: Buffer } => ({
+    bytes,
+    head: Buffer.from(head),
+    tail: Buffer.from(tail),
+  });
   it.each([
     ['custom', probe(0, '', ''), /wrote nothing/],
     ['custom', probe(100, 'HELLO', ''), /does not start like a pg_dump archive/],
     ['plain', probe(100, '--', 'CREATE TABLE x ('), /truncated/],
     ['files', probe(512, '', ''), /truncated/],
-  ] as const)('%s output %o fails', (kind, p, message) => expect(checkOutput(kind, p)).toMatch(message));
+  ] as const)('%s output %o fails', (kind, p, message) =>
+    expect(checkOutput(kind, p)).toMatch(message),
+  );
 
   it.each([
     ['custom', probe(100, 'PGDMP\x01', '')],
@@ -147,7 +227,11 @@ describe('row count comparison', () => {
   const m = (o: Record<string, number>): Map<string, number> => new Map(Object.entries(o));
   it('passes equal counts and fails a difference or a missing table', () => {
     expect(compareCounts(m({ a: 1, b: 2 }), m({ a: 1, b: 2 }), false).ok).toBe(true);
-    expect(compareCounts(m({ a: 1, b: 2 }), m({ a: 1, b: 3 }), false).rows.filter((r) => !r.ok).map((r) => r.table)).toEqual(['b']);
+    expect(
+      compareCounts(m({ a: 1, b: 2 }), m({ a: 1, b: 3 }), false)
+        .rows.filter((r) => !r.ok)
+        .map((r) => r.table),
+    ).toEqual(['b']);
     expect(compareCounts(m({ a: 1, b: 2 }), m({ a: 1 }), false).ok).toBe(false);
   });
   it('accepts a table left out by pg-dump-args, never a wrong count', () => {

@@ -25,9 +25,24 @@ function existing(): Record<string, unknown>[] {
       SnapshotCreateTime: new Date(now - (i * 5 + 1) * DAY),
       TagList: tags('production'),
     })),
-    { DBSnapshotIdentifier: 'hand-made', Status: 'available', SnapshotCreateTime: new Date(now - 400 * DAY), TagList: [] },
-    { DBSnapshotIdentifier: 'staging-one', Status: 'available', SnapshotCreateTime: new Date(now - 400 * DAY), TagList: tags('staging') },
-    { DBSnapshotIdentifier: 'untagged-listing', DBSnapshotArn: 'arn:untagged', Status: 'available', SnapshotCreateTime: new Date(now - 400 * DAY) },
+    {
+      DBSnapshotIdentifier: 'hand-made',
+      Status: 'available',
+      SnapshotCreateTime: new Date(now - 400 * DAY),
+      TagList: [],
+    },
+    {
+      DBSnapshotIdentifier: 'staging-one',
+      Status: 'available',
+      SnapshotCreateTime: new Date(now - 400 * DAY),
+      TagList: tags('staging'),
+    },
+    {
+      DBSnapshotIdentifier: 'untagged-listing',
+      DBSnapshotArn: 'arn:untagged',
+      Status: 'available',
+      SnapshotCreateTime: new Date(now - 400 * DAY),
+    },
   ];
 }
 
@@ -35,16 +50,26 @@ function fakeRds(statuses: string[]): FakeClient<RdsApi> {
   let created: Record<string, unknown> | undefined;
   return new FakeClient<RdsApi>({
     CreateDBSnapshotCommand: (input) => {
-      created = { DBSnapshotIdentifier: input.DBSnapshotIdentifier, DBSnapshotArn: `arn:${input.DBSnapshotIdentifier}`, SnapshotCreateTime: new Date(now), TagList: input.Tags };
+      created = {
+        DBSnapshotIdentifier: input.DBSnapshotIdentifier,
+        DBSnapshotArn: `arn:${input.DBSnapshotIdentifier}`,
+        SnapshotCreateTime: new Date(now),
+        TagList: input.Tags,
+      };
       return { DBSnapshot: { ...created, Status: 'creating' } };
     },
     DescribeDBSnapshotsCommand: (input) => {
-      if (input.DBSnapshotIdentifier) return { DBSnapshots: [{ ...created, Status: statuses.shift() ?? 'available' }] };
+      if (input.DBSnapshotIdentifier)
+        return { DBSnapshots: [{ ...created, Status: statuses.shift() ?? 'available' }] };
       const all = [...existing(), ...(created ? [{ ...created, Status: 'available' }] : [])];
       // Two pages, to follow the marker.
-      return input.Marker ? { DBSnapshots: all.slice(8) } : { DBSnapshots: all.slice(0, 8), Marker: 'm2' };
+      return input.Marker
+        ? { DBSnapshots: all.slice(8) }
+        : { DBSnapshots: all.slice(0, 8), Marker: 'm2' };
     },
-    ListTagsForResourceCommand: (input) => ({ TagList: input.ResourceName === 'arn:untagged' ? tags('production', false) : [] }),
+    ListTagsForResourceCommand: (input) => ({
+      TagList: input.ResourceName === 'arn:untagged' ? tags('production', false) : [],
+    }),
     DeleteDBSnapshotCommand: () => ({}),
   });
 }
@@ -52,28 +77,68 @@ function fakeRds(statuses: string[]): FakeClient<RdsApi> {
 describe('runSnapshot', () => {
   it('creates a tagged snapshot, waits for it, and deletes only old shipkit snapshots of this environment', async () => {
     const rds = fakeRds(['creating', 'creating', 'available']);
-    const result = await runSnapshot({ rds: rds.api, target: { instance: 'shop' }, environment: 'production', sha: 'abcdef1234', keepDays: 30, keepLast: 3, dryRun: false, timeoutMs: 3_600_000, clock: fakeClock() });
+    const result = await runSnapshot({
+      rds: rds.api,
+      target: { instance: 'shop' },
+      environment: 'production',
+      sha: 'abcdef1234',
+      keepDays: 30,
+      keepLast: 3,
+      dryRun: false,
+      timeoutMs: 3_600_000,
+      clock: fakeClock(),
+    });
     expect(result.snapshotId).toBe('shipkit-production-shop-20260331-120000-abcdef1');
     const create = rds.sent.find((c) => c.name === 'CreateDBSnapshotCommand');
-    expect(create?.input).toMatchObject({ DBInstanceIdentifier: 'shop', Tags: expect.arrayContaining([{ Key: 'shipkit:managed-by', Value: 'shipkit' }, { Key: 'shipkit:environment', Value: 'production' }]) });
+    expect(create?.input).toMatchObject({
+      DBInstanceIdentifier: 'shop',
+      Tags: expect.arrayContaining([
+        { Key: 'shipkit:managed-by', Value: 'shipkit' },
+        { Key: 'shipkit:environment', Value: 'production' },
+      ]),
+    });
     // Ages 1, 6, 11, …, 56 days: those past 30 days (31, 36, … 56) go; the new one and the rest stay.
-    expect(result.deleted.sort()).toEqual([6, 7, 8, 9, 10, 11].map((i) => `shipkit-production-old-${i}`).sort());
-    const deletedIds = rds.sent.filter((c) => c.name === 'DeleteDBSnapshotCommand').map((c) => c.input.DBSnapshotIdentifier);
+    expect(result.deleted.sort()).toEqual(
+      [6, 7, 8, 9, 10, 11].map((i) => `shipkit-production-old-${i}`).sort(),
+    );
+    const deletedIds = rds.sent
+      .filter((c) => c.name === 'DeleteDBSnapshotCommand')
+      .map((c) => c.input.DBSnapshotIdentifier);
     expect(deletedIds).not.toContain('hand-made');
     expect(deletedIds).not.toContain('staging-one');
     expect(deletedIds).not.toContain('untagged-listing');
-    expect(rds.sent.filter((c) => c.name === 'DescribeDBSnapshotsCommand' && c.input.Marker === 'm2')).toHaveLength(1);
+    expect(
+      rds.sent.filter((c) => c.name === 'DescribeDBSnapshotsCommand' && c.input.Marker === 'm2'),
+    ).toHaveLength(1);
   });
 
   it('keeps keep-last snapshots whatever their age', async () => {
     const rds = fakeRds([]);
-    const result = await runSnapshot({ rds: rds.api, target: { instance: 'shop' }, environment: 'production', keepDays: 1, keepLast: 13, dryRun: false, timeoutMs: 60_000, clock: fakeClock() });
+    const result = await runSnapshot({
+      rds: rds.api,
+      target: { instance: 'shop' },
+      environment: 'production',
+      keepDays: 1,
+      keepLast: 13,
+      dryRun: false,
+      timeoutMs: 60_000,
+      clock: fakeClock(),
+    });
     expect(result.deleted).toEqual([]);
   });
 
   it('dry run creates and deletes nothing but reports the plan', async () => {
     const rds = fakeRds([]);
-    const result = await runSnapshot({ rds: rds.api, target: { instance: 'shop' }, environment: 'production', keepDays: 30, keepLast: 3, dryRun: true, timeoutMs: 60_000, clock: fakeClock() });
+    const result = await runSnapshot({
+      rds: rds.api,
+      target: { instance: 'shop' },
+      environment: 'production',
+      keepDays: 30,
+      keepLast: 3,
+      dryRun: true,
+      timeoutMs: 60_000,
+      clock: fakeClock(),
+    });
     expect(rds.names()).not.toContain('CreateDBSnapshotCommand');
     expect(rds.names()).not.toContain('DeleteDBSnapshotCommand');
     expect(result.decisions.filter((d) => d.action === 'delete')).toHaveLength(6);
@@ -83,21 +148,52 @@ describe('runSnapshot', () => {
   it('fails when the snapshot fails instead of becoming available', async () => {
     const rds = fakeRds(['creating', 'failed']);
     await expect(
-      runSnapshot({ rds: rds.api, target: { instance: 'shop' }, environment: 'production', keepDays: 30, keepLast: 3, dryRun: false, timeoutMs: 3_600_000, clock: fakeClock() }),
+      runSnapshot({
+        rds: rds.api,
+        target: { instance: 'shop' },
+        environment: 'production',
+        keepDays: 30,
+        keepLast: 3,
+        dryRun: false,
+        timeoutMs: 3_600_000,
+        clock: fakeClock(),
+      }),
     ).rejects.toThrow(/ended as `failed`/);
     expect(rds.names()).not.toContain('DeleteDBSnapshotCommand');
   });
 
   it('uses the cluster operations for a cluster', async () => {
     const rds = new FakeClient<RdsApi>({
-      CreateDBClusterSnapshotCommand: (input) => ({ DBClusterSnapshot: { DBClusterSnapshotIdentifier: input.DBClusterSnapshotIdentifier } }),
+      CreateDBClusterSnapshotCommand: (input) => ({
+        DBClusterSnapshot: { DBClusterSnapshotIdentifier: input.DBClusterSnapshotIdentifier },
+      }),
       DescribeDBClusterSnapshotsCommand: (input) =>
         input.DBClusterSnapshotIdentifier
-          ? { DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: input.DBClusterSnapshotIdentifier, Status: 'available' }] }
+          ? {
+              DBClusterSnapshots: [
+                {
+                  DBClusterSnapshotIdentifier: input.DBClusterSnapshotIdentifier,
+                  Status: 'available',
+                },
+              ],
+            }
           : { DBClusterSnapshots: [] },
     });
-    const result = await runSnapshot({ rds: rds.api, target: { cluster: 'aurora' }, environment: 'staging', keepDays: 30, keepLast: 3, dryRun: false, timeoutMs: 60_000, clock: fakeClock() });
+    const result = await runSnapshot({
+      rds: rds.api,
+      target: { cluster: 'aurora' },
+      environment: 'staging',
+      keepDays: 30,
+      keepLast: 3,
+      dryRun: false,
+      timeoutMs: 60_000,
+      clock: fakeClock(),
+    });
     expect(result.snapshotId).toMatch(/^shipkit-staging-aurora-/);
-    expect(rds.names()).toEqual(['CreateDBClusterSnapshotCommand', 'DescribeDBClusterSnapshotsCommand', 'DescribeDBClusterSnapshotsCommand']);
+    expect(rds.names()).toEqual([
+      'CreateDBClusterSnapshotCommand',
+      'DescribeDBClusterSnapshotsCommand',
+      'DescribeDBClusterSnapshotsCommand',
+    ]);
   });
 });

@@ -1,11 +1,20 @@
-import { expiryTime, planRetention, type RetentionItem } from '../../../packages/backup/src/retention';
+import {
+  expiryTime,
+  planRetention,
+  type RetentionItem,
+} from '../../../packages/backup/src/retention';
 
 const now = new Date('2026-03-31T12:00:00Z');
 const daysAgo = (d: number, id = `b${d}`): RetentionItem => ({
   id,
   lastModified: new Date(now.getTime() - d * 86_400_000),
 });
-const deleted = (items: RetentionItem[], keepDays: number, keepLast: number, protect?: string[]): string[] =>
+const deleted = (
+  items: RetentionItem[],
+  keepDays: number,
+  keepLast: number,
+  protect?: string[],
+): string[] =>
   planRetention(items, { now, keepDays, keepLast, protect })
     .filter((d) => d.action === 'delete')
     .map((d) => d.id)
@@ -24,12 +33,54 @@ describe('expiryTime follows S3 lifecycle rounding', () => {
 
 describe('planRetention', () => {
   it.each<[string, RetentionItem[], number, number, string[] | undefined, string[]]>([
-    ['deletes nothing when every item is young', [0, 1, 2, 3].map((d) => daysAgo(d)), 30, 2, undefined, []],
-    ['deletes items past keep-days beyond keep-last', [0, 10, 31, 40].map((d) => daysAgo(d)), 30, 2, undefined, ['b31', 'b40']],
-    ['keeps the newest N even when all are old', [50, 60, 70].map((d) => daysAgo(d)), 30, 7, undefined, []],
-    ['keeps exactly keep-last old items', [40, 41, 42, 43].map((d) => daysAgo(d)), 30, 2, undefined, ['b42', 'b43']],
-    ['never deletes a protected item', [40, 41, 42].map((d) => daysAgo(d)), 30, 1, ['b42'], ['b41']],
-    ['keeps an item on its last day (30.4 days old, expires at the next midnight)', [daysAgo(0), daysAgo(30.4, 'edge'), daysAgo(31, 'old')], 30, 1, undefined, ['old']],
+    [
+      'deletes nothing when every item is young',
+      [0, 1, 2, 3].map((d) => daysAgo(d)),
+      30,
+      2,
+      undefined,
+      [],
+    ],
+    [
+      'deletes items past keep-days beyond keep-last',
+      [0, 10, 31, 40].map((d) => daysAgo(d)),
+      30,
+      2,
+      undefined,
+      ['b31', 'b40'],
+    ],
+    [
+      'keeps the newest N even when all are old',
+      [50, 60, 70].map((d) => daysAgo(d)),
+      30,
+      7,
+      undefined,
+      [],
+    ],
+    [
+      'keeps exactly keep-last old items',
+      [40, 41, 42, 43].map((d) => daysAgo(d)),
+      30,
+      2,
+      undefined,
+      ['b42', 'b43'],
+    ],
+    [
+      'never deletes a protected item',
+      [40, 41, 42].map((d) => daysAgo(d)),
+      30,
+      1,
+      ['b42'],
+      ['b41'],
+    ],
+    [
+      'keeps an item on its last day (30.4 days old, expires at the next midnight)',
+      [daysAgo(0), daysAgo(30.4, 'edge'), daysAgo(31, 'old')],
+      30,
+      1,
+      undefined,
+      ['old'],
+    ],
     ['handles an empty listing', [], 30, 7, undefined, []],
   ])('%s', (_name, items, keepDays, keepLast, protect, expected) => {
     expect(deleted(items, keepDays, keepLast, protect)).toEqual(expected.sort());
@@ -53,7 +104,12 @@ describe('planRetention', () => {
   });
 
   it('explains every decision', () => {
-    const plan = planRetention([daysAgo(1), daysAgo(5), daysAgo(45), daysAgo(50)], { now, keepDays: 30, keepLast: 2, protect: ['b1'] });
+    const plan = planRetention([daysAgo(1), daysAgo(5), daysAgo(45), daysAgo(50)], {
+      now,
+      keepDays: 30,
+      keepLast: 2,
+      protect: ['b1'],
+    });
     expect(plan.map((d) => d.reason)).toEqual([
       "this run's backup",
       'one of the 2 newest (keep-last)',
@@ -63,11 +119,15 @@ describe('planRetention', () => {
   });
 
   it('over 40 backups with made-up dates keeps 30 days and at least keep-last', () => {
-    const items = Array.from({ length: 40 }, (_, i) => daysAgo(i * 2 + 0.5, `k${String(i).padStart(2, '0')}`));
+    const items = Array.from({ length: 40 }, (_, i) =>
+      daysAgo(i * 2 + 0.5, `k${String(i).padStart(2, '0')}`),
+    );
     const plan = planRetention(items, { now, keepDays: 30, keepLast: 7 });
     // 0.5, 2.5, … 28.5 days (15 items) are within 30 days; 30.5 expires at the next midnight
     // after 30.5 days: 2026-03-31T00:00 ≤ now, so it goes.
-    expect(plan.filter((d) => d.action === 'keep').map((d) => d.id)).toEqual(items.slice(0, 15).map((i) => i.id));
+    expect(plan.filter((d) => d.action === 'keep').map((d) => d.id)).toEqual(
+      items.slice(0, 15).map((i) => i.id),
+    );
     expect(plan.filter((d) => d.action === 'delete')).toHaveLength(25);
   });
 
@@ -80,7 +140,15 @@ describe('planRetention', () => {
   });
 
   it('refuses duplicate ids and invalid times', () => {
-    expect(() => planRetention([daysAgo(1, 'x'), daysAgo(2, 'x')], { now, keepDays: 1, keepLast: 1 })).toThrow(/twice/);
-    expect(() => planRetention([{ id: 'x', lastModified: new Date('nope') }], { now, keepDays: 1, keepLast: 1 })).toThrow(/time/);
+    expect(() =>
+      planRetention([daysAgo(1, 'x'), daysAgo(2, 'x')], { now, keepDays: 1, keepLast: 1 }),
+    ).toThrow(/twice/);
+    expect(() =>
+      planRetention([{ id: 'x', lastModified: new Date('nope') }], {
+        now,
+        keepDays: 1,
+        keepLast: 1,
+      }),
+    ).toThrow(/time/);
   });
 });

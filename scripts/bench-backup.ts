@@ -1,0 +1,215 @@
+// Measures db-backup's targets on databases made here (about 50 MB and 250 MB):
+// - throughput of a backup (pg_dump → compression → SHA-256 → S3) against
+//   `pg_dump | gzip -1 > /dev/null` measured in the same run (target ≥ 90%);
+// - peak memory (max RSS) of the action at both sizes (target < 150 MB, and the same at both);
+// - bytes of bundle the action loads to run a backup (target < 1.5 MB).
+// Usage: npx tsx scripts/bench-backup.ts     (`npm run bench` runs it too)
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { seedDatabase, startPostgres, type TestPostgres } from '../test/support/postgres';
+import { startS3, type TestS3 } from '../test/support/s3';
+
+/** One measured figure (same shape as scripts/bench.ts). */
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  target: string;
+  ok: boolean;
+}
+
+const root = resolve(__dirname, '..');
+const dist = join(root, 'dist');
+
+interface ActionMeasure {
+  ms: number;
+  maxRssMb: number;
+  loadedBytes: number;
+  outputs: string;
+  code: number | null;
+}
+
+/** Runs the db-backup bundle once, recording wall time, max RSS and the dist files it loaded. */
+async function runBackup(
+  work: string,
+  pg: TestPostgres,
+  s3: TestS3,
+  db: string,
+  inputs: Record<string, string>,
+): Promise<ActionMeasure> {
+  const hook = join(work, 'hook.js');
+  const rssFile = join(work, 'rss');
+  const loadedFile = join(work, 'loaded');
+  writeFileSync(loadedFile, '');
+  writeFileSync(
+    hook,
+    `const M=require('module');const fs=require('fs');const o=M._extensions['.js'];M._extensions['.js']=function(m,f){fs.appendFileSync(${JSON.stringify(loadedFile)},f+'\\n');return o(m,f)};` +
+      `process.on('exit',()=>fs.writeFileSync(${JSON.stringify(rssFile)},String(process.resourceUsage().maxRSS)));`,
+  );
+  const output = join(work, 'output');
+  writeFileSync(output, '');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...s3.env,
+    GITHUB_OUTPUT: output,
+    RUNNER_TEMP: work,
+    GITHUB_SHA: '0123456789abcdef',
+    INPUT_ENVIRONMENT: 'bench',
+    INPUT_BUCKET: 'bench',
+    INPUT_PREFIX: 'bench/',
+    'INPUT_S3-FORCE-PATH-STYLE': 'true',
+    'INPUT_DATABASE-URL': pg.url(db),
+  };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  const started = process.hrtime.bigint();
+  const code = await new Promise<number | null>((done) => {
+    const child = spawn(process.execPath, ['-r', hook, join(dist, 'db-backup', 'index.js')], {
+      env,
+      stdio: 'ignore',
+    });
+    child.on('close', done);
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const files = [
+    ...new Set(
+      readFileSync(loadedFile, 'utf8')
+        .split('\n')
+        .filter((f) => f.startsWith(dist)),
+    ),
+  ];
+  return {
+    ms,
+    maxRssMb: Number(readFileSync(rssFile, 'utf8')) / 1024,
+    loadedBytes: files.reduce((n, f) => n + statSync(f).size, 0),
+    outputs: readFileSync(output, 'utf8'),
+    code,
+  };
+}
+
+function baseline(pg: TestPostgres, db: string): number {
+  const started = process.hrtime.bigint();
+  const r = spawnSync(
+    'sh',
+    [
+      '-c',
+      `"${join(pg.bindir, 'pg_dump')}" --no-password -d "postgresql://postgres@127.0.0.1:${pg.port}/${db}" | gzip -1 > /dev/null`,
+    ],
+    {
+      env: { ...process.env, PGPASSWORD: pg.password },
+    },
+  );
+  if (r.status !== 0) throw new Error(`baseline pipeline failed: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+/** Runs the measurements and returns one row per figure. */
+export async function bench(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const work = mkdtempSync(join(tmpdir(), 'shipkit-bench-backup-'));
+  const [pg, s3] = await Promise.all([startPostgres(), startS3()]);
+  try {
+    await s3.createBucket('bench');
+    const sizes: [string, number][] = [
+      ['small', 39],
+      ['large', 195],
+    ];
+    const rss: Record<string, number> = {};
+    for (const [db, seedMb] of sizes) {
+      console.error(`seeding ${db} (≈${seedMb} MB of rows)…`);
+      pg.createDatabase(db);
+      seedDatabase(pg, db, seedMb);
+      const dbBytes = Number(pg.sql(db, 'SELECT pg_database_size(current_database())').trim());
+      const dbMb = dbBytes / 1024 / 1024;
+      rows.push({
+        name: `db-backup: ${db} database size`,
+        value: Math.round(dbMb),
+        unit: 'MB',
+        target: '—',
+        ok: true,
+      });
+      // Memory and loaded bundle with the defaults (custom format, verify: list).
+      const full = await runBackup(work, pg, s3, db, {});
+      if (full.code !== 0) throw new Error(`db-backup failed on ${db}: ${full.outputs}`);
+      rss[db] = full.maxRssMb;
+      rows.push({
+        name: `db-backup: peak memory, ${Math.round(dbMb)} MB database (verify: list)`,
+        value: Math.round(full.maxRssMb),
+        unit: 'MB',
+        target: '< 150',
+        ok: full.maxRssMb < 150,
+      });
+      if (db === 'large') {
+        rows.push({
+          name: 'db-backup: bundle bytes loaded for a backup',
+          value: full.loadedBytes,
+          unit: 'bytes',
+          target: '< 1500000',
+          ok: full.loadedBytes < 1_500_000,
+        });
+        // Throughput: the action (verify: none, so the same work as the pipeline plus the upload)
+        // against pg_dump | gzip -1 > /dev/null, alternated, median of 3.
+        const base: number[] = [];
+        const custom: number[] = [];
+        const plain: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          base.push(baseline(pg, db));
+          custom.push((await runBackup(work, pg, s3, db, { verify: 'none' })).ms);
+          plain.push((await runBackup(work, pg, s3, db, { verify: 'none', format: 'plain' })).ms);
+        }
+        const b = median(base);
+        rows.push({
+          name: 'pg_dump | gzip -1 > /dev/null (baseline)',
+          value: Math.round((dbMb / b) * 1000),
+          unit: 'MB/s',
+          target: '—',
+          ok: true,
+        });
+        for (const [label, times] of [
+          ['custom format, level 1', custom],
+          ['plain format, gzip level 1', plain],
+        ] as const) {
+          const ratio = b / median(times);
+          rows.push({
+            name: `db-backup: throughput to S3, ${label}`,
+            value: Number(ratio.toFixed(2)),
+            unit: '× baseline',
+            target: '≥ 0.9×',
+            ok: ratio >= 0.9,
+          });
+        }
+      }
+    }
+    const spread = Math.abs(rss.large - rss.small) / rss.small;
+    rows.push({
+      name: 'db-backup: peak memory, 250 MB vs 50 MB database',
+      value: Number((rss.large / rss.small).toFixed(2)),
+      unit: '× small',
+      target: '≈ 1 (±15%)',
+      ok: spread <= 0.15,
+    });
+  } finally {
+    await Promise.all([pg.stop(), s3.stop()]);
+    rmSync(work, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (require.main === module) {
+  bench().then(
+    (rows) => {
+      const width = Math.max(...rows.map((r) => r.name.length));
+      for (const r of rows)
+        console.log(
+          `${r.ok ? ' ' : '!'} ${r.name.padEnd(width)}  ${String(r.value).padStart(10)}  ${r.unit.padEnd(11)} ${r.target}`,
+        );
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
