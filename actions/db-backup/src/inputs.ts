@@ -54,7 +54,10 @@ export interface Inputs {
   sha?: string;
 }
 
-/** Inputs that only one mode reads; setting them in another mode is a mistake worth naming. */
+/**
+ * Inputs that only some modes read; setting them in another mode is a mistake worth naming.
+ * The runner passes every input's action.yml default, so a value equal to it counts as unset.
+ */
 const MODE_INPUTS: Record<string, Mode[]> = {
   'database-url': ['pg-dump', 'restore'],
   format: ['pg-dump'],
@@ -79,6 +82,18 @@ const MODE_INPUTS: Record<string, Mode[]> = {
   timeout: ['rds-snapshot'],
 };
 
+/** The action.yml defaults of the mode-specific inputs that have one. */
+const DEFAULTS: Record<string, string> = {
+  format: 'custom',
+  'compression-level': '1',
+  verify: 'list',
+  sse: 'AES256',
+  's3-force-path-style': 'false',
+  'keep-days': '30',
+  'keep-last': '7',
+  timeout: '1h',
+};
+
 function connection(p: InputParser, name: string, required: boolean): PgConnection | undefined {
   const text = required ? p.required(name, { secret: true }) : p.string(name, { secret: true });
   if (!text) return undefined;
@@ -100,7 +115,8 @@ export function getInputs(
 ): Inputs {
   const mode = p.choice('mode', MODES, 'pg-dump') as Mode;
   for (const [input, modes] of Object.entries(MODE_INPUTS)) {
-    if (!modes.includes(mode) && read(input).trim()) {
+    const value = read(input).trim();
+    if (!modes.includes(mode) && value && value !== DEFAULTS[input]) {
       throw new ConfigurationError(
         `Input \`${input}\` is not used with \`mode: ${mode}\` (only with ${modes.map((m) => `\`${m}\``).join(', ')}); remove it.`,
       );

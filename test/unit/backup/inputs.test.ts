@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { InputParser } from '../../../packages/kit/src/inputs';
 import { getInputs } from '../../../actions/db-backup/src/inputs';
 
@@ -149,5 +152,41 @@ describe('db-backup inputs', () => {
         paths: 'data/qdrant/\nconfig.yml',
       }).name,
     ).toBe('qdrant');
+  });
+});
+
+describe('db-backup inputs as the runner passes them', () => {
+  // The runner sets every input that has a default in action.yml, whatever the mode.
+  const meta = parseYaml(
+    readFileSync(join(__dirname, '../../../actions/db-backup/action.yml'), 'utf8'),
+  ) as {
+    inputs: Record<string, { default?: string; required?: boolean }>;
+  };
+  const defaults = Object.fromEntries(
+    Object.entries(meta.inputs).map(([k, v]) => [k, String(v.default ?? '')]),
+  );
+
+  it.each<[string, Record<string, string>]>([
+    ['pg-dump', { 'database-url': URL_ }],
+    ['files', { paths: 'data' }],
+    ['restore', { 'database-url': URL_, 'backup-key': 'latest', 'confirm-database': 'shop' }],
+    ['rds-snapshot', { 'db-instance-identifier': 'shop-db', bucket: '' }],
+  ])('accepts every default in mode %s', (mode, extra) => {
+    expect(
+      parse({ ...defaults, mode, environment: 'production', bucket: 'backups', ...extra }).mode,
+    ).toBe(mode);
+  });
+
+  it('the defaults in action.yml are the ones the code applies', () => {
+    const i = parse({ environment: 'production', bucket: 'backups', 'database-url': URL_ });
+    expect([defaults.mode, defaults.format, defaults.verify, defaults.sse]).toEqual([
+      i.mode,
+      i.format,
+      i.verify,
+      i.sse,
+    ]);
+    expect(
+      [defaults['keep-days'], defaults['keep-last'], defaults['compression-level']].map(Number),
+    ).toEqual([i.keepDays, i.keepLast, i.compressionLevel]);
   });
 });
