@@ -96,7 +96,7 @@ async function writeSummary(o: Outcome, inputs: Inputs): Promise<void> {
     ],
     ['Cache', o.action === 'built' ? cache : undefined],
     [
-      'Layers uploaded',
+      'Blobs uploaded',
       o.stats
         ? `${o.stats.blobsUploaded} (${formatBytes(o.stats.bytesUploaded)}), ${o.stats.blobsMounted} mounted, ${o.stats.blobsPresent} already present`
         : undefined,

@@ -52,7 +52,8 @@ export interface EcrApi {
   getAuthorizationToken(registryId?: string): Promise<AuthorizationToken>;
   /** Undefined when the repository does not exist. */
   describeRepository(name: string, registryId?: string): Promise<RepositoryInfo | undefined>;
-  createRepository(name: string): Promise<RepositoryInfo>;
+  /** Creates a repository with mutable tags, in the registry `registryId` (default: the caller's). */
+  createRepository(name: string, registryId?: string): Promise<RepositoryInfo>;
   /** Undefined when no such image. */
   describeImage(
     repository: string,
@@ -130,9 +131,13 @@ export function sdkEcr(client: ECRClient): EcrApi {
         throw error;
       }
     },
-    async createRepository(name) {
+    async createRepository(name, registryId) {
       const out = await client.send(
-        new CreateRepositoryCommand({ repositoryName: name, imageTagMutability: 'MUTABLE' }),
+        new CreateRepositoryCommand({
+          repositoryName: name,
+          registryId,
+          imageTagMutability: 'MUTABLE',
+        }),
       );
       return repo(out.repository ?? { repositoryName: name });
     },

@@ -81,7 +81,11 @@ export async function resolveRepository(
     throw new RepositoryMissingError(
       ref.registry ? `${ref.registry}/${ref.repository}` : ref.repository,
     );
-  return { repository: await ecr.createRepository(ref.repository), created: true };
+  const repository = await ecr.createRepository(ref.repository, registryId);
+  return {
+    repository: { ...repository, registryId: repository.registryId ?? registryId },
+    created: true,
+  };
 }
 
 /** `host` of a repository URI (`host/name`). */

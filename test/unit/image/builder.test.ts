@@ -122,14 +122,14 @@ describe('docker buildx arguments', () => {
     insecure: true,
     push: true,
     cacheRef: '127.0.0.1:4566/api-cache',
-    workDir: '/tmp/w',
-    authFile: '/tmp/w/auth/config.json',
+    workDir: '/runner-temp/w',
+    authFile: '/runner-temp/w/auth/config.json',
     env: {},
   };
 
   it('pushes by digest, marks a plain-HTTP registry insecure and passes secrets as files', () => {
-    const args = buildxArgs(req, '/tmp/w/meta.json', new Map([['npm', '/tmp/w/secrets/npm']]));
-    expect(args).toEqual(expect.arrayContaining(['--secret', 'id=npm,src=/tmp/w/secrets/npm']));
+    const args = buildxArgs(req, '/runner-temp/w/meta.json', new Map([['npm', '/runner-temp/w/secrets/npm']]));
+    expect(args).toEqual(expect.arrayContaining(['--secret', 'id=npm,src=/runner-temp/w/secrets/npm']));
     expect(args.join(' ')).not.toContain('tok');
     expect(args[args.indexOf('--output') + 1]).toBe(
       'type=image,name=127.0.0.1:4566/api,push-by-digest=true,name-canonical=true,oci-mediatypes=true,push=true,registry.insecure=true',
