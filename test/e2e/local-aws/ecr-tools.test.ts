@@ -11,55 +11,18 @@ import {
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AwsError, type RequestContext } from '../../../packages/local-aws/src/contracts';
-import { createEcrService, type LocalEcrService } from '../../../packages/local-aws/src/ecr';
+import { startLocalAws, type LocalAws } from '../../../packages/local-aws/src';
+import type { LocalEcrService } from '../../../packages/local-aws/src/ecr';
 import { buildOciImage, writeOciLayout } from '../../support/oci-image';
 
 const run = promisify(execFile);
-const ACCOUNT = '000000000000';
-
-/** A server that routes like local-aws does: `/v2/` to the registry, X-Amz-Target to the ECR operations. */
-async function startEcrServer(ecr: LocalEcrService): Promise<{ server: Server; host: string }> {
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const ctx: RequestContext = {
-      region: 'us-east-1',
-      accountId: ACCOUNT,
-      requestId: 'req-1',
-      endpointHost: req.headers.host ?? '127.0.0.1',
-    };
-    if ((req.url ?? '').startsWith('/v2')) return ecr.handleRegistry(req, res, ctx);
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const op = String(req.headers['x-amz-target']).split('.')[1];
-    const reply = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify(body));
-    };
-    try {
-      const input: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      if (!ecr.operations[op])
-        throw new AwsError('UnknownOperationException', `unknown operation ${op}`);
-      reply(200, await ecr.operations[op](input, ctx));
-    } catch (error) {
-      if (!(error instanceof AwsError)) throw error;
-      reply(error.status, { __type: error.code, message: error.message });
-    }
-  };
-  const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => res.writeHead(500).end(String(error)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, host: `127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
 
 let work: string;
+let aws: LocalAws;
 let ecr: LocalEcrService;
-let server: Server;
 let host: string;
 let client: ECRClient;
 let creds: string;
@@ -68,10 +31,11 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'local-aws-ecr-tools-'));
   // The tools read (and never write, with explicit credentials) this auth file instead of the user's.
   await writeFile(join(work, 'auth.json'), JSON.stringify({ auths: {} }));
-  ecr = createEcrService({ dataDir: join(work, 'data'), accountId: ACCOUNT });
-  ({ server, host } = await startEcrServer(ecr));
+  aws = await startLocalAws({ dataDir: join(work, 'aws') });
+  ecr = aws.ecr as LocalEcrService;
+  host = aws.registryHost;
   client = new ECRClient({
-    endpoint: `http://${host}`,
+    endpoint: aws.endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
@@ -86,8 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client?.destroy();
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  await aws?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 

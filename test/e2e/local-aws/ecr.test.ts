@@ -23,15 +23,13 @@ import {
   UntagResourceCommand,
   paginateDescribeRepositories,
 } from '@aws-sdk/client-ecr';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { AwsError, type RequestContext } from '../../../packages/local-aws/src/contracts';
-import { createEcrService, type LocalEcrService } from '../../../packages/local-aws/src/ecr';
+import { startLocalAws, type LocalAws } from '../../../packages/local-aws/src';
+import type { LocalEcrService, UploadCounters } from '../../../packages/local-aws/src/ecr';
 import {
   buildOciImage,
   buildOciIndex,
@@ -43,61 +41,24 @@ import {
 } from '../../support/oci-image';
 
 const ACCOUNT = '000000000000';
-
-/** A server that routes like local-aws does: `/v2/` to the registry, X-Amz-Target to the ECR operations. */
-async function startEcrServer(ecr: LocalEcrService): Promise<{ server: Server; host: string }> {
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const ctx: RequestContext = {
-      region: 'us-east-1',
-      accountId: ACCOUNT,
-      requestId: 'req-1',
-      endpointHost: req.headers.host ?? '127.0.0.1',
-    };
-    if ((req.url ?? '').startsWith('/v2')) return ecr.handleRegistry(req, res, ctx);
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const op = String(req.headers['x-amz-target']).split('.')[1];
-    const reply = (status: number, body: unknown): void => {
-      res.writeHead(status, {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amzn-requestid': ctx.requestId,
-      });
-      res.end(JSON.stringify(body));
-    };
-    try {
-      const input: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      if (!ecr.operations[op])
-        throw new AwsError('UnknownOperationException', `unknown operation ${op}`);
-      reply(200, await ecr.operations[op](input, ctx));
-    } catch (error) {
-      if (!(error instanceof AwsError)) throw error;
-      reply(error.status, { __type: error.code, message: error.message });
-    }
-  };
-  const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
-      res.writeHead(500).end(String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, host: `127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 let dataDir: string;
+let aws: LocalAws;
 let ecr: LocalEcrService;
-let server: Server;
 let host: string;
 let client: ECRClient;
 let password: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'local-aws-ecr-'));
-  ecr = createEcrService({ dataDir, accountId: ACCOUNT });
-  ({ server, host } = await startEcrServer(ecr));
+  aws = await startLocalAws({ dataDir: join(dataDir, 'aws') });
+  ecr = aws.ecr as LocalEcrService;
+  host = aws.registryHost;
   client = new ECRClient({
-    endpoint: `http://${host}`,
+    endpoint: aws.endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    credentials,
     maxAttempts: 1,
   });
   const token = await client.send(new GetAuthorizationTokenCommand({}));
@@ -107,10 +68,31 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client?.destroy();
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  await aws?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
+
+/** Paths under `dir` named `name`, without following symlinks. */
+function filesNamed(dir: string, name: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return filesNamed(path, name);
+    return entry.name === name ? [path] : [];
+  });
+}
+
+/** Upload counters of a repository as `GET /_local/state` reports them. */
+function uploads(repositoryName: string): UploadCounters {
+  const state = aws.state() as { ecr: { uploads: Record<string, UploadCounters> } };
+  const c = state.ecr.uploads[repositoryName];
+  return {
+    blobBytes: c?.blobBytes ?? 0,
+    layerBytes: c?.layerBytes ?? 0,
+    blobsUploaded: c?.blobsUploaded ?? 0,
+    blobsMounted: c?.blobsMounted ?? 0,
+    manifestsPut: c?.manifestsPut ?? 0,
+  };
+}
 
 const auth = (): string => `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`;
 const registry = (path: string, init: RequestInit = {}): Promise<Response> =>
@@ -282,6 +264,10 @@ describe('repositories', () => {
 });
 
 describe('push and describe', () => {
+  beforeAll(async () => {
+    await createRepo('push/errors');
+  });
+
   test.each([['oci' as const], ['docker' as const]])(
     'an image pushed in %s format shows in DescribeImages with its digest, tags, size and media types',
     async (format) => {
@@ -379,7 +365,7 @@ describe('push and describe', () => {
     const done = await registry(`${location}?digest=${digest}`, { method: 'PUT' });
     expect(done.status).toBe(201);
     expect(done.headers.get('docker-content-digest')).toBe(digest);
-    expect(ecr.uploadCounters('push/chunked')).toMatchObject({ blobBytes: 1600, blobsUploaded: 1 });
+    expect(uploads('push/chunked')).toMatchObject({ blobBytes: 1600, blobsUploaded: 1 });
   });
 
   test.each([
@@ -434,8 +420,6 @@ describe('push and describe', () => {
       'MANIFEST_UNKNOWN',
     ],
   ])('%s is refused', async (_name, call, status, code) => {
-    if (!ecr.snapshot().repositories.some((r) => r.name === 'push/errors'))
-      await createRepo('push/errors');
     const response = await call();
     expect(response.status).toBe(status);
     expect(((await response.json()) as { errors: { code: string }[] }).errors[0].code).toBe(code);
@@ -451,7 +435,7 @@ describe('ECR image API', () => {
   });
 
   test('PutImage retags an existing manifest without uploading any layer', async () => {
-    const before = ecr.uploadCounters('api/app');
+    const before = uploads('api/app');
     const got = await client.send(
       new BatchGetImageCommand({ repositoryName: 'api/app', imageIds: [{ imageTag: 'v1' }] }),
     );
@@ -465,7 +449,7 @@ describe('ECR image API', () => {
       }),
     );
     expect(put.image!.imageId).toEqual({ imageDigest: image.digest, imageTag: 'prod' });
-    const after = ecr.uploadCounters('api/app');
+    const after = uploads('api/app');
     expect(after.blobBytes - before.blobBytes).toBe(0);
     const described = await client.send(
       new DescribeImagesCommand({ repositoryName: 'api/app', imageIds: [{ imageTag: 'prod' }] }),
@@ -625,18 +609,17 @@ describe('cross-repository mount', () => {
       expect(response.headers.get('docker-content-digest')).toBe(blob.digest);
     }
     await push(image, 'mount/target', 'v1');
-    expect(ecr.uploadCounters('mount/target')).toEqual({
+    expect(uploads('mount/target')).toEqual({
       blobBytes: 0,
       layerBytes: 0,
       blobsUploaded: 0,
       blobsMounted: image.layers.length + 1,
       manifestsPut: 1,
     });
-    expect(ecr.uploadCounters('mount/source')).toMatchObject({
+    expect(uploads('mount/source')).toMatchObject({
       blobBytes: [...image.layers, image.config].reduce((sum, b) => sum + b.data.length, 0),
       layerBytes: image.layers.reduce((sum, b) => sum + b.data.length, 0),
     });
-    expect(ecr.snapshot().uploads['mount/target'].blobBytes).toBe(0);
   });
 
   test('a mount from a repository without the blob falls back to an upload session', async () => {
@@ -659,24 +642,28 @@ describe('cross-repository mount', () => {
 });
 
 describe('snapshot and restore', () => {
-  test('a restored service holds the same repositories, images and tags', async () => {
-    const copy = createEcrService({ dataDir, accountId: ACCOUNT });
-    copy.restore(JSON.parse(JSON.stringify(ecr.snapshot())));
-    const ctx: RequestContext = {
+  test('a server restarted from the state file holds the same repositories, images and tags', async () => {
+    const stateFile = join(dataDir, 'state.json');
+    await writeFile(stateFile, JSON.stringify(aws.state()));
+    const second = await startLocalAws({ dataDir: join(dataDir, 'aws'), stateFile });
+    const secondClient = new ECRClient({
+      endpoint: second.endpoint,
       region: 'us-east-1',
-      accountId: ACCOUNT,
-      requestId: 'r',
-      endpointHost: host,
-    };
-    const described = (await copy.operations.DescribeImages(
-      { repositoryName: 'api/app' },
-      ctx,
-    )) as {
-      imageDetails: { imageTags: string[] }[];
-    };
-    expect(described.imageDetails[0].imageTags).toEqual(['v1', 'prod']);
-    const materialized = await copy.imageStore.materialize('api/app:prod');
-    expect(readFileSync(join(materialized.rootfs, 'app/VERSION'), 'utf8')).toBe('api');
+      credentials,
+    });
+    try {
+      const described = await secondClient.send(
+        new DescribeImagesCommand({ repositoryName: 'api/app', imageIds: [{ imageTag: 'prod' }] }),
+      );
+      expect(described.imageDetails![0].imageTags).toEqual(['v1', 'prod']);
+      const materialized = await second.ecr.imageStore.materialize(
+        `${second.registryHost}/api/app:prod`,
+      );
+      expect(readFileSync(join(materialized.rootfs, 'app/VERSION'), 'utf8')).toBe('api');
+    } finally {
+      secondClient.destroy();
+      await second.stop();
+    }
   });
 });
 
@@ -805,7 +792,7 @@ describe('materialize', () => {
     await expect(ecr.imageStore.materialize('run/app:evil')).rejects.toThrow(
       /^CannotPullContainerError: failed to extract layer .*escapes the rootfs/,
     );
-    expect(existsSync(join(dataDir, 'evil.txt'))).toBe(false);
+    expect(filesNamed(dataDir, 'evil.txt')).toEqual([]);
   });
 
   test.each([
