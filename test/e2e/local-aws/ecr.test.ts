@@ -677,6 +677,7 @@ describe('materialize', () => {
       layers: [
         {
           'app/server.js': 'require("http")',
+          [`app/${'deep/'.repeat(30)}long-name.txt`]: 'a path longer than a tar header holds',
           'app/old.txt': 'old',
           'app/cache/a': 'a',
           'app/cache/b': 'b',
@@ -717,6 +718,9 @@ describe('materialize', () => {
     });
     const root = byTag.rootfs;
     expect(readFileSync(join(root, 'app/server.js'), 'utf8')).toBe('require("http")');
+    expect(readFileSync(join(root, `app/${'deep/'.repeat(30)}long-name.txt`), 'utf8')).toBe(
+      'a path longer than a tar header holds',
+    );
     expect(existsSync(join(root, 'app/old.txt'))).toBe(false);
     expect(existsSync(join(root, 'app/cache/a'))).toBe(false);
     expect(readFileSync(join(root, 'app/cache/c'), 'utf8')).toBe('c');
