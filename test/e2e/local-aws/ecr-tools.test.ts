@@ -8,7 +8,7 @@ import {
   ECRClient,
   GetAuthorizationTokenCommand,
 } from '@aws-sdk/client-ecr';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,8 @@ import type { LocalEcrService } from '../../../packages/local-aws/src/ecr';
 import { buildOciImage, writeOciLayout } from '../../support/oci-image';
 
 const run = promisify(execFile);
+/** The docker CLI logs in client-side when no engine runs; pushing needs an engine. */
+const hasDocker = spawnSync('docker', ['--version'], { stdio: 'ignore' }).status === 0;
 
 let work: string;
 let aws: LocalAws;
@@ -193,3 +195,26 @@ test('buildah builds from scratch, pushes in Docker format, and the image materi
   });
   expect(image.config.env).toContain('MODE=test');
 });
+
+(hasDocker ? test : test.skip)(
+  'docker login accepts the token at the proxy endpoint and refuses a wrong password',
+  async () => {
+    const endpoint = (await client.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]
+      .proxyEndpoint!;
+    const login = (password: string): Promise<{ stdout: string }> => {
+      const child = run(
+        'docker',
+        ['login', '-u', 'AWS', '--password-stdin', endpoint.replace(/^http:\/\//, '')],
+        {
+          env: { ...process.env, DOCKER_CONFIG: join(work, 'docker') },
+        },
+      );
+      child.child.stdin!.end(password);
+      return child;
+    };
+    await expect(login(creds.slice('AWS:'.length))).resolves.toMatchObject({
+      stdout: expect.stringContaining('Login Succeeded'),
+    });
+    await expect(login('wrong')).rejects.toThrow(/401 Unauthorized/);
+  },
+);
