@@ -23,6 +23,7 @@ import { createEcrService } from './ecr';
 import { Ecs } from './ecs';
 import { Elb, ELB_XMLNS } from './elb';
 import { FaultInjector, type Fault } from './faults';
+import { Rds, RDS_LIST_ITEM_NAMES, RDS_LIST_WRAPPERS } from './rds';
 import { createRouter, type JsonServiceDef, type QueryServiceDef } from './server';
 
 export { AwsError } from './contracts';
@@ -72,6 +73,8 @@ export interface LocalAws {
   elb: Elb;
   cloudwatch: CloudWatch;
   ecr: EcrService;
+  /** RDS; `rds.addSnapshot(...)` seeds back-dated snapshots (admin only). */
+  rds: Rds;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -95,6 +98,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const ecr = createEcrService({ dataDir: join(dataDir, 'ecr'), accountId: ACCOUNT_ID });
   const cloudwatch = new CloudWatch(clock);
   const elb = new Elb(clock);
+  const rds = new Rds({ clock, accountId: ACCOUNT_ID });
   let stopTask = (_taskArn: string, _reason: string): void => {
     throw new Error('ECS is not running');
   };
@@ -119,6 +123,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     elb: elb.snapshot(),
     cloudwatch: cloudwatch.snapshot(),
     ecr: ecr.snapshot(),
+    rds: rds.snapshot(),
   });
 
   if (options.stateFile && existsSync(options.stateFile)) {
@@ -130,6 +135,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         : v,
     ) as { ecs?: unknown; elb?: unknown; cloudwatch?: unknown; ecr?: unknown };
     ecr.restore(JSON.parse(text).ecr);
+    rds.restore(JSON.parse(text).rds);
     cloudwatch.restore(saved.cloudwatch);
     await elb.restore(saved.elb);
     ecs.restore(saved.ecs);
@@ -170,6 +176,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       signingName: 'monitoring',
       xmlns: 'http://monitoring.amazonaws.com/doc/2010-08-01/',
       operations: cloudwatchOps as QueryServiceDef['operations'],
+    },
+    {
+      version: '2014-10-31',
+      signingName: 'rds',
+      xmlns: 'http://rds.amazonaws.com/doc/2014-10-31/',
+      listWrappers: RDS_LIST_WRAPPERS,
+      listItemNames: RDS_LIST_ITEM_NAMES,
+      operations: rds.operations,
     },
     ...(options.extraQueryServices ?? []),
   ];
@@ -279,5 +293,6 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     elb,
     cloudwatch,
     ecr,
+    rds,
   };
 }
