@@ -130,7 +130,14 @@ export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
     const { deploy } = await import('../../../packages/ecs/src/deploy');
-    const api = deps.ecs ?? (await realEcsApi());
+    const { meteredEcsApi, newCallCounter } = await import('../../../packages/ecs/src/api');
+    const { sleep } = await import('../../../packages/kit/src/poll');
+    // At most 30 ECS calls in any minute, whatever the rollout does: the account's API budget is shared.
+    const api = meteredEcsApi(deps.ecs ?? (await realEcsApi()), newCallCounter(), {
+      maxPerMinute: 30,
+      sleep,
+      signal,
+    });
     let github = deps.github;
     let githubId: number | undefined;
     const mark = async (state: DeploymentState, description: string): Promise<void> => {

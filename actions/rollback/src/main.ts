@@ -88,7 +88,14 @@ export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
     const { rollback } = await import('../../../packages/ecs/src/rollback');
-    const api = deps.ecs ?? (await realEcsApi());
+    const { meteredEcsApi, newCallCounter } = await import('../../../packages/ecs/src/api');
+    const { sleep } = await import('../../../packages/kit/src/poll');
+    // At most 30 ECS calls in any minute, whatever the rollout does: the account's API budget is shared.
+    const api = meteredEcsApi(deps.ecs ?? (await realEcsApi()), newCallCounter(), {
+      maxPerMinute: 30,
+      sleep,
+      signal,
+    });
     let github = deps.github;
     if (inputs.environmentName && !github) {
       const { GitHubDeployments } = await import('../../../packages/kit/src/github-deployments');

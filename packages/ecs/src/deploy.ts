@@ -372,6 +372,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       cluster: opts.cluster,
       service: opts.service,
       serviceDeploymentArn,
+      strategy: deploymentConfiguration?.strategy ?? service.deploymentConfiguration?.strategy,
       taskDefinitionArn,
       waitUntil: opts.waitUntil as 'stable' | 'traffic-shifted',
       deadline,

@@ -108,14 +108,8 @@ export function resolvePrevious(
       (e.status === 'ROLLBACK_SUCCESSFUL' && e.rolledBackTo === current),
   );
   if (start < 0) start = -1;
-  const currentPlaced = start >= 0 ? entries[start].createdAt?.getTime() : undefined;
   for (const e of entries.slice(start + 1)) {
     if (e.status !== 'SUCCESSFUL' || !e.target || e.target === current) continue;
-    if (
-      currentPlaced !== undefined &&
-      (e.finishedAt?.getTime() ?? e.createdAt?.getTime() ?? 0) > currentPlaced
-    )
-      continue;
     if (tagValue(tagsOf(e.target), TAGS.rolledBackAt)) continue;
     return {
       kind: 'target',

@@ -172,6 +172,12 @@ export interface FollowOptions {
   service: string;
   /** The service deployment to follow; without it only the service is read. */
   serviceDeploymentArn?: string;
+  /**
+   * The service's strategy. A `ROLLING` deployment (the default) is followed on the service alone
+   * (rolloutState, counts and events in one call) and the service deployment is read only to
+   * confirm an outcome; other strategies are followed on the service deployment (its stage).
+   */
+  strategy?: string;
   /** The revision being rolled out (or rolled back to). */
   taskDefinitionArn: string;
   waitUntil: 'stable' | 'traffic-shifted';
@@ -185,10 +191,10 @@ export interface FollowOptions {
   clock?: Clock;
   /** Wait between the first checks (default 1 s) … */
   fastIntervalMs?: number;
-  /** … for this many checks (default 4), then `intervalMs` (default 2.5 s). */
+  /** … for this many checks (default 1), then `intervalMs` (default 2.7 s: about 22 calls a minute rolling, 27 otherwise). */
   fastChecks?: number;
   intervalMs?: number;
-  /** The service (for events and counts) is read every this many checks (default 4) and whenever the deployment moves. */
+  /** Other strategies: the service (events, counts) is read every this many checks (default 5) and whenever the deployment moves. */
   serviceEvery?: number;
   onEvent?: (event: ServiceEvent) => void;
   onStage?: (stage: string, previous: StageSpan | undefined) => void;
@@ -221,9 +227,11 @@ function progressKey(s: RolloutState): string {
 export async function followRollout(opts: FollowOptions): Promise<FollowResult> {
   const clock = opts.clock ?? systemClock;
   const fast = opts.fastIntervalMs ?? 1000;
-  const fastChecks = opts.fastChecks ?? 4;
-  const interval = opts.intervalMs ?? 2500;
-  const serviceEvery = opts.serviceEvery ?? 4;
+  const fastChecks = opts.fastChecks ?? 1;
+  const interval = opts.intervalMs ?? 2700;
+  const rolling = !opts.serviceDeploymentArn || (opts.strategy ?? 'ROLLING') === 'ROLLING';
+  let lastDeploymentCheck = 0;
+  const serviceEvery = opts.serviceEvery ?? 5;
   const seen = new Set<string>();
   const events: ServiceEvent[] = [];
   const timeline: StageSpan[] = [];
@@ -265,26 +273,43 @@ export async function followRollout(opts: FollowOptions): Promise<FollowResult> 
     attempt: number,
   ): Promise<{ done: true; value: RolloutState } | { done: false; delayMs: number }> => {
     checks = attempt;
-    const before = snapshot.deployment
-      ? progressKey(interpretRollout(snapshot, opts.taskDefinitionArn))
-      : '';
-    if (opts.serviceDeploymentArn) await readDeployment();
-    const moved =
-      !!snapshot.deployment &&
-      progressKey(interpretRollout(snapshot, opts.taskDefinitionArn)) !== before;
-    const next = interpretRollout(snapshot, opts.taskDefinitionArn);
-    if (
-      !opts.serviceDeploymentArn ||
-      !snapshot.deployment ||
-      attempt === 1 ||
-      moved ||
-      next.final ||
-      attempt - lastServiceCheck >= serviceEvery
-    ) {
+    let current: RolloutState;
+    if (rolling) {
       await readService();
-      lastServiceCheck = attempt;
+      const fromService = interpretRollout({ service: snapshot.service }, opts.taskDefinitionArn);
+      // Success needs no confirmation; a failure or rollback is read on the service deployment for its status and reason.
+      const confirm =
+        (fromService.final && fromService.phase !== 'succeeded') ||
+        fromService.phase === 'rolling-back' ||
+        attempt - lastDeploymentCheck >= 8;
+      if (opts.serviceDeploymentArn && confirm) {
+        await readDeployment();
+        lastDeploymentCheck = attempt;
+        current = interpretRollout(snapshot, opts.taskDefinitionArn);
+      } else {
+        current = fromService;
+      }
+    } else {
+      const before = snapshot.deployment
+        ? progressKey(interpretRollout(snapshot, opts.taskDefinitionArn))
+        : '';
+      await readDeployment();
+      const moved =
+        !!snapshot.deployment &&
+        progressKey(interpretRollout(snapshot, opts.taskDefinitionArn)) !== before;
+      const next = interpretRollout(snapshot, opts.taskDefinitionArn);
+      if (
+        !snapshot.deployment ||
+        attempt === 1 ||
+        moved ||
+        next.final ||
+        attempt - lastServiceCheck >= serviceEvery
+      ) {
+        await readService();
+        lastServiceCheck = attempt;
+      }
+      current = interpretRollout(snapshot, opts.taskDefinitionArn);
     }
-    const current = interpretRollout(snapshot, opts.taskDefinitionArn);
     if (current.stage && current.stage !== timeline[timeline.length - 1]?.stage) {
       const now = clock.now();
       const previous = timeline[timeline.length - 1];
@@ -301,6 +326,8 @@ export async function followRollout(opts: FollowOptions): Promise<FollowResult> 
 
   let timedOut = false;
   try {
+    // Nothing has moved right after the update: the first look comes after the fast interval.
+    await clock.sleep(Math.min(fast, Math.max(0, opts.deadline - clock.now())), opts.signal);
     state = await poll(step, {
       deadline: opts.deadline,
       initialDelayMs: fast,

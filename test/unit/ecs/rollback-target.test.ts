@@ -45,6 +45,16 @@ describe('resolvePrevious', () => {
       'target web:1',
     ],
     [
+      'counts an older deployment whose finish was recorded after the current one started',
+      () => {
+        const first = entry('SUCCESSFUL', 1);
+        const second = entry('SUCCESSFUL', 2, [1]);
+        first.finishedAt = new Date(second.createdAt!.getTime() + 5000);
+        return { current: 2, history: [first, second] };
+      },
+      'target web:1',
+    ],
+    [
       'skips a revision whose deployment was rolled back by the circuit breaker',
       () => ({
         current: 3,

@@ -1,0 +1,435 @@
+// Benchmarks ecs-deploy and rollback against local-aws at its real-time scale (timeScale 1):
+// how soon ecs-deploy notices a completed rolling deployment and how many ECS calls a minute it
+// makes while it waits (baseline: polling the same deployment every 15 s, as aws-actions' deploy
+// action does), and how long it takes from a
+// failed health gate to production traffic back on blue with rollback (baseline: a rolling
+// rollback through UpdateService, traffic back once the old revision's tasks are healthy).
+// Run: npx tsx scripts/bench-ecs.ts   (build first: npm run build)
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DescribeServiceDeploymentsCommand,
+  DescribeServicesCommand,
+  RegisterTaskDefinitionCommand,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  ModifyTargetGroupAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { runAction } from '../test/support/run-action';
+import { freePort, httpGet, startHarness, type Harness } from '../test/e2e/local-aws/support';
+
+/** One measured figure (the shape `npm run bench` prints). */
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  target: string;
+  ok: boolean;
+}
+
+interface CountingProxy {
+  url: string;
+  ecsCalls: () => number;
+  close: () => Promise<void>;
+}
+
+/** Forwards everything to `target`, counting ECS API calls (by their X-Amz-Target). */
+async function countingProxy(target: string): Promise<CountingProxy> {
+  const upstream = new URL(target);
+  let ecs = 0;
+  const server: Server = createServer((req, res) => {
+    if (String(req.headers['x-amz-target'] ?? '').startsWith('AmazonEC2ContainerServiceV20141113.'))
+      ecs++;
+    const out = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ecsCalls: () => ecs,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+function awsEnv(endpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+  };
+}
+
+async function targetGroup(h: Harness, name: string): Promise<string> {
+  const out = await h.elb.send(
+    new CreateTargetGroupCommand({
+      Name: name,
+      Protocol: 'HTTP',
+      Port: 8080,
+      TargetType: 'ip',
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 2,
+    }),
+  );
+  const arn = out.TargetGroups![0].TargetGroupArn!;
+  await h.elb.send(
+    new ModifyTargetGroupAttributesCommand({
+      TargetGroupArn: arn,
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }],
+    }),
+  );
+  return arn;
+}
+
+/** Waits until the service's deployment has completed (the SDK waiter can return before). */
+async function completed(h: Harness, service: string): Promise<void> {
+  const end = Date.now() + 300_000;
+  while (Date.now() < end) {
+    const svc = (
+      await h.ecs.send(new DescribeServicesCommand({ cluster: 'bench', services: [service] }))
+    ).services![0];
+    if (svc.deployments?.length === 1 && svc.deployments[0].rolloutState === 'COMPLETED') return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`service ${service} never completed its first deployment`);
+}
+
+/** Rolling deploy at real time: notice latency and ECS calls per minute, against the 15 s waiter. */
+async function rolloutNotice(h: Harness): Promise<{ rows: BenchRow[]; rollingRollbackMs: number }> {
+  await h.ecs.send(new CreateClusterCommand({ clusterName: 'bench' }));
+  const tg = await targetGroup(h, 'roll-tg');
+  const lb = await h.elb.send(
+    new CreateLoadBalancerCommand({ Name: 'roll', Subnets: ['subnet-1'] }),
+  );
+  const rollPort = await freePort();
+  await h.elb.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: lb.LoadBalancers![0].LoadBalancerArn,
+      Protocol: 'HTTP',
+      Port: rollPort,
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: tg }],
+    }),
+  );
+  const v1 = await h.pushApp('roll', 'v1');
+  const v2 = await h.pushApp('roll', 'v2');
+  const td = await h.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'roll',
+      containerDefinitions: [{ name: 'web', image: v1, portMappings: [{ containerPort: 8080 }] }],
+    }),
+  );
+  await h.ecs.send(
+    new CreateServiceCommand({
+      cluster: 'bench',
+      serviceName: 'roll',
+      taskDefinition: td.taskDefinition!.taskDefinitionArn,
+      desiredCount: 1,
+      loadBalancers: [{ targetGroupArn: tg, containerName: 'web', containerPort: 8080 }],
+    }),
+  );
+  await completed(h, 'roll');
+
+  const proxy = await countingProxy(h.aws.endpoint);
+  let completedAt: number | undefined;
+  let waiterAt: number | undefined;
+  let actionAt: number | undefined;
+  let done = false;
+  const watch = (async (): Promise<void> => {
+    // Observe local-aws directly (not through the proxy) to learn when it reports completion.
+    while (!done) {
+      const svc = (
+        await h.ecs.send(new DescribeServicesCommand({ cluster: 'bench', services: ['roll'] }))
+      ).services![0];
+      if (svc.currentServiceDeployment && svc.taskDefinition?.endsWith(':2')) {
+        const sd = (
+          await h.ecs.send(
+            new DescribeServiceDeploymentsCommand({
+              serviceDeploymentArns: [svc.currentServiceDeployment],
+            }),
+          )
+        ).serviceDeployments![0];
+        if (sd.status === 'SUCCESSFUL' && completedAt === undefined) completedAt = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  // The baseline waiter starts with the deployment, as a workflow step would.
+  const started = Date.now();
+  let waitStart: number | undefined;
+  let callsAtStart = 0;
+  const baseline = (async (): Promise<void> => {
+    // aws-actions' deploy action checks every 15 s; here on the completion signal itself.
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 15_000));
+      const svc = (
+        await h.ecs.send(new DescribeServicesCommand({ cluster: 'bench', services: ['roll'] }))
+      ).services![0];
+      if (
+        svc.taskDefinition?.endsWith(':2') &&
+        svc.deployments?.length === 1 &&
+        svc.deployments[0].rolloutState === 'COMPLETED'
+      )
+        break;
+    }
+    waiterAt = Date.now();
+  })();
+  const run = await runAction('ecs-deploy', {
+    env: awsEnv(proxy.url),
+    inputs: { cluster: 'bench', service: 'roll', 'container-images': `web=${v2}` },
+    onStart: (child) =>
+      child.stdout?.on('data', (d: Buffer) => {
+        const text = d.toString();
+        if (text.includes('Started the deployment') && waitStart === undefined) {
+          waitStart = Date.now();
+          callsAtStart = proxy.ecsCalls();
+        }
+        if (text.includes('is deployed and stable') && actionAt === undefined)
+          actionAt = Date.now();
+      }),
+  });
+  const minutes = ((actionAt ?? Date.now()) - (waitStart ?? started)) / 60_000;
+  const calls = proxy.ecsCalls() - callsAtStart;
+  await baseline;
+  done = true;
+  await watch;
+  await proxy.close();
+  if (
+    run.outputs.status !== 'succeeded' ||
+    completedAt === undefined ||
+    actionAt === undefined ||
+    waiterAt === undefined
+  ) {
+    throw new Error(
+      `the rolling deployment did not complete as expected: ${run.error ?? run.outputs.status}`,
+    );
+  }
+  // Baseline for the blue/green figure: a rolling rollback, traffic back once old tasks are healthy.
+  const t0 = Date.now();
+  const back = await runAction('rollback', {
+    env: awsEnv(h.aws.endpoint),
+    inputs: { cluster: 'bench', service: 'roll', 'wait-until': 'none' },
+  });
+  if (back.code !== 0) throw new Error(`the rolling rollback failed: ${back.error}`);
+  let rollingRollbackMs = 300_000;
+  while (Date.now() - t0 < 300_000) {
+    const body = await httpGet(`http://127.0.0.1:${rollPort}/`).then(
+      (r) => r.body,
+      () => '',
+    );
+    if (body.startsWith('v1 ')) {
+      rollingRollbackMs = Date.now() - t0;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const notice = Math.max(0, actionAt - completedAt);
+  const waiterNotice = Math.max(1, waiterAt - completedAt);
+  const perMinute = calls / minutes;
+  const rows: BenchRow[] = [
+    {
+      name: `ecs-deploy: completed rollout noticed after (polling every 15 s: ${waiterNotice} ms, ratio ${(notice / waiterNotice).toFixed(2)})`,
+      value: notice,
+      unit: 'ms',
+      target: '≤ 3000',
+      ok: notice <= 3000,
+    },
+    {
+      name: `ecs-deploy: ECS calls per minute while waiting (${calls} calls in ${(minutes * 60).toFixed(1)} s)`,
+      value: Number(perMinute.toFixed(1)),
+      unit: 'calls/min',
+      target: '≤ 30',
+      ok: perMinute <= 30,
+    },
+  ];
+  return { rows, rollingRollbackMs };
+}
+
+/** Blue/green at real time: failed gate → production traffic back on blue, against a rolling UpdateService rollback. */
+async function trafficBack(h: Harness, baseline: number): Promise<BenchRow[]> {
+  const blueTg = await targetGroup(h, 'bg-blue');
+  const greenTg = await targetGroup(h, 'bg-green');
+  const lb = (
+    await h.elb.send(new CreateLoadBalancerCommand({ Name: 'bg', Subnets: ['subnet-1'] }))
+  ).LoadBalancers![0];
+  const port = await freePort();
+  const listener = (
+    await h.elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lb.LoadBalancerArn,
+        Protocol: 'HTTP',
+        Port: port,
+        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+      }),
+    )
+  ).Listeners![0];
+  const rule = (
+    await h.elb.send(
+      new CreateRuleCommand({
+        ListenerArn: listener.ListenerArn,
+        Priority: 1,
+        Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
+        Actions: [
+          {
+            Type: 'forward',
+            ForwardConfig: {
+              TargetGroups: [
+                { TargetGroupArn: blueTg, Weight: 100 },
+                { TargetGroupArn: greenTg, Weight: 0 },
+              ],
+            },
+          },
+        ],
+      }),
+    )
+  ).Rules![0].RuleArn!;
+  const blue = await h.pushApp('bg', 'blue');
+  const td = await h.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'bg',
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: blue,
+          portMappings: [{ containerPort: 8080 }],
+          environment: [{ name: 'GREETING', value: 'ok' }],
+        },
+      ],
+    }),
+  );
+  await h.ecs.send(
+    new CreateServiceCommand({
+      cluster: 'bench',
+      serviceName: 'bg',
+      taskDefinition: td.taskDefinition!.taskDefinitionArn,
+      desiredCount: 1,
+      loadBalancers: [
+        {
+          targetGroupArn: blueTg,
+          containerName: 'web',
+          containerPort: 8080,
+          advancedConfiguration: {
+            alternateTargetGroupArn: greenTg,
+            productionListenerRule: rule,
+            roleArn: 'arn:aws:iam::000000000000:role/bg',
+          },
+        },
+      ],
+      deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10 },
+    }),
+  );
+  await completed(h, 'bg');
+  const env = awsEnv(h.aws.endpoint);
+  const url = `http://127.0.0.1:${port}/`;
+  const untilBlue = async (from: number): Promise<number> => {
+    for (;;) {
+      const body = await httpGet(url).then(
+        (r) => r.body,
+        () => '',
+      );
+      if (body === 'blue ok') return Date.now() - from;
+      if (Date.now() - from > 300_000) throw new Error('traffic never came back to blue');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const deployBad = async (): Promise<void> => {
+    const d = await runAction('ecs-deploy', {
+      env,
+      inputs: {
+        cluster: 'bench',
+        service: 'bg',
+        'container-images': `web=${blue}`,
+        'environment-variables': 'web.GREETING=oops',
+        'wait-until': 'traffic-shifted',
+      },
+      killAfterMs: 300_000,
+    });
+    if (d.outputs.status !== 'succeeded')
+      throw new Error(
+        `the blue/green deploy did not shift traffic: ${d.error ?? d.outputs.status}`,
+      );
+  };
+  const gate = async (): Promise<void> => {
+    const g = await runAction('health-gate', {
+      env,
+      inputs: {
+        url,
+        'expect-body': ' ok',
+        interval: '250ms',
+        'unhealthy-threshold': '2',
+        timeout: '30s',
+      },
+    });
+    if (g.code === 0) throw new Error('the gate passed a bad release');
+  };
+
+  await deployBad();
+  await gate();
+  const t0 = Date.now();
+  const rolled = await runAction('rollback', {
+    env,
+    inputs: { cluster: 'bench', service: 'bg', 'wait-until': 'traffic-shifted' },
+  });
+  if (rolled.outputs.method !== 'stop-deployment')
+    throw new Error(
+      `rollback did not stop the deployment: ${rolled.error ?? rolled.outputs.method}`,
+    );
+  const native = await untilBlue(t0);
+
+  return [
+    {
+      name: `rollback: failed gate → production traffic on blue (rolling UpdateService rollback: ${baseline} ms, ratio ${(native / baseline).toFixed(2)})`,
+      value: native,
+      unit: 'ms',
+      target: '< 10000',
+      ok: native < 10_000,
+    },
+  ];
+}
+
+/** Runs the ecs-deploy and rollback benchmarks at local-aws's real-time scale. */
+export async function bench(): Promise<BenchRow[]> {
+  const h = await startHarness({ timeScale: 1 });
+  try {
+    const rolling = await rolloutNotice(h);
+    return [...rolling.rows, ...(await trafficBack(h, rolling.rollingRollbackMs))];
+  } finally {
+    await h.close();
+  }
+}
+
+if (require.main === module) {
+  bench()
+    .then((rows) => {
+      for (const r of rows)
+        console.log(`${r.ok ? ' ' : '!'} ${r.name}: ${r.value} ${r.unit} (target ${r.target})`);
+    })
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+}
