@@ -1,1 +1,0 @@
-"use strict";exports.id=261,exports.ids=[261],exports.modules={5261:(e,s,r)=>{Object.defineProperty(s,"__esModule",{value:!0});(0,r(4484).run)()}};
