@@ -282,7 +282,6 @@ export class Rds {
       InstanceCreateTime: r.createdAt,
       EngineVersion: r.engineVersion,
       DBClusterIdentifier: r.clusterId,
-      DbInstancePort: r.port,
       StorageEncrypted: false,
       DbiResourceId: r.resourceId,
       DBInstanceArn: r.arn,
