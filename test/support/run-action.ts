@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseFileCommands } from '../../packages/workflow/src/commands';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
@@ -39,25 +40,8 @@ export interface RunOptions {
   state?: Record<string, string>;
 }
 
-/** Parses a GITHUB_OUTPUT / GITHUB_STATE file (`name=value` lines and `name<<DELIM` blocks). */
-export function parseFileCommands(text: string): Record<string, string> {
-  const result: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
-    if (heredoc) {
-      const [, name, delimiter] = heredoc;
-      const body: string[] = [];
-      for (i++; i < lines.length && lines[i] !== delimiter; i++) body.push(lines[i]);
-      result[name] = body.join('\n');
-    } else if (line.includes('=')) {
-      const at = line.indexOf('=');
-      result[line.slice(0, at)] = line.slice(at + 1);
-    }
-  }
-  return result;
-}
+/** Parses a GITHUB_OUTPUT / GITHUB_STATE file; the local workflow runner's parser is the one source. */
+export { parseFileCommands };
 
 let sharedRunnerTemp: string | undefined;
 /** One RUNNER_TEMP per test process, kept until it exits so tests can read reports written there. */

@@ -128,8 +128,14 @@ describe('docker buildx arguments', () => {
   };
 
   it('pushes by digest, marks a plain-HTTP registry insecure and passes secrets as files', () => {
-    const args = buildxArgs(req, '/runner-temp/w/meta.json', new Map([['npm', '/runner-temp/w/secrets/npm']]));
-    expect(args).toEqual(expect.arrayContaining(['--secret', 'id=npm,src=/runner-temp/w/secrets/npm']));
+    const args = buildxArgs(
+      req,
+      '/runner-temp/w/meta.json',
+      new Map([['npm', '/runner-temp/w/secrets/npm']]),
+    );
+    expect(args).toEqual(
+      expect.arrayContaining(['--secret', 'id=npm,src=/runner-temp/w/secrets/npm']),
+    );
     expect(args.join(' ')).not.toContain('tok');
     expect(args[args.indexOf('--output') + 1]).toBe(
       'type=image,name=127.0.0.1:4566/api,push-by-digest=true,name-canonical=true,oci-mediatypes=true,push=true,registry.insecure=true',
