@@ -1,6 +1,6 @@
 /**
  * local-aws: one process that speaks the AWS wire protocols of ECS, ECR, ELBv2 and CloudWatch
- * (and, later, RDS), so that unmodified AWS SDK clients pointed at it with `AWS_ENDPOINT_URL`
+ * and RDS, so that unmodified AWS SDK clients pointed at it with `AWS_ENDPOINT_URL`
  * work. Tasks run as real local processes behind real listener ports.
  */
 import {
@@ -18,8 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Clock } from './clock';
 import { CloudWatch } from './cloudwatch';
-import type { EcrService } from './contracts';
-import { createEcrService } from './ecr';
+import { createEcrService, type LocalEcrService } from './ecr';
 import { Ecs } from './ecs';
 import { Elb, ELB_XMLNS } from './elb';
 import { FaultInjector, type Fault } from './faults';
@@ -72,7 +71,8 @@ export interface LocalAws {
   ecs: Ecs;
   elb: Elb;
   cloudwatch: CloudWatch;
-  ecr: EcrService;
+  /** ECR, with the registry's upload counters (bytes and blobs received per repository). */
+  ecr: LocalEcrService;
   /** RDS; `rds.addSnapshot(...)` seeds back-dated snapshots (admin only). */
   rds: Rds;
 }
