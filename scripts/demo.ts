@@ -1,88 +1,69 @@
-// `npm run demo`: the health gate against a local service that starts healthy and then degrades,
-// showing both verdicts. Everything it starts is stopped at the end, also on Ctrl-C.
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+// `npm run demo`: the example workflows run locally for a sample service, against local-aws,
+// s3rver and a throwaway PostgreSQL: v1 to staging and production, a backup, a broken v2 that
+// the health gate catches and that is rolled back automatically, then a manual rollback by
+// workflow_dispatch. Ends with a table of what happened and the path of an HTML page of the run.
+// Everything it starts is stopped at the end, also on failure and on Ctrl-C.
+import { join, relative, resolve } from 'node:path';
+import { runDemo, type DemoStage } from './demo/run';
 
 const root = resolve(__dirname, '..');
-const work = mkdtempSync(join(tmpdir(), 'shipkit-demo-'));
-let degraded = false;
+// The SDK's notice about its Node 22 requirement from 2027 is not about the demo; keep the
+// progress lines readable.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const service = createServer((_req, res) => {
-  if (degraded) {
-    res.writeHead(503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'DOWN', checks: { database: { status: 'DOWN' } } }));
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ status: 'UP', checks: { database: { status: 'UP' } } }));
-});
-
-function cleanup(): void {
-  service.close();
-  rmSync(work, { recursive: true, force: true });
-}
-process.on('SIGINT', () => {
-  cleanup();
-  process.exit(130);
-});
-
-async function gate(title: string, url: string): Promise<{ code: number; outputs: string }> {
-  const output = join(work, `${title}.out`);
-  const summary = join(work, `${title}.md`);
-  writeFileSync(output, '');
-  writeFileSync(summary, '');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GITHUB_OUTPUT: output,
-    GITHUB_STEP_SUMMARY: summary,
-    RUNNER_TEMP: work,
-    INPUT_URL: url,
-    'INPUT_EXPECT-JSON': 'status=healthy|UP\nchecks.database.status=UP',
-    INPUT_INTERVAL: '300ms',
-    'INPUT_HEALTHY-THRESHOLD': '2',
-    'INPUT_UNHEALTHY-THRESHOLD': '3',
-    INPUT_OBSERVE: '3s',
-    'INPUT_MAX-ERROR-RATE': '10',
-    INPUT_TIMEOUT: '10s',
-  };
-  console.log(`\n▶ ${title}`);
-  const child = spawn(process.execPath, [join(root, 'dist', 'health-gate', 'index.js')], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
+function table(stages: DemoStage[]): string {
+  const icon = { passed: '✓', failed: '✗', 'not run': '–' } as const;
+  const rows = stages.map((s, i) => [
+    `${i + 1}`,
+    `${icon[s.verdict]} ${s.verdict}`,
+    s.verdict === 'not run' && !s.durationMs ? '' : `${(s.durationMs / 1000).toFixed(1)} s`,
+    s.title,
+  ]);
+  const head = ['#', 'result', 'time', 'stage'];
+  const width = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (r: string[]): string =>
+    r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(width[c]))).join('  ');
+  const out = [line(head), line(width.map((w) => '-'.repeat(w)))];
+  stages.forEach((s, i) => {
+    out.push(line(rows[i]));
+    out.push(`${' '.repeat(width[0] + width[1] + width[2] + 6)}${s.note}`);
   });
-  child.stdout.on('data', (d: Buffer) => {
-    for (const line of d.toString().split('\n')) {
-      if (line && !line.startsWith('::debug::') && !line.startsWith('::set-output'))
-        console.log(`  ${line.replace(/^::(error|warning)::/, '$1: ')}`);
-    }
-  });
-  const code = await new Promise<number>((done) => child.on('close', (c) => done(c ?? 1)));
-  return { code, outputs: readFileSync(output, 'utf8') };
+  return out.join('\n');
 }
 
 async function main(): Promise<void> {
-  await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(service.address() as AddressInfo).port}/actuator/health`;
-  console.log(`shipkit demo: a local service at ${url}`);
-  const healthy = await gate('release 1: the service is healthy', url);
-  // Release 2 starts healthy and degrades a second later, while the gate is observing it.
-  setTimeout(() => (degraded = true), 1000);
-  const broken = await gate('release 2: the service starts healthy, then degrades', url);
-  console.log('\nResult');
-  console.log(`  release 1: ${healthy.code === 0 ? 'passed the gate ✓' : 'failed ✗'}`);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts > 1) {
+      console.error('\nInterrupted again: exiting without waiting for the clean-up.');
+      process.exit(130);
+    }
+    console.error(`\n${signal}: stopping the running step, then cleaning up…`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const outDir = join(root, '.tmp', 'demo', stamp);
+  console.log('shipkit demo: the example workflows, run locally against local stand-ins\n');
+  const result = await runDemo({ root, outDir, signal: controller.signal });
+  console.log(`\n${table(result.stages)}\n`);
+  for (const problem of result.cleanupProblems) console.log(`clean-up problem: ${problem}`);
+  const passed = result.stages.filter((s) => s.verdict === 'passed').length;
   console.log(
-    `  release 2: ${broken.code === 0 ? 'passed the gate ✗ (unexpected)' : 'stopped by the gate ✓'}`,
+    `${result.ok ? '✓' : '✗'} ${passed} of ${result.stages.length} stages behaved as described; total ${(result.durationMs / 1000).toFixed(1)} s`,
   );
-  cleanup();
-  if (healthy.code !== 0 || broken.code === 0) process.exit(1);
+  console.log(`HTML page of the run: ${result.reportPath}`);
+  console.log(`Step logs and job summaries: ${relative(process.cwd(), join(outDir, 'runs'))}`);
+  process.exit(controller.signal.aborted ? 130 : result.ok ? 0 : 1);
 }
 
-main().catch((error) => {
-  console.error(error);
-  cleanup();
+main().catch((error: unknown) => {
+  console.error(
+    `demo error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
   process.exit(1);
 });

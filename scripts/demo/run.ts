@@ -1,0 +1,491 @@
+/**
+ * The demo: the example workflows run locally, with the committed action bundles, for the
+ * sample service against local stand-ins: v1 to staging and production, a backup, a broken v2
+ * that the gate catches and that is rolled back automatically, the production guard that keeps
+ * it out of production, and a manual rollback by `workflow_dispatch`. Every stage checks what
+ * really happened (workflow results, step outcomes, the revision ECS runs, what the listener
+ * answers over HTTP); a stage that cannot run says why.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateBucketCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type _Object,
+} from '@aws-sdk/client-s3';
+import { renderReport, type ReportStage } from '../../packages/workflow/src/report';
+import {
+  runWorkflow,
+  type JobResult,
+  type RunnerEvent,
+  type StepResult,
+  type WorkflowRun,
+} from '../../packages/workflow/src/runner';
+import { ensureImageBuilder, type ImageBuilder } from './builder';
+import { Cleanup } from './cleanup';
+import { currentTaskDefinition, provision, servedVersion, type Environment } from './infra';
+import { createSampleRepo, type SampleRepo } from './sample-repo';
+import {
+  startAws,
+  startPostgres,
+  startS3,
+  Unavailable,
+  type DemoPostgres,
+  type DemoS3,
+} from './services';
+
+/** Settings of a demo run. */
+export interface DemoOptions {
+  /** shipkit's repository root. */
+  root: string;
+  /** Folder for the HTML page and the step logs (kept after the run). */
+  outDir: string;
+  /** Ctrl-C: the running step is stopped, then everything is cleaned up. */
+  signal?: AbortSignal;
+  /** Receives progress lines. */
+  print?: (line: string) => void;
+  /** local-aws time scale (health-check intervals, bake and draining run this much faster). */
+  timeScale?: number;
+  /** Folder of the workflows to run; default the repository's `workflows-examples`. */
+  workflowsDir?: string;
+}
+
+/** One stage's outcome, for the final table and the page. */
+export interface DemoStage extends ReportStage {
+  durationMs: number;
+}
+
+/** The whole demo's outcome. */
+export interface DemoResult {
+  /** True when every stage behaved as the story says. */
+  ok: boolean;
+  stages: DemoStage[];
+  reportPath: string;
+  durationMs: number;
+  /** Problems met while stopping services (empty when everything was cleaned up). */
+  cleanupProblems: string[];
+}
+
+/** A stage's check did not hold: the demo did not behave as described. */
+class Expectation extends Error {
+  override name = 'Expectation';
+}
+
+function expect(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Expectation(message);
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+function allJobs(run: WorkflowRun): JobResult[] {
+  const flat = (jobs: JobResult[]): JobResult[] =>
+    jobs.flatMap((j) => (j.called ? [j, ...flat(j.called.jobs)] : [j]));
+  return flat(run.jobs);
+}
+
+function step(run: WorkflowRun, name: string): StepResult | undefined {
+  for (const job of allJobs(run)) {
+    const found = job.steps.find((s) => s.name === name || s.id === name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function failedSteps(run: WorkflowRun): string {
+  const failed = allJobs(run).flatMap((j) =>
+    j.error
+      ? [`${j.id}: ${j.error}`]
+      : j.steps
+          .filter((s) => s.outcome === 'failure')
+          .map((s) => `${s.name}: ${s.error ?? 'failed'}`),
+  );
+  return failed.length ? failed.join('; ') : 'no step failed';
+}
+
+const shortSha = (sha: string): string => sha.slice(0, 7);
+
+/** Runs the demo; never throws for a stage failure (it is in the result), only for bugs. */
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const print = opts.print ?? ((line: string): void => console.log(line));
+  const started = Date.now();
+  const cleanup = new Cleanup();
+  const work = mkdtempSync(join(tmpdir(), 'shipkit-demo-'));
+  cleanup.add('temporary directory', () => rmSync(work, { recursive: true, force: true }));
+  mkdirSync(opts.outDir, { recursive: true });
+  const stages: DemoStage[] = [];
+  const fixture = join(opts.root, 'test', 'fixtures', 'sample-image');
+  let runCount = 0;
+
+  // What the stages share, filled in as they run.
+  let aws: { endpoint: string } | undefined;
+  let s3: DemoS3 | undefined;
+  let pg: DemoPostgres | undefined;
+  let builder: ImageBuilder | undefined;
+  let envs: Record<'staging' | 'production', Environment> | undefined;
+  let repo: SampleRepo | undefined;
+  const bucket = 'shipkit-demo-backups';
+  const releases: Record<string, { sha: string; taskDefinition?: string }> = {};
+  let lastStaging: WorkflowRun | undefined;
+
+  const workflow = async (
+    file: string,
+    settings: {
+      event: string;
+      inputs?: Record<string, string>;
+      vars: Record<string, string>;
+      workflowRun?: Record<string, string>;
+    },
+  ): Promise<WorkflowRun> => {
+    runCount++;
+    const outDir = join(
+      opts.outDir,
+      'runs',
+      `${String(runCount).padStart(2, '0')}-${file.replace(/\.yml$/, '')}`,
+    );
+    const onEvent = (e: RunnerEvent): void => {
+      if (e.type === 'step-end' && e.outcome !== 'skipped')
+        print(
+          `      ${e.outcome === 'success' ? '✓' : e.outcome === 'failure' ? '✗' : '⊘'} ${e.job.split('/').pop()} › ${e.step} (${seconds(e.durationMs)})`,
+        );
+      else if (e.type === 'job-end' && e.result === 'skipped' && !e.job.includes('/'))
+        print(`      – job ${e.name}`);
+    };
+    return runWorkflow(join(opts.workflowsDir ?? join(opts.root, 'workflows-examples'), file), {
+      root: opts.root,
+      workspace: repo!.dir,
+      repository: 'acme/sample-service',
+      actor: 'newcomer',
+      event: settings.event,
+      inputs: settings.inputs,
+      vars: settings.vars,
+      secrets: { DATABASE_URL: pg!.url('app') },
+      workflowRun: settings.workflowRun,
+      outDir,
+      awsEnv: {
+        AWS_ENDPOINT_URL: aws!.endpoint,
+        AWS_REGION: 'us-east-1',
+        // s3rver checks signatures against its own key; local-aws accepts any well-formed one.
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        ...s3!.env,
+      },
+      env: { ...builder!.env },
+      onEvent,
+      signal: opts.signal,
+    });
+  };
+
+  const deployVars = (): Record<string, string> => ({
+    AWS_ROLE_ARN: 'arn:aws:iam::000000000000:role/shipkit-deploy',
+    STAGING_URL: envs!.staging.url,
+    STAGING_GATE_OBSERVE: '5s',
+    STAGING_GATE_TIMEOUT: '30s',
+    STAGING_ECR_REPOSITORY: envs!.staging.repository,
+    PRODUCTION_URL: envs!.production.url,
+    PRODUCTION_GATE_OBSERVE: '5s',
+    PRODUCTION_GATE_TIMEOUT: '30s',
+    PRODUCTION_ALARMS: '',
+    BACKUP_BUCKET: bucket,
+  });
+
+  const listBackups = async (): Promise<_Object[]> => {
+    const client = new S3Client({
+      endpoint: s3!.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    try {
+      return (await client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [];
+    } finally {
+      client.destroy();
+    }
+  };
+
+  type Body = (runs: WorkflowRun[]) => Promise<string>;
+  // `needs`: the stages (by index) that must have passed for this one to make sense.
+  const plan: { title: string; needs: number[]; body: Body }[] = [
+    {
+      title: 'Start local AWS, S3 and PostgreSQL',
+      needs: [],
+      body: async () => {
+        const timeScale = opts.timeScale ?? 60;
+        aws = await startAws(cleanup, timeScale);
+        s3 = await startS3(cleanup);
+        pg = await startPostgres(cleanup);
+        pg.sql('postgres', 'CREATE DATABASE app');
+        pg.sql(
+          'app',
+          `CREATE TABLE orders (id int PRIMARY KEY, item text NOT NULL, placed_at timestamptz NOT NULL);
+           INSERT INTO orders SELECT g, 'item-' || g, now() - g * interval '1 minute' FROM generate_series(1, 5000) g;`,
+        );
+        const client = new S3Client({
+          endpoint: s3.endpoint,
+          region: 'us-east-1',
+          forcePathStyle: true,
+          credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        });
+        await client
+          .send(new CreateBucketCommand({ Bucket: bucket }))
+          .finally(() => client.destroy());
+        builder = ensureImageBuilder(work, cleanup);
+        return `local-aws at ${aws.endpoint} (timers ×${timeScale}), s3rver, PostgreSQL 5,000 orders; image builder: ${builder.note}`;
+      },
+    },
+    {
+      title: 'Create clusters, services and load balancers (as Terraform would)',
+      needs: [0],
+      body: async () => {
+        const list = await provision(aws!.endpoint, fixture);
+        envs = { staging: list[0], production: list[1] };
+        for (const env of list) {
+          const version = await servedVersion(env);
+          expect(
+            version === 'v0',
+            `${env.name} should serve the bootstrap release v0, it answers ${version}`,
+          );
+        }
+        repo = createSampleRepo(join(work, 'sample-service'), fixture);
+        return `staging (rolling) at ${envs.staging.url}, production (blue/green) at ${envs.production.url}, both serving the bootstrap release v0`;
+      },
+    },
+    {
+      title: 'v1: push to main → deploy-staging (test, build, rolling deploy, gate)',
+      needs: [1],
+      body: async (runs) => {
+        const sha = repo!.commit('v1', true, 'v1: first release');
+        const run = await workflow('deploy-staging.yml', { event: 'push', vars: deployVars() });
+        runs.push(run);
+        lastStaging = run;
+        expect(run.result === 'success', `deploy-staging failed: ${failedSteps(run)}`);
+        const build = step(run, 'image');
+        expect(
+          build?.outputs.action === 'built',
+          `the image should have been built, the step says \`${build?.outputs.action}\``,
+        );
+        const version = await servedVersion(envs!.staging);
+        expect(version === 'v1', `staging's listener should answer v1, it answers ${version}`);
+        releases.v1 = {
+          sha,
+          taskDefinition: await currentTaskDefinition(aws!.endpoint, envs!.staging),
+        };
+        return `commit ${shortSha(sha)} built (${build.outputs.digest?.slice(0, 19)}…), rolled out and gated; staging answers v1`;
+      },
+    },
+    {
+      title: 'v1: staging green → deploy-production (promote, backup, blue/green, gate)',
+      needs: [2],
+      body: async (runs) => {
+        const run = await workflow('deploy-production.yml', {
+          event: 'workflow_run',
+          vars: deployVars(),
+          workflowRun: { conclusion: lastStaging!.result, head_sha: releases.v1.sha },
+        });
+        runs.push(run);
+        expect(run.result === 'success', `deploy-production failed: ${failedSteps(run)}`);
+        const image = step(run, 'image');
+        expect(
+          image?.outputs.action === 'promoted',
+          `the staging image should have been promoted, the step says \`${image?.outputs.action}\``,
+        );
+        const backup = step(run, 'backup');
+        expect(backup?.outcome === 'success', 'the pre-deploy backup did not run');
+        const version = await servedVersion(envs!.production);
+        expect(version === 'v1', `production's listener should answer v1, it answers ${version}`);
+        return `staging's image promoted by digest (no rebuild), database backed up (${backup.outputs.bytes ?? '?'} bytes), blue/green deployment shifted traffic; production answers v1`;
+      },
+    },
+    {
+      title: 'Nightly database backup, run on demand (workflow_dispatch)',
+      needs: [1],
+      body: async (runs) => {
+        const before = (await listBackups()).length;
+        const run = await workflow('db-backup-nightly.yml', {
+          event: 'workflow_dispatch',
+          inputs: { environment: 'production' },
+          vars: {
+            AWS_BACKUP_ROLE_ARN: 'arn:aws:iam::000000000000:role/shipkit-backup',
+            BACKUP_BUCKET: bucket,
+          },
+        });
+        runs.push(run);
+        expect(run.result === 'success', `db-backup-nightly failed: ${failedSteps(run)}`);
+        const objects = await listBackups();
+        expect(
+          objects.length > before,
+          `no new backup object in s3://${bucket} (${objects.length} there)`,
+        );
+        const newest = objects.sort(
+          (a, b) => (b.LastModified?.getTime() ?? 0) - (a.LastModified?.getTime() ?? 0),
+        )[0];
+        return `${objects.length} backups in s3://${bucket}, newest ${newest.Key} (${newest.Size} bytes), verified by listing`;
+      },
+    },
+    {
+      title: 'v2 (broken /health): deploy-staging → gate fails → automatic rollback',
+      needs: [2],
+      body: async (runs) => {
+        const sha = repo!.commit('v2', false, 'v2: a release whose /health answers 503');
+        releases.v2 = { sha };
+        const run = await workflow('deploy-staging.yml', { event: 'push', vars: deployVars() });
+        runs.push(run);
+        lastStaging = run;
+        expect(
+          run.result === 'failure',
+          `deploy-staging should have failed on the broken v2, it ended ${run.result}`,
+        );
+        const deploy = step(run, 'deploy');
+        expect(
+          deploy?.outcome === 'success',
+          `v2 should have been deployed before the gate caught it: ${deploy?.error ?? 'the deploy step did not run'}`,
+        );
+        const gate = step(run, 'gate');
+        expect(
+          gate?.outcome === 'failure',
+          `the health gate should have failed on v2, it ended ${gate?.outcome ?? 'not run'}`,
+        );
+        const rollback = step(run, 'rollback');
+        expect(
+          rollback?.outcome === 'success',
+          `the automatic rollback should have succeeded: ${rollback?.error ?? rollback?.outcome ?? 'it did not run'}`,
+        );
+        const now = await currentTaskDefinition(aws!.endpoint, envs!.staging);
+        expect(
+          now === releases.v1.taskDefinition,
+          `staging should run v1's ${releases.v1.taskDefinition}, it runs ${now}`,
+        );
+        const version = await servedVersion(envs!.staging);
+        expect(
+          version === 'v1',
+          `staging's listener should answer v1 again, it answers ${version}`,
+        );
+        return `gate: ${(gate.outputs.reason ?? gate.error ?? '').replace(/\.$/, '')}; rolled back (${rollback.outputs.method}), staging answers v1 again`;
+      },
+    },
+    {
+      title: 'v2 never reaches production (deploy-production after a failed staging run)',
+      needs: [3, 5],
+      body: async (runs) => {
+        const run = await workflow('deploy-production.yml', {
+          event: 'workflow_run',
+          vars: deployVars(),
+          workflowRun: { conclusion: lastStaging!.result, head_sha: releases.v2.sha },
+        });
+        runs.push(run);
+        const job = run.jobs[0];
+        expect(
+          job?.result === 'skipped',
+          `the production deploy job should be skipped, it ended ${job?.result}`,
+        );
+        const version = await servedVersion(envs!.production);
+        expect(
+          version === 'v1',
+          `production's listener should still answer v1, it answers ${version}`,
+        );
+        return `the deploy job's \`if:\` saw staging's conclusion \`${lastStaging!.result}\` and skipped; production still answers v1`;
+      },
+    },
+    {
+      title: 'Manual rollback of production by workflow_dispatch (rollback.yml, version: previous)',
+      needs: [3],
+      body: async (runs) => {
+        const env = envs!.production;
+        const run = await workflow('rollback.yml', {
+          event: 'workflow_dispatch',
+          inputs: {
+            environment: 'production',
+            version: 'previous',
+            reason: 'rehearsing a production rollback',
+          },
+          vars: {
+            AWS_ROLE_ARN: 'arn:aws:iam::000000000000:role/shipkit-deploy',
+            ECS_CLUSTER: env.cluster,
+            ECS_SERVICE: env.service,
+            URL: env.url,
+            ROLLBACK_GATE_OBSERVE: '5s',
+            ROLLBACK_GATE_TIMEOUT: '30s',
+          },
+        });
+        runs.push(run);
+        expect(run.result === 'success', `rollback.yml failed: ${failedSteps(run)}`);
+        const rollback = step(run, 'rollback');
+        expect(
+          rollback?.outputs.status === 'succeeded',
+          `the rollback should report succeeded, it says \`${rollback?.outputs.status}\``,
+        );
+        const now = await currentTaskDefinition(aws!.endpoint, env);
+        expect(
+          now === env.bootstrapTaskDefinition,
+          `production should run the release before v1 (${env.bootstrapTaskDefinition}), it runs ${now}`,
+        );
+        const version = await servedVersion(env);
+        expect(version === 'v0', `production's listener should answer v0, it answers ${version}`);
+        return `production back on the release before v1 (${rollback.outputs.method}), gated healthy; it answers v0`;
+      },
+    },
+  ];
+
+  try {
+    for (const [i, { title, needs, body }] of plan.entries()) {
+      const label = `[${i + 1}/${plan.length}] ${title}`;
+      const missing = needs.filter((n) => stages[n]?.verdict !== 'passed');
+      if (opts.signal?.aborted || missing.length) {
+        const note = opts.signal?.aborted
+          ? 'not run: cancelled (Ctrl-C)'
+          : `not run: it needs stage ${missing.map((n) => n + 1).join(' and ')}, which did not pass`;
+        stages.push({ title, verdict: 'not run', note, runs: [], durationMs: 0 });
+        print(`– ${label}\n  ${note}`);
+        continue;
+      }
+      print(`▶ ${label}`);
+      const t0 = Date.now();
+      const runs: WorkflowRun[] = [];
+      try {
+        const note = await body(runs);
+        if (opts.signal?.aborted) throw new Error('cancelled (Ctrl-C)');
+        stages.push({
+          title,
+          verdict: 'passed',
+          note,
+          runs,
+          startedAt: t0,
+          durationMs: Date.now() - t0,
+        });
+        print(`  ✓ ${note} (${seconds(Date.now() - t0)})`);
+      } catch (error) {
+        const e = error as Error;
+        const notRun = e instanceof Unavailable;
+        const note = opts.signal?.aborted
+          ? 'cancelled (Ctrl-C)'
+          : notRun
+            ? `could not run: ${e.message}`
+            : e instanceof Expectation
+              ? e.message
+              : `${e.name}: ${e.message}`;
+        stages.push({
+          title,
+          verdict: notRun ? 'not run' : 'failed',
+          note,
+          runs,
+          startedAt: t0,
+          durationMs: Date.now() - t0,
+        });
+        print(`  ${notRun ? '–' : '✗'} ${note} (${seconds(Date.now() - t0)})`);
+      }
+    }
+  } finally {
+    print('▶ Stopping everything and cleaning up');
+  }
+  const cleanupProblems = await cleanup.run();
+  const reportPath = join(opts.outDir, 'index.html');
+  writeFileSync(reportPath, renderReport('shipkit demo: the pipeline, run locally', stages));
+  return {
+    ok: stages.every((s) => s.verdict === 'passed') && !cleanupProblems.length,
+    stages,
+    reportPath,
+    durationMs: Date.now() - started,
+    cleanupProblems,
+  };
+}
