@@ -1,1 +1,0 @@
-"use strict";exports.id=674,exports.ids=[674],exports.modules={5674:(s,e,r)=>{r.r(e),(0,r(9229).e)()}};
