@@ -5,6 +5,7 @@ import { InputParser } from '../../../packages/kit/src/inputs';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { parseImageRef } from '../../../packages/ecs/src/image-ref';
 import { checkContainers, loadTaskDefinitionJson } from '../../../packages/ecs/src/task-definition';
+import { getGitHubToken, getWaitInputs, requireAwsRegion, type WaitUntil } from './service-inputs';
 
 /** Everything ecs-deploy reads from its inputs, validated. */
 export interface Inputs {
@@ -15,7 +16,7 @@ export interface Inputs {
   environment: Map<string, Map<string, string>>;
   strategy?: DeploymentStrategy;
   bakeTimeMinutes?: number;
-  waitUntil: 'stable' | 'traffic-shifted' | 'none';
+  waitUntil: WaitUntil;
   timeoutMs: number;
   desiredCount?: number;
   environmentName?: string;
@@ -118,16 +119,7 @@ export function getInputs(p = new InputParser()): Inputs {
     }
     bakeTimeMinutes = bakeMs / 60_000;
   }
-  const waitUntil = p.choice(
-    'wait-until',
-    ['stable', 'traffic-shifted', 'none'] as const,
-    'stable',
-  ) as Inputs['waitUntil'];
-  const timeoutMs = p.duration('timeout', {
-    default: '30m',
-    min: 1000,
-    max: 6 * 3_600_000,
-  }) as number;
+  const { waitUntil, timeoutMs } = getWaitInputs(p, '30m');
   const desiredCount = p.int('desired-count', { min: 0, max: 5000 });
 
   const environmentName = p.string('environment');
@@ -148,19 +140,10 @@ export function getInputs(p = new InputParser()): Inputs {
         'Input `environment-url` needs `environment` (the GitHub environment to record a deployment for).',
       );
   }
-  const githubToken = p.string('github-token', { secret: true });
-  if (environmentName && !githubToken) {
-    throw new ConfigurationError(
-      'Input `github-token` is needed to record a GitHub Deployment for `environment`.',
-    );
-  }
+  const githubToken = getGitHubToken(p, environmentName);
   const dryRun = p.bool('dry-run', false);
 
-  if (!process.env.AWS_REGION && !process.env.AWS_DEFAULT_REGION) {
-    throw new ConfigurationError(
-      'No AWS region: set the AWS_REGION environment variable (aws-actions/configure-aws-credentials sets it).',
-    );
-  }
+  requireAwsRegion();
 
   return {
     cluster,

@@ -1,45 +1,26 @@
 import * as core from '../../../packages/kit/src/core';
-import type { ECSClient } from '@aws-sdk/client-ecs';
-import { ActionFailure, CancelledError, errorMessage } from '../../../packages/kit/src/errors';
+import { ActionFailure } from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
 import { runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { Clock } from '../../../packages/kit/src/poll';
-import type {
-  GitHubDeployments,
-  DeploymentState,
-} from '../../../packages/kit/src/github-deployments';
+import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
 import type { EcsApi } from '../../../packages/ecs/src/api';
-import type { DeployLog, DeployResult } from '../../../packages/ecs/src/deploy';
+import type { DeployResult } from '../../../packages/ecs/src/deploy';
 import { getInputs, type Inputs } from './inputs';
+import {
+  actionEcsApi,
+  addServiceSections,
+  coreLog,
+  GitHubDeploymentRecord,
+  serviceLabel,
+} from './service-action';
 
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
   ecs?: EcsApi;
   github?: GitHubDeployments;
   clock?: Clock;
-}
-
-/** The action's log, on @actions/core. */
-export const coreLog: DeployLog = {
-  info: (m) => core.info(m),
-  debug: (m) => core.debug(m),
-  warning: (m) => core.warning(m),
-  group: (name, fn) => core.group(name, fn),
-};
-
-/** Builds the ECS API from the SDK client, after inputs are validated (lazy imports keep cold start small). */
-export async function realEcsApi(): Promise<EcsApi> {
-  const [{ ECSClient }, kitAws, { createEcsApi }] = await Promise.all([
-    import('@aws-sdk/client-ecs'),
-    import('../../../packages/kit/src/aws'),
-    import('../../../packages/ecs/src/api'),
-  ]);
-  const client: ECSClient = kitAws.withErrorContext(
-    new ECSClient(kitAws.awsClientConfig(kitAws.resolveRegion())),
-    'ECS',
-  );
-  return createEcsApi(client);
 }
 
 function workflowRun(): string | undefined {
@@ -68,13 +49,12 @@ async function writeSummary(
 ): Promise<void> {
   const { describeChange, shortTaskDefinition } =
     await import('../../../packages/ecs/src/task-definition');
-  const { describeStoppedTask } = await import('../../../packages/ecs/src/stopped-tasks');
   const [kind, word] = VERDICT[r.status];
   const s = new SummaryBuilder(`ECS deploy of ${inputs.service}`);
   s.verdict(kind, word);
   s.text(r.reason);
   s.facts([
-    ['Service', `${inputs.cluster ? `${inputs.cluster}/` : ''}${inputs.service}`],
+    ['Service', serviceLabel(inputs.cluster, inputs.service)],
     [
       'Revision',
       `${shortTaskDefinition(r.previousTaskDefinitionArn)} → ${r.status === 'dry-run' ? '(not registered)' : shortTaskDefinition(r.taskDefinitionArn)}`,
@@ -111,17 +91,7 @@ async function writeSummary(
       ]),
     );
   }
-  if (r.stoppedTasks.length) {
-    s.heading('Stopped tasks');
-    s.list(r.stoppedTasks.map(describeStoppedTask));
-  }
-  if (r.events.length) {
-    s.details(
-      `Service events (${r.events.length})`,
-      r.events.map((e) => `${e.createdAt?.toISOString() ?? ''} ${e.message ?? ''}`).join('\n'),
-      true,
-    );
-  }
+  await addServiceSections(s, r);
   await s.write();
 }
 
@@ -130,27 +100,8 @@ export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
     const { deploy } = await import('../../../packages/ecs/src/deploy');
-    const { meteredEcsApi, newCallCounter } = await import('../../../packages/ecs/src/api');
-    const { sleep } = await import('../../../packages/kit/src/poll');
-    // At most 30 ECS calls in any minute, whatever the rollout does: the account's API budget is shared.
-    const api = meteredEcsApi(deps.ecs ?? (await realEcsApi()), newCallCounter(), {
-      maxPerMinute: 30,
-      sleep,
-      signal,
-    });
-    let github = deps.github;
-    let githubId: number | undefined;
-    const mark = async (state: DeploymentState, description: string): Promise<void> => {
-      if (!github || githubId === undefined) return;
-      try {
-        await github.setStatus(githubId, state, {
-          description,
-          environmentUrl: inputs.environmentUrl,
-        });
-      } catch (error) {
-        core.warning(`Could not record GitHub deployment status ${state}: ${errorMessage(error)}`);
-      }
-    };
+    const api = await actionEcsApi(deps.ecs, signal);
+    const record = new GitHubDeploymentRecord(deps.github, inputs.environmentUrl);
     let result: DeployResult;
     try {
       result = await deploy({
@@ -173,12 +124,12 @@ export async function run(deps: Deps = {}): Promise<void> {
         onFact: (name, value) => core.setOutput(name, value),
         beforeChange: async () => {
           if (!inputs.environmentName) return;
-          if (!github) {
+          if (!record.github) {
             const { GitHubDeployments } =
               await import('../../../packages/kit/src/github-deployments');
-            github = new GitHubDeployments(inputs.githubToken ?? '');
+            record.github = new GitHubDeployments(inputs.githubToken ?? '');
           }
-          githubId = await github.create(
+          const githubId = await record.github.create(
             {
               environment: inputs.environmentName,
               description: `Deploy ${inputs.service}`,
@@ -186,25 +137,25 @@ export async function run(deps: Deps = {}): Promise<void> {
             },
             signal,
           );
+          record.id = githubId;
           core.setOutput('github-deployment-id', String(githubId));
           core.info(
             `Recorded GitHub deployment ${githubId} for environment ${inputs.environmentName}.`,
           );
-          await mark('in_progress', `Deploying ${inputs.service}`);
+          await record.mark('in_progress', `Deploying ${inputs.service}`);
         },
       });
     } catch (error) {
-      if (error instanceof CancelledError) await mark('error', 'Cancelled while deploying');
-      else await mark('failure', errorMessage(error).slice(0, 140));
+      await record.markThrown(error, 'Cancelled while deploying');
       throw error;
     }
     core.setOutput('status', result.status);
     core.setOutput('reason', result.reason);
-    if (result.status === 'succeeded') await mark('success', result.reason);
+    if (result.status === 'succeeded') await record.mark('success', result.reason);
     else if (result.status === 'in-progress')
       core.info('GitHub deployment left in_progress: the rollout was not awaited.');
-    else await mark('failure', result.reason);
-    await writeSummary(inputs, result, githubId);
+    else await record.mark('failure', result.reason);
+    await writeSummary(inputs, result, record.id);
     if (['failed', 'rolled-back', 'timed-out'].includes(result.status))
       throw new ActionFailure(result.reason);
     core.info(result.reason);

@@ -1,6 +1,11 @@
 import { InputParser } from '../../../packages/kit/src/inputs';
-import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { parseTargetSpec, type TargetSpec } from '../../../packages/ecs/src/rollback-target';
+import {
+  getGitHubToken,
+  getWaitInputs,
+  requireAwsRegion,
+  type WaitUntil,
+} from '../../ecs-deploy/src/service-inputs';
 
 /** Everything rollback reads from its inputs, validated. */
 export interface Inputs {
@@ -8,7 +13,7 @@ export interface Inputs {
   service: string;
   to: TargetSpec;
   reason?: string;
-  waitUntil: 'stable' | 'traffic-shifted' | 'none';
+  waitUntil: WaitUntil;
   timeoutMs: number;
   environmentName?: string;
   githubToken?: string;
@@ -30,28 +35,10 @@ export function getInputs(p = new InputParser()): Inputs {
   const reason = p.string('reason');
   if (reason && reason.length > 500)
     p.fail('reason', `${reason.slice(0, 40)}…`, 'at most 500 characters');
-  const waitUntil = p.choice(
-    'wait-until',
-    ['stable', 'traffic-shifted', 'none'] as const,
-    'stable',
-  ) as Inputs['waitUntil'];
-  const timeoutMs = p.duration('timeout', {
-    default: '15m',
-    min: 1000,
-    max: 6 * 3_600_000,
-  }) as number;
+  const { waitUntil, timeoutMs } = getWaitInputs(p, '15m');
   const environmentName = p.string('environment');
-  const githubToken = p.string('github-token', { secret: true });
-  if (environmentName && !githubToken) {
-    throw new ConfigurationError(
-      'Input `github-token` is needed to record a GitHub Deployment for `environment`.',
-    );
-  }
-  if (!process.env.AWS_REGION && !process.env.AWS_DEFAULT_REGION) {
-    throw new ConfigurationError(
-      'No AWS region: set the AWS_REGION environment variable (aws-actions/configure-aws-credentials sets it).',
-    );
-  }
+  const githubToken = getGitHubToken(p, environmentName);
+  requireAwsRegion();
   return {
     cluster,
     service,

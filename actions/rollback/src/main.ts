@@ -1,17 +1,20 @@
 import * as core from '../../../packages/kit/src/core';
-import { ActionFailure, CancelledError, errorMessage } from '../../../packages/kit/src/errors';
+import { ActionFailure, errorMessage } from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
 import { runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { Clock } from '../../../packages/kit/src/poll';
-import type {
-  DeploymentState,
-  GitHubDeployments,
-} from '../../../packages/kit/src/github-deployments';
+import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { RollbackResult } from '../../../packages/ecs/src/rollback';
-import type { DeployLog } from '../../../packages/ecs/src/deploy';
 import { getInputs, type Inputs } from './inputs';
+import {
+  actionEcsApi,
+  addServiceSections,
+  coreLog,
+  GitHubDeploymentRecord,
+  serviceLabel,
+} from '../../ecs-deploy/src/service-action';
 
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
@@ -20,27 +23,8 @@ export interface Deps {
   clock?: Clock;
 }
 
-const coreLog: DeployLog = {
-  info: (m) => core.info(m),
-  debug: (m) => core.debug(m),
-  warning: (m) => core.warning(m),
-  group: (name, fn) => core.group(name, fn),
-};
-
-async function realEcsApi(): Promise<EcsApi> {
-  const [{ ECSClient }, kitAws, { createEcsApi }] = await Promise.all([
-    import('@aws-sdk/client-ecs'),
-    import('../../../packages/kit/src/aws'),
-    import('../../../packages/ecs/src/api'),
-  ]);
-  return createEcsApi(
-    kitAws.withErrorContext(new ECSClient(kitAws.awsClientConfig(kitAws.resolveRegion())), 'ECS'),
-  );
-}
-
 async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number): Promise<void> {
   const { shortTaskDefinition } = await import('../../../packages/ecs/src/task-definition');
-  const { describeStoppedTask } = await import('../../../packages/ecs/src/stopped-tasks');
   const verdicts: Record<RollbackResult['status'], ['success' | 'failure' | 'neutral', string]> = {
     succeeded: ['success', 'rolled back'],
     unchanged: ['neutral', 'nothing to roll back'],
@@ -53,7 +37,7 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
   s.verdict(kind, word);
   s.text(r.message);
   s.facts([
-    ['Service', `${inputs.cluster ? `${inputs.cluster}/` : ''}${inputs.service}`],
+    ['Service', serviceLabel(inputs.cluster, inputs.service)],
     ['From', shortTaskDefinition(r.from)],
     ['To', shortTaskDefinition(r.to)],
     ['Method', r.method ? `\`${r.method}\`` : undefined],
@@ -69,17 +53,7 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
       r.timeline.map((t) => [t.stage, t.endedAt ? formatDuration(t.endedAt - t.startedAt) : '–']),
     );
   }
-  if (r.stoppedTasks.length) {
-    s.heading('Stopped tasks');
-    s.list(r.stoppedTasks.map(describeStoppedTask));
-  }
-  if (r.events.length) {
-    s.details(
-      `Service events (${r.events.length})`,
-      r.events.map((e) => `${e.createdAt?.toISOString() ?? ''} ${e.message ?? ''}`).join('\n'),
-      true,
-    );
-  }
+  await addServiceSections(s, r);
   await s.write();
 }
 
@@ -88,28 +62,12 @@ export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
     const { rollback } = await import('../../../packages/ecs/src/rollback');
-    const { meteredEcsApi, newCallCounter } = await import('../../../packages/ecs/src/api');
-    const { sleep } = await import('../../../packages/kit/src/poll');
-    // At most 30 ECS calls in any minute, whatever the rollout does: the account's API budget is shared.
-    const api = meteredEcsApi(deps.ecs ?? (await realEcsApi()), newCallCounter(), {
-      maxPerMinute: 30,
-      sleep,
-      signal,
-    });
-    let github = deps.github;
-    if (inputs.environmentName && !github) {
+    const api = await actionEcsApi(deps.ecs, signal);
+    const record = new GitHubDeploymentRecord(deps.github);
+    if (inputs.environmentName && !record.github) {
       const { GitHubDeployments } = await import('../../../packages/kit/src/github-deployments');
-      github = new GitHubDeployments(inputs.githubToken ?? '');
+      record.github = new GitHubDeployments(inputs.githubToken ?? '');
     }
-    let githubId: number | undefined;
-    const mark = async (state: DeploymentState, description: string): Promise<void> => {
-      if (!github || githubId === undefined) return;
-      try {
-        await github.setStatus(githubId, state, { description });
-      } catch (error) {
-        core.warning(`Could not record GitHub deployment status ${state}: ${errorMessage(error)}`);
-      }
-    };
     if (inputs.reason) core.info(`Reason: ${inputs.reason}`);
     let result: RollbackResult;
     try {
@@ -126,9 +84,10 @@ export async function run(deps: Deps = {}): Promise<void> {
         clock: deps.clock,
         onFact: (name, value) => core.setOutput(name, value),
         onStarted: async ({ targetGitSha }) => {
+          const github = record.github;
           if (!github || !inputs.environmentName) return;
           try {
-            githubId = await github.create({
+            const githubId = await github.create({
               environment: inputs.environmentName,
               ref: targetGitSha,
               task: 'deploy:rollback',
@@ -139,24 +98,24 @@ export async function run(deps: Deps = {}): Promise<void> {
                 rollback: true,
               },
             });
+            record.id = githubId;
             core.info(
               `Recorded GitHub deployment ${githubId} for environment ${inputs.environmentName}.`,
             );
-            await mark('in_progress', `Rolling back ${inputs.service}`);
+            await record.mark('in_progress', `Rolling back ${inputs.service}`);
           } catch (error) {
             core.warning(`Could not record a GitHub deployment: ${errorMessage(error)}`);
           }
         },
       });
     } catch (error) {
-      if (error instanceof CancelledError) await mark('error', 'Cancelled while rolling back');
-      else await mark('failure', errorMessage(error).slice(0, 140));
+      await record.markThrown(error, 'Cancelled while rolling back');
       throw error;
     }
     core.setOutput('status', result.status);
-    if (result.status === 'succeeded') await mark('success', result.message);
-    else if (result.status !== 'in-progress') await mark('failure', result.message);
-    await writeSummary(inputs, result, githubId);
+    if (result.status === 'succeeded') await record.mark('success', result.message);
+    else if (result.status !== 'in-progress') await record.mark('failure', result.message);
+    await writeSummary(inputs, result, record.id);
     if (result.status === 'failed' || result.status === 'timed-out')
       throw new ActionFailure(result.message);
     core.info(result.message);

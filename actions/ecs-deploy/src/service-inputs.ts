@@ -1,0 +1,47 @@
+// Inputs the two ECS service actions, ecs-deploy and rollback, read alike.
+import type { InputParser } from '../../../packages/kit/src/inputs';
+import { ConfigurationError } from '../../../packages/kit/src/errors';
+
+/** How far an ECS service action follows the rollout it starts. */
+export type WaitUntil = 'stable' | 'traffic-shifted' | 'none';
+
+/** Reads `wait-until` and `timeout` (1 s to 6 h; `defaultTimeout` when unset). */
+export function getWaitInputs(
+  p: InputParser,
+  defaultTimeout: string,
+): { waitUntil: WaitUntil; timeoutMs: number } {
+  const waitUntil = p.choice(
+    'wait-until',
+    ['stable', 'traffic-shifted', 'none'] as const,
+    'stable',
+  ) as WaitUntil;
+  const timeoutMs = p.duration('timeout', {
+    default: defaultTimeout,
+    min: 1000,
+    max: 6 * 3_600_000,
+  }) as number;
+  return { waitUntil, timeoutMs };
+}
+
+/** Reads `github-token`, which recording a GitHub Deployment for `environment` needs. */
+export function getGitHubToken(
+  p: InputParser,
+  environmentName: string | undefined,
+): string | undefined {
+  const githubToken = p.string('github-token', { secret: true });
+  if (environmentName && !githubToken) {
+    throw new ConfigurationError(
+      'Input `github-token` is needed to record a GitHub Deployment for `environment`.',
+    );
+  }
+  return githubToken;
+}
+
+/** Throws a ConfigurationError when the environment names no AWS region. */
+export function requireAwsRegion(): void {
+  if (!process.env.AWS_REGION && !process.env.AWS_DEFAULT_REGION) {
+    throw new ConfigurationError(
+      'No AWS region: set the AWS_REGION environment variable (aws-actions/configure-aws-credentials sets it).',
+    );
+  }
+}
