@@ -152,29 +152,35 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       else if (e.type === 'job-end' && e.result === 'skipped' && !e.job.includes('/'))
         print(`      – job ${e.name}`);
     };
-    return runWorkflow(join(opts.workflowsDir ?? join(opts.root, 'workflows-examples'), file), {
-      root: opts.root,
-      workspace: repo!.dir,
-      repository: 'acme/sample-service',
-      actor: 'newcomer',
-      event: settings.event,
-      inputs: settings.inputs,
-      vars: settings.vars,
-      secrets: { DATABASE_URL: pg!.url('app') },
-      workflowRun: settings.workflowRun,
-      outDir,
-      awsEnv: {
-        AWS_ENDPOINT_URL: aws!.endpoint,
-        AWS_REGION: 'us-east-1',
-        // s3rver checks signatures against its own key; local-aws accepts any well-formed one.
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
-        ...s3!.env,
+    const run = await runWorkflow(
+      join(opts.workflowsDir ?? join(opts.root, 'workflows-examples'), file),
+      {
+        root: opts.root,
+        workspace: repo!.dir,
+        repository: 'acme/sample-service',
+        actor: 'newcomer',
+        event: settings.event,
+        inputs: settings.inputs,
+        vars: settings.vars,
+        secrets: { DATABASE_URL: pg!.url('app') },
+        workflowRun: settings.workflowRun,
+        outDir,
+        awsEnv: {
+          AWS_ENDPOINT_URL: aws!.endpoint,
+          AWS_REGION: 'us-east-1',
+          // s3rver checks signatures against its own key; local-aws accepts any well-formed one.
+          AWS_ACCESS_KEY_ID: 'S3RVER',
+          AWS_SECRET_ACCESS_KEY: 'S3RVER',
+          ...s3!.env,
+        },
+        env: { ...builder!.env },
+        onEvent,
+        signal: opts.signal,
       },
-      env: { ...builder!.env },
-      onEvent,
-      signal: opts.signal,
-    });
+    );
+    // The runner's scratch files (event payload, scripts, step command files) are not the record.
+    rmSync(join(outDir, '.runner-temp'), { recursive: true, force: true });
+    return run;
   };
 
   const deployVars = (): Record<string, string> => ({
@@ -212,7 +218,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       needs: [],
       body: async () => {
         const timeScale = opts.timeScale ?? 60;
-        aws = await startAws(cleanup, timeScale);
+        aws = await startAws(cleanup, timeScale, join(work, 'local-aws'));
         s3 = await startS3(cleanup);
         pg = await startPostgres(cleanup);
         pg.sql('postgres', 'CREATE DATABASE app');
@@ -456,9 +462,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         print(`  ✓ ${note} (${seconds(Date.now() - t0)})`);
       } catch (error) {
         const e = error as Error;
-        const notRun = e instanceof Unavailable;
+        const notRun = e instanceof Unavailable || !!opts.signal?.aborted;
         const note = opts.signal?.aborted
-          ? 'cancelled (Ctrl-C)'
+          ? 'cancelled (Ctrl-C) while it ran'
           : notRun
             ? `could not run: ${e.message}`
             : e instanceof Expectation

@@ -28,9 +28,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts local-aws on a free port with its timers `timeScale` times faster. */
-export async function startAws(cleanup: Cleanup, timeScale: number): Promise<LocalAws> {
-  const aws = await startLocalAws({ port: 0, timeScale });
+/** Starts local-aws on a free port with its timers `timeScale` times faster, its images and task logs in `dataDir`. */
+export async function startAws(
+  cleanup: Cleanup,
+  timeScale: number,
+  dataDir: string,
+): Promise<LocalAws> {
+  const aws = await startLocalAws({ port: 0, timeScale, dataDir });
   cleanup.add('local-aws', () => aws.stop());
   return aws;
 }

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+// `npm run demo` end to end, as a newcomer runs it: the CLI in a process group of its own,
+// its final table, its HTML page, and nothing it started still answering afterwards.
+const ROOT = join(__dirname, '..', '..', '..');
+let output = '';
+let code: number | null = null;
+let timedOut = false;
+let reportDir: string | undefined;
+
+const STAGES = [
+  'Start local AWS, S3 and PostgreSQL',
+  'Create clusters, services and load balancers (as Terraform would)',
+  'v1: push to main → deploy-staging (test, build, rolling deploy, gate)',
+  'v1: staging green → deploy-production (promote, backup, blue/green, gate)',
+  'Nightly database backup, run on demand (workflow_dispatch)',
+  'v2 (broken /health): deploy-staging → gate fails → automatic rollback',
+  'v2 never reaches production (deploy-production after a failed staging run)',
+  'Manual rollback of production by workflow_dispatch (rollback.yml, version: previous)',
+];
+
+// The demo gets 3.5 minutes; past that it is interrupted like a Ctrl-C, so that it still
+// cleans up and prints its table, and the tests say which stage was slow.
+const DEMO_BUDGET_MS = 210_000;
+
+beforeAll(async () => {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'],
+    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const timer = setTimeout(() => {
+    timedOut = true;
+    process.kill(-child.pid!, 'SIGINT');
+  }, DEMO_BUDGET_MS);
+  code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+  clearTimeout(timer);
+  const page = /HTML page of the run: (.+)$/m.exec(output)?.[1]?.trim();
+  if (page) reportDir = dirname(page);
+}, DEMO_BUDGET_MS + 25_000);
+
+afterAll(() => {
+  if (reportDir?.startsWith(join(ROOT, '.tmp', 'demo')))
+    rmSync(reportDir, { recursive: true, force: true });
+});
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+test('the demo behaves as described: every stage passes and it exits 0', () => {
+  const lines = output.split('\n');
+  // Each table row is followed by the stage's note: keep it, so a failure says what happened.
+  const rows = STAGES.map((title) => {
+    const at = lines.findIndex((l) => l.endsWith(`  ${title}`));
+    if (at < 0) return `${title}: missing from the table`;
+    const verdict = /✓ passed|✗ failed|– not run/.exec(lines[at])?.[0] ?? '?';
+    return `${title}: ${verdict} — ${lines[at + 1]?.trim()}`;
+  });
+  expect({ rows, code, timedOut }).toEqual({
+    rows: STAGES.map((t) => expect.stringMatching(`^${escapeRe(t)}: ✓ passed — `)),
+    code: 0,
+    timedOut: false,
+  });
+  expect(output).toMatch(/✓ 8 of 8 stages behaved as described; total \d+\.\d s/);
+});
+
+test('the HTML page of the run shows the stages, the timeline and the job summaries', () => {
+  const page = /HTML page of the run: (.+)$/m.exec(output)?.[1]?.trim();
+  expect(page && existsSync(page)).toBe(true);
+  const html = readFileSync(page!, 'utf8');
+  for (const title of STAGES)
+    expect(html).toContain(title.replace(/&/g, '&amp;').replace(/>/g, '&gt;'));
+  expect(html).toContain('<h2>Timeline</h2>');
+  expect(html).toContain('Health gate');
+  expect(html).toContain('deploy to production');
+});
+
+test('nothing the demo started answers after it exits', async () => {
+  const urls = [
+    /local-aws at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1],
+    /staging \(rolling\) at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1],
+    /production \(blue\/green\) at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1],
+  ];
+  expect(urls.every(Boolean)).toBe(true);
+  for (const url of urls) {
+    const answer = await fetch(url!, { signal: AbortSignal.timeout(3000) }).then(
+      (r) => `HTTP ${r.status}`,
+      () => 'refused',
+    );
+    expect(`${url}: ${answer}`).toBe(`${url}: refused`);
+  }
+  expect(output).not.toContain('clean-up problem');
+});
