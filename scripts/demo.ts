@@ -48,7 +48,14 @@ async function main(): Promise<void> {
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = join(root, '.tmp', 'demo', stamp);
-  console.log('shipkit demo: the example workflows, run locally against local stand-ins\n');
+  console.log(
+    [
+      'shipkit demo: the example workflows, run locally against local stand-ins.',
+      'A sample service gets v1 to staging and production (with a database backup); a broken v2',
+      'is caught by the health gate in staging and rolled back automatically, and never reaches',
+      'production; then production is rolled back by hand with the rollback workflow.\n',
+    ].join('\n'),
+  );
   const result = await runDemo({ root, outDir, signal: controller.signal });
   console.log(`\n${table(result.stages)}\n`);
   for (const problem of result.cleanupProblems) console.log(`clean-up problem: ${problem}`);

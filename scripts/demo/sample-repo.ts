@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Unavailable } from './services';
 
 const PACKAGE = {
   name: 'sample-service',
@@ -96,7 +97,13 @@ export function createSampleRepo(dir: string, fixture: string): SampleRepo {
         GIT_CONFIG_GLOBAL: '/dev/null',
       },
     }).trim();
-  git('init', '-q', '-b', 'main');
+  try {
+    git('init', '-q', '-b', 'main');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Unavailable('git is not installed (Debian: apt-get install git)');
+    throw error;
+  }
   return {
     dir,
     commit(version, healthy, message) {
