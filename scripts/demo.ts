@@ -33,13 +33,18 @@ function table(stages: DemoStage[]): string {
 
 async function main(): Promise<void> {
   const controller = new AbortController();
-  let interrupts = 0;
+  let interruptedAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    interrupts++;
-    if (interrupts > 1) {
-      console.error('\nInterrupted again: exiting without waiting for the clean-up.');
+    // One Ctrl-C reaches this process more than once (from the terminal, and relayed by npm and
+    // tsx): a repeat within a few seconds is the same interrupt. A later one means "now".
+    if (interruptedAt !== undefined) {
+      if (Date.now() - interruptedAt < 3000) return;
+      console.error(
+        '\nInterrupted again: exiting without waiting for the clean-up (services may be left running).',
+      );
       process.exit(130);
     }
+    interruptedAt = Date.now();
     console.error(`\n${signal}: stopping the running step, then cleaning up…`);
     controller.abort();
   };
