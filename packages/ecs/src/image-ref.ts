@@ -1,3 +1,5 @@
+import { looksLikeHost, splitTagAndDigest } from '../../image/src/reference';
+
 /** A container image reference split into its parts. */
 export interface ImageRef {
   /** `registry[:port]` when the reference names one (a first part with `.`, `:` or `localhost`). */
@@ -10,8 +12,6 @@ export interface ImageRef {
 }
 
 const COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const REGISTRY =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?$|^\[[0-9a-fA-F:]+\](?::\d{1,5})?$/;
 
@@ -21,25 +21,12 @@ const REGISTRY =
  */
 export function parseImageRef(text: string): ImageRef | undefined {
   if (!text || text.length > 1024 || /\s/.test(text)) return undefined;
-  let rest = text;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) return undefined;
-  }
-  let tag: string | undefined;
-  const lastSlash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  if (colon > lastSlash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) return undefined;
-  }
-  const parts = rest.split('/');
+  const split = splitTagAndDigest(text);
+  if (!split) return undefined;
+  const { tag, digest } = split;
+  const parts = split.name.split('/');
   let registry: string | undefined;
-  if (parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === 'localhost')) {
+  if (parts.length > 1 && looksLikeHost(parts[0])) {
     registry = parts.shift();
     if (!registry || !REGISTRY.test(registry)) return undefined;
   }

@@ -36,7 +36,7 @@ export function parseEcrHost(host: string): EcrHost | undefined {
 }
 
 /** True when the first path component of a reference names a registry host. */
-function looksLikeHost(component: string): boolean {
+export function looksLikeHost(component: string): boolean {
   return component.includes('.') || component.includes(':') || component === 'localhost';
 }
 
@@ -63,6 +63,38 @@ export function parseRepository(text: string): RepositoryRef | undefined {
   return { registry, repository };
 }
 
+/** A reference's name with its `:tag` and `@sha256:…` digest split off. */
+export interface NameTagDigest {
+  /** What precedes the tag and digest: `[host[:port]/]repository`, not checked. */
+  name: string;
+  tag?: string;
+  digest?: string;
+}
+
+/**
+ * Splits `name[:tag][@sha256:…]` (a `host:port/` prefix of the name is not mistaken for a tag).
+ * Returns undefined when the tag or the digest is malformed; the name is left to the caller.
+ */
+export function splitTagAndDigest(text: string): NameTagDigest | undefined {
+  let name = text;
+  let digest: string | undefined;
+  const at = name.indexOf('@');
+  if (at >= 0) {
+    digest = name.slice(at + 1);
+    name = name.slice(0, at);
+    if (!DIGEST_PATTERN.test(digest)) return undefined;
+  }
+  let tag: string | undefined;
+  const lastSlash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  if (colon > lastSlash) {
+    tag = name.slice(colon + 1);
+    name = name.slice(0, colon);
+    if (!TAG_PATTERN.test(tag)) return undefined;
+  }
+  return { name, tag, digest };
+}
+
 /**
  * Parses an image reference as `promote-from` accepts it: `tag`, `sha256:…`,
  * `repo:tag`, `repo@sha256:…`, `host/repo:tag` or `host/repo@sha256:…`.
@@ -76,23 +108,10 @@ export function parseImageRef(text: string): ImageRef | undefined {
     // `api` alone could be a repository, but a bare word here means a tag of the target repository.
     return { tag: value };
   }
-  let rest = value;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST_PATTERN.test(digest)) return undefined;
-  }
-  let tag: string | undefined;
-  const lastSlash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  if (colon > lastSlash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!TAG_PATTERN.test(tag)) return undefined;
-  }
-  const repo = parseRepository(rest);
+  const split = splitTagAndDigest(value);
+  if (!split) return undefined;
+  const { name, tag, digest } = split;
+  const repo = parseRepository(name);
   if (!repo) return undefined;
   if (!tag && !digest) return undefined;
   return { ...repo, tag, digest };
