@@ -178,8 +178,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         signal: opts.signal,
       },
     );
-    // The runner's scratch files (event payload, scripts, step command files) are not the record.
-    rmSync(join(outDir, '.runner-temp'), { recursive: true, force: true });
     return run;
   };
 

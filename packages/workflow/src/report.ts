@@ -90,27 +90,35 @@ function flattenJobs(jobs: JobResult[]): JobResult[] {
 }
 
 function timeline(stages: ReportStage[]): string {
-  const steps: { label: string; start: number; ms: number; outcome: Conclusion }[] = [];
-  for (const stage of stages)
+  type Row = { label: string; start: number; ms: number; outcome: Conclusion };
+  // Rows grouped under their stage's title, labelled `job · step`, so long stage titles do not
+  // crowd out the step names.
+  const groups: { title: string; rows: Row[] }[] = [];
+  for (const stage of stages) {
+    const rows: Row[] = [];
     for (const run of stage.runs)
       for (const job of flattenJobs(run.jobs))
         for (const s of job.steps.filter((x: StepResult) => x.outcome !== 'skipped'))
-          steps.push({
-            label: `${stage.title} · ${job.id} · ${s.name}`,
+          rows.push({
+            label: `${job.id.split('/').pop()} · ${s.name}`,
             start: s.startedAt,
             ms: s.durationMs,
             outcome: s.outcome,
           });
+    if (rows.length) groups.push({ title: stage.title, rows });
+  }
+  const steps = groups.flatMap((g) => g.rows);
   if (!steps.length) return '<p>No step ran.</p>';
   const t0 = Math.min(...steps.map((s) => s.start));
   const t1 = Math.max(...steps.map((s) => s.start + s.ms));
   const span = Math.max(1, t1 - t0);
-  const rows = steps
-    .map((s) => {
-      const left = ((s.start - t0) / span) * 100;
-      const width = Math.max(0.4, (s.ms / span) * 100);
-      return `<div class="row"><span class="label" title="${escapeHtml(s.label)}">${escapeHtml(s.label)}</span><span class="track"><span class="bar ${s.outcome}" style="left:${left.toFixed(2)}%;width:${width.toFixed(2)}%" title="${(s.ms / 1000).toFixed(1)} s"></span></span><span class="ms">${(s.ms / 1000).toFixed(1)} s</span></div>`;
-    })
+  const row = (s: Row): string => {
+    const left = ((s.start - t0) / span) * 100;
+    const width = Math.max(0.4, (s.ms / span) * 100);
+    return `<div class="row"><span class="label" title="${escapeHtml(s.label)}">${escapeHtml(s.label)}</span><span class="track"><span class="bar ${s.outcome}" style="left:${left.toFixed(2)}%;width:${width.toFixed(2)}%" title="${(s.ms / 1000).toFixed(1)} s"></span></span><span class="ms">${(s.ms / 1000).toFixed(1)} s</span></div>`;
+  };
+  const rows = groups
+    .map((g) => `<div class="group">${escapeHtml(g.title)}</div>\n${g.rows.map(row).join('\n')}`)
     .join('\n');
   return `<div class="timeline">${rows}</div><p class="muted">${((t1 - t0) / 1000).toFixed(1)} s from the first step to the last.</p>`;
 }
@@ -153,7 +161,7 @@ tr.passed td:first-child,.success{color:#1a7f37}tr.failed td:first-child,.failur
 .error{color:#cf222e;white-space:pre-wrap;margin:.2rem 0 .4rem 1.2rem}.steps{list-style:none;padding-left:.5rem}
 .summary{border-left:3px solid #d0d7de;padding-left:1rem;margin:.5rem 0 1rem}pre{background:#f6f8fa;padding:.6rem;overflow:auto}
 .timeline .row{display:flex;align-items:center;gap:.5rem;font-size:12px}.timeline .label{width:38%;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.timeline .track{position:relative;flex:1;height:10px;background:#f6f8fa}.timeline .bar{position:absolute;top:0;height:10px;background:#1a7f37}
+.timeline .group{font-weight:600;margin:.6rem 0 .2rem}.timeline .track{position:relative;flex:1;height:10px;background:#f6f8fa}.timeline .bar{position:absolute;top:0;height:10px;background:#1a7f37}
 .timeline .bar.failure{background:#cf222e}.timeline .bar.cancelled{background:#9a6700}.timeline .ms{width:4rem;text-align:right;color:#656d76}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
