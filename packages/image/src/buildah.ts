@@ -1,9 +1,16 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseBuildahFailure, type BuildOutcome, type BuildRequest, type Builder } from './builder';
+import {
+  loginWithPasswordStdin,
+  parseBuildahFailure,
+  writeSecretFiles,
+  type BuildOutcome,
+  type BuildRequest,
+  type Builder,
+} from './builder';
 import { OciLayoutSource } from './copy';
-import { runCommand, type CommandOptions, type CommandResult } from './exec';
+import { runCommand, type CommandResult, type Run } from './exec';
 
 /** Settings buildah needs on this machine, found by {@link detectBuildahSettings}. */
 export interface BuildahSettings {
@@ -14,8 +21,6 @@ export interface BuildahSettings {
   /** Why each setting was picked, for the log. */
   notes: string[];
 }
-
-type Run = (command: string, args: string[], opts?: CommandOptions) => Promise<CommandResult>;
 
 /** What the machine looks like, for {@link detectBuildahSettings}; tests pass their own. */
 export interface HostFacts {
@@ -126,19 +131,7 @@ export class BuildahBuilder implements Builder {
   ): Promise<void> {
     const args = ['login', '--authfile', req.authFile, '--username', username, '--password-stdin'];
     if (req.insecure) args.push('--tls-verify=false');
-    const result = await this.run('buildah', [...args, host], {
-      env: req.env,
-      stdin: password,
-      signal: req.signal,
-      timeoutMs: 120_000,
-    });
-    if (result.code !== 0) {
-      const why = result.lines
-        .filter((l) => l.trim())
-        .slice(-3)
-        .join(' ');
-      throw new Error(`buildah login to ${host} failed: ${why.split(password).join('***')}`);
-    }
+    await loginWithPasswordStdin(this.run, 'buildah', [...args, host], host, password, req);
   }
 
   async build(req: BuildRequest): Promise<BuildOutcome> {
@@ -165,13 +158,8 @@ export class BuildahBuilder implements Builder {
     if (req.target) args.push('--target', req.target);
     for (const [k, v] of req.buildArgs) args.push('--build-arg', `${k}=${v}`);
     for (const [k, v] of req.labels) args.push('--label', `${k}=${v}`);
-    if (req.secrets.size) {
-      await mkdir(secretsDir, { recursive: true, mode: 0o700 });
-      for (const [id, value] of req.secrets) {
-        const path = join(secretsDir, id.replace(/[^A-Za-z0-9_.-]/g, '_'));
-        await writeFile(path, value, { mode: 0o600 });
-        args.push('--secret', `id=${id},src=${path}`);
-      }
+    for (const [id, path] of await writeSecretFiles(secretsDir, req.secrets)) {
+      args.push('--secret', `id=${id},src=${path}`);
     }
     if (req.insecure) args.push('--tls-verify=false');
     if (req.cacheRef && layers) args.push('--cache-from', req.cacheRef, '--cache-to', req.cacheRef);

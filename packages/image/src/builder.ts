@@ -1,4 +1,7 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { OciLayoutSource } from './copy';
+import type { Run } from './exec';
 
 /** Which builder runs the build. */
 export type BuilderName = 'buildah' | 'buildx';
@@ -120,4 +123,50 @@ export function parseBuildkitFailure(lines: string[]): BuildFailure {
     .map((l) => l.replace(/^#\d+ (\d+\.\d+ )?/, ''))
     .slice(-FAILURE_TAIL);
   return new BuildFailure(title ? `step ${title}` : undefined, output, reason);
+}
+
+/**
+ * Logs in to `host` by running `command` with `args` (`login … --password-stdin`) and the password
+ * on standard input; a failure names the last output lines, the password masked.
+ */
+export async function loginWithPasswordStdin(
+  run: Run,
+  command: string,
+  args: string[],
+  host: string,
+  password: string,
+  req: Pick<BuildRequest, 'env' | 'signal'>,
+): Promise<void> {
+  const result = await run(command, args, {
+    env: req.env,
+    stdin: password,
+    signal: req.signal,
+    timeoutMs: 120_000,
+  });
+  if (result.code !== 0) {
+    const why = result.lines
+      .filter((l) => l.trim())
+      .slice(-3)
+      .join(' ');
+    throw new Error(`${command} login to ${host} failed: ${why.split(password).join('***')}`);
+  }
+}
+
+/**
+ * Writes each build secret to a file of its own (mode 600) in `dir` (mode 700, created when there
+ * is a secret); returns each secret id's file. The caller removes `dir`.
+ */
+export async function writeSecretFiles(
+  dir: string,
+  secrets: Map<string, string>,
+): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  if (!secrets.size) return files;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const [id, value] of secrets) {
+    const path = join(dir, id.replace(/[^A-Za-z0-9_.-]/g, '_'));
+    await writeFile(path, value, { mode: 0o600 });
+    files.set(id, path);
+  }
+  return files;
 }

@@ -1,15 +1,15 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  loginWithPasswordStdin,
   parseBuildkitFailure,
+  writeSecretFiles,
   type BuildOutcome,
   type BuildRequest,
   type Builder,
 } from './builder';
 import { DIGEST_PATTERN } from './reference';
-import { runCommand, type CommandOptions, type CommandResult } from './exec';
-
-type Run = (command: string, args: string[], opts?: CommandOptions) => Promise<CommandResult>;
+import { runCommand, type Run } from './exec';
 
 /** True when a Docker engine answers and has buildx. */
 export async function dockerEngineAnswers(
@@ -85,38 +85,21 @@ export class BuildxBuilder implements Builder {
     password: string,
     req: Pick<BuildRequest, 'env' | 'signal'>,
   ): Promise<void> {
-    const result = await this.run(
+    await loginWithPasswordStdin(
+      this.run,
       'docker',
       ['login', '--username', username, '--password-stdin', host],
-      {
-        env: req.env,
-        stdin: password,
-        signal: req.signal,
-        timeoutMs: 120_000,
-      },
+      host,
+      password,
+      req,
     );
-    if (result.code !== 0) {
-      const why = result.lines
-        .filter((l) => l.trim())
-        .slice(-3)
-        .join(' ');
-      throw new Error(`docker login to ${host} failed: ${why.split(password).join('***')}`);
-    }
   }
 
   async build(req: BuildRequest): Promise<BuildOutcome> {
     const metadataFile = join(req.workDir, 'buildx-metadata.json');
     const secretsDir = join(req.workDir, 'secrets');
-    const secretFiles = new Map<string, string>();
     try {
-      if (req.secrets.size) {
-        await mkdir(secretsDir, { recursive: true, mode: 0o700 });
-        for (const [id, value] of req.secrets) {
-          const path = join(secretsDir, id.replace(/[^A-Za-z0-9_.-]/g, '_'));
-          await writeFile(path, value, { mode: 0o600 });
-          secretFiles.set(id, path);
-        }
-      }
+      const secretFiles = await writeSecretFiles(secretsDir, req.secrets);
       const result = await this.run('docker', buildxArgs(req, metadataFile, secretFiles), {
         env: req.env,
         signal: req.signal,

@@ -21,6 +21,13 @@ export interface CommandOptions {
   timeoutMs?: number;
 }
 
+/** Runs a command; {@link runCommand}, or a fake in tests. */
+export type Run = (
+  command: string,
+  args: string[],
+  opts?: CommandOptions,
+) => Promise<CommandResult>;
+
 /** Thrown when a command cannot be started at all (not installed). */
 export class CommandNotFoundError extends Error {
   constructor(readonly command: string) {
