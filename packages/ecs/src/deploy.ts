@@ -10,7 +10,13 @@ import { ActionFailure, ConfigurationError } from '../../kit/src/errors';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
-import { followRollout, formatCounts, type RolloutState, type StageSpan } from './rollout';
+import {
+  followRollout,
+  formatCounts,
+  formatProgress,
+  type RolloutState,
+  type StageSpan,
+} from './rollout';
 import { unknownTaskDefinitionFields, withoutFields } from './sdk-fields';
 import { findStoppedTasks, summarizeStoppedTasks, type StoppedTask } from './stopped-tasks';
 import {
@@ -385,10 +391,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         log.info(
           `stage: ${stage}${previous ? ` (${previous.stage} took ${formatDuration((previous.endedAt ?? clock.now()) - previous.startedAt)})` : ''}`,
         ),
-      onProgress: (state) =>
-        log.info(
-          `${state.status ?? state.phase}${state.stage ? ` · ${state.stage}` : ''}${formatCounts(state.counts) ? ` · ${formatCounts(state.counts)}` : ''}`,
-        ),
+      onProgress: (state) => log.info(formatProgress(state)),
       onThrottle: (_e, delay) =>
         log.info(`ECS is throttling; next check in ${formatDuration(delay)}.`),
     }),

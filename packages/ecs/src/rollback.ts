@@ -5,7 +5,13 @@ import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
 import { describeService, type DeployLog } from './deploy';
 import { withImageVersion } from './image-ref';
-import { followRollout, formatCounts, type RolloutState, type StageSpan } from './rollout';
+import {
+  followRollout,
+  formatCounts,
+  formatProgress,
+  type RolloutState,
+  type StageSpan,
+} from './rollout';
 import {
   deployedContainers,
   findByImage,
@@ -244,14 +250,10 @@ async function resolveTarget(
     case 'sha':
     case 'image': {
       const history = await loadHistory(api, opts.cluster, opts.service);
+      const search = (match: Parameters<typeof candidateRevisions>[4]) =>
+        candidateRevisions(api, cache, history, family, match);
       if (to.kind === 'sha') {
-        const bySha = await candidateRevisions(
-          api,
-          cache,
-          history,
-          family,
-          (r) => !!findBySha(to.value, [r]),
-        );
+        const bySha = await search((r) => !!findBySha(to.value, [r]));
         if (bySha.found) {
           return {
             kind: 'target',
@@ -260,13 +262,7 @@ async function resolveTarget(
           };
         }
       }
-      const byImage = await candidateRevisions(
-        api,
-        cache,
-        history,
-        family,
-        (r) => !!findByImage(to.value, [r]),
-      );
+      const byImage = await search((r) => !!findByImage(to.value, [r]));
       if (byImage.found) {
         return {
           kind: 'target',
@@ -456,10 +452,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
       intervalMs: opts.intervalMs,
       onEvent: (e) => log.info(`event: ${e.message ?? ''}`),
       onStage: (stage) => log.info(`stage: ${stage}`),
-      onProgress: (s) =>
-        log.info(
-          `${s.status ?? s.phase}${s.stage ? ` · ${s.stage}` : ''}${formatCounts(s.counts) ? ` · ${formatCounts(s.counts)}` : ''}`,
-        ),
+      onProgress: (s) => log.info(formatProgress(s)),
     }),
   );
   const ok = followed.state.phase === 'succeeded' || followed.state.phase === 'traffic-shifted';

@@ -364,3 +364,9 @@ export function formatCounts(counts: RolloutCounts): string {
   if (counts.failed) parts.push(`${counts.failed} failed`);
   return parts.join(', ');
 }
+
+/** One progress line of a rollout: `status · stage · counts`, each part when known. */
+export function formatProgress(state: RolloutState): string {
+  const counts = formatCounts(state.counts);
+  return `${state.status ?? state.phase}${state.stage ? ` · ${state.stage}` : ''}${counts ? ` · ${counts}` : ''}`;
+}
