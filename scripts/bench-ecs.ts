@@ -12,17 +12,18 @@ import {
   DescribeServicesCommand,
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
-import {
-  CreateListenerCommand,
-  CreateLoadBalancerCommand,
-  CreateRuleCommand,
-  CreateTargetGroupCommand,
-  ModifyTargetGroupAttributesCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runAction } from '../test/support/run-action';
-import { freePort, httpGet, startHarness, type Harness } from '../test/e2e/local-aws/support';
+import {
+  createBlueGreenListener,
+  createForwardListener,
+  createTargetGroup,
+  httpGet,
+  startHarness,
+  type Harness,
+} from '../test/e2e/local-aws/support';
 
 /** One measured figure (the shape `npm run bench` prints). */
 export interface BenchRow {
@@ -83,29 +84,6 @@ function awsEnv(endpoint: string): Record<string, string> {
   };
 }
 
-async function targetGroup(h: Harness, name: string): Promise<string> {
-  const out = await h.elb.send(
-    new CreateTargetGroupCommand({
-      Name: name,
-      Protocol: 'HTTP',
-      Port: 8080,
-      TargetType: 'ip',
-      HealthCheckPath: '/health',
-      HealthCheckIntervalSeconds: 5,
-      HealthyThresholdCount: 2,
-      UnhealthyThresholdCount: 2,
-    }),
-  );
-  const arn = out.TargetGroups![0].TargetGroupArn!;
-  await h.elb.send(
-    new ModifyTargetGroupAttributesCommand({
-      TargetGroupArn: arn,
-      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }],
-    }),
-  );
-  return arn;
-}
-
 /** Waits until the service's deployment has completed (the SDK waiter can return before). */
 async function completed(h: Harness, service: string): Promise<void> {
   const end = Date.now() + 300_000;
@@ -122,19 +100,11 @@ async function completed(h: Harness, service: string): Promise<void> {
 /** Rolling deploy at real time: notice latency and ECS calls per minute, against the 15 s waiter. */
 async function rolloutNotice(h: Harness): Promise<{ rows: BenchRow[]; rollingRollbackMs: number }> {
   await h.ecs.send(new CreateClusterCommand({ clusterName: 'bench' }));
-  const tg = await targetGroup(h, 'roll-tg');
+  const tg = await createTargetGroup(h, 'roll-tg');
   const lb = await h.elb.send(
     new CreateLoadBalancerCommand({ Name: 'roll', Subnets: ['subnet-1'] }),
   );
-  const rollPort = await freePort();
-  await h.elb.send(
-    new CreateListenerCommand({
-      LoadBalancerArn: lb.LoadBalancers![0].LoadBalancerArn,
-      Protocol: 'HTTP',
-      Port: rollPort,
-      DefaultActions: [{ Type: 'forward', TargetGroupArn: tg }],
-    }),
-  );
+  const rollPort = await createForwardListener(h, lb.LoadBalancers![0].LoadBalancerArn, tg);
   const v1 = await h.pushApp('roll', 'v1');
   const v2 = await h.pushApp('roll', 'v2');
   const td = await h.ecs.send(
@@ -271,42 +241,17 @@ async function rolloutNotice(h: Harness): Promise<{ rows: BenchRow[]; rollingRol
 
 /** Blue/green at real time: failed gate → production traffic back on blue, against a rolling UpdateService rollback. */
 async function trafficBack(h: Harness, baseline: number): Promise<BenchRow[]> {
-  const blueTg = await targetGroup(h, 'bg-blue');
-  const greenTg = await targetGroup(h, 'bg-green');
+  const blueTg = await createTargetGroup(h, 'bg-blue');
+  const greenTg = await createTargetGroup(h, 'bg-green');
   const lb = (
     await h.elb.send(new CreateLoadBalancerCommand({ Name: 'bg', Subnets: ['subnet-1'] }))
   ).LoadBalancers![0];
-  const port = await freePort();
-  const listener = (
-    await h.elb.send(
-      new CreateListenerCommand({
-        LoadBalancerArn: lb.LoadBalancerArn,
-        Protocol: 'HTTP',
-        Port: port,
-        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
-      }),
-    )
-  ).Listeners![0];
-  const rule = (
-    await h.elb.send(
-      new CreateRuleCommand({
-        ListenerArn: listener.ListenerArn,
-        Priority: 1,
-        Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
-        Actions: [
-          {
-            Type: 'forward',
-            ForwardConfig: {
-              TargetGroups: [
-                { TargetGroupArn: blueTg, Weight: 100 },
-                { TargetGroupArn: greenTg, Weight: 0 },
-              ],
-            },
-          },
-        ],
-      }),
-    )
-  ).Rules![0].RuleArn!;
+  const { port, ruleArn: rule } = await createBlueGreenListener(
+    h,
+    lb.LoadBalancerArn,
+    blueTg,
+    greenTg,
+  );
   const blue = await h.pushApp('bg', 'blue');
   const td = await h.ecs.send(
     new RegisterTaskDefinitionCommand({

@@ -7,18 +7,19 @@ import {
   RegisterTaskDefinitionCommand,
   waitUntilServicesStable,
 } from '@aws-sdk/client-ecs';
-import {
-  CreateListenerCommand,
-  CreateLoadBalancerCommand,
-  CreateTargetGroupCommand,
-  ModifyTargetGroupAttributesCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github';
 import { runAction } from '../../support/run-action';
-import { freePort, httpGet, startHarness, type Harness } from '../local-aws/support';
+import {
+  createForwardListener,
+  createTargetGroup,
+  httpGet,
+  startHarness,
+  type Harness,
+} from '../local-aws/support';
 
 let h: Harness;
 let gh: FakeGitHub;
@@ -91,36 +92,11 @@ beforeAll(async () => {
   const lb = await h.elb.send(
     new CreateLoadBalancerCommand({ Name: 'shop', Subnets: ['subnet-1', 'subnet-2'] }),
   );
-  const tg = await h.elb.send(
-    new CreateTargetGroupCommand({
-      Name: 'shop-tg',
-      Protocol: 'HTTP',
-      Port: 8080,
-      VpcId: 'vpc-1',
-      TargetType: 'ip',
-      HealthCheckPath: '/health',
-      HealthCheckIntervalSeconds: 5,
-      HealthyThresholdCount: 2,
-      UnhealthyThresholdCount: 2,
-      Matcher: { HttpCode: '200' },
-    }),
-  );
-  tgArn = tg.TargetGroups![0].TargetGroupArn!;
-  await h.elb.send(
-    new ModifyTargetGroupAttributesCommand({
-      TargetGroupArn: tgArn,
-      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }],
-    }),
-  );
-  listenerPort = await freePort();
-  await h.elb.send(
-    new CreateListenerCommand({
-      LoadBalancerArn: lb.LoadBalancers![0].LoadBalancerArn,
-      Protocol: 'HTTP',
-      Port: listenerPort,
-      DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
-    }),
-  );
+  tgArn = await createTargetGroup(h, 'shop-tg', {
+    VpcId: 'vpc-1',
+    Matcher: { HttpCode: '200' },
+  });
+  listenerPort = await createForwardListener(h, lb.LoadBalancers![0].LoadBalancerArn, tgArn);
   const v0 = await h.pushApp('shop', 'v0');
   v1Image = await h.pushApp('shop', 'v1');
   brokenImage = await h.pushApp('shop', 'v2-broken', { broken: true });

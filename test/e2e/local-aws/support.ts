@@ -9,7 +9,14 @@ import {
   GetAuthorizationTokenCommand,
 } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateListenerCommand,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
+  type CreateTargetGroupCommandInput,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { createServer } from 'node:net';
 import {
   startLocalAws,
@@ -134,4 +141,99 @@ export async function httpGet(url: string): Promise<{ status: number; body: stri
     signal: AbortSignal.timeout(5000),
   });
   return { status: res.status, body: await res.text() };
+}
+
+/**
+ * Creates an HTTP target group for the test app (port 8080, `/health` every 5 s, 2 checks either
+ * way, 5 s deregistration delay); `extra` adds or overrides settings. Returns its ARN.
+ */
+export async function createTargetGroup(
+  h: Harness,
+  name: string,
+  extra: Partial<CreateTargetGroupCommandInput> = {},
+): Promise<string> {
+  const out = await h.elb.send(
+    new CreateTargetGroupCommand({
+      Name: name,
+      Protocol: 'HTTP',
+      Port: 8080,
+      TargetType: 'ip',
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 2,
+      ...extra,
+    }),
+  );
+  const arn = out.TargetGroups![0].TargetGroupArn!;
+  await h.elb.send(
+    new ModifyTargetGroupAttributesCommand({
+      TargetGroupArn: arn,
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }],
+    }),
+  );
+  return arn;
+}
+
+/** Adds an HTTP listener on a free port forwarding everything to `targetGroupArn`; returns the port. */
+export async function createForwardListener(
+  h: Harness,
+  loadBalancerArn: string | undefined,
+  targetGroupArn: string,
+): Promise<number> {
+  const port = await freePort();
+  await h.elb.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: loadBalancerArn,
+      Protocol: 'HTTP',
+      Port: port,
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
+    }),
+  );
+  return port;
+}
+
+/**
+ * Adds a blue/green production listener on a free port: a 404 by default and a `/*` rule that
+ * weighs blue 100 and green 0. Returns the port and the rule's ARN (the service's
+ * `productionListenerRule`).
+ */
+export async function createBlueGreenListener(
+  h: Harness,
+  loadBalancerArn: string | undefined,
+  blueTargetGroupArn: string,
+  greenTargetGroupArn: string,
+): Promise<{ port: number; ruleArn: string }> {
+  const port = await freePort();
+  const listener = (
+    await h.elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: loadBalancerArn,
+        Protocol: 'HTTP',
+        Port: port,
+        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+      }),
+    )
+  ).Listeners![0];
+  const ruleArn = (
+    await h.elb.send(
+      new CreateRuleCommand({
+        ListenerArn: listener.ListenerArn,
+        Priority: 1,
+        Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
+        Actions: [
+          {
+            Type: 'forward',
+            ForwardConfig: {
+              TargetGroups: [
+                { TargetGroupArn: blueTargetGroupArn, Weight: 100 },
+                { TargetGroupArn: greenTargetGroupArn, Weight: 0 },
+              ],
+            },
+          },
+        ],
+      }),
+    )
+  ).Rules![0].RuleArn!;
+  return { port, ruleArn };
 }

@@ -6,16 +6,16 @@ import {
   RegisterTaskDefinitionCommand,
   waitUntilServicesStable,
 } from '@aws-sdk/client-ecs';
-import {
-  CreateListenerCommand,
-  CreateLoadBalancerCommand,
-  CreateRuleCommand,
-  CreateTargetGroupCommand,
-  ModifyTargetGroupAttributesCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github';
 import { runAction } from '../../support/run-action';
-import { freePort, httpGet, startHarness, type Harness } from '../local-aws/support';
+import {
+  createBlueGreenListener,
+  createTargetGroup,
+  httpGet,
+  startHarness,
+  type Harness,
+} from '../local-aws/support';
 
 let h: Harness;
 let gh: FakeGitHub;
@@ -32,29 +32,6 @@ function env(): Record<string, string> {
   };
 }
 
-async function tg(name: string): Promise<string> {
-  const out = await h.elb.send(
-    new CreateTargetGroupCommand({
-      Name: name,
-      Protocol: 'HTTP',
-      Port: 8080,
-      TargetType: 'ip',
-      HealthCheckPath: '/health',
-      HealthCheckIntervalSeconds: 5,
-      HealthyThresholdCount: 2,
-      UnhealthyThresholdCount: 2,
-    }),
-  );
-  const arn = out.TargetGroups![0].TargetGroupArn!;
-  await h.elb.send(
-    new ModifyTargetGroupAttributesCommand({
-      TargetGroupArn: arn,
-      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }],
-    }),
-  );
-  return arn;
-}
-
 beforeAll(async () => {
   gh = await startFakeGitHub();
   h = await startHarness({ timeScale: 30 });
@@ -62,39 +39,15 @@ beforeAll(async () => {
   const lb = (
     await h.elb.send(new CreateLoadBalancerCommand({ Name: 'shop', Subnets: ['subnet-1'] }))
   ).LoadBalancers![0];
-  const blueTg = await tg('shop-blue');
-  const greenTg = await tg('shop-green');
-  prodPort = await freePort();
-  const prod = (
-    await h.elb.send(
-      new CreateListenerCommand({
-        LoadBalancerArn: lb.LoadBalancerArn,
-        Protocol: 'HTTP',
-        Port: prodPort,
-        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
-      }),
-    )
-  ).Listeners![0];
-  const prodRule = (
-    await h.elb.send(
-      new CreateRuleCommand({
-        ListenerArn: prod.ListenerArn,
-        Priority: 1,
-        Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
-        Actions: [
-          {
-            Type: 'forward',
-            ForwardConfig: {
-              TargetGroups: [
-                { TargetGroupArn: blueTg, Weight: 100 },
-                { TargetGroupArn: greenTg, Weight: 0 },
-              ],
-            },
-          },
-        ],
-      }),
-    )
-  ).Rules![0].RuleArn!;
+  const blueTg = await createTargetGroup(h, 'shop-blue');
+  const greenTg = await createTargetGroup(h, 'shop-green');
+  const { port, ruleArn: prodRule } = await createBlueGreenListener(
+    h,
+    lb.LoadBalancerArn,
+    blueTg,
+    greenTg,
+  );
+  prodPort = port;
   const blue = await h.pushApp('shop', 'blue');
   v3Image = await h.pushApp('shop', 'v3');
   const td = await h.ecs.send(

@@ -5,15 +5,16 @@ import {
   RegisterTaskDefinitionCommand,
   waitUntilServicesStable,
 } from '@aws-sdk/client-ecs';
-import {
-  CreateListenerCommand,
-  CreateLoadBalancerCommand,
-  CreateTargetGroupCommand,
-  ModifyTargetGroupAttributesCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github';
 import { runAction, type ActionRun } from '../../support/run-action';
-import { freePort, httpGet, startHarness, type Harness } from '../local-aws/support';
+import {
+  createForwardListener,
+  createTargetGroup,
+  httpGet,
+  startHarness,
+  type Harness,
+} from '../local-aws/support';
 
 let h: Harness;
 let gh: FakeGitHub;
@@ -69,35 +70,8 @@ beforeAll(async () => {
   const lb = await h.elb.send(
     new CreateLoadBalancerCommand({ Name: 'shop', Subnets: ['subnet-1'] }),
   );
-  const tg = await h.elb.send(
-    new CreateTargetGroupCommand({
-      Name: 'shop-tg',
-      Protocol: 'HTTP',
-      Port: 8080,
-      VpcId: 'vpc-1',
-      TargetType: 'ip',
-      HealthCheckPath: '/health',
-      HealthCheckIntervalSeconds: 5,
-      HealthyThresholdCount: 2,
-      UnhealthyThresholdCount: 2,
-    }),
-  );
-  const tgArn = tg.TargetGroups![0].TargetGroupArn!;
-  await h.elb.send(
-    new ModifyTargetGroupAttributesCommand({
-      TargetGroupArn: tgArn,
-      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }],
-    }),
-  );
-  listenerPort = await freePort();
-  await h.elb.send(
-    new CreateListenerCommand({
-      LoadBalancerArn: lb.LoadBalancers![0].LoadBalancerArn,
-      Protocol: 'HTTP',
-      Port: listenerPort,
-      DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }],
-    }),
-  );
+  const tgArn = await createTargetGroup(h, 'shop-tg', { VpcId: 'vpc-1' });
+  listenerPort = await createForwardListener(h, lb.LoadBalancers![0].LoadBalancerArn, tgArn);
   for (const tag of ['v0', 'v1', 'v3']) images[tag] = await h.pushApp('shop', tag);
   images.v2 = await h.pushApp('shop', 'v2', { broken: true });
   const td = await h.ecs.send(
