@@ -363,13 +363,30 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
     active?.deploymentConfiguration?.strategy ??
     service.deploymentConfiguration?.strategy ??
     'ROLLING';
-  if (
-    active &&
-    ACTIVE.has(active.status ?? '') &&
-    SHIFTING_STRATEGIES.has(strategy) &&
-    opts.to.kind === 'previous'
-  ) {
-    return stopDeployment(opts, active, service.taskDefinition, startedAt, deadline, clock, cache);
+  if (active && ACTIVE.has(active.status ?? '') && SHIFTING_STRATEGIES.has(strategy)) {
+    // A shifting deployment is still in progress or baking: starting another deployment on top
+    // of it is refused by ECS. Asking for the revision traffic came from is stopping it.
+    if (opts.to.kind === 'previous' || (await isDeploymentSource(opts, active, cache))) {
+      return stopDeployment(
+        opts,
+        active,
+        service.taskDefinition,
+        startedAt,
+        deadline,
+        clock,
+        cache,
+      );
+    }
+    const source = (
+      await taskDefinitionOfRevisions(api, [active.sourceServiceRevisions?.[0]?.arn ?? ''])
+    ).get(active.sourceServiceRevisions?.[0]?.arn ?? '');
+    throw new ActionFailure(
+      `A ${strategy} deployment (${active.serviceDeploymentArn?.split('/').pop()}, ${active.status}${
+        active.lifecycleStage ? ` at ${active.lifecycleStage}` : ''
+      }) is still in progress on ${opts.service}, and \`${opts.to.value}\` is not the revision it started from${
+        source ? ` (${shortTaskDefinition(source)})` : ''
+      }. Nothing was changed: roll back with \`to: previous\` to stop it and return traffic at once, or wait until it ends.`,
+    );
   }
 
   const resolution = await resolveTarget(opts, current, cache);
@@ -484,6 +501,28 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
     state: followed.state,
     durationMs: clock.now() - startedAt,
   };
+}
+
+/** True when `opts.to` names the revision an in-progress deployment started from. */
+async function isDeploymentSource(
+  opts: RollbackOptions,
+  active: ServiceDeployment,
+  cache: RevisionCache,
+): Promise<boolean> {
+  const sourceRevision = active.sourceServiceRevisions?.[0]?.arn;
+  if (!sourceRevision || opts.to.kind === 'previous') return false;
+  const source = (await taskDefinitionOfRevisions(opts.api, [sourceRevision])).get(sourceRevision);
+  const info = source ? await cache.info(source) : undefined;
+  if (!info) return false;
+  switch (opts.to.kind) {
+    case 'arn':
+    case 'revision':
+      return (await cache.get(opts.to.value)).td?.taskDefinitionArn === info.arn;
+    case 'sha':
+      return !!findBySha(opts.to.value, [info]) || !!findByImage(opts.to.value, [info]);
+    case 'image':
+      return !!findByImage(opts.to.value, [info]);
+  }
 }
 
 async function stopDeployment(

@@ -174,3 +174,49 @@ test('blue/green v3 bad, caught by health-gate during the bake; rollback stops t
   expect(again.code).toBe(0);
   expect(again.outputs.status).toBe('unchanged');
 });
+
+test('during a blue/green bake, rollback to the revision traffic came from stops the deployment; another revision is refused before any change', async () => {
+  const deployed = await runAction('ecs-deploy', {
+    env: env(),
+    inputs: {
+      cluster: 'bg',
+      service: 'shop',
+      'container-images': `web=${v3Image}`,
+      'environment-variables': 'web.GREETING=again',
+      strategy: 'blue-green',
+      'bake-time': '10m',
+      'wait-until': 'traffic-shifted',
+    },
+  });
+  expect(deployed.error).toBeUndefined();
+  expect((await httpGet(`http://127.0.0.1:${prodPort}/`)).body).toBe('v3 again');
+  const newRevision = deployed.outputs['task-definition-arn'];
+  const blueRevision = deployed.outputs['previous-task-definition-arn'];
+  expect(blueRevision).toMatch(/shop:1$/);
+
+  const refused = await runAction('rollback', {
+    env: env(),
+    inputs: { cluster: 'bg', service: 'shop', to: 'shop:2' },
+  });
+  expect(refused.code).toBe(1);
+  expect(refused.error).toMatch(
+    /deployment .* is still in progress on shop, and `shop:2` is not the revision it started from \(shop:1\)\. Nothing was changed/,
+  );
+  const during = (
+    await h.ecs.send(new DescribeServicesCommand({ cluster: 'bg', services: ['shop'] }))
+  ).services![0];
+  expect(during.taskDefinition).toBe(newRevision);
+  expect((await httpGet(`http://127.0.0.1:${prodPort}/`)).body).toBe('v3 again');
+
+  const rolled = await runAction('rollback', {
+    env: env(),
+    inputs: { cluster: 'bg', service: 'shop', to: 'shop:1', 'wait-until': 'traffic-shifted' },
+  });
+  expect(rolled.error).toBeUndefined();
+  expect(rolled.outputs).toMatchObject({
+    method: 'stop-deployment',
+    status: 'succeeded',
+    'to-task-definition-arn': blueRevision,
+  });
+  expect((await httpGet(`http://127.0.0.1:${prodPort}/`)).body).toBe('blue ok');
+});
