@@ -10,15 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { seedDatabase, startPostgres, type TestPostgres } from '../test/support/postgres';
 import { startS3, type TestS3 } from '../test/support/s3';
-
-/** One measured figure (same shape as scripts/bench.ts). */
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  target: string;
-  ok: boolean;
-}
+import type { BenchRow } from './lib/bench-row';
 
 const root = resolve(__dirname, '..');
 const dist = join(root, 'dist');

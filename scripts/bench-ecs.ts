@@ -24,15 +24,7 @@ import {
   startHarness,
   type Harness,
 } from '../test/e2e/local-aws/support';
-
-/** One measured figure (the shape `npm run bench` prints). */
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  target: string;
-  ok: boolean;
-}
+import type { BenchRow } from './lib/bench-row';
 
 interface CountingProxy {
   url: string;

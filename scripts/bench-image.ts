@@ -26,15 +26,7 @@ import {
   removePrivateStorage,
   SAMPLE_CONTEXT,
 } from '../test/e2e/build-and-push/sample-image';
-
-/** One measured figure (the shape `npm run bench` prints). */
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  target: string;
-  ok: boolean;
-}
+import type { BenchRow } from './lib/bench-row';
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);

@@ -18,15 +18,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { startLocalAws } from '../packages/local-aws/src';
 import { buildOciImage, pushOciImage } from '../test/support/oci-image';
-
-/** One measured figure (the shape `npm run bench` prints). */
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  target: string;
-  ok: boolean;
-}
+import type { BenchRow } from './lib/bench-row';
 
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
