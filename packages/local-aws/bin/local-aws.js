@@ -34,8 +34,8 @@ if (!existsSync(built) || statSync(built).mtimeMs < newestSource(source)) {
     // Without a bundle (a read-only install, say), compile on the fly instead.
     process.emitWarning(`local-aws: bundling failed (${error.message}); starting from sources.`);
     require('tsx/cjs');
-    require('../src/cli.ts');
+    require('../src/cli.ts').run();
     return;
   }
 }
-require(built);
+require(built).run();

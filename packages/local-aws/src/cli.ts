@@ -58,7 +58,8 @@ export function parseArgs(argv: string[]): LocalAwsOptions {
   return opts;
 }
 
-async function main(): Promise<void> {
+/** Runs the command line: starts local-aws and stops it on SIGINT/SIGTERM. */
+export async function main(): Promise<void> {
   let opts: LocalAwsOptions;
   try {
     opts = parseArgs(process.argv.slice(2));
@@ -87,9 +88,12 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-if (require.main === module || process.argv[1]?.endsWith('local-aws.js')) {
+/** Entry for `bin/local-aws.js` and for running this file directly. */
+export function run(): void {
   main().catch((error: unknown) => {
     console.error(`local-aws: ${(error as Error).message}`);
     process.exit(1);
   });
 }
+
+if (require.main === module) run();
