@@ -98,7 +98,7 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
           : []),
       ].join(', '),
     ],
-    ['Observed for', inputs.observeMs ? formatDuration(inputs.observeMs) : undefined],
+    ['Observe once healthy', inputs.observeMs ? formatDuration(inputs.observeMs) : undefined],
     [
       'Limits',
       [

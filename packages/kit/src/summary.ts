@@ -74,7 +74,8 @@ export class SummaryBuilder {
   }
 
   toMarkdown(): string {
-    return `${this.parts.join('\n\n')}\n`;
+    // A blank line at the end: the next step's summary may follow (after an HTML block too).
+    return `${this.parts.join('\n\n')}\n\n`;
   }
 
   /** Appends the summary to the job summary file; does nothing outside a runner. */
