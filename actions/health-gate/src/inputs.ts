@@ -3,25 +3,23 @@ import { InputParser } from '../../../packages/kit/src/inputs';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { redactUrl } from '../../../packages/kit/src/redact';
 import { resolveRegion } from '../../../packages/kit/src/aws';
-import {
-  parseJsonAssertion,
-  parseStatusRanges,
-  type Expectations,
-} from '../../../packages/health/src/expectations';
-import type { Target } from '../../../packages/health/src/probe';
+import { parseJsonAssertion, parseStatusRanges } from '../../../packages/health/src/expectations';
+import type { GateOptions } from '../../../packages/health/src/gate';
 
-/** Everything health-gate reads from its inputs, validated. */
-export interface Inputs {
-  targets: Target[];
-  expectations: Expectations;
-  healthyThreshold: number;
-  unhealthyThreshold: number;
-  intervalMs: number;
-  requestTimeoutMs: number;
-  timeoutMs: number;
-  observeMs: number;
-  maxLatencyMs?: number;
-  maxErrorRate?: number;
+/** Everything health-gate reads from its inputs, validated: the gate's own options plus the action's. */
+export interface Inputs extends Pick<
+  GateOptions,
+  | 'targets'
+  | 'expectations'
+  | 'healthyThreshold'
+  | 'unhealthyThreshold'
+  | 'intervalMs'
+  | 'requestTimeoutMs'
+  | 'timeoutMs'
+  | 'observeMs'
+  | 'maxLatencyMs'
+  | 'maxErrorRate'
+> {
   failOnUnhealthy: boolean;
   cloudwatchAlarms: string[];
   targetGroupArn?: string;
