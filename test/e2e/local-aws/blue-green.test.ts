@@ -11,14 +11,17 @@ import {
   type ServiceDeployment,
 } from '@aws-sdk/client-ecs';
 import {
-  CreateListenerCommand,
   CreateLoadBalancerCommand,
-  CreateRuleCommand,
-  CreateTargetGroupCommand,
   DescribeRulesCommand,
-  ModifyTargetGroupAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { eventually, freePort, httpGet, startHarness, type Harness } from './support';
+import {
+  createBlueGreenListener,
+  createTargetGroup,
+  eventually,
+  httpGet,
+  startHarness,
+  type Harness,
+} from './support';
 
 let h: Harness;
 let blueTg: string;
@@ -26,7 +29,6 @@ let greenTg: string;
 let prodRule: string;
 let testRule: string;
 let prodPort: number;
-let testPort: number;
 
 async function register(image: string): Promise<string> {
   const out = await h.ecs.send(
@@ -50,90 +52,21 @@ async function sdOf(): Promise<ServiceDeployment> {
   ).serviceDeployments![0];
 }
 
-async function tg(name: string): Promise<string> {
-  const out = await h.elb.send(
-    new CreateTargetGroupCommand({
-      Name: name,
-      Protocol: 'HTTP',
-      Port: 8080,
-      TargetType: 'ip',
-      HealthCheckPath: '/health',
-      HealthCheckIntervalSeconds: 5,
-      HealthyThresholdCount: 2,
-      UnhealthyThresholdCount: 2,
-    }),
-  );
-  const arn = out.TargetGroups![0].TargetGroupArn!;
-  await h.elb.send(
-    new ModifyTargetGroupAttributesCommand({
-      TargetGroupArn: arn,
-      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }],
-    }),
-  );
-  return arn;
-}
-
 beforeAll(async () => {
   h = await startHarness({ timeScale: 30 });
   await h.ecs.send(new CreateClusterCommand({ clusterName: 'bg' }));
   const lb = (
     await h.elb.send(new CreateLoadBalancerCommand({ Name: 'shop', Subnets: ['subnet-1'] }))
   ).LoadBalancers![0];
-  blueTg = await tg('shop-blue');
-  greenTg = await tg('shop-green');
-  prodPort = await freePort();
-  testPort = await freePort();
-  const forward = [
-    {
-      Type: 'forward' as const,
-      ForwardConfig: {
-        TargetGroups: [
-          { TargetGroupArn: blueTg, Weight: 100 },
-          { TargetGroupArn: greenTg, Weight: 0 },
-        ],
-      },
-    },
-  ];
-  const prod = (
-    await h.elb.send(
-      new CreateListenerCommand({
-        LoadBalancerArn: lb.LoadBalancerArn,
-        Protocol: 'HTTP',
-        Port: prodPort,
-        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
-      }),
-    )
-  ).Listeners![0];
-  const test = (
-    await h.elb.send(
-      new CreateListenerCommand({
-        LoadBalancerArn: lb.LoadBalancerArn,
-        Protocol: 'HTTP',
-        Port: testPort,
-        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
-      }),
-    )
-  ).Listeners![0];
-  prodRule = (
-    await h.elb.send(
-      new CreateRuleCommand({
-        ListenerArn: prod.ListenerArn,
-        Priority: 1,
-        Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
-        Actions: forward,
-      }),
-    )
-  ).Rules![0].RuleArn!;
-  testRule = (
-    await h.elb.send(
-      new CreateRuleCommand({
-        ListenerArn: test.ListenerArn,
-        Priority: 1,
-        Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
-        Actions: forward,
-      }),
-    )
-  ).Rules![0].RuleArn!;
+  blueTg = await createTargetGroup(h, 'shop-blue');
+  greenTg = await createTargetGroup(h, 'shop-green');
+  ({ port: prodPort, ruleArn: prodRule } = await createBlueGreenListener(
+    h,
+    lb.LoadBalancerArn,
+    blueTg,
+    greenTg,
+  ));
+  ({ ruleArn: testRule } = await createBlueGreenListener(h, lb.LoadBalancerArn, blueTg, greenTg));
 
   const v1 = await register(await h.pushApp('shop', 'blue-v1'));
   await h.ecs.send(
