@@ -83,11 +83,6 @@ export function exportVariable(name: string, value: string): void {
   if (!fileCommand('GITHUB_ENV', name, value)) issueCommand('set-env', { name }, value);
 }
 
-/** True when the job runs with step debug logging. */
-export function isDebug(): boolean {
-  return process.env.RUNNER_DEBUG === '1';
-}
-
 /** A plain log line. */
 export function info(message: string): void {
   process.stdout.write(message + EOL);
