@@ -5,7 +5,14 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.d.ts', '.tmp/**'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '**/*.d.ts',
+      '.tmp/**',
+      'packages/local-aws/lib/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
