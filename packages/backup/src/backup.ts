@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { ActionFailure } from '../../kit/src/errors';
 import type { PgClient } from './clients';
 import { clientEnv, type PgConnection } from './connection';
 import type { BackupKind } from './keys';
 import { program } from './pg';
+import { ParallelGzip } from './pgzip';
 import {
+  CoalesceStream,
   describeExit,
   GateStream,
   HashStream,
@@ -166,7 +167,8 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
   const { producer, name, kind } = startSource(opts);
   const probe = new ProbeStream();
   const hash = new HashStream();
-  const gzip = kind === 'custom' ? undefined : createGzip({ level: opts.compressionLevel });
+  // pg_dump compresses the custom format itself; plain SQL and tar are gzipped here, on every core.
+  const gzip = kind === 'custom' ? undefined : new ParallelGzip({ level: opts.compressionLevel });
   let producerFailure: string | undefined;
   const gate = new GateStream(async () => {
     const exit = await producer.exit;
@@ -181,7 +183,12 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
     }
   });
   const stdout = producer.child.stdout as Readable;
-  const stages: NodeJS.ReadWriteStream[] = gzip ? [probe, gzip, hash] : [probe, hash];
+  const stages: NodeJS.ReadWriteStream[] = [
+    new CoalesceStream(),
+    probe,
+    ...(gzip ? [gzip] : []),
+    hash,
+  ];
   const flowing = pipeline([stdout, ...stages, gate] as unknown as [
     Readable,
     ...NodeJS.ReadWriteStream[],
