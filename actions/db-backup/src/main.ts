@@ -10,6 +10,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { RetentionDecision } from '../../../packages/backup/src/retention';
 import type { CountRow } from '../../../packages/backup/src/verify';
 import { getInputs, type Inputs } from './inputs';
+import { findPgClients } from '../../../packages/backup/src/clients';
 
 /** Clients the action uses; tests of the action may pass their own. */
 export interface Deps {
@@ -102,6 +103,36 @@ async function applyRetention(
   });
 }
 
+/**
+ * Connects to the database to dump: the server's version and size, and the matching clients.
+ * It logs nothing, so it can start before the log group it belongs to.
+ */
+async function checkDatabase(inputs: Inputs, signal: AbortSignal) {
+  // Statically imported and called first: its programs start before anything is awaited.
+  const found = findPgClients();
+  const pg = await import('../../../packages/backup/src/pg');
+  const clients = await found;
+  const db = inputs.database as NonNullable<Inputs['database']>;
+  const server = await pg.serverInfo(db, clients, signal);
+  const client = pg.clientFor(clients, server);
+  let verifyClient: typeof client | undefined;
+  if (inputs.verify === 'restore' && inputs.verifyDatabase) {
+    const vServer = await pg.serverInfo(inputs.verifyDatabase, clients, signal);
+    verifyClient = pg.clientFor(clients, vServer, 'pg_restore');
+    if (verifyClient.major < client.major) {
+      throw new ActionFailure(
+        `The verify database runs PostgreSQL ${vServer.version}, older than the dump's pg_dump ${client.version}: its pg_restore cannot read the archive. Use a verify server of version ${client.major} or newer.`,
+      );
+    }
+    verifyClient = pg.clientFor(
+      clients,
+      { ...vServer, major: Math.max(vServer.major, client.major) },
+      'pg_restore',
+    );
+  }
+  return { db, server, client, clients, verifyClient };
+}
+
 async function backupMode(
   inputs: Inputs,
   deps: Deps,
@@ -111,6 +142,9 @@ async function backupMode(
   const started = Date.now();
   const now = deps.now?.() ?? new Date();
   const bucket = inputs.bucket as string;
+  // The database check spawns its programs first, so they run while the S3 client loads.
+  const database = inputs.mode === 'files' ? undefined : checkDatabase(inputs, signal);
+  database?.catch(() => undefined); // awaited below; a failure is reported there
   const s3 = await s3Client(inputs, deps);
   const store = await import('../../../packages/backup/src/store');
   const { backupFolder, backupKey } = await import('../../../packages/backup/src/keys');
@@ -119,61 +153,50 @@ async function backupMode(
   const dir = workDir();
   let session: import('../../../packages/backup/src/pg').SnapshotSession | undefined;
   try {
-    // Phase 1: everything that can fail before a byte is written.
+    // Phase 1: everything that can fail before a byte is written. The bucket and the database
+    // are checked at the same time; a bucket problem is reported first.
     const checked = await core.group('Checking the bucket and the source', async () => {
-      await store.checkBucket(s3, bucket);
-      core.info(`Bucket ${bucket} is reachable.`);
-      let attempt = 1;
-      let key = backupKey({
-        prefix: inputs.prefix,
-        name: inputs.name,
-        at: now,
-        sha: inputs.sha,
-        kind,
-      });
-      while (await store.headObject(s3, bucket, key)) {
-        key = backupKey({
+      const target = (async () => {
+        await store.checkBucket(s3, bucket);
+        core.info(`Bucket ${bucket} is reachable.`);
+        let attempt = 1;
+        let key = backupKey({
           prefix: inputs.prefix,
           name: inputs.name,
           at: now,
           sha: inputs.sha,
           kind,
-          attempt: ++attempt,
         });
-      }
-      if (inputs.mode === 'files') return { key };
-      const pg = await import('../../../packages/backup/src/pg');
-      const { findPgClients } = await import('../../../packages/backup/src/clients');
-      const clients = findPgClients();
-      core.debug(
-        `PostgreSQL clients found: ${clients.map((c) => `${c.version} in ${c.bindir}`).join(', ') || 'none'}`,
-      );
-      const db = inputs.database as NonNullable<Inputs['database']>;
-      const server = await pg.serverInfo(db, clients, signal);
-      const client = pg.clientFor(clients, server);
-      core.info(
-        `Connected to ${db.display}: PostgreSQL ${server.version}, database size ${bytesText(server.databaseBytes)}; using pg_dump ${client.version} (${client.bindir}).`,
-      );
-      report.facts.push(
-        ['Database', `${db.display} (PostgreSQL ${server.version})`],
-        ['Client', `pg_dump ${client.version}`],
-      );
-      let verifyClient: typeof client | undefined;
-      if (inputs.verify === 'restore' && inputs.verifyDatabase) {
-        const vServer = await pg.serverInfo(inputs.verifyDatabase, clients, signal);
-        verifyClient = pg.clientFor(clients, vServer, 'pg_restore');
-        if (verifyClient.major < client.major) {
-          throw new ActionFailure(
-            `The verify database runs PostgreSQL ${vServer.version}, older than the dump's pg_dump ${client.version}: its pg_restore cannot read the archive. Use a verify server of version ${client.major} or newer.`,
-          );
+        while (await store.headObject(s3, bucket, key)) {
+          key = backupKey({
+            prefix: inputs.prefix,
+            name: inputs.name,
+            at: now,
+            sha: inputs.sha,
+            kind,
+            attempt: ++attempt,
+          });
         }
-        verifyClient = pg.clientFor(
-          clients,
-          { ...vServer, major: Math.max(vServer.major, client.major) },
-          'pg_restore',
+        return key;
+      })();
+      const [keyResult, sourceResult] = await Promise.allSettled([target, database]);
+      if (keyResult.status === 'rejected') throw keyResult.reason;
+      if (sourceResult.status === 'rejected') throw sourceResult.reason;
+      const source = sourceResult.value;
+      if (source) {
+        const { db, server, client, clients } = source;
+        core.debug(
+          `PostgreSQL clients found: ${clients.map((c) => `${c.version} in ${c.bindir}`).join(', ')}`,
+        );
+        core.info(
+          `Connected to ${db.display}: PostgreSQL ${server.version}, database size ${bytesText(server.databaseBytes)}; using pg_dump ${client.version} (${client.bindir}).`,
+        );
+        report.facts.push(
+          ['Database', `${db.display} (PostgreSQL ${server.version})`],
+          ['Client', `pg_dump ${client.version}`],
         );
       }
-      return { key, server, client, clients, verifyClient };
+      return { key: keyResult.value, ...source };
     });
     const key = checked.key;
     const location = `s3://${bucket}/${key}`;

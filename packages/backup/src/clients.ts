@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 
 /** One installed set of PostgreSQL client programs (pg_dump, pg_restore, psql). */
 export interface PgClient {
@@ -10,8 +10,17 @@ export interface PgClient {
   version: string;
 }
 
-/** Directories where PostgreSQL clients live on common systems, newest layouts first. */
-function candidateDirs(env: NodeJS.ProcessEnv): string[] {
+/** Runs a program briefly; its stdout, or undefined when it is missing or fails. */
+function output(exe: string, args: string[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  return new Promise((resolve) =>
+    execFile(exe, args, { encoding: 'utf8', env, timeout: 10_000 }, (error, stdout) =>
+      resolve(error ? undefined : stdout),
+    ),
+  );
+}
+
+/** Directories where PostgreSQL clients are installed on common systems, newest layouts first. */
+function installDirs(): string[] {
   const dirs: string[] = [];
   const globbed = (root: string, pattern: RegExp, sub: string): void => {
     if (!existsSync(root)) return;
@@ -22,9 +31,6 @@ function candidateDirs(env: NodeJS.ProcessEnv): string[] {
   globbed('/opt/homebrew/opt', /^(postgresql|libpq)(@\d+)?$/, 'bin'); // Homebrew (Apple silicon)
   globbed('/usr/local/opt', /^(postgresql|libpq)(@\d+)?$/, 'bin'); // Homebrew (Intel)
   globbed('C:\\Program Files\\PostgreSQL', /^\d+$/, 'bin'); // Windows installer
-  const config = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8', env });
-  if (config.status === 0 && config.stdout.trim()) dirs.push(config.stdout.trim());
-  for (const dir of (env.PATH ?? '').split(delimiter)) if (dir) dirs.push(dir);
   return dirs;
 }
 
@@ -38,30 +44,65 @@ export function parseClientVersion(text: string): { major: number; version: stri
   return { major, version: `${m[1]}${m[2] ?? ''}` };
 }
 
+interface Candidate {
+  dir: string;
+  exe: string;
+  /** Debian's pg_wrapper (what /usr/bin/pg_dump is there): it forwards to a versioned dir. */
+  wrapper: boolean;
+  /** `pg_dump --version`, started as soon as the candidate is known (not for wrappers). */
+  version?: Promise<string | undefined>;
+}
+
 /**
- * Every installed PostgreSQL client found on this machine (one per major version; a versioned
- * directory wins over a wrapper on PATH), sorted by major version, newest first.
+ * Every installed PostgreSQL client found on this machine (one per major version; an install
+ * directory wins over PATH), sorted by major version, newest first. Every `--version` and
+ * `pg_config` start at once, before this returns its promise; a Debian `pg_wrapper` is asked
+ * only when nothing else was found.
  */
-export function findPgClients(env: NodeJS.ProcessEnv = process.env): PgClient[] {
-  const byMajor = new Map<number, PgClient>();
+export async function findPgClients(env: NodeJS.ProcessEnv = process.env): Promise<PgClient[]> {
   const seen = new Set<string>();
-  for (const dir of candidateDirs(env)) {
-    const exe = join(dir, process.platform === 'win32' ? 'pg_dump.exe' : 'pg_dump');
-    if (!existsSync(exe)) continue;
-    let real: string;
-    try {
-      real = realpathSync(exe);
-    } catch {
-      continue;
+  const candidates = (dirs: string[]): Candidate[] => {
+    const out: Candidate[] = [];
+    for (const dir of dirs) {
+      const exe = join(dir, process.platform === 'win32' ? 'pg_dump.exe' : 'pg_dump');
+      let real: string;
+      try {
+        if (!existsSync(exe)) continue;
+        real = realpathSync(exe);
+      } catch {
+        continue;
+      }
+      if (seen.has(real)) continue;
+      seen.add(real);
+      const wrapper = basename(real) === 'pg_wrapper';
+      out.push({
+        dir,
+        exe,
+        wrapper,
+        version: wrapper ? undefined : output(exe, ['--version'], env),
+      });
     }
-    if (seen.has(real)) continue;
-    seen.add(real);
-    const out = spawnSync(exe, ['--version'], { encoding: 'utf8', env, timeout: 10_000 });
-    const parsed = out.status === 0 ? parseClientVersion(out.stdout) : undefined;
-    if (!parsed || byMajor.has(parsed.major)) continue;
-    byMajor.set(parsed.major, { bindir: dir, ...parsed });
-  }
-  return [...byMajor.values()].sort((a, b) => b.major - a.major);
+    return out;
+  };
+  const config = output('pg_config', ['--bindir'], env);
+  const installed = candidates(installDirs());
+  const onPath = candidates((env.PATH ?? '').split(delimiter).filter(Boolean));
+  const configDir = (await config)?.trim();
+  const all = [...installed, ...(configDir ? candidates([configDir]) : []), ...onPath];
+  const pick = async (list: Candidate[]): Promise<PgClient[]> => {
+    const versions = await Promise.all(
+      list.map((c) => c.version ?? output(c.exe, ['--version'], env)),
+    );
+    const byMajor = new Map<number, PgClient>();
+    list.forEach((c, i) => {
+      const parsed = versions[i] === undefined ? undefined : parseClientVersion(versions[i]);
+      if (parsed && !byMajor.has(parsed.major))
+        byMajor.set(parsed.major, { bindir: c.dir, ...parsed });
+    });
+    return [...byMajor.values()].sort((a, b) => b.major - a.major);
+  };
+  const direct = await pick(all.filter((c) => !c.wrapper));
+  return direct.length ? direct : pick(all.filter((c) => c.wrapper));
 }
 
 /** The major version from `server_version_num` (`150004` → 15; `90624` → 9). */

@@ -81,7 +81,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
       `s3://${opts.bucket}/${key} has no sha256 in its metadata, so it cannot be checked: refusing to restore it (shipkit stores the checksum once a backup is complete).`,
     );
   }
-  const clients = opts.clients ?? findPgClients();
+  const clients = opts.clients ?? (await findPgClients());
   const server = await serverInfo(opts.target, clients, opts.signal);
   const client = clientFor(clients, server, 'pg_restore');
   opts.log?.(
