@@ -111,7 +111,7 @@ export class ParallelGzip extends Transform {
       this.length += input.length;
       const options: ZlibOptions = {
         level: this.level,
-        chunkSize: Math.max(64 * 1024, this.blockSize),
+        chunkSize: 128 * 1024,
         finishFlush: final ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
         ...(this.previousTail ? { dictionary: this.previousTail } : {}),
       };

@@ -11,12 +11,14 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
   UploadPartCopyCommand,
+  type CompletedPart,
   type S3Client,
   type ServerSideEncryption,
   type StorageClass,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { ActionFailure } from '../../kit/src/errors';
 import { HashStream } from './process';
 
@@ -202,11 +204,15 @@ export interface StreamUploadOptions extends WriteOptions {
   contentType: string;
   metadata: Record<string, string>;
   partSize: number;
-  /** Parts uploaded at once; memory is about (queueSize + 1) × partSize. */
+  /** Parts uploaded at once; memory is `(queueSize + 1) × partSize`, allocated once. */
   queueSize?: number;
   signal?: AbortSignal;
-  onProgress?: (bytes: number) => void;
+  /** Called after each part is stored, with the bytes and parts stored so far. */
+  onPart?: (storedBytes: number, parts: number) => void;
 }
+
+/** S3's limit on the parts of one multipart upload. */
+export const MAX_PARTS = 10_000;
 
 /** What happened to a failed upload's leftovers. */
 export interface CleanupReport {
@@ -215,44 +221,151 @@ export interface CleanupReport {
   clean: boolean;
 }
 
+/** Whether the client adds flexible checksums to uploads (the SDK's `WHEN_SUPPORTED`). */
+async function addsChecksums(s3: S3Api): Promise<boolean> {
+  const config = (s3 as { config?: { requestChecksumCalculation?: () => Promise<string> } }).config;
+  return (await config?.requestChecksumCalculation?.()) === 'WHEN_SUPPORTED';
+}
+
 /**
- * Streams `body` into S3 with a multipart upload (lib-storage) holding at most
- * `queueSize + 1` parts in memory. The object only appears when `body` ends cleanly; on any
- * failure the multipart upload is aborted (where the store supports it) and an object that
- * did appear under the key is deleted, then the original error is rethrown with the cleanup
- * notes attached as `cleanup`.
+ * Streams `body` into S3 with constant memory: bytes are copied into `queueSize + 1` part
+ * buffers allocated once and reused, and up to `queueSize` parts are in flight. A body shorter
+ * than one part is written with a single PutObject. The object only appears when `body` ends
+ * cleanly and every part was stored; on any failure (the body's, a part's, the signal's) the
+ * parts in flight are let finish, the multipart upload is aborted (where the store supports
+ * it) and an object that did appear under the key is deleted, then the original error is
+ * rethrown with the cleanup notes attached as `cleanup`.
  */
 export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promise<void> {
-  const upload = new Upload({
-    client: s3 as S3Client,
-    queueSize: opts.queueSize ?? 2,
-    partSize: opts.partSize,
-    // Abort is done below, so that a store without AbortMultipartUpload does not hide the
-    // original error.
-    leavePartsOnError: true,
-    params: {
-      Bucket: opts.bucket,
-      Key: opts.key,
-      Body: opts.body,
-      ContentType: opts.contentType,
-      Metadata: opts.metadata,
-      ServerSideEncryption: opts.sse as ServerSideEncryption,
-      SSEKMSKeyId: opts.kmsKeyId,
-      StorageClass: opts.storageClass as StorageClass | undefined,
-    },
-  });
-  if (opts.onProgress) upload.on('httpUploadProgress', (p) => opts.onProgress?.(p.loaded ?? 0));
-  const onAbort = (): void => void upload.abort().catch(() => undefined);
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const queueSize = Math.max(1, opts.queueSize ?? 2);
+  const target = {
+    Bucket: opts.bucket,
+    Key: opts.key,
+    ContentType: opts.contentType,
+    Metadata: opts.metadata,
+    ServerSideEncryption: opts.sse as ServerSideEncryption,
+    SSEKMSKeyId: opts.kmsKeyId,
+    StorageClass: opts.storageClass as StorageClass | undefined,
+  };
+  const abortSignal = opts.signal;
+  const free: Buffer[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const parts: CompletedPart[] = [];
+  let failure: { error: unknown } | undefined;
+  let created: Promise<string> | undefined;
+  let uploadId: string | undefined;
+  let partNumber = 0;
+  let storedBytes = 0;
+
+  const createUpload = (): Promise<string> =>
+    (created ??= (async () => {
+      const checksums = await addsChecksums(s3);
+      const r = await s3.send(
+        new CreateMultipartUploadCommand({
+          ...target,
+          ...(checksums ? { ChecksumAlgorithm: 'CRC32' as const } : {}),
+        }),
+        { abortSignal },
+      );
+      if (!r.UploadId) throw new Error('S3 CreateMultipartUpload returned no UploadId');
+      uploadId = r.UploadId;
+      return r.UploadId;
+    })());
+
+  const sendPart = (buffer: Buffer, length: number): void => {
+    const PartNumber = ++partNumber;
+    const sent = (async () => {
+      try {
+        const UploadId = await createUpload();
+        const r = await s3.send(
+          new UploadPartCommand({
+            Bucket: opts.bucket,
+            Key: opts.key,
+            UploadId,
+            PartNumber,
+            Body: buffer.subarray(0, length),
+            ContentLength: length,
+          }),
+          { abortSignal },
+        );
+        if (!r.ETag) throw new Error(`S3 UploadPart returned no ETag for part ${PartNumber}`);
+        parts.push({
+          PartNumber,
+          ETag: r.ETag,
+          ...(r.ChecksumCRC32 ? { ChecksumCRC32: r.ChecksumCRC32 } : {}),
+        });
+        free.push(buffer);
+        storedBytes += length;
+        opts.onPart?.(storedBytes, parts.length);
+      } catch (error) {
+        failure ??= { error };
+      }
+    })();
+    inFlight.add(sent);
+    void sent.finally(() => inFlight.delete(sent));
+  };
+
+  // Cancelling stops a body that is waiting for its producer too.
+  const onAbort = (): void => void opts.body.destroy(new Error('the upload was cancelled'));
+  abortSignal?.addEventListener('abort', onAbort, { once: true });
+  let current: Buffer | undefined;
+  let filled = 0;
   try {
-    await upload.done();
+    for await (const chunk of opts.body) {
+      for (let offset = 0; offset < chunk.length;) {
+        current ??= free.pop() ?? Buffer.allocUnsafe(opts.partSize);
+        const n = chunk.copy(current, filled, offset);
+        filled += n;
+        offset += n;
+        if (filled < opts.partSize) continue;
+        if (partNumber + 1 >= MAX_PARTS) {
+          throw new Error(
+            `the backup is larger than S3 allows with parts of ${opts.partSize} bytes (${MAX_PARTS} parts)`,
+          );
+        }
+        while (inFlight.size >= queueSize && !failure) await Promise.race(inFlight);
+        if (failure) throw failure.error;
+        sendPart(current, filled);
+        current = undefined;
+        filled = 0;
+      }
+      if (failure) throw failure.error;
+      abortSignal?.throwIfAborted();
+    }
+    abortSignal?.throwIfAborted();
+    if (partNumber === 0) {
+      await s3.send(
+        new PutObjectCommand({
+          ...target,
+          Body: (current ?? Buffer.alloc(0)).subarray(0, filled),
+          ContentLength: filled,
+        }),
+        { abortSignal },
+      );
+      return;
+    }
+    if (filled > 0) sendPart(current as Buffer, filled);
+    await Promise.all(inFlight);
+    if (failure) throw failure.error;
+    parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: opts.bucket,
+        Key: opts.key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+      { abortSignal },
+    );
   } catch (error) {
-    const report = await cleanupUpload(s3, opts.bucket, opts.key, upload.uploadId);
+    await Promise.allSettled([...inFlight]);
+    await created?.catch(() => undefined);
+    const report = await cleanupUpload(s3, opts.bucket, opts.key, uploadId);
     throw Object.assign(error instanceof Error ? error : new Error(String(error)), {
       cleanup: report,
     });
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+    abortSignal?.removeEventListener('abort', onAbort);
   }
 }
 

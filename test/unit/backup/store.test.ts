@@ -3,8 +3,11 @@ import {
   listObjects,
   partSizeFor,
   replaceMetadata,
+  streamUpload,
   type S3Api,
+  type StreamUploadOptions,
 } from '../../../packages/backup/src/store';
+import { Readable } from 'node:stream';
 import { awsError, FakeClient } from './fakes';
 
 describe('listObjects', () => {
@@ -151,4 +154,175 @@ describe('partSizeFor', () => {
     [50 * 1024 ** 2, 8],
     [200 * 1024 ** 3, 35],
   ])('%i bytes → %i MiB parts', (bytes, mib) => expect(partSizeFor(bytes)).toBe(mib * 1024 * 1024));
+});
+
+describe('streamUpload', () => {
+  /** A fake S3 that keeps a copy of every part (the uploader reuses its buffers). */
+  function fakeS3(opts: { failPart?: number; checksums?: boolean } = {}) {
+    const parts = new Map<number, Buffer>();
+    const puts: Buffer[] = [];
+    let inFlight = 0;
+    let peakInFlight = 0;
+    const s3 = new FakeClient<S3Api>({
+      CreateMultipartUploadCommand: () => ({ UploadId: 'up-1' }),
+      UploadPartCommand: async (input) => {
+        inFlight++;
+        peakInFlight = Math.max(peakInFlight, inFlight);
+        const body = Buffer.from(input.Body as Buffer);
+        await new Promise((r) => setTimeout(r, 2));
+        inFlight--;
+        if (input.PartNumber === opts.failPart) throw awsError('InternalError', 500);
+        parts.set(input.PartNumber as number, body);
+        return { ETag: `"e${input.PartNumber as number}"`, ChecksumCRC32: 'crc' };
+      },
+      CompleteMultipartUploadCommand: () => ({}),
+      PutObjectCommand: (input) => {
+        puts.push(Buffer.from(input.Body as Buffer));
+        return {};
+      },
+      AbortMultipartUploadCommand: () => ({}),
+      HeadObjectCommand: () => {
+        throw awsError('NotFound', 404);
+      },
+    });
+    if (opts.checksums)
+      Object.assign(s3, { config: { requestChecksumCalculation: async () => 'WHEN_SUPPORTED' } });
+    return {
+      s3,
+      parts,
+      puts,
+      peak: () => peakInFlight,
+      joined: () =>
+        Buffer.concat([...parts.keys()].sort((a, b) => a - b).map((n) => parts.get(n) as Buffer)),
+    };
+  }
+
+  const options = (
+    body: Readable,
+    extra: Partial<StreamUploadOptions> = {},
+  ): StreamUploadOptions => ({
+    bucket: 'b',
+    key: 'k/backup.dump',
+    body,
+    contentType: 'application/octet-stream',
+    metadata: { 'shipkit-kind': 'custom' },
+    partSize: 1000,
+    queueSize: 2,
+    sse: 'AES256',
+    ...extra,
+  });
+
+  /** `total` bytes of a recognisable pattern, in chunks of `chunk`. */
+  function bytes(total: number): Buffer {
+    return Buffer.from(Array.from({ length: total }, (_, i) => (i * 7 + (i >> 8)) % 256));
+  }
+  const chunked = (data: Buffer, chunk: number): Readable =>
+    Readable.from(
+      Array.from({ length: Math.ceil(data.length / chunk) }, (_, i) =>
+        data.subarray(i * chunk, (i + 1) * chunk),
+      ),
+    );
+
+  it.each([
+    ['a body shorter than a part', 999, 333, [], 1],
+    ['an empty body', 0, 1, [], 1],
+    ['exactly one part', 1000, 300, [1000], 0],
+    ['parts and a short last one', 4321, 77, [1000, 1000, 1000, 1000, 321], 0],
+    ['chunks larger than a part', 3000, 2500, [1000, 1000, 1000], 0],
+  ])('stores %s intact (%i bytes in chunks of %i)', async (_name, total, chunk, sizes, puts) => {
+    const data = bytes(total);
+    const s3 = fakeS3();
+    await streamUpload(s3.s3.api, options(chunked(data, chunk)));
+    expect(s3.puts.length).toBe(puts);
+    if (puts) {
+      expect(s3.puts[0].equals(data)).toBe(true);
+      expect(s3.s3.names()).toEqual(['PutObjectCommand']);
+      return;
+    }
+    expect([...s3.parts.keys()].sort((a, b) => a - b).map((n) => s3.parts.get(n)?.length)).toEqual(
+      sizes,
+    );
+    expect(s3.joined().equals(data)).toBe(true);
+    const complete = s3.s3.sent.find((c) => c.name === 'CompleteMultipartUploadCommand');
+    expect(complete?.input.MultipartUpload).toEqual({
+      Parts: sizes.map((_s, i) => ({
+        PartNumber: i + 1,
+        ETag: `"e${i + 1}"`,
+        ChecksumCRC32: 'crc',
+      })),
+    });
+    const create = s3.s3.sent.find((c) => c.name === 'CreateMultipartUploadCommand');
+    expect(create?.input).toMatchObject({
+      Metadata: { 'shipkit-kind': 'custom' },
+      ServerSideEncryption: 'AES256',
+      ContentType: 'application/octet-stream',
+    });
+    expect(create?.input.ChecksumAlgorithm).toBeUndefined();
+  });
+
+  it('keeps at most queueSize parts in flight', async () => {
+    const s3 = fakeS3();
+    await streamUpload(s3.s3.api, options(chunked(bytes(20_000), 500), { queueSize: 3 }));
+    expect(s3.peak()).toBe(3);
+    expect(s3.parts.size).toBe(20);
+  });
+
+  it('asks for CRC32 part checksums when the client adds them', async () => {
+    const s3 = fakeS3({ checksums: true });
+    await streamUpload(s3.s3.api, options(chunked(bytes(2500), 500)));
+    const create = s3.s3.sent.find((c) => c.name === 'CreateMultipartUploadCommand');
+    expect(create?.input.ChecksumAlgorithm).toBe('CRC32');
+  });
+
+  it('aborts the upload and completes nothing when a part fails', async () => {
+    const s3 = fakeS3({ failPart: 3 });
+    const error = await streamUpload(s3.s3.api, options(chunked(bytes(8000), 400))).catch(
+      (e: unknown) => e as Error & { cleanup: { clean: boolean; notes: string[] } },
+    );
+    expect(error).toMatchObject({ name: 'InternalError' });
+    expect(error?.cleanup.clean).toBe(true);
+    expect(error?.cleanup.notes.join()).toMatch(/aborted the multipart upload/);
+    expect(s3.s3.names()).not.toContain('CompleteMultipartUploadCommand');
+    expect(s3.s3.names()).toContain('AbortMultipartUploadCommand');
+  });
+
+  it('aborts the upload when the body fails midway', async () => {
+    const s3 = fakeS3();
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield bytes(2500);
+      throw new Error('pg_dump exited with code 1');
+    }
+    await expect(streamUpload(s3.s3.api, options(Readable.from(failing())))).rejects.toThrow(
+      'pg_dump exited with code 1',
+    );
+    expect(s3.s3.names()).toContain('AbortMultipartUploadCommand');
+    expect(s3.s3.names()).not.toContain('CompleteMultipartUploadCommand');
+  });
+
+  it('stops a body that waits for its producer when the run is cancelled', async () => {
+    const s3 = fakeS3();
+    const controller = new AbortController();
+    const body = new Readable({ read() {} }); // never ends on its own
+    body.push(bytes(1500));
+    setTimeout(() => controller.abort(), 20);
+    await expect(
+      streamUpload(s3.s3.api, options(body, { signal: controller.signal })),
+    ).rejects.toThrow(/cancelled/);
+    expect(s3.s3.names()).toContain('AbortMultipartUploadCommand');
+    expect(s3.s3.names()).not.toContain('CompleteMultipartUploadCommand');
+  });
+
+  it('reports progress after each stored part', async () => {
+    const s3 = fakeS3();
+    const seen: [number, number][] = [];
+    await streamUpload(
+      s3.s3.api,
+      options(chunked(bytes(2500), 500), { queueSize: 1, onPart: (b, p) => seen.push([b, p]) }),
+    );
+    expect(seen).toEqual([
+      [1000, 1],
+      [2000, 2],
+      [2500, 3],
+    ]);
+  });
 });
