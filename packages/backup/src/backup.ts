@@ -65,6 +65,8 @@ export interface BackupOptions extends WriteOptions {
   partSize?: number;
   log?: (line: string) => void;
   debug?: (line: string) => void;
+  /** How often a progress line is logged while streaming (default every 15 s). */
+  progressEveryMs?: number;
 }
 
 /** A finished, uploaded backup. */
@@ -197,6 +199,7 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
   const partSize = opts.partSize ?? partSizeFor(expected);
   opts.debug?.(`uploading in parts of ${partSize} bytes, ${opts.queueSize ?? 2} at a time`);
   const contentType = kind === 'custom' ? 'application/octet-stream' : 'application/gzip';
+  let lastProgress = started;
   try {
     await streamUpload(opts.s3, {
       bucket: opts.bucket,
@@ -210,6 +213,16 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       kmsKeyId: opts.kmsKeyId,
       storageClass: opts.storageClass,
       signal: opts.signal,
+      onPart: (stored, parts) => {
+        const now = Date.now();
+        if (now - lastProgress < (opts.progressEveryMs ?? 15_000)) return;
+        lastProgress = now;
+        const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+        const rate = stored / 1024 / 1024 / Math.max(0.001, (now - started) / 1000);
+        opts.log?.(
+          `… ${mib(stored)} stored in ${parts} part(s) so far (${rate.toFixed(1)} MiB/s); ${name} has written ${mib(probe.bytes)}`,
+        );
+      },
     });
   } catch (error) {
     if (producer.child.exitCode === null && producer.child.signalCode === null)
