@@ -8,8 +8,20 @@ export interface ParallelGzipOptions {
   level: number;
   /** Bytes of input compressed as one independent piece (default 1 MiB). */
   blockSize?: number;
-  /** Pieces compressed at once in the thread pool (default: the CPUs available). */
+  /** Pieces compressed at once in the thread pool (default: {@link defaultConcurrency}). */
   concurrency?: number;
+}
+
+/**
+ * Blocks to deflate at once: one per CPU, but no more than Node's thread pool minus one thread
+ * (left for DNS lookups and file reads), so a large runner neither queues work in the pool nor
+ * holds more blocks in memory than it can compress.
+ */
+export function defaultConcurrency(
+  cpus = availableParallelism(),
+  poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4,
+): number {
+  return Math.max(1, Math.min(cpus, poolSize - 1));
 }
 
 /** Deflate's window: each block is primed with this much of the input before it. */
@@ -53,7 +65,7 @@ export class ParallelGzip extends Transform {
       throw new RangeError(`gzip level must be an integer 0-9, got ${opts.level}`);
     this.level = opts.level;
     this.blockSize = Math.max(WINDOW, opts.blockSize ?? 1024 * 1024);
-    this.concurrency = Math.max(1, opts.concurrency ?? availableParallelism());
+    this.concurrency = Math.max(1, opts.concurrency ?? defaultConcurrency());
   }
 
   /** Bytes of input seen so far. */

@@ -3,7 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
-import { ParallelGzip, type ParallelGzipOptions } from '../../../packages/backup/src/pgzip';
+import {
+  defaultConcurrency,
+  ParallelGzip,
+  type ParallelGzipOptions,
+} from '../../../packages/backup/src/pgzip';
 
 const KiB = 1024;
 
@@ -111,6 +115,16 @@ describe('ParallelGzip', () => {
     await pipeline(source(), new ParallelGzip({ level: 1, blockSize, concurrency: 2 }), sink);
     expect(consumed).toBeGreaterThan(4 * 1024 * KiB);
     expect(peakAhead).toBeLessThan(640 * KiB);
+  });
+
+  it.each([
+    [1, 4, 1],
+    [2, 4, 2],
+    [64, 4, 3],
+    [64, 16, 15],
+    [8, 1, 1],
+  ])('compresses %i CPUs × pool of %i as %i blocks at once', (cpus, pool, expected) => {
+    expect(defaultConcurrency(cpus, pool)).toBe(expected);
   });
 
   it('refuses a level outside 0-9', () => {
