@@ -121,6 +121,26 @@ export async function deleteObject(s3: S3Api, bucket: string, key: string): Prom
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
+/** The request parameters that name an object and say how it is written. */
+function objectParams(
+  opts: WriteOptions & {
+    bucket: string;
+    key: string;
+    contentType: string;
+    metadata: Record<string, string>;
+  },
+) {
+  return {
+    Bucket: opts.bucket,
+    Key: opts.key,
+    ContentType: opts.contentType,
+    Metadata: opts.metadata,
+    ServerSideEncryption: opts.sse as ServerSideEncryption,
+    SSEKMSKeyId: opts.kmsKeyId,
+    StorageClass: opts.storageClass as StorageClass | undefined,
+  };
+}
+
 /** S3's limit for a single CopyObject; larger objects are copied in parts. */
 export const MAX_COPY_BYTES = 5 * 1024 ** 3;
 const COPY_PART_BYTES = 1024 ** 3;
@@ -141,15 +161,7 @@ export async function replaceMetadata(
     maxCopyBytes?: number;
   },
 ): Promise<void> {
-  const common = {
-    Bucket: opts.bucket,
-    Key: opts.key,
-    Metadata: opts.metadata,
-    ContentType: opts.contentType,
-    ServerSideEncryption: opts.sse as ServerSideEncryption,
-    SSEKMSKeyId: opts.kmsKeyId,
-    StorageClass: opts.storageClass as StorageClass | undefined,
-  };
+  const common = objectParams(opts);
   const source = `${opts.bucket}/${opts.key.split('/').map(encodeURIComponent).join('/')}`;
   if (opts.size <= (opts.maxCopyBytes ?? MAX_COPY_BYTES)) {
     await s3.send(
@@ -238,15 +250,7 @@ async function addsChecksums(s3: S3Api): Promise<boolean> {
  */
 export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promise<void> {
   const queueSize = Math.max(1, opts.queueSize ?? 2);
-  const target = {
-    Bucket: opts.bucket,
-    Key: opts.key,
-    ContentType: opts.contentType,
-    Metadata: opts.metadata,
-    ServerSideEncryption: opts.sse as ServerSideEncryption,
-    SSEKMSKeyId: opts.kmsKeyId,
-    StorageClass: opts.storageClass as StorageClass | undefined,
-  };
+  const target = objectParams(opts);
   const abortSignal = opts.signal;
   const free: Buffer[] = [];
   const inFlight = new Set<Promise<void>>();
