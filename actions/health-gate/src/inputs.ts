@@ -16,6 +16,7 @@ export interface Inputs extends Pick<
   | 'intervalMs'
   | 'requestTimeoutMs'
   | 'timeoutMs'
+  | 'startPeriodMs'
   | 'observeMs'
   | 'maxLatencyMs'
   | 'maxErrorRate'
@@ -100,6 +101,14 @@ export function getInputs(p = new InputParser()): Inputs {
     min: 100,
     max: 6 * 3_600_000,
   }) as number;
+  const startPeriodMs = p.duration('start-period', { max: 6 * 3_600_000 });
+  if (startPeriodMs !== undefined && startPeriodMs >= timeoutMs) {
+    p.fail(
+      'start-period',
+      core.getInput('start-period'),
+      `a duration shorter than \`timeout\` (${core.getInput('timeout') || '5m'}), or unset`,
+    );
+  }
   const observeMs = p.duration('observe', { default: '0s', max: 6 * 3_600_000 }) as number;
   const maxLatencyMs = p.duration('max-latency', { min: 1 });
   const maxErrorRate = p.number('max-error-rate', { min: 0, max: 100 });
@@ -130,6 +139,7 @@ export function getInputs(p = new InputParser()): Inputs {
     intervalMs,
     requestTimeoutMs,
     timeoutMs,
+    startPeriodMs,
     observeMs,
     maxLatencyMs,
     maxErrorRate,

@@ -45,6 +45,7 @@ function writeReport(result: GateResult, inputs: Inputs): string {
       unhealthyThreshold: inputs.unhealthyThreshold,
       intervalMs: inputs.intervalMs,
       timeoutMs: inputs.timeoutMs,
+      startPeriodMs: inputs.startPeriodMs,
       observeMs: inputs.observeMs,
       maxLatencyMs: inputs.maxLatencyMs,
       maxErrorRate: inputs.maxErrorRate,
@@ -98,6 +99,12 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
           : []),
       ].join(', '),
     ],
+    [
+      'Start period',
+      inputs.startPeriodMs !== undefined
+        ? `${formatDuration(inputs.startPeriodMs)} (then ${inputs.unhealthyThreshold} failures in a row fail a URL not yet healthy)`
+        : undefined,
+    ],
     ['Observe once healthy', inputs.observeMs ? formatDuration(inputs.observeMs) : undefined],
     [
       'Limits',
@@ -150,7 +157,7 @@ export async function run(): Promise<void> {
     const inputs = getInputs();
     const started = Date.now();
     core.info(
-      `Gating on ${inputs.targets.length} URL(s): ${inputs.healthyThreshold} consecutive successes within ${formatDuration(inputs.timeoutMs)}, probing every ${formatDuration(inputs.intervalMs)}${inputs.observeMs ? `, then observing for ${formatDuration(inputs.observeMs)}` : ''}.`,
+      `Gating on ${inputs.targets.length} URL(s): ${inputs.healthyThreshold} consecutive successes within ${formatDuration(inputs.timeoutMs)}${inputs.startPeriodMs !== undefined ? ` (failing after ${inputs.unhealthyThreshold} failures in a row once the ${formatDuration(inputs.startPeriodMs)} start period is over)` : ''}, probing every ${formatDuration(inputs.intervalMs)}${inputs.observeMs ? `, then observing for ${formatDuration(inputs.observeMs)}` : ''}.`,
     );
     const signals = await awsSignals(inputs);
     const result = await runGate({

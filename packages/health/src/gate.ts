@@ -41,6 +41,13 @@ export interface GateOptions {
   requestTimeoutMs: number;
   /** Deadline for every URL to become healthy, from the start. */
   timeoutMs: number;
+  /**
+   * When set, a URL that has not become healthy yet fails the gate after `unhealthyThreshold`
+   * consecutive failed probes sent after this long from the start (the start period, as in
+   * Docker's and ECS's health checks). Unset, failures before a URL first becomes healthy only
+   * delay it until `timeoutMs`.
+   */
+  startPeriodMs?: number;
   /** How long to keep probing after every URL became healthy. */
   observeMs: number;
   maxLatencyMs?: number;
@@ -61,6 +68,8 @@ export interface UrlState {
   phase: 'waiting' | 'healthy' | 'unhealthy';
   consecutiveSuccesses: number;
   consecutiveFailures: number;
+  /** Consecutive failed probes sent after the start period (when one is set). */
+  failuresAfterStart: number;
   probes: ProbeResult[];
   /** Index in `probes` of the first probe of the streak that made the URL healthy. */
   windowStart?: number;
@@ -129,8 +138,9 @@ function lastErrors(state: UrlState, n: number): string {
 /**
  * Probes every target each `intervalMs` until each has `healthyThreshold` consecutive
  * successes, then observes for `observeMs`. Decides as soon as a probe decides: a URL that was
- * healthy failing `unhealthyThreshold` times in a row, a signal reporting a problem, the deadline
- * passing, or — at the end of observation — a latency or error-rate breach.
+ * healthy failing `unhealthyThreshold` times in a row (or, with a start period, a URL not yet
+ * healthy failing that many times after it), a signal reporting a problem, the deadline passing,
+ * or — at the end of observation — a latency or error-rate breach.
  */
 export async function runGate(opts: GateOptions): Promise<GateResult> {
   const started = Date.now();
@@ -140,6 +150,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     phase: 'waiting',
     consecutiveSuccesses: 0,
     consecutiveFailures: 0,
+    failuresAfterStart: 0,
     probes: [],
   }));
   const all: ProbeResult[] = [];
@@ -220,12 +231,16 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
       if (!result || decision) return;
       state.probes.push(result);
       all.push(result);
+      const afterStart =
+        opts.startPeriodMs !== undefined && tickStart - started >= opts.startPeriodMs;
       if (result.ok) {
         state.consecutiveSuccesses++;
         state.consecutiveFailures = 0;
+        state.failuresAfterStart = 0;
       } else {
         state.consecutiveFailures++;
         state.consecutiveSuccesses = 0;
+        if (afterStart) state.failuresAfterStart++;
       }
       let becameHealthy = false;
       if (state.phase === 'waiting' && state.consecutiveSuccesses >= opts.healthyThreshold) {
@@ -238,6 +253,14 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
         state.consecutiveFailures >= opts.unhealthyThreshold
       ) {
         state.phase = 'unhealthy';
+      } else if (state.phase === 'waiting' && state.failuresAfterStart >= opts.unhealthyThreshold) {
+        state.phase = 'unhealthy';
+        opts.onProbe?.(result, state);
+        return decide(
+          false,
+          `${state.url} never became healthy: ${state.failuresAfterStart} consecutive probes failed after the start period of ${formatDuration(opts.startPeriodMs ?? 0)} (${lastErrors(state, state.failuresAfterStart)}).`,
+          state.url,
+        );
       }
       opts.onProbe?.(result, state);
       if (state.phase === 'unhealthy') {

@@ -132,6 +132,33 @@ describe('health-gate fails with the reason', () => {
     expect(run.summary).toContain('Health gate: not healthy');
   });
 
+  test('with start-period, a release answering 503 from the start fails once the start period is over, not at timeout', async () => {
+    const f = await fixture(() => ({ status: 503 }));
+    const run = await runAction('health-gate', {
+      inputs: { ...FAST, url: f.url, timeout: '60s', 'start-period': '300ms' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.outputs.healthy).toBe('false');
+    expect(run.outputs.reason).toMatch(
+      /never became healthy: 3 consecutive probes failed after the start period of 300ms \(status 503 is not in 200-299\)/,
+    );
+    // About 3 probes in the start period and 3 after it: nowhere near the 600 of a 60s timeout.
+    expect(Number(run.outputs.attempts)).toBeLessThan(20);
+    expect(run.summary).toContain('| **Start period** | 300ms');
+    const report = JSON.parse(readFileSync(run.outputs['report-path'], 'utf8'));
+    expect(report.urls[0].verdict).toBe('unhealthy');
+  });
+
+  test('with start-period, failures inside the start period do not count and a slow starter passes', async () => {
+    const f = await fixture((n) => (n <= 6 ? { status: 503 } : {}));
+    const run = await runAction('health-gate', {
+      inputs: { ...FAST, url: f.url, timeout: '30s', 'start-period': '5s' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.healthy).toBe('true');
+    expect(Number(run.outputs.attempts)).toBe(8);
+  });
+
   test('a refused connection is reported in its own words', async () => {
     const port = await closedPort();
     const run = await runAction('health-gate', {
@@ -265,6 +292,11 @@ describe('health-gate rejects bad inputs before sending any request', () => {
     ],
     [{ method: 'FETCH' }, /Input `method` must be one of GET/],
     [{ headers: 'no colon here' }, /Input `headers` must be one `Name:value` per line/],
+    [{ 'start-period': 'later' }, /Input `start-period` must be a duration/],
+    [
+      { 'start-period': '10s', timeout: '10s' },
+      /Input `start-period` must be a duration shorter than `timeout` \(10s\), or unset; got `10s`/,
+    ],
   ])('%j', async (inputs, message) => {
     const f = await fixture(() => ({}));
     const run = await runAction('health-gate', { inputs: { ...FAST, url: f.url, ...inputs } });
