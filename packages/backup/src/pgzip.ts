@@ -68,11 +68,6 @@ export class ParallelGzip extends Transform {
     this.concurrency = Math.max(1, opts.concurrency ?? defaultConcurrency());
   }
 
-  /** Bytes of input seen so far. */
-  get inputBytes(): number {
-    return this.length;
-  }
-
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     if (!this.started) {
       this.started = true;
