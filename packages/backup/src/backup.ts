@@ -9,9 +9,7 @@ import type { BackupKind } from './keys';
 import { program } from './pg';
 import { ParallelGzip } from './pgzip';
 import {
-  CoalesceStream,
   describeExit,
-  GateStream,
   HashStream,
   ProbeStream,
   startProducer,
@@ -172,7 +170,9 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
   // pg_dump compresses the custom format itself; plain SQL and tar are gzipped here, on every core.
   const gzip = kind === 'custom' ? undefined : new ParallelGzip({ level: opts.compressionLevel });
   let producerFailure: string | undefined;
-  const gate = new GateStream(async () => {
+  // Called once the output has ended: the object is completed only if the producer exited
+  // cleanly and its output looks whole.
+  const checkProducer = async (): Promise<void> => {
     const exit = await producer.exit;
     if (exit.code !== 0 || exit.signal) {
       producerFailure = `${describeExit(name, exit)}${stderrSummary(producer.stderr.toString()) ? `: ${stderrSummary(producer.stderr.toString())}` : ''}`;
@@ -183,18 +183,24 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       producerFailure = `${name} exited 0 but ${wrong}`;
       throw new Error(producerFailure);
     }
-  });
+  };
   const stdout = producer.child.stdout as Readable;
-  const stages: NodeJS.ReadWriteStream[] = [
-    new CoalesceStream(),
-    probe,
-    ...(gzip ? [gzip] : []),
-    hash,
-  ];
-  const flowing = pipeline([stdout, ...stages, gate] as unknown as [
-    Readable,
-    ...NodeJS.ReadWriteStream[],
-  ]).catch((error: unknown) => error);
+  // The custom format goes to S3 as pg_dump wrote it, so the probe and the hash both see the
+  // parts the uploader sends. Plain SQL and tar are probed as written, then gzipped; the hash
+  // sees the compressed parts.
+  const body = gzip ?? stdout;
+  const flowing = gzip
+    ? pipeline(stdout, probe, gzip).then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+    : Promise.resolve(undefined);
+  const inspect = gzip
+    ? (bytes: Buffer): void => hash.update(bytes)
+    : (bytes: Buffer): void => {
+        probe.update(bytes);
+        hash.update(bytes);
+      };
   const expected = opts.source.type === 'pg-dump' ? opts.source.expectedBytes : undefined;
   const partSize = opts.partSize ?? partSizeFor(expected);
   opts.debug?.(`uploading in parts of ${partSize} bytes, ${opts.queueSize ?? 2} at a time`);
@@ -204,8 +210,10 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
     await streamUpload(opts.s3, {
       bucket: opts.bucket,
       key: opts.key,
-      body: gate,
+      body,
       contentType,
+      inspect,
+      beforeComplete: checkProducer,
       metadata: opts.metadata,
       partSize,
       queueSize: opts.queueSize,
@@ -227,7 +235,8 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
   } catch (error) {
     if (producer.child.exitCode === null && producer.child.signalCode === null)
       producer.child.kill('SIGTERM');
-    gate.destroy();
+    body.destroy();
+    stdout.destroy();
     await producer.exit;
     await flowing;
     const cleanup = (error as { cleanup?: CleanupReport }).cleanup ?? { notes: [], clean: true };

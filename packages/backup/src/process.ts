@@ -116,55 +116,6 @@ export function startProducer(
   return { child, exit, stderr };
 }
 
-/**
- * Passes bytes through, but only ends successfully when `check` (called at end of input)
- * resolves: this holds back the end of an upload until the producer has exited cleanly, so a
- * failed dump never completes an object. `check` may throw to fail the stream.
- */
-export class GateStream extends Transform {
-  constructor(private readonly check: () => Promise<void>) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    done(null, chunk);
-  }
-  override _flush(done: TransformCallback): void {
-    this.check().then(
-      () => done(),
-      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
-    );
-  }
-}
-
-/**
- * Joins small chunks into ones of at least `minBytes` (the last may be shorter). pg_dump and tar
- * write a pipe a few KiB at a time, so Node sees thousands of tiny chunks; every later stage
- * (checks, compression, hashing, the upload's part buffer) costs per chunk, and joining them once
- * here is cheaper than paying that thousands of times.
- */
-export class CoalesceStream extends Transform {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  constructor(private readonly minBytes = 256 * 1024) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= this.minBytes) this.release();
-    done();
-  }
-  override _flush(done: TransformCallback): void {
-    if (this.pendingBytes) this.release();
-    done();
-  }
-  private release(): void {
-    this.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending));
-    this.pending = [];
-    this.pendingBytes = 0;
-  }
-}
-
 /** Counts bytes and keeps the first and last few of a stream, for sanity checks of a dump. */
 export class ProbeStream extends Transform {
   bytes = 0;
@@ -174,6 +125,11 @@ export class ProbeStream extends Transform {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.update(chunk);
+    done(null, chunk);
+  }
+  /** Takes a chunk into account without passing it on (when used outside a pipeline). */
+  update(chunk: Buffer): void {
     this.bytes += chunk.length;
     if (this.head.length < this.keep)
       this.head = Buffer.concat([this.head, chunk.subarray(0, this.keep - this.head.length)]);
@@ -181,7 +137,6 @@ export class ProbeStream extends Transform {
       chunk.length >= this.keep
         ? Buffer.from(chunk.subarray(chunk.length - this.keep))
         : Buffer.concat([this.tail, chunk]).subarray(-this.keep);
-    done(null, chunk);
   }
 }
 
@@ -194,9 +149,13 @@ export class HashStream extends Transform {
     this.hash = createHash(algorithm);
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.update(chunk);
+    done(null, chunk);
+  }
+  /** Takes a chunk into account without passing it on (when used outside a pipeline). */
+  update(chunk: Buffer): void {
     this.bytes += chunk.length;
     this.hash.update(chunk);
-    done(null, chunk);
   }
   /** The hex digest; call once, after the stream ended. */
   digest(): string {

@@ -221,6 +221,13 @@ export interface StreamUploadOptions extends WriteOptions {
   signal?: AbortSignal;
   /** Called after each part is stored, with the bytes and parts stored so far. */
   onPart?: (storedBytes: number, parts: number) => void;
+  /** Sees every byte of the object once, in order, a part at a time, before it is sent. */
+  inspect?: (bytes: Buffer) => void;
+  /**
+   * Called once the body has ended, before the last part is sent and the object completed;
+   * when it throws, nothing is completed and the upload is cleaned up.
+   */
+  beforeComplete?: () => Promise<void>;
 }
 
 /** S3's limit on the parts of one multipart upload. */
@@ -329,6 +336,7 @@ export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promis
         }
         while (inFlight.size >= queueSize && !failure) await Promise.race(inFlight);
         if (failure) throw failure.error;
+        opts.inspect?.(current.subarray(0, filled));
         sendPart(current, filled);
         current = undefined;
         filled = 0;
@@ -337,15 +345,13 @@ export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promis
       abortSignal?.throwIfAborted();
     }
     abortSignal?.throwIfAborted();
+    await opts.beforeComplete?.();
+    const rest = (current ?? Buffer.alloc(0)).subarray(0, filled);
+    if (filled > 0) opts.inspect?.(rest);
     if (partNumber === 0) {
-      await s3.send(
-        new PutObjectCommand({
-          ...target,
-          Body: (current ?? Buffer.alloc(0)).subarray(0, filled),
-          ContentLength: filled,
-        }),
-        { abortSignal },
-      );
+      await s3.send(new PutObjectCommand({ ...target, Body: rest, ContentLength: filled }), {
+        abortSignal,
+      });
       return;
     }
     if (filled > 0) sendPart(current as Buffer, filled);

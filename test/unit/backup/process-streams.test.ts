@@ -1,41 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { findPgClients } from '../../../packages/backup/src/clients';
-import { CoalesceStream } from '../../../packages/backup/src/process';
-
-async function chunksThrough(sizes: number[], minBytes: number): Promise<Buffer[]> {
-  let n = 0;
-  const input = sizes.map((size) => Buffer.from(Array.from({ length: size }, () => n++ % 251)));
-  const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(input),
-    new CoalesceStream(minBytes),
-    new Writable({
-      write(c: Buffer, _e, done) {
-        out.push(c);
-        done();
-      },
-    }),
-  );
-  expect(Buffer.concat(out).equals(Buffer.concat(input))).toBe(true);
-  return out;
-}
-
-describe('CoalesceStream', () => {
-  it.each([
-    ['small chunks are joined up to the minimum', [4, 4, 4, 4, 4], 10, [12, 8]],
-    ['a chunk at least the minimum passes alone', [25, 3], 10, [25, 3]],
-    ['the remainder is released at the end', [3, 3], 10, [6]],
-    ['no input, no output', [], 10, []],
-    ['exactly the minimum', [5, 5, 5, 5], 10, [10, 10]],
-  ])('%s', async (_name, sizes, minBytes, expected) => {
-    const out = await chunksThrough(sizes, minBytes);
-    expect(out.map((c) => c.length)).toEqual(expected);
-  });
-});
 
 describe('findPgClients', () => {
   let dir: string;

@@ -260,6 +260,44 @@ describe('streamUpload', () => {
     expect(create?.input.ChecksumAlgorithm).toBeUndefined();
   });
 
+  it('shows every byte to inspect once, in order, and asks beforeComplete before completing', async () => {
+    const data = bytes(4321);
+    const s3 = fakeS3();
+    const seen: Buffer[] = [];
+    const order: string[] = [];
+    await streamUpload(
+      s3.s3.api,
+      options(chunked(data, 77), {
+        inspect: (b) => seen.push(Buffer.from(b)),
+        beforeComplete: async () => {
+          order.push(
+            `check after ${s3.s3.names().filter((n) => n === 'UploadPartCommand').length} parts`,
+          );
+        },
+      }),
+    );
+    expect(Buffer.concat(seen).equals(data)).toBe(true);
+    expect(seen.map((b) => b.length)).toEqual([1000, 1000, 1000, 1000, 321]);
+    expect(order).toEqual(['check after 4 parts']);
+  });
+
+  it.each([
+    ['a multipart upload', 4321],
+    ['a single PutObject', 500],
+  ])('completes nothing when beforeComplete throws (%s)', async (_name, total) => {
+    const s3 = fakeS3();
+    const error = await streamUpload(
+      s3.s3.api,
+      options(chunked(bytes(total), 100), {
+        beforeComplete: () => Promise.reject(new Error('pg_dump exited with code 1')),
+      }),
+    ).catch((e: unknown) => e as Error & { cleanup: { clean: boolean } });
+    expect(error?.message).toBe('pg_dump exited with code 1');
+    expect(error?.cleanup.clean).toBe(true);
+    expect(s3.s3.names()).not.toContain('CompleteMultipartUploadCommand');
+    expect(s3.s3.names()).not.toContain('PutObjectCommand');
+  });
+
   it('keeps at most queueSize parts in flight', async () => {
     const s3 = fakeS3();
     await streamUpload(s3.s3.api, options(chunked(bytes(20_000), 500), { queueSize: 3 }));
