@@ -133,6 +133,24 @@ async function checkDatabase(inputs: Inputs, signal: AbortSignal) {
   return { db, server, client, clients, verifyClient };
 }
 
+/** The pg_dump source of this run. */
+function dumpSource(
+  inputs: Inputs,
+  client: import('../../../packages/backup/src/clients').PgClient,
+  expectedBytes?: number,
+  snapshot?: string,
+): import('../../../packages/backup/src/source').DumpSource {
+  return {
+    type: 'pg-dump',
+    conn: inputs.database as NonNullable<Inputs['database']>,
+    client,
+    format: inputs.format,
+    extraArgs: inputs.pgDumpArgs,
+    snapshot,
+    expectedBytes,
+  };
+}
+
 async function backupMode(
   inputs: Inputs,
   deps: Deps,
@@ -142,19 +160,56 @@ async function backupMode(
   const started = Date.now();
   const now = deps.now?.() ?? new Date();
   const bucket = inputs.bucket as string;
-  // The database check spawns its programs first, so they run while the S3 client loads.
   const database = inputs.mode === 'files' ? undefined : checkDatabase(inputs, signal);
   database?.catch(() => undefined); // awaited below; a failure is reported there
-  const s3 = await s3Client(inputs, deps);
-  const store = await import('../../../packages/backup/src/store');
-  const { backupFolder, backupKey } = await import('../../../packages/backup/src/keys');
+  const sources = await import('../../../packages/backup/src/source');
+  // pg_dump only reads: it starts as soon as the database is checked, so its catalog work runs
+  // while the S3 client loads and the bucket is checked; it is stopped if anything fails before
+  // its output is streamed. (Not for a dry run, nor with verify: restore, which first opens the
+  // snapshot pg_dump must read.)
+  let early: import('../../../packages/backup/src/source').StartedSource | undefined;
+  let stopping = false; // pg_dump's "terminated by user" would only confuse the real error
+  const checkedDb =
+    inputs.mode === 'pg-dump' && !inputs.dryRun && inputs.verify !== 'restore'
+      ? await database?.catch(() => undefined)
+      : undefined;
+  if (checkedDb) {
+    early = sources.startBackupSource(
+      dumpSource(inputs, checkedDb.client, checkedDb.server.databaseBytes),
+      inputs.compressionLevel,
+      (line) => stopping || core.info(line),
+    );
+  }
+  const stopEarly = async (): Promise<void> => {
+    stopping = true;
+    if (early) await sources.stopBackupSource(early);
+    early = undefined;
+  };
+  /** Hands the early pg_dump to the stream (once); the stream then owns it. */
+  const takeEarly = (): typeof early => {
+    const taken = early;
+    early = undefined;
+    return taken;
+  };
+  let s3: S3Client;
+  let store: typeof import('../../../packages/backup/src/store');
+  let keys: typeof import('../../../packages/backup/src/keys');
+  try {
+    s3 = await s3Client(inputs, deps);
+    store = await import('../../../packages/backup/src/store');
+    keys = await import('../../../packages/backup/src/keys');
+  } catch (error) {
+    await stopEarly();
+    throw error;
+  }
+  const { backupFolder, backupKey } = keys;
   const folder = backupFolder(inputs.prefix, inputs.name);
   const kind = inputs.mode === 'files' ? 'files' : inputs.format;
   const dir = workDir();
   let session: import('../../../packages/backup/src/pg').SnapshotSession | undefined;
   try {
-    // Phase 1: everything that can fail before a byte is written. The bucket and the database
-    // are checked at the same time; a bucket problem is reported first.
+    // Phase 1: everything that can fail before a byte is written (the database check may have
+    // finished above); a bucket problem is reported first.
     const checked = await core.group('Checking the bucket and the source', async () => {
       const target = (async () => {
         await store.checkBucket(s3, bucket);
@@ -247,15 +302,13 @@ async function backupMode(
                   paths: inputs.paths,
                   cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
                 }
-              : {
-                  type: 'pg-dump',
-                  conn: inputs.database as NonNullable<Inputs['database']>,
-                  client: checked.client as NonNullable<typeof checked.client>,
-                  format: inputs.format,
-                  extraArgs: inputs.pgDumpArgs,
+              : dumpSource(
+                  inputs,
+                  checked.client as NonNullable<typeof checked.client>,
+                  checked.server?.databaseBytes,
                   snapshot,
-                  expectedBytes: checked.server?.databaseBytes,
-                },
+                ),
+          started: takeEarly(),
           compressionLevel: inputs.compressionLevel,
           metadata,
           sse: inputs.sse,
@@ -358,6 +411,7 @@ async function backupMode(
     // Phase 4: retention, only after a verified backup.
     await applyRetention(inputs, s3, folder, key, now, report);
   } finally {
+    await stopEarly();
     await session?.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,21 +1,11 @@
-import { existsSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ActionFailure } from '../../kit/src/errors';
-import type { PgClient } from './clients';
-import { clientEnv, type PgConnection } from './connection';
 import type { BackupKind } from './keys';
-import { program } from './pg';
 import { ParallelGzip } from './pgzip';
-import {
-  describeExit,
-  HashStream,
-  ProbeStream,
-  startProducer,
-  stderrSummary,
-  type Producer,
-} from './process';
+import { startBackupSource, type DumpSource, type FilesSource, type StartedSource } from './source';
+
+import { describeExit, HashStream, ProbeStream, stderrSummary } from './process';
 import {
   cleanupUpload,
   partSizeFor,
@@ -25,28 +15,6 @@ import {
   type S3Api,
   type WriteOptions,
 } from './store';
-
-/** A database to dump. */
-export interface DumpSource {
-  type: 'pg-dump';
-  conn: PgConnection;
-  client: PgClient;
-  format: 'custom' | 'plain';
-  /** Extra pg_dump arguments (checked by `checkPgDumpArgs`). */
-  extraArgs: readonly string[];
-  /** Dump from this exported snapshot (verify=restore counts rows in the same one). */
-  snapshot?: string;
-  /** Size of the database, used to choose the part size. */
-  expectedBytes?: number;
-}
-
-/** Paths to archive as tar.gz. */
-export interface FilesSource {
-  type: 'files';
-  /** Paths relative to `cwd` (or absolute), archived as given. */
-  paths: readonly string[];
-  cwd: string;
-}
 
 export interface BackupOptions extends WriteOptions {
   s3: S3Api;
@@ -65,6 +33,8 @@ export interface BackupOptions extends WriteOptions {
   debug?: (line: string) => void;
   /** How often a progress line is logged while streaming (default every 15 s). */
   progressEveryMs?: number;
+  /** `source`, already started with {@link startBackupSource}; its output not yet read. */
+  started?: StartedSource;
 }
 
 /** A finished, uploaded backup. */
@@ -91,54 +61,6 @@ export class BackupFailure extends ActionFailure {
 
 const PLAIN_TRAILER = '-- PostgreSQL database dump complete';
 
-/** The pg_dump command line for a source: no password, output on stdout. */
-export function pgDumpArgs(source: DumpSource, compressionLevel: number): string[] {
-  const args = ['--no-password', '--format', source.format === 'custom' ? 'custom' : 'plain'];
-  // The custom format compresses inside pg_dump (zlib, per table); plain is gzipped here.
-  if (source.format === 'custom') args.push('--compress', String(compressionLevel));
-  if (source.snapshot) args.push('--snapshot', source.snapshot);
-  args.push(...source.extraArgs, '--dbname', source.conn.url);
-  return args;
-}
-
-/** Checks every path exists and resolves them under `cwd`; returns them relative where possible. */
-export function resolveFilePaths(paths: readonly string[], cwd: string): string[] {
-  return paths.map((p) => {
-    const full = resolve(cwd, p);
-    if (!existsSync(full))
-      throw new ActionFailure(`Path \`${p}\` (input \`paths\`) does not exist.`);
-    const rel = relative(cwd, full);
-    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : full;
-  });
-}
-
-function startSource(opts: BackupOptions): { producer: Producer; name: string; kind: BackupKind } {
-  const source = opts.source;
-  if (source.type === 'pg-dump') {
-    return {
-      producer: startProducer(
-        program(source.client, 'pg_dump'),
-        pgDumpArgs(source, opts.compressionLevel),
-        {
-          env: clientEnv(source.conn),
-          onStderr: (line) => opts.log?.(`pg_dump: ${line}`),
-        },
-      ),
-      name: 'pg_dump',
-      kind: source.format,
-    };
-  }
-  const paths = resolveFilePaths(source.paths, source.cwd);
-  return {
-    producer: startProducer('tar', ['-c', '-f', '-', '--', ...paths], {
-      cwd: source.cwd,
-      onStderr: (line) => opts.log?.(`tar: ${line}`),
-    }),
-    name: 'tar',
-    kind: 'files',
-  };
-}
-
 /** Why a finished producer's output is not a complete backup, or undefined when it is. */
 export function checkOutput(
   kind: BackupKind,
@@ -164,7 +86,8 @@ export function checkOutput(
  */
 export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
   const started = Date.now();
-  const { producer, name, kind } = startSource(opts);
+  const { producer, name, kind } =
+    opts.started ?? startBackupSource(opts.source, opts.compressionLevel, opts.log);
   const probe = new ProbeStream();
   const hash = new HashStream();
   // pg_dump compresses the custom format itself; plain SQL and tar are gzipped here, on every core.

@@ -168,9 +168,16 @@ describe('db-backup pg-dump', () => {
     expectNoSecrets(run, url());
   });
 
-  it('fails clearly when the bucket does not exist', async () => {
+  it('fails clearly when the bucket does not exist, and stops the pg_dump it had started', async () => {
     const run = await backup({ bucket: 'no-such-bucket' });
     expect(run.error).toMatch(/Bucket `no-such-bucket` does not exist/);
+    // pg_dump starts while the bucket is checked; it is stopped quietly and leaves no session.
+    expect(run.stdout).not.toMatch(/pg_dump: .*terminated/);
+    const sessions = pg.sql(
+      'postgres',
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump'",
+    );
+    expect(sessions.trim()).toBe('0');
   });
 
   it('fails when pg_dump is killed mid-stream and leaves nothing that looks finished', async () => {

@@ -1,0 +1,99 @@
+// Starting the program whose output is the backup (pg_dump or tar). Kept apart from the upload
+// code so the action can start pg_dump before it loads the S3 client.
+import { existsSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { ActionFailure } from '../../kit/src/errors';
+import type { PgClient } from './clients';
+import { clientEnv, type PgConnection } from './connection';
+import type { BackupKind } from './keys';
+import { program } from './pg';
+import { startProducer, type Producer } from './process';
+
+/** A database to dump. */
+export interface DumpSource {
+  type: 'pg-dump';
+  conn: PgConnection;
+  client: PgClient;
+  format: 'custom' | 'plain';
+  /** Extra pg_dump arguments (checked by `checkPgDumpArgs`). */
+  extraArgs: readonly string[];
+  /** Dump from this exported snapshot (verify=restore counts rows in the same one). */
+  snapshot?: string;
+  /** Size of the database, used to choose the part size. */
+  expectedBytes?: number;
+}
+
+/** Paths to archive as tar.gz. */
+export interface FilesSource {
+  type: 'files';
+  /** Paths relative to `cwd` (or absolute), archived as given. */
+  paths: readonly string[];
+  cwd: string;
+}
+
+/** The pg_dump command line for a source: no password, output on stdout. */
+export function pgDumpArgs(source: DumpSource, compressionLevel: number): string[] {
+  const args = ['--no-password', '--format', source.format === 'custom' ? 'custom' : 'plain'];
+  // The custom format compresses inside pg_dump (zlib, per table); plain is gzipped here.
+  if (source.format === 'custom') args.push('--compress', String(compressionLevel));
+  if (source.snapshot) args.push('--snapshot', source.snapshot);
+  args.push(...source.extraArgs, '--dbname', source.conn.url);
+  return args;
+}
+
+/** Checks every path exists and resolves them under `cwd`; returns them relative where possible. */
+export function resolveFilePaths(paths: readonly string[], cwd: string): string[] {
+  return paths.map((p) => {
+    const full = resolve(cwd, p);
+    if (!existsSync(full))
+      throw new ActionFailure(`Path \`${p}\` (input \`paths\`) does not exist.`);
+    const rel = relative(cwd, full);
+    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : full;
+  });
+}
+
+/** A producer started for a backup: its process, its name in messages, and the backup's kind. */
+export interface StartedSource {
+  producer: Producer;
+  name: string;
+  kind: BackupKind;
+}
+
+/** Starts pg_dump or tar with its output on a pipe (read by {@link streamBackup}). */
+export function startBackupSource(
+  source: DumpSource | FilesSource,
+  compressionLevel: number,
+  log?: (line: string) => void,
+): StartedSource {
+  if (source.type === 'pg-dump') {
+    return {
+      producer: startProducer(
+        program(source.client, 'pg_dump'),
+        pgDumpArgs(source, compressionLevel),
+        {
+          env: clientEnv(source.conn),
+          onStderr: (line) => log?.(`pg_dump: ${line}`),
+        },
+      ),
+      name: 'pg_dump',
+      kind: source.format,
+    };
+  }
+  const paths = resolveFilePaths(source.paths, source.cwd);
+  return {
+    producer: startProducer('tar', ['-c', '-f', '-', '--', ...paths], {
+      cwd: source.cwd,
+      onStderr: (line) => log?.(`tar: ${line}`),
+    }),
+    name: 'tar',
+    kind: 'files',
+  };
+}
+
+/** Stops a started source that will not be streamed (SIGTERM), and waits for it to exit. */
+export async function stopBackupSource(started: StartedSource): Promise<void> {
+  const child = started.producer.child;
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  child.stdout?.destroy();
+  await started.producer.exit;
+}
