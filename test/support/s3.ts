@@ -63,8 +63,12 @@ export interface TestS3 {
     key: string,
   ): Promise<{ metadata: Record<string, string>; size: number } | undefined>;
   remove(bucket: string, key: string): Promise<void>;
-  /** Sets an object's LastModified (s3rver reports the stored file's mtime). */
-  setLastModified(bucket: string, key: string, when: Date): void;
+  /**
+   * Sets an object's LastModified (s3rver reports the stored file's mtime), and waits until
+   * s3rver reports it: its own write of the object can land after the PUT answered, and would
+   * otherwise put the time back to now.
+   */
+  setLastModified(bucket: string, key: string, when: Date): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -140,8 +144,14 @@ export async function startS3(): Promise<TestS3> {
     async remove(bucket, key) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
-    setLastModified(bucket, key, when) {
-      utimesSync(server.store.getResourcePath(bucket, key, 'object'), when, when);
+    async setLastModified(bucket, key, when) {
+      for (let attempt = 0; attempt < 40; attempt++) {
+        utimesSync(server.store.getResourcePath(bucket, key, 'object'), when, when);
+        const r = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        if (Math.abs((r.LastModified?.getTime() ?? 0) - when.getTime()) < 1000) return;
+        await new Promise((ok) => setTimeout(ok, 50));
+      }
+      throw new Error(`s3rver keeps another LastModified for ${bucket}/${key}`);
     },
     async stop() {
       client.destroy();

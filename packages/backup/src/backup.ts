@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ActionFailure } from '../../kit/src/errors';
 import type { BackupKind } from './keys';
@@ -107,7 +106,7 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       throw new Error(producerFailure);
     }
   };
-  const stdout = producer.child.stdout as Readable;
+  const stdout = producer.output;
   // The custom format goes to S3 as pg_dump wrote it, so the probe and the hash both see the
   // parts the uploader sends. Plain SQL and tar are probed as written, then gzipped; the hash
   // sees the compressed parts.
@@ -160,6 +159,7 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       producer.child.kill('SIGTERM');
     body.destroy();
     stdout.destroy();
+    producer.child.stdout?.destroy();
     await producer.exit;
     await flowing;
     const cleanup = (error as { cleanup?: CleanupReport }).cleanup ?? { notes: [], clean: true };

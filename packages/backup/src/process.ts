@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 
 /** How a child process ended. */
 export interface Exit {
@@ -84,6 +84,12 @@ export function runProgram(
 /** A running producer (pg_dump, tar) whose stdout is the backup, gated on its exit status. */
 export interface Producer {
   child: ChildProcess;
+  /**
+   * The program's stdout, to read instead of `child.stdout`: it is piped into this buffer at
+   * once, because Node resumes a child's unread stdout when the child exits and the bytes would
+   * be lost if the reader attaches later (a small dump can finish before the upload starts).
+   */
+  output: Readable;
   /** Resolves once the process exited, with how. */
   exit: Promise<Exit>;
   stderr: TailBuffer;
@@ -113,7 +119,10 @@ export function startProducer(
     });
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
-  return { child, exit, stderr };
+  // Room for the producer to run ahead while the reader is not there yet.
+  const output = new PassThrough({ highWaterMark: 1024 * 1024 });
+  child.stdout!.pipe(output);
+  return { child, exit, stderr, output };
 }
 
 /** Counts bytes and keeps the first and last few of a stream, for sanity checks of a dump. */

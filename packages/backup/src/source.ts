@@ -95,5 +95,6 @@ export async function stopBackupSource(started: StartedSource): Promise<void> {
   const child = started.producer.child;
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   child.stdout?.destroy();
+  started.producer.output.destroy();
   await started.producer.exit;
 }

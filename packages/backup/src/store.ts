@@ -224,8 +224,9 @@ export interface StreamUploadOptions extends WriteOptions {
   /** Sees every byte of the object once, in order, a part at a time, before it is sent. */
   inspect?: (bytes: Buffer) => void;
   /**
-   * Called once the body has ended, before the last part is sent and the object completed;
-   * when it throws, nothing is completed and the upload is cleaned up.
+   * Called once the body has ended and `inspect` has seen every byte, before the last part is
+   * sent and the object completed; when it throws, nothing is completed and the upload is
+   * cleaned up.
    */
   beforeComplete?: () => Promise<void>;
 }
@@ -345,9 +346,9 @@ export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promis
       abortSignal?.throwIfAborted();
     }
     abortSignal?.throwIfAborted();
-    await opts.beforeComplete?.();
     const rest = (current ?? Buffer.alloc(0)).subarray(0, filled);
     if (filled > 0) opts.inspect?.(rest);
+    await opts.beforeComplete?.();
     if (partNumber === 0) {
       await s3.send(new PutObjectCommand({ ...target, Body: rest, ContentLength: filled }), {
         abortSignal,

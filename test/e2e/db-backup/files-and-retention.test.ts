@@ -103,11 +103,11 @@ describe('db-backup retention', () => {
   beforeAll(async () => {
     for (const [i, age] of ages.entries()) {
       await s3.put(BUCKET, keyOf(i), `backup ${i}`);
-      s3.setLastModified(BUCKET, keyOf(i), timeOf(age));
+      await s3.setLastModified(BUCKET, keyOf(i), timeOf(age));
     }
     for (const key of outside) {
       await s3.put(BUCKET, key, 'not ours');
-      s3.setLastModified(BUCKET, key, timeOf(400));
+      await s3.setLastModified(BUCKET, key, timeOf(400));
     }
   });
 

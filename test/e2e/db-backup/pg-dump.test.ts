@@ -168,6 +168,24 @@ describe('db-backup pg-dump', () => {
     expectNoSecrets(run, url());
   });
 
+  it.each(['custom', 'plain'])(
+    'backs up a database smaller than one upload part (%s format)',
+    async (format) => {
+      pg.createDatabase(`tiny_${format}`);
+      pg.sql(`tiny_${format}`, 'CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2), (3);');
+      const run = await backup({
+        format,
+        prefix: `tiny-${format}/`,
+        'database-url': pg.url(`tiny_${format}`),
+      });
+      expect(run.error).toBeUndefined();
+      expect(Number(run.outputs.bytes)).toBeGreaterThan(0);
+      expect(Number(run.outputs.bytes)).toBeLessThan(1024 * 1024);
+      const head = await s3.head(BUCKET, run.outputs.key);
+      expect(head?.metadata.sha256).toBe(run.outputs.sha256);
+    },
+  );
+
   it('fails clearly when the bucket does not exist, and stops the pg_dump it had started', async () => {
     const run = await backup({ bucket: 'no-such-bucket' });
     expect(run.error).toMatch(/Bucket `no-such-bucket` does not exist/);

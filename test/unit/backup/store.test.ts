@@ -268,7 +268,10 @@ describe('streamUpload', () => {
     await streamUpload(
       s3.s3.api,
       options(chunked(data, 77), {
-        inspect: (b) => seen.push(Buffer.from(b)),
+        inspect: (b) => {
+          seen.push(Buffer.from(b));
+          order.push(`inspect ${b.length}`);
+        },
         beforeComplete: async () => {
           order.push(
             `check after ${s3.s3.names().filter((n) => n === 'UploadPartCommand').length} parts`,
@@ -278,7 +281,32 @@ describe('streamUpload', () => {
     );
     expect(Buffer.concat(seen).equals(data)).toBe(true);
     expect(seen.map((b) => b.length)).toEqual([1000, 1000, 1000, 1000, 321]);
-    expect(order).toEqual(['check after 4 parts']);
+    // The check sees every byte (the last, short part included) before anything completes.
+    expect(order).toEqual([
+      'inspect 1000',
+      'inspect 1000',
+      'inspect 1000',
+      'inspect 1000',
+      'inspect 321',
+      'check after 4 parts',
+    ]);
+  });
+
+  it('lets beforeComplete see a body shorter than one part before the PutObject', async () => {
+    const s3 = fakeS3();
+    let seenAtCheck = 0;
+    let seen = 0;
+    await streamUpload(
+      s3.s3.api,
+      options(chunked(bytes(640), 64), {
+        inspect: (b) => (seen += b.length),
+        beforeComplete: async () => {
+          seenAtCheck = seen;
+        },
+      }),
+    );
+    expect(seenAtCheck).toBe(640);
+    expect(s3.s3.names()).toEqual(['PutObjectCommand']);
   });
 
   it.each([
