@@ -203,10 +203,13 @@ export async function replaceMetadata(
   }
 }
 
-/** Part size for an upload expected to be about `expectedBytes`: ≥ 8 MiB, and within 9,000 parts. */
+/**
+ * Part size for an upload expected to be about `expectedBytes`: S3's minimum of 5 MiB (memory is
+ * about three parts), and larger when needed to stay within 9,000 parts.
+ */
 export function partSizeFor(expectedBytes = 0): number {
   const MiB = 1024 * 1024;
-  return Math.max(8 * MiB, Math.ceil((expectedBytes * 1.5) / 9000 / MiB) * MiB);
+  return Math.max(5 * MiB, Math.ceil((expectedBytes * 1.5) / 9000 / MiB) * MiB);
 }
 
 export interface StreamUploadOptions extends WriteOptions {

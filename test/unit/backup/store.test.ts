@@ -150,8 +150,9 @@ describe('replaceMetadata', () => {
 
 describe('partSizeFor', () => {
   it.each([
-    [0, 8],
-    [50 * 1024 ** 2, 8],
+    [0, 5],
+    [50 * 1024 ** 2, 5],
+    [20 * 1024 ** 3, 5],
     [200 * 1024 ** 3, 35],
   ])('%i bytes → %i MiB parts', (bytes, mib) => expect(partSizeFor(bytes)).toBe(mib * 1024 * 1024));
 });
