@@ -11,6 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseFileCommands } from '../packages/workflow/src/commands';
 import { seedDatabase, startPostgres, type TestPostgres } from '../test/support/postgres';
 import { startS3, type S3Env } from '../test/support/s3';
 import type { BenchRow } from './lib/bench-row';
@@ -181,8 +182,7 @@ export async function bench(): Promise<BenchRow[]> {
           const [, inputs, env] = runs[n];
           const run = await runBackup(work, pg, env, db, inputs);
           if (run.code !== 0) throw new Error(`db-backup failed: ${run.outputs}`);
-          const bytes = /^bytes<<(\S+)\n(\d+)\n/m.exec(run.outputs)?.[2];
-          const key = /^key<<(\S+)\n(.+)\n/m.exec(run.outputs)?.[2];
+          const { bytes, key } = parseFileCommands(run.outputs);
           if (env === nullEnv && nullS3.objects.get(`bench/${key}`) !== Number(bytes))
             throw new Error(
               `the null store holds ${nullS3.objects.get(`bench/${key}`)} bytes for ${key}, the action reported ${bytes}`,
