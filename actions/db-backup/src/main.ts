@@ -168,7 +168,6 @@ async function backupMode(
   // its output is streamed. (Not for a dry run, nor with verify: restore, which first opens the
   // snapshot pg_dump must read.)
   let early: import('../../../packages/backup/src/source').StartedSource | undefined;
-  let stopping = false; // pg_dump's "terminated by user" would only confuse the real error
   const checkedDb =
     inputs.mode === 'pg-dump' && !inputs.dryRun && inputs.verify !== 'restore'
       ? await database?.catch(() => undefined)
@@ -177,11 +176,10 @@ async function backupMode(
     early = sources.startBackupSource(
       dumpSource(inputs, checkedDb.client, checkedDb.server.databaseBytes),
       inputs.compressionLevel,
-      (line) => stopping || core.info(line),
+      (line) => core.info(line),
     );
   }
   const stopEarly = async (): Promise<void> => {
-    stopping = true;
     if (early) await sources.stopBackupSource(early);
     early = undefined;
   };
@@ -191,47 +189,32 @@ async function backupMode(
     early = undefined;
     return taken;
   };
-  let s3: S3Client;
-  let store: typeof import('../../../packages/backup/src/store');
-  let keys: typeof import('../../../packages/backup/src/keys');
-  try {
-    s3 = await s3Client(inputs, deps);
-    store = await import('../../../packages/backup/src/store');
-    keys = await import('../../../packages/backup/src/keys');
-  } catch (error) {
-    await stopEarly();
-    throw error;
-  }
-  const { backupFolder, backupKey } = keys;
-  const folder = backupFolder(inputs.prefix, inputs.name);
   const kind = inputs.mode === 'files' ? 'files' : inputs.format;
   const dir = workDir();
   let session: import('../../../packages/backup/src/pg').SnapshotSession | undefined;
   try {
+    const s3 = await s3Client(inputs, deps);
+    const store = await import('../../../packages/backup/src/store');
+    const { backupFolder, backupKey } = await import('../../../packages/backup/src/keys');
+    const folder = backupFolder(inputs.prefix, inputs.name);
     // Phase 1: everything that can fail before a byte is written (the database check may have
     // finished above); a bucket problem is reported first.
     const checked = await core.group('Checking the bucket and the source', async () => {
       const target = (async () => {
         await store.checkBucket(s3, bucket);
         core.info(`Bucket ${bucket} is reachable.`);
-        let attempt = 1;
-        let key = backupKey({
-          prefix: inputs.prefix,
-          name: inputs.name,
-          at: now,
-          sha: inputs.sha,
-          kind,
-        });
-        while (await store.headObject(s3, bucket, key)) {
-          key = backupKey({
+        const keyOf = (attempt?: number): string =>
+          backupKey({
             prefix: inputs.prefix,
             name: inputs.name,
             at: now,
             sha: inputs.sha,
             kind,
-            attempt: ++attempt,
+            attempt,
           });
-        }
+        let attempt = 1;
+        let key = keyOf();
+        while (await store.headObject(s3, bucket, key)) key = keyOf(++attempt);
         return key;
       })();
       const [keyResult, sourceResult] = await Promise.allSettled([target, database]);

@@ -2,9 +2,8 @@ import { pipeline } from 'node:stream/promises';
 import { ActionFailure } from '../../kit/src/errors';
 import type { BackupKind } from './keys';
 import { ParallelGzip } from './pgzip';
+import { describeExit, HashStream, ProbeStream, stderrSummary, stopProducer } from './process';
 import { startBackupSource, type DumpSource, type FilesSource, type StartedSource } from './source';
-
-import { describeExit, HashStream, ProbeStream, stderrSummary } from './process';
 import {
   cleanupUpload,
   partSizeFor,
@@ -155,12 +154,8 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       },
     });
   } catch (error) {
-    if (producer.child.exitCode === null && producer.child.signalCode === null)
-      producer.child.kill('SIGTERM');
     body.destroy();
-    stdout.destroy();
-    producer.child.stdout?.destroy();
-    await producer.exit;
+    await stopProducer(producer);
     await flowing;
     const cleanup = (error as { cleanup?: CleanupReport }).cleanup ?? { notes: [], clean: true };
     const why =

@@ -125,6 +125,15 @@ export function startProducer(
   return { child, exit, stderr, output };
 }
 
+/** Stops a producer whose output will not be read to the end (SIGTERM) and waits for it. */
+export async function stopProducer(producer: Producer): Promise<void> {
+  const child = producer.child;
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  child.stdout?.destroy();
+  producer.output.destroy();
+  await producer.exit;
+}
+
 /** Counts bytes and keeps the first and last few of a stream, for sanity checks of a dump. */
 export class ProbeStream extends Transform {
   bytes = 0;

@@ -7,7 +7,7 @@ import type { PgClient } from './clients';
 import { clientEnv, type PgConnection } from './connection';
 import type { BackupKind } from './keys';
 import { program } from './pg';
-import { startProducer, type Producer } from './process';
+import { startProducer, stopProducer, type Producer } from './process';
 
 /** A database to dump. */
 export interface DumpSource {
@@ -57,44 +57,51 @@ export interface StartedSource {
   producer: Producer;
   name: string;
   kind: BackupKind;
+  /** Set by {@link stopBackupSource}: the program's stderr is no longer logged. */
+  stopped?: boolean;
 }
 
-/** Starts pg_dump or tar with its output on a pipe (read by {@link streamBackup}). */
+/**
+ * Starts pg_dump or tar with its output on a pipe (read by {@link streamBackup}); its stderr
+ * lines go to `log` until the source is stopped.
+ */
 export function startBackupSource(
   source: DumpSource | FilesSource,
   compressionLevel: number,
   log?: (line: string) => void,
 ): StartedSource {
-  if (source.type === 'pg-dump') {
-    return {
-      producer: startProducer(
-        program(source.client, 'pg_dump'),
-        pgDumpArgs(source, compressionLevel),
-        {
-          env: clientEnv(source.conn),
-          onStderr: (line) => log?.(`pg_dump: ${line}`),
-        },
-      ),
-      name: 'pg_dump',
-      kind: source.format,
-    };
-  }
-  const paths = resolveFilePaths(source.paths, source.cwd);
-  return {
-    producer: startProducer('tar', ['-c', '-f', '-', '--', ...paths], {
-      cwd: source.cwd,
-      onStderr: (line) => log?.(`tar: ${line}`),
-    }),
-    name: 'tar',
-    kind: 'files',
+  // Called only later, from the program's stderr, once `started` exists.
+  const say = (line: string): void => {
+    if (!started.stopped) log?.(line);
   };
+  const started: StartedSource =
+    source.type === 'pg-dump'
+      ? {
+          producer: startProducer(
+            program(source.client, 'pg_dump'),
+            pgDumpArgs(source, compressionLevel),
+            { env: clientEnv(source.conn), onStderr: (line) => say(`pg_dump: ${line}`) },
+          ),
+          name: 'pg_dump',
+          kind: source.format,
+        }
+      : {
+          producer: startProducer(
+            'tar',
+            ['-c', '-f', '-', '--', ...resolveFilePaths(source.paths, source.cwd)],
+            { cwd: source.cwd, onStderr: (line) => say(`tar: ${line}`) },
+          ),
+          name: 'tar',
+          kind: 'files',
+        };
+  return started;
 }
 
-/** Stops a started source that will not be streamed (SIGTERM), and waits for it to exit. */
+/**
+ * Stops a started source that will not be streamed, quietly: what the program says as it is
+ * stopped ("terminated by user") would only confuse the error that stopped it.
+ */
 export async function stopBackupSource(started: StartedSource): Promise<void> {
-  const child = started.producer.child;
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  child.stdout?.destroy();
-  started.producer.output.destroy();
-  await started.producer.exit;
+  started.stopped = true;
+  await stopProducer(started.producer);
 }
