@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { EOL } from 'node:os';
+import { defuseCommands } from './log-text';
 
 function escapeData(value: string): string {
   return value.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -83,9 +84,13 @@ export function exportVariable(name: string, value: string): void {
   if (!fileCommand('GITHUB_ENV', name, value)) issueCommand('set-env', { name }, value);
 }
 
-/** A plain log line. */
+/**
+ * A plain log line. A line of `message` that the runner would read as a command (`::…` at its
+ * start, `##[…` anywhere) is broken up: commands are written only by the functions made for them.
+ * Text from outside should still go through `logSafe` (log-text.ts) so it stays on one line.
+ */
 export function info(message: string): void {
-  process.stdout.write(message + EOL);
+  process.stdout.write(defuseCommands(message) + EOL);
 }
 
 /** A debug line, shown when step debug logging is on. */

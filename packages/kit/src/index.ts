@@ -7,5 +7,6 @@ export * from './aws';
 export * from './run';
 export * from './summary';
 export * from './redact';
+export * from './log-text';
 export * from './github-deployments';
 export { VERSION } from './version';
