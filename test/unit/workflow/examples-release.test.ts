@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { actionlint } from '../../../packages/workflow/src/actionlint';
+import { checkWorkflow, fileCheckContext } from '../../../packages/workflow/src/checks';
+import { parseWorkflow } from '../../../packages/workflow/src/model';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const RELEASE = join(ROOT, '.github', 'workflows', 'release.yml');
+const text = readFileSync(RELEASE, 'utf8');
+const release = parse(text) as {
+  on: { push: { tags: string[] } };
+  permissions: unknown;
+  jobs: Record<string, { permissions?: Record<string, string>; needs?: string; steps: Step[] }>;
+};
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+}
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  license: string;
+};
+const changelog = readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8');
+
+/** The changelog section of `version` as the release workflow extracts it (same rule). */
+function section(version: string): string {
+  const lines = changelog.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`## [${version}]`));
+  if (start < 0) return '';
+  const rest = lines.slice(start + 1);
+  const end = rest.findIndex((l) => l.startsWith('## ['));
+  return rest.slice(0, end < 0 ? undefined : end).join('\n');
+}
+
+describe('the release workflow', () => {
+  test('passes actionlint and the workflow checks', async () => {
+    expect(await actionlint(text, 'release.yml')).toEqual([]);
+    expect(checkWorkflow(parseWorkflow(text, RELEASE), fileCheckContext(ROOT))).toEqual([]);
+  });
+
+  test('runs on version tags only', () => {
+    expect(release.on).toEqual({ push: { tags: ['v*.*.*'] } });
+  });
+
+  test('pins every third-party action to a full commit SHA with its version in a comment', () => {
+    const uses = [...text.matchAll(/uses:\s*(\S+)(.*)/g)];
+    expect(uses.length).toBeGreaterThan(0);
+    for (const [, ref, comment] of uses) {
+      expect(ref).toMatch(/@[0-9a-f]{40}$/);
+      expect(comment).toMatch(/# v\d+\.\d+\.\d+$/);
+    }
+  });
+
+  test('grants write access only to the job that publishes, after the checks passed', () => {
+    expect(release.permissions).toEqual({});
+    expect(release.jobs.check.permissions).toEqual({ contents: 'read' });
+    expect(release.jobs.release.permissions).toEqual({ contents: 'write' });
+    expect(release.jobs.release.needs).toBe('check');
+  });
+
+  test('the checks run CI, which fails on stale bundles or docs and on failing tests', () => {
+    const runs = release.jobs.check.steps.map((s) => s.run ?? '').join('\n');
+    expect(runs).toContain('.ci/run');
+    const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
+    expect(ci).toContain('git status --porcelain -- dist action-docs');
+  });
+
+  test('creates the release from the changelog and moves the major tag', () => {
+    const runs = release.jobs.release.steps.map((s) => s.run ?? '').join('\n');
+    expect(runs).toContain('gh release create "$TAG"');
+    expect(runs).toContain('--notes-file');
+    expect(runs).toMatch(/git push --force origin "refs\/tags\/\$major"/);
+  });
+});
+
+describe('the release being made', () => {
+  test('the changelog has a non-empty section for the version in package.json', () => {
+    expect(pkg.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(section(pkg.version).trim()).not.toBe('');
+  });
+
+  test('the 1.0.0 section names every action that version shipped', () => {
+    const notes = section('1.0.0');
+    for (const action of ['build-and-push', 'ecs-deploy', 'health-gate', 'rollback', 'db-backup'])
+      expect(notes).toContain(`**${action}**`);
+  });
+
+  test('the LICENSE file holds the license package.json declares', () => {
+    expect(pkg.license).toBe('MIT');
+    const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
+    expect(license.split('\n')[0]).toBe('MIT License');
+    expect(license).toContain('Copyright (c) 2026 the shipkit authors');
+  });
+});
