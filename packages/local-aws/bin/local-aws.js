@@ -1,37 +1,19 @@
 #!/usr/bin/env node
 'use strict';
-// local-aws is written in TypeScript. The first start after a change bundles it with esbuild into
-// lib/cli.js (about a tenth of a second); later starts load that file directly.
-const { existsSync, readdirSync, statSync } = require('node:fs');
+// The `local-aws` command. An installed package ships lib/cli.js ready to run. In a checkout of
+// the sources (src/ is present) the first start after a change bundles them into lib/ with
+// esbuild (about a tenth of a second); later starts load lib/cli.js directly.
+const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-const source = join(root, 'src');
 const built = join(root, 'lib', 'cli.js');
 
-function newestSource(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-if (!existsSync(built) || statSync(built).mtimeMs < newestSource(source)) {
+if (existsSync(join(root, 'src', 'cli.ts'))) {
   try {
-    require('esbuild').buildSync({
-      entryPoints: [join(source, 'cli.ts')],
-      outfile: built,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      packages: 'external',
-      logLevel: 'error',
-    });
+    require('./build').buildIfStale();
   } catch (error) {
-    // Without a bundle (a read-only install, say), compile on the fly instead.
+    // Without a bundle (a read-only checkout, say), compile on the fly instead.
     process.emitWarning(`local-aws: bundling failed (${error.message}); starting from sources.`);
     require('tsx/cjs');
     require('../src/cli.ts').run();
