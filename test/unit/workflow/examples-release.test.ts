@@ -94,3 +94,26 @@ describe('the release being made', () => {
     expect(license).toContain('Copyright (c) 2026 the shipkit authors');
   });
 });
+
+describe("npm's install scripts", () => {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { hasInstallScript?: boolean }>;
+  };
+  const allow = (
+    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      allowScripts?: Record<string, boolean>;
+    }
+  ).allowScripts;
+  const withScripts = Object.entries(lock.packages)
+    .filter(([, p]) => p.hasInstallScript)
+    .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+
+  test('every locked package with an install script has a decision in allowScripts', () => {
+    expect(withScripts.length).toBeGreaterThan(0);
+    for (const name of withScripts) expect(Object.keys(allow ?? {})).toContain(name);
+  });
+
+  test('allowScripts names no package that is not installed with a script', () => {
+    for (const name of Object.keys(allow ?? {})) expect(withScripts).toContain(name);
+  });
+});
