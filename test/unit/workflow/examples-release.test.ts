@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { actionlint } from '../../../packages/workflow/src/actionlint';
@@ -115,5 +117,92 @@ describe("npm's install scripts", () => {
 
   test('allowScripts names no package that is not installed with a script', () => {
     for (const name of Object.keys(allow ?? {})) expect(withScripts).toContain(name);
+  });
+});
+
+describe('the release scripts, run as the runner runs them', () => {
+  const step = (job: string, name: string): Step => {
+    const found = release.jobs[job].steps.find((s) => s.name === name);
+    if (!found?.run) throw new Error(`no step ${name} in job ${job}`);
+    return found;
+  };
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'release-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function bash(
+    script: string,
+    cwd: string,
+    env: Record<string, string>,
+  ): SpawnSyncReturns<string> {
+    return spawnSync('bash', ['-e', '-c', script], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: dir, ...env },
+      encoding: 'utf8',
+      // A socket on standard input makes bash read ~/.bashrc; the runner gives it none.
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+  const git = (cwd: string, ...args: string[]): string =>
+    execFileSync('git', args, {
+      cwd,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 't',
+        GIT_AUTHOR_EMAIL: 't@example.com',
+        GIT_COMMITTER_NAME: 't',
+        GIT_COMMITTER_EMAIL: 't@example.com',
+      },
+    }).trim();
+
+  test('the version check accepts the tag of package.json and refuses another', () => {
+    const check = step('check', 'The tag names the version in package.json and CHANGELOG.md');
+    expect(bash(check.run!, ROOT, { TAG: `v${pkg.version}` }).status).toBe(0);
+    const wrong = bash(check.run!, ROOT, { TAG: 'v0.0.1' });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stdout).toContain(
+      `::error::tag v0.0.1 does not match package.json version ${pkg.version}`,
+    );
+  });
+
+  test('the release notes are the changelog section of the tag', () => {
+    const notes = step('release', 'Release notes from CHANGELOG.md');
+    const run = bash(notes.run!, ROOT, { TAG: 'v1.0.0', RUNNER_TEMP: dir });
+    expect(run.status).toBe(0);
+    const text = readFileSync(join(dir, 'notes.md'), 'utf8');
+    expect(text.trim()).toBe(section('1.0.0').trim());
+    expect(text).toContain('**ecs-deploy**');
+    expect(text).not.toContain('## [');
+  });
+
+  test('the major tag moves to the newest release of its major only', () => {
+    const move = step('release', 'Move the major tag').run!;
+    const remote = join(dir, 'remote.git');
+    const work = join(dir, 'work');
+    git(dir, 'init', '--quiet', '--bare', remote);
+    git(dir, 'init', '--quiet', work);
+    git(work, 'remote', 'add', 'origin', remote);
+    const commit = (tag: string): string => {
+      git(work, 'commit', '--quiet', '--allow-empty', '-m', tag);
+      git(work, 'tag', tag);
+      return git(work, 'rev-parse', 'HEAD');
+    };
+    const first = commit('v1.0.0');
+    const second = commit('v1.1.0');
+    commit('v1.2.0-rc.1');
+    git(work, 'push', '--quiet', 'origin', 'HEAD:refs/heads/main', '--tags');
+    const v1 = (): string => git(remote, 'rev-parse', 'refs/tags/v1^{commit}');
+
+    expect(bash(move, work, { TAG: 'v1.1.0' }).status).toBe(0);
+    expect(v1()).toBe(second);
+    const older = bash(move, work, { TAG: 'v1.0.0' });
+    expect(older.stdout).toContain('v1.1.0 is newer than v1.0.0: v1 stays on v1.1.0');
+    expect(v1()).toBe(second);
+    bash(move, work, { TAG: 'v1.2.0-rc.1' });
+    expect(v1()).toBe(second);
+    expect(first).not.toBe(second);
   });
 });
