@@ -323,7 +323,7 @@ async function build(
 
   let cacheRef: string | undefined;
   if (inputs.cache) {
-    const cacheName = `${repository.name}-cache`;
+    const cacheName = inputs.cacheRepository as string;
     const cacheRepo = await publish
       .resolveRepository(ecr, { repository: cacheName }, inputs.createRepository)
       .catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import {
   CreateRepositoryCommand,
   DescribeImagesCommand,
+  DescribeRepositoriesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
 } from '@aws-sdk/client-ecr';
@@ -278,6 +279,25 @@ describe('build-and-push against local-aws', () => {
       ),
     );
     expect((await describe_('sample-cache')).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['../api', /^Invalid configuration: Input `repository` must be an ECR repository name/],
+    [
+      'registry.example.com/api2',
+      /^Invalid configuration: Input `repository` names the registry `registry\.example\.com`, which is not an ECR registry/,
+    ],
+    [
+      'localhost/api3',
+      /^Invalid configuration: Input `repository` names the registry `localhost`, which is not an ECR registry/,
+    ],
+  ])('refuses the repository %j before creating anything in ECR', async (repository, message) => {
+    const before = (await ecr.send(new DescribeRepositoriesCommand({}))).repositories ?? [];
+    const run = await act({ repository, 'create-repository': 'true' });
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(message);
+    const after = (await ecr.send(new DescribeRepositoriesCommand({}))).repositories ?? [];
+    expect(after.map((r) => r.repositoryName)).toEqual(before.map((r) => r.repositoryName));
   });
 
   it.each([
