@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runAction } from '../../../packages/kit/src/run';
-import { STATE } from './main';
+import { STATE, WORK_DIR_PREFIX } from './state';
 
 /**
  * The post step: logs out of the registry and removes the job-private Docker config and work
@@ -16,7 +16,7 @@ export async function run(): Promise<void> {
       core.info('No registry login to remove (the main step did not log in).');
       return;
     }
-    if (!basename(workDir).startsWith('shipkit-build-and-push-')) {
+    if (!basename(workDir).startsWith(WORK_DIR_PREFIX)) {
       core.warning(`Not removing ${workDir}: it is not a directory this action created.`);
       return;
     }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionFailure, ConfigurationError } from '../../../packages/kit/src/errors';
 import { awsClientConfig, resolveRegion, withErrorContext } from '../../../packages/kit/src/aws';
+import { formatBytes } from '../../../packages/kit/src/bytes';
 import { formatDuration } from '../../../packages/kit/src/duration';
 import { runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
@@ -13,6 +14,7 @@ import type { RegistryLogin } from '../../../packages/image/src/publish';
 import type { Builder, BuildOutcome } from '../../../packages/image/src/builder';
 import type { TransferStats } from '../../../packages/image/src/registry';
 import { getInputs, type Inputs } from './inputs';
+import { STATE, WORK_DIR_PREFIX } from './state';
 
 /** What the action can be given instead of the real world (tests). */
 export interface Deps {
@@ -20,8 +22,6 @@ export interface Deps {
   ecr?: (region: string) => Promise<EcrApi>;
 }
 
-/** State handed to the post step. */
-export const STATE = { workDir: 'work-dir', registry: 'registry', builder: 'builder' } as const;
 
 /** What one run did, for outputs and the summary. */
 interface Outcome {
@@ -40,13 +40,6 @@ interface Outcome {
   repositoryCreated: boolean;
 }
 
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
-
 async function defaultEcr(region: string): Promise<EcrApi> {
   const { ECRClient } = await import('@aws-sdk/client-ecr');
   const { sdkEcr } = await import('../../../packages/image/src/ecr');
@@ -62,7 +55,7 @@ function maskLogin(login: RegistryLogin): void {
 function privateWorkDir(): string {
   const base = process.env.RUNNER_TEMP || tmpdir();
   mkdirSync(base, { recursive: true });
-  const dir = mkdtempSync(join(base, 'shipkit-build-and-push-'));
+  const dir = mkdtempSync(join(base, WORK_DIR_PREFIX));
   chmodSync(dir, 0o700);
   return dir;
 }
@@ -418,7 +411,7 @@ async function build(
           core.info(
             pushed.alreadyPresent
               ? `${repository.name}@${pushed.digest} was already in the registry.`
-              : `Pushed ${repository.name}@${pushed.digest}: ${stats.blobsUploaded} blob(s) uploaded (${stats.bytesUploaded} bytes), ${stats.blobsPresent} already present.`,
+              : `Pushed ${repository.name}@${pushed.digest}: ${stats.blobsUploaded} blob(s) uploaded (${formatBytes(stats.bytesUploaded, { exact: true })}), ${stats.blobsPresent} already present.`,
           );
         } else {
           manifest = await ecr.getManifest(
