@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputParser } from '../../../packages/kit/src/inputs';
+import type { BuilderChoice } from '../../../packages/image/src/build-and-publish';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import {
   parseEcrHost,
@@ -19,9 +20,6 @@ import {
   type TagContext,
   type TagTemplate,
 } from '../../../packages/image/src/tags';
-
-/** Which builder the user asked for. */
-export type BuilderChoice = 'auto' | 'buildx' | 'buildah';
 
 /** Everything build-and-push reads from its inputs, validated. */
 export interface Inputs {

@@ -6,13 +6,15 @@ import { ActionFailure, ConfigurationError } from '../../../packages/kit/src/err
 import { awsClientConfig, resolveRegion, withErrorContext } from '../../../packages/kit/src/aws';
 import { formatBytes } from '../../../packages/kit/src/bytes';
 import { formatDuration } from '../../../packages/kit/src/duration';
+import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
+import { systemClock } from '../../../packages/kit/src/poll';
 import { runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import { parseEcrHost, formatRef } from '../../../packages/image/src/reference';
 import type { EcrApi, RepositoryInfo, TagResult } from '../../../packages/image/src/ecr';
 import type { RegistryLogin } from '../../../packages/image/src/publish';
-import type { Builder, BuildOutcome } from '../../../packages/image/src/builder';
-import type { TransferStats } from '../../../packages/image/src/registry';
+import type { BuildOutcome } from '../../../packages/image/src/builder';
+import type { RegistryClient, TransferStats } from '../../../packages/image/src/registry';
 import { getInputs, type Inputs } from './inputs';
 import { STATE, WORK_DIR_PREFIX } from './state';
 
@@ -21,7 +23,6 @@ export interface Deps {
   /** ECR for a region. */
   ecr?: (region: string) => Promise<EcrApi>;
 }
-
 
 /** What one run did, for outputs and the summary. */
 interface Outcome {
@@ -38,6 +39,20 @@ interface Outcome {
   stats?: TransferStats;
   promotion?: { source: string; mode: string };
   repositoryCreated: boolean;
+}
+
+/** Logs a sentence that carries text from outside (AWS, the registry, a builder) as one safe line. */
+function say(text: string): void {
+  core.info(logSafe(text));
+}
+
+/** Text from outside as inline code in the summary, or escaped prose when it cannot be code. */
+function code(text: string): string {
+  return /^[^`|\\<>\r\n\u2028\u2029]*$/.test(text) ? `\`${text}\`` : markdownSafe(text);
+}
+
+function tagLine(t: TagResult): string {
+  return `  ${t.tag}: ${t.status === 'unchanged' ? 'already there' : 'tagged'}`;
 }
 
 async function defaultEcr(region: string): Promise<EcrApi> {
@@ -60,23 +75,29 @@ function privateWorkDir(): string {
   return dir;
 }
 
+const PROMOTION_MODES: Record<string, string> = {
+  retag: 'retagged with ECR PutImage',
+  mount: 'copied by digest, blobs mounted',
+  copy: 'copied by digest across registries',
+};
+
 async function writeSummary(o: Outcome, inputs: Inputs): Promise<void> {
   const s = new SummaryBuilder('Build and push');
   const verb =
     o.action === 'built' ? (o.pushed ? 'built and pushed' : 'built (not pushed)') : o.action;
-  s.verdict('success', `${verb} \`${o.repository}@${o.digest.slice(0, 19)}…\``);
+  s.verdict('success', `${verb} ${code(`${o.repository}@${o.digest.slice(0, 19)}…`)}`);
   const cache = !inputs.cache
     ? 'off'
     : o.build
-      ? `${o.build.cacheHits ? 'used' : 'not used'}: ${o.build.cacheHits} of ${o.build.steps} steps from the cache (${o.cacheRef})`
+      ? `${o.build.cacheHits ? 'used' : 'not used'}: ${o.build.cacheHits} of ${o.build.steps} steps from the cache (${markdownSafe(o.cacheRef)})`
       : 'not needed';
   s.facts([
-    ['Image', `\`${o.registry}/${o.repository}@${o.digest}\``],
+    ['Image', code(`${o.registry}/${o.repository}@${o.digest}`)],
     ['Action', o.action],
     [
       'Source',
       o.promotion
-        ? `\`${o.promotion.source}\` (${o.promotion.mode === 'retag' ? 'retagged with ECR PutImage' : o.promotion.mode === 'mount' ? 'copied by digest, blobs mounted' : 'copied by digest across registries'})`
+        ? `${code(o.promotion.source)} (${PROMOTION_MODES[o.promotion.mode] ?? o.promotion.mode})`
         : undefined,
     ],
     ['Image size', o.sizeBytes !== undefined ? formatBytes(o.sizeBytes) : undefined],
@@ -84,7 +105,7 @@ async function writeSummary(o: Outcome, inputs: Inputs): Promise<void> {
     [
       'Builder',
       o.build
-        ? `${o.build.builder}${o.build.settings.length ? ` (${o.build.settings.join(', ')})` : ''}`
+        ? `${o.build.builder}${o.build.settings.length ? ` (${markdownSafe(o.build.settings.join(', '))})` : ''}`
         : undefined,
     ],
     ['Cache', o.action === 'built' ? cache : undefined],
@@ -94,19 +115,37 @@ async function writeSummary(o: Outcome, inputs: Inputs): Promise<void> {
         ? `${o.stats.blobsUploaded} (${formatBytes(o.stats.bytesUploaded)}), ${o.stats.blobsMounted} mounted, ${o.stats.blobsPresent} already present`
         : undefined,
     ],
-    ['Repository', o.repositoryCreated ? `\`${o.repository}\` (created by this run)` : undefined],
+    ['Repository', o.repositoryCreated ? `${code(o.repository)} (created by this run)` : undefined],
   ]);
   if (o.tags.length) {
     s.table(
       ['Tag', 'Digest', ''],
       o.tags.map((t) => [
-        `\`${o.registry}/${o.repository}:${t.tag}\``,
-        `\`${o.digest}\``,
+        code(`${o.registry}/${o.repository}:${t.tag}`),
+        code(o.digest),
         t.status === 'unchanged' ? 'already there' : 'tagged',
       ]),
     );
   }
   await s.write();
+}
+
+/** The repository, created when `create-repository` allows; a missing one names the input. */
+async function resolveTarget(
+  ecr: EcrApi,
+  ref: Inputs['repository'],
+  create: boolean,
+  missing: (name: string) => string,
+): Promise<{ repository: RepositoryInfo; created: boolean }> {
+  const publish = await import('../../../packages/image/src/publish');
+  try {
+    return await publish.resolveRepository(ecr, ref, create);
+  } catch (error) {
+    if (error instanceof publish.RepositoryMissingError) {
+      throw new ActionFailure(missing(error.repository));
+    }
+    throw error;
+  }
 }
 
 /** Builds once and pushes to ECR with traceable tags, or promotes an existing image by digest. */
@@ -123,21 +162,22 @@ export async function run(deps: Deps = {}): Promise<void> {
     const { RegistryClient } = await import('../../../packages/image/src/registry');
 
     const { repository, created } = await core.group('Repository', async () => {
-      try {
-        const r = await publish.resolveRepository(ecr, inputs.repository, inputs.createRepository);
-        core.info(
-          `${r.created ? 'Created' : 'Using'} repository ${r.repository.uri} (tags ${r.repository.tagMutability.toLowerCase()}).`,
-        );
-        return r;
-      } catch (error) {
-        if (error instanceof publish.RepositoryMissingError) throw new ActionFailure(error.message);
-        throw error;
-      }
+      const r = await resolveTarget(
+        ecr,
+        inputs.repository,
+        inputs.createRepository,
+        (name) =>
+          `Repository \`${name}\` does not exist. Create it (or set \`create-repository: true\` to let the action create it).`,
+      );
+      say(
+        `${r.created ? 'Created' : 'Using'} repository ${r.repository.uri} (tags ${r.repository.tagMutability.toLowerCase()}).`,
+      );
+      return r;
     });
     const host = publish.hostOf(repository.uri);
     if (inputs.repository.registry && inputs.repository.registry !== host) {
       throw new ConfigurationError(
-        `Input \`repository\` names the registry \`${inputs.repository.registry}\`, but the repository lives in \`${host}\`.`,
+        `Input \`repository\` names the registry \`${inputs.repository.registry}\`, but the repository lives in \`${logSafe(host)}\`.`,
       );
     }
     core.setOutput('registry', host);
@@ -148,37 +188,24 @@ export async function run(deps: Deps = {}): Promise<void> {
         login = await publish.registryLogin(ecr, repository.registryId);
         maskLogin(login);
         if (login.host !== host) {
-          core.debug(`ECR's proxy endpoint is ${login.host}; the repository URI names ${host}.`);
+          core.debug(
+            logSafe(`ECR's proxy endpoint is ${login.host}; the repository URI names ${host}.`),
+          );
         }
         if (login.insecure)
-          core.info(`The registry ${host} speaks plain HTTP: TLS verification is off for it.`);
+          say(`The registry ${host} speaks plain HTTP: TLS verification is off for it.`);
       }
       return login;
     };
-    const client = async (): Promise<InstanceType<typeof RegistryClient>> =>
+    const client = async (): Promise<RegistryClient> =>
       new RegistryClient((await getLogin()).auth, signal);
 
     let outcome: Outcome;
-    try {
-      if (inputs.promoteFrom) {
-        outcome = await promote(inputs, ecr, repository, host, client, ecrFor);
-      } else {
-        const reused = inputs.skipIfExists ? await reuse(inputs, ecr, repository, host) : undefined;
-        outcome = reused ?? (await build(inputs, ecr, repository, host, getLogin, client, signal));
-      }
-    } catch (error) {
-      const { TagConflictError } = await import('../../../packages/image/src/ecr');
-      const { BuildFailure } = await import('../../../packages/image/src/builder');
-      const { RegistryError } = await import('../../../packages/image/src/registry');
-      if (
-        error instanceof TagConflictError ||
-        error instanceof BuildFailure ||
-        error instanceof RegistryError ||
-        error instanceof publish.SourceImageMissingError
-      ) {
-        throw new ActionFailure(error.message);
-      }
-      throw error;
+    if (inputs.promoteFrom) {
+      outcome = await promote(inputs, ecr, repository, host, client, ecrFor);
+    } else {
+      const reused = inputs.skipIfExists ? await reuse(inputs, ecr, repository, host) : undefined;
+      outcome = reused ?? (await build(inputs, ecr, repository, host, getLogin, client, signal));
     }
     outcome.repositoryCreated = created;
 
@@ -191,7 +218,7 @@ export async function run(deps: Deps = {}): Promise<void> {
     );
     core.setOutput('action', outcome.action);
     await writeSummary(outcome, inputs);
-    core.info(
+    say(
       `${outcome.action === 'built' ? (outcome.pushed ? 'Built and pushed' : 'Built (push is false)') : outcome.action === 'promoted' ? 'Promoted' : 'Reused'} ${image} as ${outcome.tags.map((t) => t.tag).join(', ')}.`,
     );
   });
@@ -207,16 +234,15 @@ async function reuse(
   return core.group("Look for this commit's image", async () => {
     const found = await publish.findReusable(ecr, repository, inputs.commitTag as string);
     if (!found) {
-      core.info(`${host}/${repository.name}:${inputs.commitTag} does not exist yet: building.`);
+      say(`${host}/${repository.name}:${inputs.commitTag} does not exist yet: building.`);
       return undefined;
     }
-    core.info(
+    say(
       `${host}/${repository.name}:${inputs.commitTag} is ${found.digest}: reusing it, nothing is built.`,
     );
     core.setOutput('digest', found.digest);
     const tags = await publish.tagImage(ecr, repository, found.image, inputs.tags);
-    for (const t of tags)
-      core.info(`  ${t.tag}: ${t.status === 'unchanged' ? 'already there' : 'tagged'}`);
+    for (const t of tags) say(tagLine(t));
     return {
       action: 'reused',
       digest: found.digest,
@@ -235,7 +261,7 @@ async function promote(
   ecr: EcrApi,
   repository: RepositoryInfo,
   host: string,
-  client: () => Promise<import('../../../packages/image/src/registry').RegistryClient>,
+  client: () => Promise<RegistryClient>,
   ecrFor: (region: string) => Promise<EcrApi>,
 ): Promise<Outcome> {
   const publish = await import('../../../packages/image/src/publish');
@@ -243,7 +269,7 @@ async function promote(
     const from = inputs.promoteFrom!;
     if (from.registry && from.registry !== host && !parseEcrHost(from.registry)) {
       throw new ConfigurationError(
-        `Input \`promote-from\` names the registry \`${from.registry}\`, which is neither this repository's registry (\`${host}\`) nor an ECR registry.`,
+        `Input \`promote-from\` names the registry \`${from.registry}\`, which is neither this repository's registry (\`${logSafe(host)}\`) nor an ECR registry.`,
       );
     }
     const result = await publish.promote({
@@ -262,11 +288,10 @@ async function promote(
       },
     });
     core.setOutput('digest', result.digest);
-    core.info(
-      `${result.source} is ${result.digest}; ${result.mode === 'retag' ? 'retagged with ECR PutImage (no layers moved)' : result.mode === 'mount' ? `copied by digest: ${result.stats.blobsMounted} blob(s) mounted, ${result.stats.blobsPresent} already present, ${result.stats.bytesUploaded} bytes uploaded` : `copied by digest from another registry: ${result.stats.blobsUploaded} blob(s), ${result.stats.bytesUploaded} bytes`}.`,
+    say(
+      `${result.source} is ${result.digest}; ${result.mode === 'retag' ? 'retagged with ECR PutImage (no layers moved)' : result.mode === 'mount' ? `copied by digest: ${result.stats.blobsMounted} blob(s) mounted, ${result.stats.blobsPresent} already present, ${formatBytes(result.stats.bytesUploaded, { exact: true })} uploaded` : `copied by digest from another registry: ${result.stats.blobsUploaded} blob(s), ${formatBytes(result.stats.bytesUploaded, { exact: true })}`}.`,
     );
-    for (const t of result.tags)
-      core.info(`  ${t.tag}: ${t.status === 'unchanged' ? 'already there' : 'tagged'}`);
+    for (const t of result.tags) say(tagLine(t));
     const info =
       result.sizeBytes === undefined
         ? await ecr.describeImage(repository.name, { digest: result.digest }, repository.registryId)
@@ -286,47 +311,28 @@ async function promote(
   });
 }
 
-async function pickBuilder(choice: Inputs['builder'], env: NodeJS.ProcessEnv): Promise<Builder> {
-  const { BuildahBuilder } = await import('../../../packages/image/src/buildah');
-  const { BuildxBuilder, dockerEngineAnswers } = await import('../../../packages/image/src/buildx');
-  if (choice === 'buildah') return new BuildahBuilder();
-  if (choice === 'buildx') return new BuildxBuilder();
-  if (await dockerEngineAnswers(env)) {
-    core.info('A Docker engine answers: building with docker buildx.');
-    return new BuildxBuilder();
-  }
-  core.info('No Docker engine answers: building with buildah.');
-  return new BuildahBuilder();
-}
-
 async function build(
   inputs: Inputs,
   ecr: EcrApi,
   repository: RepositoryInfo,
   host: string,
   getLogin: () => Promise<RegistryLogin>,
-  client: () => Promise<import('../../../packages/image/src/registry').RegistryClient>,
+  client: () => Promise<RegistryClient>,
   signal: AbortSignal,
 ): Promise<Outcome> {
-  const publish = await import('../../../packages/image/src/publish');
-  const { pushImage } = await import('../../../packages/image/src/copy');
-  const { emptyStats } = await import('../../../packages/image/src/registry');
-  const { BuildahBuilder } = await import('../../../packages/image/src/buildah');
+  const { buildAndPublish, chooseBuilder } =
+    await import('../../../packages/image/src/build-and-publish');
   const { CommandNotFoundError } = await import('../../../packages/image/src/exec');
 
   let cacheRef: string | undefined;
-  if (inputs.cache) {
-    const cacheName = inputs.cacheRepository as string;
-    const cacheRepo = await publish
-      .resolveRepository(ecr, { repository: cacheName }, inputs.createRepository)
-      .catch((error: unknown) => {
-        if (error instanceof publish.RepositoryMissingError) {
-          throw new ActionFailure(
-            `Input \`cache\` keeps the layer cache in the repository \`${cacheName}\`, which does not exist. Create it, or set \`create-repository: true\`.`,
-          );
-        }
-        throw error;
-      });
+  if (inputs.cacheRepository) {
+    const cacheRepo = await resolveTarget(
+      ecr,
+      { repository: inputs.cacheRepository },
+      inputs.createRepository,
+      (name) =>
+        `Input \`cache\` keeps the layer cache in the repository \`${name}\`, which does not exist. Create it, or set \`create-repository: true\`.`,
+    );
     cacheRef = `${host}/${cacheRepo.repository.name}`;
   }
 
@@ -340,32 +346,21 @@ async function build(
     DOCKER_CONFIG: authDir,
     REGISTRY_AUTH_FILE: authFile,
   };
-  const builder = await pickBuilder(inputs.builder, env);
+  const { builder, reason } = await chooseBuilder(inputs.builder, env);
+  if (reason) core.info(reason);
   core.saveState(STATE.builder, builder.name);
   core.saveState(STATE.registry, host);
 
-  let settings: string[] = [];
   try {
-    if (builder instanceof BuildahBuilder) {
-      settings = (await builder.prepare(env)).notes;
-      core.info(`buildah settings for this machine: ${settings.join('; ')}.`);
-    }
     const login = await getLogin();
-    await core.group('Registry login', async () => {
-      await builder.login(host, login.auth.username, login.auth.password, {
-        authFile,
-        env,
-        insecure: login.insecure,
-        signal,
-      });
-      core.info(
-        `Logged in to ${host} (password through standard input; config private to this job, removed by the post step).`,
-      );
-    });
-
-    const started = Date.now();
-    const outcome = await core.group(`Build (${builder.name})`, () =>
-      builder.build({
+    const result = await buildAndPublish({
+      ecr,
+      repository,
+      host,
+      builder,
+      login,
+      registry: await client(),
+      spec: {
         context: inputs.context,
         file: inputs.file,
         target: inputs.target,
@@ -373,91 +368,35 @@ async function build(
         secrets: inputs.secrets,
         labels: inputs.labels,
         platforms: inputs.platforms,
-        destination: `${host}/${repository.name}`,
-        insecure: login.insecure,
-        push: inputs.push,
-        cacheRef,
-        workDir,
-        authFile,
-        env,
-        signal,
-        onLine: (line) => core.info(line),
-        onNote: (note) => core.info(note),
-      }),
-    );
-    const buildMs = Date.now() - started;
-    core.info(`Built ${outcome.digest} in ${formatDuration(buildMs)}.`);
-
-    const stats = emptyStats();
-    let sizeBytes: number | undefined;
-    let tags: TagResult[] = [];
-    if (inputs.push) {
-      await core.group('Push', async () => {
-        let manifest: { digest: string; manifest: string; mediaType: string } | undefined;
-        if (outcome.layout) {
-          const pushed = await pushImage({
-            source: outcome.layout,
-            digest: outcome.digest,
-            target: await client(),
-            repository: repository.name,
-            stats,
-          });
-          sizeBytes = pushed.sizeBytes;
-          manifest = {
-            digest: pushed.digest,
-            manifest: pushed.manifest.toString('utf8'),
-            mediaType: pushed.mediaType,
-          };
-          core.info(
-            pushed.alreadyPresent
-              ? `${repository.name}@${pushed.digest} was already in the registry.`
-              : `Pushed ${repository.name}@${pushed.digest}: ${stats.blobsUploaded} blob(s) uploaded (${formatBytes(stats.bytesUploaded, { exact: true })}), ${stats.blobsPresent} already present.`,
-          );
-        } else {
-          manifest = await ecr.getManifest(
-            repository.name,
-            { digest: outcome.digest },
-            repository.registryId,
-          );
-          if (!manifest)
-            throw new ActionFailure(
-              `The builder pushed ${outcome.digest}, but the repository does not hold it.`,
-            );
-        }
-        core.setOutput('digest', outcome.digest);
-        tags = await publish.tagImage(ecr, repository, manifest, inputs.tags);
-        for (const t of tags)
-          core.info(`  ${t.tag}: ${t.status === 'unchanged' ? 'already there' : 'tagged'}`);
-        if (sizeBytes === undefined) {
-          sizeBytes = (
-            await ecr.describeImage(
-              repository.name,
-              { digest: outcome.digest },
-              repository.registryId,
-            )
-          )?.sizeBytes;
-        }
-      });
-    } else {
-      if (outcome.layout) {
-        const { sizeOfImage } = await import('../../../packages/image/src/copy');
-        sizeBytes = await sizeOfImage(outcome.layout, outcome.digest);
-      }
-      tags = inputs.tags.map((tag) => ({ tag, status: 'tagged' as const }));
-      core.info('Input `push` is false: nothing was pushed.');
-    }
+      },
+      tags: inputs.tags,
+      push: inputs.push,
+      cacheRef,
+      workDir,
+      authFile,
+      env,
+      signal,
+      clock: systemClock,
+      progress: {
+        info: say,
+        output: say,
+        phase: (title, work) => core.group(title, work),
+      },
+    });
+    if (inputs.push) core.setOutput('digest', result.digest);
+    else core.info('Input `push` is false: nothing was pushed.');
     return {
       action: 'built',
-      digest: outcome.digest,
+      digest: result.digest,
       registry: host,
       repository: repository.name,
-      tags,
-      pushed: inputs.push,
-      sizeBytes,
-      buildMs,
-      build: { ...outcome, builder: builder.name, settings },
+      tags: result.tags,
+      pushed: result.pushed,
+      sizeBytes: result.sizeBytes,
+      buildMs: result.buildMs,
+      build: { ...result.build, builder: builder.name, settings: result.settings },
       cacheRef,
-      stats: inputs.push ? stats : undefined,
+      stats: result.stats,
       repositoryCreated: false,
     };
   } catch (error) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import {
   type Builder,
 } from './builder';
 import { OciLayoutSource } from './copy';
+import { BuilderError } from './errors';
 import { runCommand, type CommandResult, type Run } from './exec';
 
 /** Settings buildah needs on this machine, found by {@link detectBuildahSettings}. */
@@ -57,7 +59,7 @@ export async function detectBuildahSettings(
     const first = info.lines.find((l) => l.trim()) ?? `exit code ${info.code}`;
     info = await run('buildah', ['--storage-driver', 'vfs', 'info'], { env, timeoutMs: 60_000 });
     if (info.code !== 0) {
-      throw new Error(`buildah does not work on this machine: ${first}`);
+      throw new BuilderError(`buildah does not work on this machine: ${first}`);
     }
     storageDriver = 'vfs';
     notes.push(`storage driver vfs (the default one failed: ${first})`);
@@ -163,7 +165,7 @@ export class BuildahBuilder implements Builder {
     }
     if (req.insecure) args.push('--tls-verify=false');
     if (req.cacheRef && layers) args.push('--cache-from', req.cacheRef, '--cache-to', req.cacheRef);
-    const name = `localhost/shipkit-build-${process.pid}-${Date.now()}`;
+    const name = `localhost/shipkit-build-${process.pid}-${randomBytes(6).toString('hex')}`;
     if (req.platforms.length) args.push('--platform', req.platforms.join(','));
     if (multi) args.push('--manifest', name);
     else args.push('--tag', name);
@@ -217,7 +219,7 @@ export class BuildahBuilder implements Builder {
         signal: req.signal,
       });
       if (pushed.code !== 0) {
-        throw new Error(
+        throw new BuilderError(
           `buildah could not export the image: ${pushed.lines.filter(Boolean).slice(-3).join(' ')}`,
         );
       }
@@ -225,7 +227,7 @@ export class BuildahBuilder implements Builder {
       const root = await layout.root();
       const fromFile = (await readFile(digestFile, 'utf8').catch(() => '')).trim();
       if (fromFile && fromFile !== root.digest) {
-        throw new Error(
+        throw new BuilderError(
           `buildah reported digest ${fromFile} but the exported image is ${root.digest}`,
         );
       }

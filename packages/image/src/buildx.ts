@@ -8,6 +8,7 @@ import {
   type BuildRequest,
   type Builder,
 } from './builder';
+import { BuilderError } from './errors';
 import { DIGEST_PATTERN } from './reference';
 import { runCommand, type Run } from './exec';
 
@@ -109,7 +110,7 @@ export class BuildxBuilder implements Builder {
       const metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
       const digest = metadata['containerimage.digest'];
       if (typeof digest !== 'string' || !DIGEST_PATTERN.test(digest)) {
-        throw new Error('docker buildx reported no image digest');
+        throw new BuilderError('docker buildx reported no image digest');
       }
       const steps = result.lines.filter((l) => /^#\d+ \[.*\] /.test(l));
       const cached = result.lines.filter((l) => /^#\d+ CACHED/.test(l)).length;

@@ -7,6 +7,7 @@ import {
   PutImageCommand,
   type ECRClient,
 } from '@aws-sdk/client-ecr';
+import { ImageError } from './errors';
 import { MEDIA_TYPES } from './registry';
 
 /** A repository as the action needs to know it. */
@@ -205,7 +206,7 @@ export function isImmutable(tagMutability: string): boolean {
 }
 
 /** An immutable tag already names a different image. */
-export class TagConflictError extends Error {
+export class TagConflictError extends ImageError {
   constructor(
     message: string,
     readonly tag: string,

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { BuilderError } from './errors';
 
 /** How a command ended. */
 export interface CommandResult {
@@ -29,7 +30,7 @@ export type Run = (
 ) => Promise<CommandResult>;
 
 /** Thrown when a command cannot be started at all (not installed). */
-export class CommandNotFoundError extends Error {
+export class CommandNotFoundError extends BuilderError {
   constructor(readonly command: string) {
     super(`\`${command}\` is not installed or not on PATH`);
     this.name = 'CommandNotFoundError';

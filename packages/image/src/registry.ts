@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ImageError } from './errors';
 
 /** Manifest media types this client reads and writes. */
 export const MEDIA_TYPES = {
@@ -36,7 +37,7 @@ export interface Manifest {
 }
 
 /** An error answered by a registry (`{"errors":[{"code","message"}]}`), or a transport error. */
-export class RegistryError extends Error {
+export class RegistryError extends ImageError {
   constructor(
     message: string,
     public readonly status?: number,
@@ -90,6 +91,12 @@ export type BlobBody =
   | Buffer
   | { size: number; open: () => ReadableStream<Uint8Array> | Promise<ReadableStream<Uint8Array>> };
 
+/** What pushing an image needs of a registry; {@link RegistryClient} is one, tests pass fakes. */
+export type RegistryTarget = Pick<
+  RegistryClient,
+  'getManifest' | 'hasBlob' | 'mountBlob' | 'uploadBlob' | 'putManifest'
+>;
+
 /**
  * A small OCI distribution client (Basic auth, as ECR's registry uses): manifests, blob
  * existence, cross-repository blob mount, chunk-less uploads. Uses Node's global fetch.
@@ -134,7 +141,8 @@ export class RegistryClient {
         message?: string;
         cause?: { code?: string; message?: string };
       };
-      if (e?.name === 'AbortError' || this.signal?.aborted) throw error;
+      if (this.signal?.aborted) throw this.signal.reason;
+      if (e?.name === 'AbortError') throw error;
       const why = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(error);
       throw new RegistryError(
         `${init.what}: cannot reach the registry at ${this.auth.baseUrl} (${why})`,
