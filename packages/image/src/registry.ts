@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { logSafe } from '../../kit/src/log-text';
 import { ImageError } from './errors';
 
 /** Manifest media types this client reads and writes. */
@@ -154,13 +155,13 @@ export class RegistryClient {
   private async fail(res: Response, what: string): Promise<never> {
     const text = await res.text().catch(() => '');
     let code: string | undefined;
-    let message = text.trim().slice(0, 500);
+    let message = logSafe(text.trim(), 500);
     try {
       const parsed = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
       const first = parsed.errors?.[0];
       if (first) {
         code = first.code;
-        message = [first.code, first.message].filter(Boolean).join(': ');
+        message = logSafe([first.code, first.message].filter(Boolean).join(': '), 500);
       }
     } catch {
       // not JSON: keep the text
