@@ -20,8 +20,8 @@ import { STATE, WORK_DIR_PREFIX } from './state';
 
 /** What the action can be given instead of the real world (tests). */
 export interface Deps {
-  /** ECR for a region. */
-  ecr?: (region: string) => Promise<EcrApi>;
+  /** ECR for a region; its calls stop when `signal` aborts (the run is cancelled). */
+  ecr?: (region: string, signal: AbortSignal) => Promise<EcrApi>;
 }
 
 /** What one run did, for outputs and the summary. */
@@ -55,10 +55,10 @@ function tagLine(t: TagResult): string {
   return `  ${t.tag}: ${t.status === 'unchanged' ? 'already there' : 'tagged'}`;
 }
 
-async function defaultEcr(region: string): Promise<EcrApi> {
+async function defaultEcr(region: string, signal: AbortSignal): Promise<EcrApi> {
   const { ECRClient } = await import('@aws-sdk/client-ecr');
   const { sdkEcr } = await import('../../../packages/image/src/ecr');
-  return sdkEcr(withErrorContext(new ECRClient(awsClientConfig(region)), 'ECR'));
+  return sdkEcr(withErrorContext(new ECRClient(awsClientConfig(region)), 'ECR'), signal);
 }
 
 /** Masks every form a registry credential could be printed in. */
@@ -156,7 +156,7 @@ export async function run(deps: Deps = {}): Promise<void> {
       ? parseEcrHost(inputs.repository.registry)
       : undefined;
     const region = ecrHost?.region ?? resolveRegion(undefined);
-    const ecrFor = deps.ecr ?? defaultEcr;
+    const ecrFor = (r: string): Promise<EcrApi> => (deps.ecr ?? defaultEcr)(r, signal);
     const ecr = await ecrFor(region);
     const publish = await import('../../../packages/image/src/publish');
     const { RegistryClient } = await import('../../../packages/image/src/registry');
@@ -202,7 +202,7 @@ export async function run(deps: Deps = {}): Promise<void> {
 
     let outcome: Outcome;
     if (inputs.promoteFrom) {
-      outcome = await promote(inputs, ecr, repository, host, client, ecrFor);
+      outcome = await promote(inputs, ecr, repository, host, client, ecrFor, signal);
     } else {
       const reused = inputs.skipIfExists ? await reuse(inputs, ecr, repository, host) : undefined;
       outcome = reused ?? (await build(inputs, ecr, repository, host, getLogin, client, signal));
@@ -263,6 +263,7 @@ async function promote(
   host: string,
   client: () => Promise<RegistryClient>,
   ecrFor: (region: string) => Promise<EcrApi>,
+  signal: AbortSignal,
 ): Promise<Outcome> {
   const publish = await import('../../../packages/image/src/publish');
   return core.group('Promote', async () => {
@@ -279,6 +280,7 @@ async function promote(
       from,
       tags: inputs.tags,
       target: client,
+      signal,
       foreign: async (sourceHost) => {
         const where = parseEcrHost(sourceHost)!;
         const foreignEcr = await ecrFor(where.region);
@@ -346,7 +348,7 @@ async function build(
     DOCKER_CONFIG: authDir,
     REGISTRY_AUTH_FILE: authFile,
   };
-  const { builder, reason } = await chooseBuilder(inputs.builder, env);
+  const { builder, reason } = await chooseBuilder(inputs.builder, env, undefined, signal);
   if (reason) core.info(reason);
   core.saveState(STATE.builder, builder.name);
   core.saveState(STATE.registry, host);

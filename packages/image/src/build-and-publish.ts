@@ -26,10 +26,11 @@ export async function chooseBuilder(
   choice: BuilderChoice,
   env: NodeJS.ProcessEnv,
   run: Run = runCommand,
+  signal?: AbortSignal,
 ): Promise<ChosenBuilder> {
   if (choice === 'buildah') return { builder: new BuildahBuilder(run) };
   if (choice === 'buildx') return { builder: new BuildxBuilder(run) };
-  if (await dockerEngineAnswers(env, run)) {
+  if (await dockerEngineAnswers(env, run, signal)) {
     return {
       builder: new BuildxBuilder(run),
       reason: 'A Docker engine answers: building with docker buildx.',
@@ -119,7 +120,7 @@ export async function buildAndPublish(opts: BuildAndPublishOptions): Promise<Pub
   const { ecr, repository, host, builder, login, progress } = opts;
   let settings: string[] = [];
   if (builder.prepare) {
-    settings = (await builder.prepare(opts.env)).notes;
+    settings = (await builder.prepare(opts.env, opts.signal)).notes;
     progress.info(`${builder.name} settings for this machine: ${settings.join('; ')}.`);
   }
   await progress.phase('Registry login', async () => {

@@ -51,13 +51,18 @@ export async function detectBuildahSettings(
   env: NodeJS.ProcessEnv,
   facts: HostFacts = hostFacts(env),
   run: Run = runCommand,
+  signal?: AbortSignal,
 ): Promise<BuildahSettings> {
   const notes: string[] = [];
   let storageDriver: string | undefined;
-  let info = await run('buildah', ['info'], { env, timeoutMs: 60_000 });
+  let info = await run('buildah', ['info'], { env, timeoutMs: 60_000, signal });
   if (info.code !== 0) {
     const first = info.lines.find((l) => l.trim()) ?? `exit code ${info.code}`;
-    info = await run('buildah', ['--storage-driver', 'vfs', 'info'], { env, timeoutMs: 60_000 });
+    info = await run('buildah', ['--storage-driver', 'vfs', 'info'], {
+      env,
+      timeoutMs: 60_000,
+      signal,
+    });
     if (info.code !== 0) {
       throw new BuilderError(`buildah does not work on this machine: ${first}`);
     }
@@ -120,8 +125,8 @@ export class BuildahBuilder implements Builder {
   }
 
   /** Detects the settings once (see {@link detectBuildahSettings}). */
-  async prepare(env: NodeJS.ProcessEnv, facts?: HostFacts): Promise<BuildahSettings> {
-    this.settings ??= await detectBuildahSettings(env, facts, this.run);
+  async prepare(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<BuildahSettings> {
+    this.settings ??= await detectBuildahSettings(env, hostFacts(env), this.run, signal);
     return this.settings;
   }
 
@@ -137,7 +142,7 @@ export class BuildahBuilder implements Builder {
   }
 
   async build(req: BuildRequest): Promise<BuildOutcome> {
-    const settings = await this.prepare(req.env);
+    const settings = await this.prepare(req.env, req.signal);
     const secretsDir = join(req.workDir, 'secrets');
     // --force-rm: a failed step's working container is removed too, not left behind.
     const multi = req.platforms.length > 1;

@@ -61,7 +61,7 @@ export interface Builder {
    * Finds the settings this builder needs on this machine, once, before login; returns notes on
    * what it picked, for the log. Builders with nothing to detect leave it out.
    */
-  prepare?(env: NodeJS.ProcessEnv): Promise<{ notes: string[] }>;
+  prepare?(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<{ notes: string[] }>;
   /** Logs in to `host` with the password on standard input. */
   login(
     host: string,

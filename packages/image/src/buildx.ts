@@ -16,16 +16,19 @@ import { runCommand, type Run } from './exec';
 export async function dockerEngineAnswers(
   env: NodeJS.ProcessEnv,
   run: Run = runCommand,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   try {
     const server = await run('docker', ['version', '--format', '{{.Server.Version}}'], {
       env,
       timeoutMs: 10_000,
+      signal,
     });
     if (server.code !== 0 || !server.stdout.trim()) return false;
-    const buildx = await run('docker', ['buildx', 'version'], { env, timeoutMs: 10_000 });
+    const buildx = await run('docker', ['buildx', 'version'], { env, timeoutMs: 10_000, signal });
     return buildx.code === 0;
-  } catch {
+  } catch (error) {
+    if (signal?.aborted) throw error;
     return false;
   }
 }

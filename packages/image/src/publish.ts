@@ -127,6 +127,8 @@ export async function promote(opts: {
   target: () => Promise<RegistryClient>;
   /** Reader for a source in another registry. */
   foreign?: (host: string) => Promise<ForeignRegistry>;
+  /** Stops registry traffic when the run is cancelled. */
+  signal?: AbortSignal;
 }): Promise<PromoteResult> {
   const { ecr, repository, from, tags } = opts;
   const selector: ImageSelector = from.digest
@@ -163,7 +165,7 @@ export async function promote(opts: {
       throw new ImageError('promotion from another registry needs its credentials');
     const foreign = await opts.foreign(sourceHost);
     sourceEcr = foreign.ecr;
-    sourceClient = new RegistryClient(foreign.login.auth);
+    sourceClient = new RegistryClient(foreign.login.auth, opts.signal);
   }
   const image = await sourceEcr.getManifest(
     sourceRepository,
