@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageSource } from './copy';
+import { logSafe } from '../../kit/src/log-text';
 import { BuilderError, ImageError } from './errors';
 import type { Run } from './exec';
 
@@ -72,16 +73,19 @@ export interface Builder {
   build(req: BuildRequest): Promise<BuildOutcome>;
 }
 
-/** A failed build: the failing step first, then its output. */
+/**
+ * A failed build: the failing step first, then its output. The step, reason and each output line
+ * are the builder's text, each made one safe line (no control characters, no runner command).
+ */
 export class BuildFailure extends ImageError {
   constructor(
     readonly step: string | undefined,
     readonly output: string[],
     readonly reason: string,
   ) {
-    const head = step ? `Build failed at ${step}` : 'Build failed';
-    const body = output.length ? `\n${output.join('\n')}` : '';
-    super(`${head}: ${reason}${body}`);
+    const head = step ? `Build failed at ${logSafe(step)}` : 'Build failed';
+    const body = output.length ? `\n${output.map((line) => logSafe(line)).join('\n')}` : '';
+    super(`${head}: ${logSafe(reason)}${body}`);
     this.name = 'BuildFailure';
   }
 }

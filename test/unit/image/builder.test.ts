@@ -23,6 +23,20 @@ describe('failed builds', () => {
     ]);
   });
 
+  it('keeps the failing output from becoming runner commands or terminal codes', () => {
+    const failure = parseBuildahFailure([
+      'STEP 2/2: RUN ./test.sh',
+      '\u001b[31mFAIL\u001b[0m ##[error]planted',
+      '  ::add-mask::planted',
+      'Error: building at STEP "RUN ./test.sh": exit status 1',
+    ]);
+    expect(failure.message.split('\n')).toEqual([
+      'Build failed at STEP 2/2: RUN ./test.sh: building at STEP "RUN ./test.sh": exit status 1',
+      '[31mFAIL[0m ## [error]planted',
+      '  : :add-mask::planted',
+    ]);
+  });
+
   it('reads the failing BuildKit step from plain progress output', () => {
     const failure = parseBuildkitFailure([
       '#5 [1/2] FROM docker.io/library/node:20',
