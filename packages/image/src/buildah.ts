@@ -240,9 +240,11 @@ export class BuildahBuilder implements Builder {
     } finally {
       await rm(secretsDir, { recursive: true, force: true });
       const cleanup = multi ? ['manifest', 'rm', name] : ['rmi', name];
-      await this.run('buildah', [...this.global(), ...cleanup], { env: req.env }).catch(
-        () => undefined,
-      );
+      // Not tied to the run's signal: after a cancel the build's image is still removed.
+      await this.run('buildah', [...this.global(), ...cleanup], {
+        env: req.env,
+        timeoutMs: 30_000,
+      }).catch(() => undefined);
     }
   }
 }
