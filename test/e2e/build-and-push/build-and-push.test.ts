@@ -107,6 +107,8 @@ describe('build-and-push against local-aws', () => {
   let built: ActionRun;
 
   it('builds with buildah, pushes, and ECR shows every tag with the output digest', async () => {
+    const day = (): string => new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    const dayBefore = day();
     built = await act({
       repository: 'sample',
       'create-repository': 'true',
@@ -119,7 +121,9 @@ describe('build-and-push against local-aws', () => {
     expect(registry).toBe(aws.registryHost);
     expect(image).toBe(`${aws.registryHost}/sample@${digest}`);
     expect(action).toBe('built');
-    const date = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    // The run may cross midnight (UTC): its {{date}} is the day it started or the next one.
+    const dayAfter = day();
+    const date = tags.includes(`main-${dayBefore}`) ? dayBefore : dayAfter;
     const expected = ['5a3f1c9', `main-${date}`, 'latest'];
     expect(tags.split('\n')).toEqual(expected.map((t) => `${aws.registryHost}/sample:${t}`));
     expect(await describe_('sample')).toEqual([{ digest, tags: [...expected].sort() }]);
