@@ -2,8 +2,9 @@ import * as core from '../../../packages/kit/src/core';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { logSafe } from '../../../packages/kit/src/log-text';
 import { runAction } from '../../../packages/kit/src/run';
-import { STATE } from './main';
+import { STATE, WORK_DIR_PREFIX } from './state';
 
 /**
  * The post step: logs out of the registry and removes the job-private Docker config and work
@@ -16,8 +17,8 @@ export async function run(): Promise<void> {
       core.info('No registry login to remove (the main step did not log in).');
       return;
     }
-    if (!basename(workDir).startsWith('shipkit-build-and-push-')) {
-      core.warning(`Not removing ${workDir}: it is not a directory this action created.`);
+    if (!basename(workDir).startsWith(WORK_DIR_PREFIX)) {
+      core.warning(logSafe(`Not removing ${workDir}: it is not a directory this action created.`));
       return;
     }
     const registry = core.getState(STATE.registry);
@@ -33,18 +34,20 @@ export async function run(): Promise<void> {
           : ['buildah', ['logout', '--authfile', authFile, registry]];
       try {
         const result = await runCommand(command, args, { env, timeoutMs: 30_000 });
-        if (result.code !== 0) core.debug(`${command} logout: ${result.lines.join(' ')}`);
+        if (result.code !== 0) core.debug(logSafe(`${command} logout: ${result.lines.join(' ')}`));
       } catch (error) {
-        core.debug(`${command} logout: ${String(error)}`);
+        core.debug(logSafe(`${command} logout: ${String(error)}`));
       }
     }
     try {
       await rm(workDir, { recursive: true, force: true });
       core.info(
-        `Removed the registry login${registry ? ` for ${registry}` : ''} and the job's private Docker config.`,
+        logSafe(
+          `Removed the registry login${registry ? ` for ${registry}` : ''} and the job's private Docker config.`,
+        ),
       );
     } catch (error) {
-      core.warning(`Could not remove ${workDir}: ${String(error)}`);
+      core.warning(logSafe(`Could not remove ${workDir}: ${String(error)}`));
     }
   });
 }

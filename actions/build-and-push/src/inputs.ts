@@ -2,8 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputParser } from '../../../packages/kit/src/inputs';
+import type { BuilderChoice } from '../../../packages/image/src/build-and-publish';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import {
+  parseEcrHost,
   parseImageRef,
   parseRepository,
   type ImageRef,
@@ -18,9 +20,6 @@ import {
   type TagContext,
   type TagTemplate,
 } from '../../../packages/image/src/tags';
-
-/** Which builder the user asked for. */
-export type BuilderChoice = 'auto' | 'buildx' | 'buildah';
 
 /** Everything build-and-push reads from its inputs, validated. */
 export interface Inputs {
@@ -41,6 +40,8 @@ export interface Inputs {
   labels: Map<string, string>;
   builder: BuilderChoice;
   cache: boolean;
+  /** The repository that keeps the layer cache (`<repository>-cache`), when `cache` is on. */
+  cacheRepository?: string;
   skipIfExists: boolean;
   promoteFrom?: ImageRef;
   createRepository: boolean;
@@ -53,6 +54,53 @@ const SECRET_ID = /^[A-Za-z0-9_.-]+$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 const DEFAULT_FILES: readonly string[] = ['Dockerfile', 'Containerfile'];
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+/** A Dockerfile build stage name (`FROM … AS <name>`), as BuildKit accepts it. */
+const STAGE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+/** ECR's longest repository name. */
+const MAX_REPOSITORY_NAME = 256;
+/** The cache repository is named after the image's: `<repository>-cache`. */
+const CACHE_SUFFIX = '-cache';
+const REPOSITORY_FORM =
+  'an ECR repository name such as `team/api` (2 to 256 lowercase letters and digits, separated by single `.`, `_`, `-` or `/`) or an ECR repository URI such as `123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api`, without a tag';
+const IMAGE_FORM =
+  'an image reference: a tag, a digest (`sha256:…`), `repository:tag`, `repository@sha256:…` or an ECR image URI with a tag or digest';
+
+/**
+ * `host[:port]` of the ECR endpoint set with the SDK's standard settings
+ * (`AWS_ENDPOINT_URL_ECR`, else `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`
+ * is `true`): the one registry other than `<account>.dkr.ecr.<region>.amazonaws.com` whose
+ * repositories ECR's API manages.
+ */
+export function configuredEcrHost(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true') return undefined;
+  const url = env.AWS_ENDPOINT_URL_ECR || env.AWS_ENDPOINT_URL;
+  if (!url) return undefined;
+  try {
+    return new URL(url).host.toLowerCase() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuses a registry that ECR's API does not manage, before anything is called: an input that
+ * names `registry.example.com` must not create an ECR repository in the caller's account first.
+ */
+function checkRegistry(
+  name: string,
+  text: string,
+  registry: string | undefined,
+  form: string,
+  env: NodeJS.ProcessEnv,
+): void {
+  if (!registry || parseEcrHost(registry)) return;
+  const endpoint = configuredEcrHost(env);
+  if (registry === endpoint) return;
+  const also = endpoint ? ` nor the configured ECR endpoint \`${endpoint}\`` : '';
+  throw new ConfigurationError(
+    `Input \`${name}\` names the registry \`${registry}\`, which is not an ECR registry (\`<account>.dkr.ecr.<region>.amazonaws.com\`)${also}: it must be ${form}; got \`${text}\`.`,
+  );
+}
 
 function git(args: string[], cwd: string): string | undefined {
   try {
@@ -105,26 +153,15 @@ export function getInputs(
 ): Inputs {
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
   const repositoryText = p.required('repository');
-  const repository = parseRepository(repositoryText);
-  if (!repository) {
-    p.fail(
-      'repository',
-      repositoryText,
-      'an ECR repository name (`team/api`) or a full repository URI (`123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api`), without a tag',
-    );
-  }
+  const repository =
+    parseRepository(repositoryText) ?? p.fail('repository', repositoryText, REPOSITORY_FORM);
+  checkRegistry('repository', repositoryText, repository.registry, REPOSITORY_FORM, env);
 
   const promoteText = p.string('promote-from');
   let promoteFrom: ImageRef | undefined;
   if (promoteText) {
-    promoteFrom = parseImageRef(promoteText);
-    if (!promoteFrom) {
-      p.fail(
-        'promote-from',
-        promoteText,
-        'an image reference: a tag, a digest (`sha256:…`), `repository:tag`, `repository@sha256:…` or a full URI with a tag or digest',
-      );
-    }
+    promoteFrom = parseImageRef(promoteText) ?? p.fail('promote-from', promoteText, IMAGE_FORM);
+    checkRegistry('promote-from', promoteText, promoteFrom.registry, IMAGE_FORM, env);
   }
 
   const contextText = p.string('context', { default: '.' }) as string;
@@ -132,6 +169,13 @@ export function getInputs(
   const fileText = p.string('file');
   const file = fileText ? resolve(workspace, fileText) : undefined;
   const target = p.string('target');
+  if (target && !STAGE.test(target)) {
+    p.fail(
+      'target',
+      target,
+      'a build stage name (`FROM … AS <name>`): a letter, then letters, digits, `_`, `.` or `-`',
+    );
+  }
   const buildArgs = p.map('build-args', { keyPattern: BUILD_ARG, keyForm: 'NAME' });
   const secrets = p.map('secrets', { secret: true, keyPattern: SECRET_ID, keyForm: 'id' });
   const platforms = p.list('platforms');
@@ -151,6 +195,12 @@ export function getInputs(
     'auto',
   ) as BuilderChoice;
   const cache = p.bool('cache', false);
+  const cacheName = `${repository.repository}${CACHE_SUFFIX}`;
+  if (cache && cacheName.length > MAX_REPOSITORY_NAME) {
+    throw new ConfigurationError(
+      `Input \`cache\` keeps the layer cache in \`${cacheName}\`, which is longer than ECR's ${MAX_REPOSITORY_NAME} characters: shorten \`repository\` to at most ${MAX_REPOSITORY_NAME - CACHE_SUFFIX.length} characters or set \`cache: false\`.`,
+    );
+  }
   const skipIfExists = p.bool('skip-if-exists', false);
   const createRepository = p.bool('create-repository', false);
   const push = p.bool('push', true);
@@ -234,7 +284,7 @@ export function getInputs(
   for (const [k, v] of userLabels) labels.set(k, v);
 
   return {
-    repository: repository as RepositoryRef,
+    repository,
     context,
     file,
     target,
@@ -246,6 +296,7 @@ export function getInputs(
     labels,
     builder,
     cache,
+    cacheRepository: cache ? cacheName : undefined,
     skipIfExists,
     promoteFrom,
     createRepository,

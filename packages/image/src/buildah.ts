@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import {
   type Builder,
 } from './builder';
 import { OciLayoutSource } from './copy';
+import { BuilderError } from './errors';
 import { runCommand, type CommandResult, type Run } from './exec';
 
 /** Settings buildah needs on this machine, found by {@link detectBuildahSettings}. */
@@ -49,15 +51,20 @@ export async function detectBuildahSettings(
   env: NodeJS.ProcessEnv,
   facts: HostFacts = hostFacts(env),
   run: Run = runCommand,
+  signal?: AbortSignal,
 ): Promise<BuildahSettings> {
   const notes: string[] = [];
   let storageDriver: string | undefined;
-  let info = await run('buildah', ['info'], { env, timeoutMs: 60_000 });
+  let info = await run('buildah', ['info'], { env, timeoutMs: 60_000, signal });
   if (info.code !== 0) {
     const first = info.lines.find((l) => l.trim()) ?? `exit code ${info.code}`;
-    info = await run('buildah', ['--storage-driver', 'vfs', 'info'], { env, timeoutMs: 60_000 });
+    info = await run('buildah', ['--storage-driver', 'vfs', 'info'], {
+      env,
+      timeoutMs: 60_000,
+      signal,
+    });
     if (info.code !== 0) {
-      throw new Error(`buildah does not work on this machine: ${first}`);
+      throw new BuilderError(`buildah does not work on this machine: ${first}`);
     }
     storageDriver = 'vfs';
     notes.push(`storage driver vfs (the default one failed: ${first})`);
@@ -118,8 +125,8 @@ export class BuildahBuilder implements Builder {
   }
 
   /** Detects the settings once (see {@link detectBuildahSettings}). */
-  async prepare(env: NodeJS.ProcessEnv, facts?: HostFacts): Promise<BuildahSettings> {
-    this.settings ??= await detectBuildahSettings(env, facts, this.run);
+  async prepare(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<BuildahSettings> {
+    this.settings ??= await detectBuildahSettings(env, hostFacts(env), this.run, signal);
     return this.settings;
   }
 
@@ -135,7 +142,7 @@ export class BuildahBuilder implements Builder {
   }
 
   async build(req: BuildRequest): Promise<BuildOutcome> {
-    const settings = await this.prepare(req.env);
+    const settings = await this.prepare(req.env, req.signal);
     const secretsDir = join(req.workDir, 'secrets');
     // --force-rm: a failed step's working container is removed too, not left behind.
     const multi = req.platforms.length > 1;
@@ -163,7 +170,7 @@ export class BuildahBuilder implements Builder {
     }
     if (req.insecure) args.push('--tls-verify=false');
     if (req.cacheRef && layers) args.push('--cache-from', req.cacheRef, '--cache-to', req.cacheRef);
-    const name = `localhost/shipkit-build-${process.pid}-${Date.now()}`;
+    const name = `localhost/shipkit-build-${process.pid}-${randomBytes(6).toString('hex')}`;
     if (req.platforms.length) args.push('--platform', req.platforms.join(','));
     if (multi) args.push('--manifest', name);
     else args.push('--tag', name);
@@ -217,7 +224,7 @@ export class BuildahBuilder implements Builder {
         signal: req.signal,
       });
       if (pushed.code !== 0) {
-        throw new Error(
+        throw new BuilderError(
           `buildah could not export the image: ${pushed.lines.filter(Boolean).slice(-3).join(' ')}`,
         );
       }
@@ -225,7 +232,7 @@ export class BuildahBuilder implements Builder {
       const root = await layout.root();
       const fromFile = (await readFile(digestFile, 'utf8').catch(() => '')).trim();
       if (fromFile && fromFile !== root.digest) {
-        throw new Error(
+        throw new BuilderError(
           `buildah reported digest ${fromFile} but the exported image is ${root.digest}`,
         );
       }
@@ -233,9 +240,11 @@ export class BuildahBuilder implements Builder {
     } finally {
       await rm(secretsDir, { recursive: true, force: true });
       const cleanup = multi ? ['manifest', 'rm', name] : ['rmi', name];
-      await this.run('buildah', [...this.global(), ...cleanup], { env: req.env }).catch(
-        () => undefined,
-      );
+      // Not tied to the run's signal: after a cancel the build's image is still removed.
+      await this.run('buildah', [...this.global(), ...cleanup], {
+        env: req.env,
+        timeoutMs: 30_000,
+      }).catch(() => undefined);
     }
   }
 }

@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OciLayoutSource } from './copy';
+import type { ImageSource } from './copy';
+import { logSafe } from '../../kit/src/log-text';
+import { BuilderError, ImageError } from './errors';
 import type { Run } from './exec';
 
 /** Which builder runs the build. */
@@ -45,7 +47,7 @@ export interface BuildOutcome {
   /** Manifest digest of the image (or index). */
   digest: string;
   /** buildah: the image in a local OCI layout for the caller to push. */
-  layout?: OciLayoutSource;
+  layout?: ImageSource;
   /** buildx: true when the builder already pushed the image by digest. */
   pushed: boolean;
   /** Steps answered from the cache, out of all steps. */
@@ -56,6 +58,11 @@ export interface BuildOutcome {
 /** One way of building images. */
 export interface Builder {
   readonly name: BuilderName;
+  /**
+   * Finds the settings this builder needs on this machine, once, before login; returns notes on
+   * what it picked, for the log. Builders with nothing to detect leave it out.
+   */
+  prepare?(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<{ notes: string[] }>;
   /** Logs in to `host` with the password on standard input. */
   login(
     host: string,
@@ -66,16 +73,19 @@ export interface Builder {
   build(req: BuildRequest): Promise<BuildOutcome>;
 }
 
-/** A failed build: the failing step first, then its output. */
-export class BuildFailure extends Error {
+/**
+ * A failed build: the failing step first, then its output. The step, reason and each output line
+ * are the builder's text, each made one safe line (no control characters, no runner command).
+ */
+export class BuildFailure extends ImageError {
   constructor(
     readonly step: string | undefined,
     readonly output: string[],
     readonly reason: string,
   ) {
-    const head = step ? `Build failed at ${step}` : 'Build failed';
-    const body = output.length ? `\n${output.join('\n')}` : '';
-    super(`${head}: ${reason}${body}`);
+    const head = step ? `Build failed at ${logSafe(step)}` : 'Build failed';
+    const body = output.length ? `\n${output.map((line) => logSafe(line)).join('\n')}` : '';
+    super(`${head}: ${logSafe(reason)}${body}`);
     this.name = 'BuildFailure';
   }
 }
@@ -148,7 +158,9 @@ export async function loginWithPasswordStdin(
       .filter((l) => l.trim())
       .slice(-3)
       .join(' ');
-    throw new Error(`${command} login to ${host} failed: ${why.split(password).join('***')}`);
+    throw new BuilderError(
+      `${command} login to ${host} failed: ${why.split(password).join('***')}`,
+    );
   }
 }
 

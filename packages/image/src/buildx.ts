@@ -8,6 +8,7 @@ import {
   type BuildRequest,
   type Builder,
 } from './builder';
+import { BuilderError } from './errors';
 import { DIGEST_PATTERN } from './reference';
 import { runCommand, type Run } from './exec';
 
@@ -15,16 +16,19 @@ import { runCommand, type Run } from './exec';
 export async function dockerEngineAnswers(
   env: NodeJS.ProcessEnv,
   run: Run = runCommand,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   try {
     const server = await run('docker', ['version', '--format', '{{.Server.Version}}'], {
       env,
       timeoutMs: 10_000,
+      signal,
     });
     if (server.code !== 0 || !server.stdout.trim()) return false;
-    const buildx = await run('docker', ['buildx', 'version'], { env, timeoutMs: 10_000 });
+    const buildx = await run('docker', ['buildx', 'version'], { env, timeoutMs: 10_000, signal });
     return buildx.code === 0;
-  } catch {
+  } catch (error) {
+    if (signal?.aborted) throw error;
     return false;
   }
 }
@@ -109,7 +113,7 @@ export class BuildxBuilder implements Builder {
       const metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
       const digest = metadata['containerimage.digest'];
       if (typeof digest !== 'string' || !DIGEST_PATTERN.test(digest)) {
-        throw new Error('docker buildx reported no image digest');
+        throw new BuilderError('docker buildx reported no image digest');
       }
       const steps = result.lines.filter((l) => /^#\d+ \[.*\] /.test(l));
       const cached = result.lines.filter((l) => /^#\d+ CACHED/.test(l)).length;

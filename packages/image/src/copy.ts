@@ -12,6 +12,7 @@ import {
   type Manifest,
   type ManifestJson,
   type RegistryClient,
+  type RegistryTarget,
   type TransferStats,
 } from './registry';
 
@@ -138,7 +139,7 @@ export async function sizeOfImage(source: ImageSource, digest: string): Promise<
 export async function pushImage(opts: {
   source: ImageSource;
   digest: string;
-  target: RegistryClient;
+  target: RegistryTarget;
   repository: string;
   stats: TransferStats;
   /** Blobs sent at once (default 3). */

@@ -7,6 +7,7 @@ import {
   PutImageCommand,
   type ECRClient,
 } from '@aws-sdk/client-ecr';
+import { ImageError } from './errors';
 import { MEDIA_TYPES } from './registry';
 
 /** A repository as the action needs to know it. */
@@ -87,8 +88,21 @@ function imageId(image: ImageSelector): { imageTag?: string; imageDigest?: strin
   return 'tag' in image ? { imageTag: image.tag } : { imageDigest: image.digest };
 }
 
-/** Adapts an `ECRClient` to {@link EcrApi}. */
-export function sdkEcr(client: ECRClient): EcrApi {
+/**
+ * Adapts an `ECRClient` to {@link EcrApi}. Every call gets `signal`, so a cancelled run stops the
+ * call in flight and fails with the signal's reason (the cancel), not the SDK's "Request aborted".
+ */
+export function sdkEcr(client: ECRClient, signal?: AbortSignal): EcrApi {
+  const call = async <T>(
+    send: (options: { abortSignal?: AbortSignal }) => Promise<T>,
+  ): Promise<T> => {
+    try {
+      return await send({ abortSignal: signal });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw error;
+    }
+  };
   const repo = (r: {
     repositoryName?: string;
     repositoryUri?: string;
@@ -102,8 +116,11 @@ export function sdkEcr(client: ECRClient): EcrApi {
   });
   return {
     async getAuthorizationToken(registryId) {
-      const out = await client.send(
-        new GetAuthorizationTokenCommand(registryId ? { registryIds: [registryId] } : {}),
+      const out = await call((o) =>
+        client.send(
+          new GetAuthorizationTokenCommand(registryId ? { registryIds: [registryId] } : {}),
+          o,
+        ),
       );
       const data = out.authorizationData?.[0];
       if (!data?.authorizationToken || !data.proxyEndpoint) {
@@ -121,8 +138,8 @@ export function sdkEcr(client: ECRClient): EcrApi {
     },
     async describeRepository(name, registryId) {
       try {
-        const out = await client.send(
-          new DescribeRepositoriesCommand({ repositoryNames: [name], registryId }),
+        const out = await call((o) =>
+          client.send(new DescribeRepositoriesCommand({ repositoryNames: [name], registryId }), o),
         );
         const r = out.repositories?.[0];
         return r ? repo(r) : undefined;
@@ -132,23 +149,29 @@ export function sdkEcr(client: ECRClient): EcrApi {
       }
     },
     async createRepository(name, registryId) {
-      const out = await client.send(
-        new CreateRepositoryCommand({
-          repositoryName: name,
-          registryId,
-          imageTagMutability: 'MUTABLE',
-        }),
+      const out = await call((o) =>
+        client.send(
+          new CreateRepositoryCommand({
+            repositoryName: name,
+            registryId,
+            imageTagMutability: 'MUTABLE',
+          }),
+          o,
+        ),
       );
       return repo(out.repository ?? { repositoryName: name });
     },
     async describeImage(repository, image, registryId) {
       try {
-        const out = await client.send(
-          new DescribeImagesCommand({
-            repositoryName: repository,
-            registryId,
-            imageIds: [imageId(image)],
-          }),
+        const out = await call((o) =>
+          client.send(
+            new DescribeImagesCommand({
+              repositoryName: repository,
+              registryId,
+              imageIds: [imageId(image)],
+            }),
+            o,
+          ),
         );
         const d = out.imageDetails?.[0];
         if (!d?.imageDigest) return undefined;
@@ -165,13 +188,16 @@ export function sdkEcr(client: ECRClient): EcrApi {
       }
     },
     async getManifest(repository, image, registryId) {
-      const out = await client.send(
-        new BatchGetImageCommand({
-          repositoryName: repository,
-          registryId,
-          imageIds: [imageId(image)],
-          acceptedMediaTypes: Object.values(MEDIA_TYPES),
-        }),
+      const out = await call((o) =>
+        client.send(
+          new BatchGetImageCommand({
+            repositoryName: repository,
+            registryId,
+            imageIds: [imageId(image)],
+            acceptedMediaTypes: Object.values(MEDIA_TYPES),
+          }),
+          o,
+        ),
       );
       const found = out.images?.[0];
       if (!found?.imageManifest || !found.imageId?.imageDigest) return undefined;
@@ -185,15 +211,18 @@ export function sdkEcr(client: ECRClient): EcrApi {
       };
     },
     async putImage(repository, tag, image, registryId) {
-      await client.send(
-        new PutImageCommand({
-          repositoryName: repository,
-          registryId,
-          imageManifest: image.manifest,
-          imageManifestMediaType: image.mediaType,
-          imageDigest: image.digest,
-          imageTag: tag,
-        }),
+      await call((o) =>
+        client.send(
+          new PutImageCommand({
+            repositoryName: repository,
+            registryId,
+            imageManifest: image.manifest,
+            imageManifestMediaType: image.mediaType,
+            imageDigest: image.digest,
+            imageTag: tag,
+          }),
+          o,
+        ),
       );
     },
   };
@@ -205,7 +234,7 @@ export function isImmutable(tagMutability: string): boolean {
 }
 
 /** An immutable tag already names a different image. */
-export class TagConflictError extends Error {
+export class TagConflictError extends ImageError {
   constructor(
     message: string,
     readonly tag: string,

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { BuilderError } from './errors';
 
 /** How a command ended. */
 export interface CommandResult {
@@ -16,9 +17,12 @@ export interface CommandOptions {
   stdin?: string;
   /** Called for every output line (stdout and stderr). */
   onLine?: (line: string) => void;
+  /** Aborting stops the command and every process it started (SIGTERM, then SIGKILL). */
   signal?: AbortSignal;
-  /** Kills the command after this long. */
+  /** Kills the command and every process it started after this long. */
   timeoutMs?: number;
+  /** How long a stopped command may take to exit after SIGTERM before SIGKILL (default 3s). */
+  graceMs?: number;
 }
 
 /** Runs a command; {@link runCommand}, or a fake in tests. */
@@ -29,17 +33,40 @@ export type Run = (
 ) => Promise<CommandResult>;
 
 /** Thrown when a command cannot be started at all (not installed). */
-export class CommandNotFoundError extends Error {
+export class CommandNotFoundError extends BuilderError {
   constructor(readonly command: string) {
     super(`\`${command}\` is not installed or not on PATH`);
     this.name = 'CommandNotFoundError';
   }
 }
 
+/** Default time a stopped command gets between SIGTERM and SIGKILL. */
+export const STOP_GRACE_MS = 3000;
+
+/**
+ * Sends `sig` to the process group the command leads (it was started as its own group), so the
+ * processes it started go too: a build step's shell and whatever that runs. Falls back to the
+ * command alone where there is no group.
+ */
+function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(process.platform === 'win32' ? pid : -pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /**
  * Runs a command without a shell, collecting its output; resolves with its exit code (never
  * rejects for a non-zero code). Rejects with {@link CommandNotFoundError} when it is missing and
- * with the signal's reason when aborted (the command is killed).
+ * with the signal's reason when aborted. The command runs as a process group of its own: abort
+ * sends SIGTERM to the whole group (SIGKILL after `graceMs`), a timeout SIGKILL, so nothing it
+ * started outlives it.
  */
 export function runCommand(
   command: string,
@@ -52,6 +79,7 @@ export function runCommand(
       env: opts.env ?? process.env,
       cwd: opts.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32',
     });
     const lines: string[] = [];
     let stdout = '';
@@ -70,20 +98,27 @@ export function runCommand(
       feed('out', d);
     });
     child.stderr.on('data', (d: Buffer) => feed('err', d));
+    let escalation: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
-      child.kill('SIGTERM');
+      signalGroup(child.pid, 'SIGTERM');
+      escalation = setTimeout(
+        () => signalGroup(child.pid, 'SIGKILL'),
+        opts.graceMs ?? STOP_GRACE_MS,
+      );
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = opts.timeoutMs
-      ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs)
+      ? setTimeout(() => signalGroup(child.pid, 'SIGKILL'), opts.timeoutMs)
       : undefined;
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      clearTimeout(escalation);
       opts.signal?.removeEventListener('abort', onAbort);
       reject(error.code === 'ENOENT' ? new CommandNotFoundError(command) : error);
     });
     child.on('close', (code, sig) => {
       clearTimeout(timer);
+      clearTimeout(escalation);
       opts.signal?.removeEventListener('abort', onAbort);
       for (const key of ['out', 'err'] as const) {
         if (partial[key]) {

@@ -9,6 +9,7 @@ import {
   type StoredManifest,
   type TagResult,
 } from './ecr';
+import { ImageError } from './errors';
 import { parseEcrHost, type ImageRef, type RepositoryRef } from './reference';
 import { emptyStats, RegistryClient, type RegistryAuth, type TransferStats } from './registry';
 
@@ -23,17 +24,15 @@ export function layerSize(image: StoredManifest): number | undefined {
 }
 
 /** A repository that is missing and may not be created. */
-export class RepositoryMissingError extends Error {
+export class RepositoryMissingError extends ImageError {
   constructor(readonly repository: string) {
-    super(
-      `Repository \`${repository}\` does not exist. Create it (or set \`create-repository: true\` to let the action create it).`,
-    );
+    super(`Repository \`${repository}\` does not exist.`);
     this.name = 'RepositoryMissingError';
   }
 }
 
 /** An image that `promote-from` names but the registry does not hold. */
-export class SourceImageMissingError extends Error {
+export class SourceImageMissingError extends ImageError {
   constructor(readonly reference: string) {
     super(`The image to promote, \`${reference}\`, does not exist.`);
     this.name = 'SourceImageMissingError';
@@ -128,6 +127,8 @@ export async function promote(opts: {
   target: () => Promise<RegistryClient>;
   /** Reader for a source in another registry. */
   foreign?: (host: string) => Promise<ForeignRegistry>;
+  /** Stops registry traffic when the run is cancelled. */
+  signal?: AbortSignal;
 }): Promise<PromoteResult> {
   const { ecr, repository, from, tags } = opts;
   const selector: ImageSelector = from.digest
@@ -160,10 +161,11 @@ export async function promote(opts: {
     sourceClient = await opts.target();
     mountFrom = sourceRepository;
   } else {
-    if (!opts.foreign) throw new Error('promotion from another registry needs its credentials');
+    if (!opts.foreign)
+      throw new ImageError('promotion from another registry needs its credentials');
     const foreign = await opts.foreign(sourceHost);
     sourceEcr = foreign.ecr;
-    sourceClient = new RegistryClient(foreign.login.auth);
+    sourceClient = new RegistryClient(foreign.login.auth, opts.signal);
   }
   const image = await sourceEcr.getManifest(
     sourceRepository,
@@ -180,7 +182,7 @@ export async function promote(opts: {
     stats,
   });
   if (pushed.digest !== image.digest) {
-    throw new Error(`the copy of ${source} has digest ${pushed.digest}, not ${image.digest}`);
+    throw new ImageError(`the copy of ${source} has digest ${pushed.digest}, not ${image.digest}`);
   }
   const results = await tagImage(ecr, repository, image, tags);
   return {

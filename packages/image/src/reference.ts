@@ -40,7 +40,29 @@ export function looksLikeHost(component: string): boolean {
   return component.includes('.') || component.includes(':') || component === 'localhost';
 }
 
-/** True when `name` is a valid ECR repository name. */
+const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/**
+ * True when `text` is a registry address: a DNS name (`registry.example.com`, `localhost`), an
+ * IPv4 address or a bracketed IPv6 address, with an optional port (1–65535). `..` or `-x.com` are
+ * not.
+ */
+export function isRegistryHost(text: string): boolean {
+  const m = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(text);
+  if (!m) return false;
+  const [, host, port] = m;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return false;
+  if (host.startsWith('[')) return host.slice(1, -1).includes(':');
+  if (IPV4.test(host)) return true;
+  const name = host.toLowerCase();
+  return name.length <= 253 && name.split('.').every((label) => HOST_LABEL.test(label));
+}
+
+/**
+ * True when `name` is a valid ECR repository name: 2 to 256 characters matching ECR's pattern
+ * `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`.
+ */
 export function isRepositoryName(name: string): boolean {
   return name.length >= 2 && name.length <= 256 && REPOSITORY_NAME.test(name);
 }
@@ -48,7 +70,9 @@ export function isRepositoryName(name: string): boolean {
 /**
  * Parses the `repository` input: a repository name (`team/api`) or a full repository URI
  * (`123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api`, `127.0.0.1:4566/api`).
- * Returns undefined when it is neither; a tag or digest is not allowed here.
+ * Returns undefined when it is neither (a first segment such as `..` that is no host address, a
+ * name outside ECR's rules); a tag or digest is not allowed here. Whether a named registry is one
+ * the caller can use is left to the caller.
  */
 export function parseRepository(text: string): RepositoryRef | undefined {
   const value = text.trim().replace(/^(?:https?|docker):\/\//, '');
@@ -58,6 +82,7 @@ export function parseRepository(text: string): RepositoryRef | undefined {
   if (slash > 0 && looksLikeHost(value.slice(0, slash))) {
     registry = value.slice(0, slash).toLowerCase();
     repository = value.slice(slash + 1);
+    if (!isRegistryHost(registry)) return undefined;
   }
   if (!isRepositoryName(repository)) return undefined;
   return { registry, repository };

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { logSafe } from '../../kit/src/log-text';
+import { ImageError } from './errors';
 
 /** Manifest media types this client reads and writes. */
 export const MEDIA_TYPES = {
@@ -36,7 +38,7 @@ export interface Manifest {
 }
 
 /** An error answered by a registry (`{"errors":[{"code","message"}]}`), or a transport error. */
-export class RegistryError extends Error {
+export class RegistryError extends ImageError {
   constructor(
     message: string,
     public readonly status?: number,
@@ -90,6 +92,12 @@ export type BlobBody =
   | Buffer
   | { size: number; open: () => ReadableStream<Uint8Array> | Promise<ReadableStream<Uint8Array>> };
 
+/** What pushing an image needs of a registry; {@link RegistryClient} is one, tests pass fakes. */
+export type RegistryTarget = Pick<
+  RegistryClient,
+  'getManifest' | 'hasBlob' | 'mountBlob' | 'uploadBlob' | 'putManifest'
+>;
+
 /**
  * A small OCI distribution client (Basic auth, as ECR's registry uses): manifests, blob
  * existence, cross-repository blob mount, chunk-less uploads. Uses Node's global fetch.
@@ -134,7 +142,8 @@ export class RegistryClient {
         message?: string;
         cause?: { code?: string; message?: string };
       };
-      if (e?.name === 'AbortError' || this.signal?.aborted) throw error;
+      if (this.signal?.aborted) throw this.signal.reason;
+      if (e?.name === 'AbortError') throw error;
       const why = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(error);
       throw new RegistryError(
         `${init.what}: cannot reach the registry at ${this.auth.baseUrl} (${why})`,
@@ -146,13 +155,13 @@ export class RegistryClient {
   private async fail(res: Response, what: string): Promise<never> {
     const text = await res.text().catch(() => '');
     let code: string | undefined;
-    let message = text.trim().slice(0, 500);
+    let message = logSafe(text.trim(), 500);
     try {
       const parsed = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
       const first = parsed.errors?.[0];
       if (first) {
         code = first.code;
-        message = [first.code, first.message].filter(Boolean).join(': ');
+        message = logSafe([first.code, first.message].filter(Boolean).join(': '), 500);
       }
     } catch {
       // not JSON: keep the text

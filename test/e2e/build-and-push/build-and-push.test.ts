@@ -1,6 +1,7 @@
 import {
   CreateRepositoryCommand,
   DescribeImagesCommand,
+  DescribeRepositoriesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
 } from '@aws-sdk/client-ecr';
@@ -106,6 +107,8 @@ describe('build-and-push against local-aws', () => {
   let built: ActionRun;
 
   it('builds with buildah, pushes, and ECR shows every tag with the output digest', async () => {
+    const day = (): string => new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    const dayBefore = day();
     built = await act({
       repository: 'sample',
       'create-repository': 'true',
@@ -118,7 +121,9 @@ describe('build-and-push against local-aws', () => {
     expect(registry).toBe(aws.registryHost);
     expect(image).toBe(`${aws.registryHost}/sample@${digest}`);
     expect(action).toBe('built');
-    const date = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    // The run may cross midnight (UTC): its {{date}} is the day it started or the next one.
+    const dayAfter = day();
+    const date = tags.includes(`main-${dayBefore}`) ? dayBefore : dayAfter;
     const expected = ['5a3f1c9', `main-${date}`, 'latest'];
     expect(tags.split('\n')).toEqual(expected.map((t) => `${aws.registryHost}/sample:${t}`));
     expect(await describe_('sample')).toEqual([{ digest, tags: [...expected].sort() }]);
@@ -145,7 +150,7 @@ describe('build-and-push against local-aws', () => {
     expect(built.summary).toContain(
       `| \`${aws.registryHost}/sample:latest\` | \`${digest}\` | tagged |`,
     );
-    expect(built.summary).toMatch(/\*\*Image size\*\* \| \d+(\.\d)? (B|KiB)/);
+    expect(built.summary).toMatch(/\*\*Image size\*\* \| (\d+ B|\d+\.\d\d? KiB) \|/);
     expect(built.summary).toMatch(/\*\*Build time\*\* \| /);
     expect(built.summary).toContain('| **Cache** | off |');
     expect(built.masked.length).toBeGreaterThan(0);
@@ -278,6 +283,25 @@ describe('build-and-push against local-aws', () => {
       ),
     );
     expect((await describe_('sample-cache')).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['../api', /^Invalid configuration: Input `repository` must be an ECR repository name/],
+    [
+      'registry.example.com/api2',
+      /^Invalid configuration: Input `repository` names the registry `registry\.example\.com`, which is not an ECR registry/,
+    ],
+    [
+      'localhost/api3',
+      /^Invalid configuration: Input `repository` names the registry `localhost`, which is not an ECR registry/,
+    ],
+  ])('refuses the repository %j before creating anything in ECR', async (repository, message) => {
+    const before = (await ecr.send(new DescribeRepositoriesCommand({}))).repositories ?? [];
+    const run = await act({ repository, 'create-repository': 'true' });
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(message);
+    const after = (await ecr.send(new DescribeRepositoriesCommand({}))).repositories ?? [];
+    expect(after.map((r) => r.repositoryName)).toEqual(before.map((r) => r.repositoryName));
   });
 
   it.each([

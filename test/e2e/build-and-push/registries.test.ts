@@ -120,15 +120,21 @@ it('builds the sample image that local-aws unpacks and runs as a healthy service
   const port = await freePort();
   const child = spawn(process.execPath, [join(materialized.rootfs, 'app', 'server.js')], {
     env: { ...process.env, PORT: String(port) },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
-    let body: unknown;
-    for (let i = 0; i < 50 && body === undefined; i++) {
-      body = await fetch(`http://127.0.0.1:${port}/health`)
-        .then((r) => r.json())
-        .catch(() => new Promise((r) => setTimeout(r, 100)).then(() => undefined));
-    }
+    // Ready when it says so (an event, not a wait of some length); an early exit fails the test.
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes(' listening on ')) resolve();
+      });
+      child.once('exit', (code) =>
+        reject(new Error(`the image's server exited (${code}): ${out}`)),
+      );
+    });
+    const body = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json());
     expect(body).toEqual({ status: 'healthy' });
   } finally {
     child.kill();

@@ -23,6 +23,20 @@ describe('failed builds', () => {
     ]);
   });
 
+  it('keeps the failing output from becoming runner commands or terminal codes', () => {
+    const failure = parseBuildahFailure([
+      'STEP 2/2: RUN ./test.sh',
+      '\u001b[31mFAIL\u001b[0m ##[error]planted',
+      '  ::add-mask::planted',
+      'Error: building at STEP "RUN ./test.sh": exit status 1',
+    ]);
+    expect(failure.message.split('\n')).toEqual([
+      'Build failed at STEP 2/2: RUN ./test.sh: building at STEP "RUN ./test.sh": exit status 1',
+      '[31mFAIL[0m ## [error]planted',
+      '  : :add-mask::planted',
+    ]);
+  });
+
   it('reads the failing BuildKit step from plain progress output', () => {
     const failure = parseBuildkitFailure([
       '#5 [1/2] FROM docker.io/library/node:20',
@@ -127,6 +141,32 @@ describe('docker buildx arguments', () => {
     env: {},
   };
 
+  /** The `--output` value as key → value (its order and the other keys do not matter). */
+  function outputParts(args: string[]): Map<string, string> {
+    const value = args[args.indexOf('--output') + 1];
+    return new Map(
+      value.split(',').map((part) => {
+        const eq = part.indexOf('=');
+        return [part.slice(0, eq), part.slice(eq + 1)] as [string, string];
+      }),
+    );
+  }
+
+  it.each([
+    [true, 'true'],
+    [false, 'false'],
+  ])('pushes only when asked (push: %s), never with a tag', (push, expected) => {
+    const output = outputParts(buildxArgs({ ...req, push }, '/m.json', new Map()));
+    expect(output.get('push')).toBe(expected);
+    expect(output.get('name')).not.toMatch(/:[^/]*$|@/);
+  });
+
+  it('does not mark a TLS registry insecure', () => {
+    const args = buildxArgs({ ...req, insecure: false }, '/m.json', new Map());
+    expect(outputParts(args).has('registry.insecure')).toBe(false);
+    expect(args.join(' ')).not.toContain('insecure');
+  });
+
   it('pushes by digest, marks a plain-HTTP registry insecure and passes secrets as files', () => {
     const args = buildxArgs(
       req,
@@ -137,9 +177,13 @@ describe('docker buildx arguments', () => {
       expect.arrayContaining(['--secret', 'id=npm,src=/runner-temp/w/secrets/npm']),
     );
     expect(args.join(' ')).not.toContain('tok');
-    expect(args[args.indexOf('--output') + 1]).toBe(
-      'type=image,name=127.0.0.1:4566/api,push-by-digest=true,name-canonical=true,oci-mediatypes=true,push=true,registry.insecure=true',
-    );
+    const output = outputParts(args);
+    expect(output.get('type')).toBe('image');
+    expect(output.get('name')).toBe('127.0.0.1:4566/api');
+    // Pushed by digest, without a tag: tags are written afterwards with ECR's API.
+    expect(output.get('push-by-digest')).toBe('true');
+    expect(output.get('push')).toBe('true');
+    expect(output.get('registry.insecure')).toBe('true');
     expect(args[args.indexOf('--platform') + 1]).toBe('linux/amd64,linux/arm64');
     expect(args[args.indexOf('--cache-from') + 1]).toBe(
       'type=registry,ref=127.0.0.1:4566/api-cache:buildcache,registry.insecure=true',

@@ -48,6 +48,11 @@ export class FakeEcr implements EcrApi {
     return image;
   }
 
+  /** Stores a manifest as the registry's data plane would after a push by digest (no tag). */
+  storeManifest(repository: string, image: StoredManifest): void {
+    this.repo(repository).manifests.set(image.digest, image);
+  }
+
   private repo(name: string): FakeRepo {
     const r = this.repos.get(name);
     if (!r) throw awsError('RepositoryNotFoundException', `The repository ${name} does not exist`);

@@ -121,6 +121,103 @@ describe('build-and-push inputs', () => {
     expect(() => read(inputs)).toThrow(message);
   });
 
+  describe('repository and promote-from name a registry only where ECR answers', () => {
+    const notEcr =
+      'which is not an ECR registry (`<account>.dkr.ecr.<region>.amazonaws.com`): it must be an ECR repository name such as `team/api`';
+    it.each([
+      ['../api', /^Input `repository` must be an ECR repository name/],
+      ['./api', /^Input `repository` must be an ECR repository name/],
+      [
+        'registry.example.com/api2',
+        /^Input `repository` names the registry `registry\.example\.com`/,
+      ],
+      ['localhost/api3', /^Input `repository` names the registry `localhost`/],
+      ['127.0.0.1:5000/api', /^Input `repository` names the registry `127\.0\.0\.1:5000`/],
+      ['ghcr.io/acme/api', /^Input `repository` names the registry `ghcr\.io`/],
+      ['host..example.com/api', /^Input `repository` must be an ECR repository name/],
+      ['-host.example.com/api', /^Input `repository` must be an ECR repository name/],
+      ['example.com:99999/api', /^Input `repository` must be an ECR repository name/],
+      [`${'a'.repeat(257)}`, /^Input `repository` must be an ECR repository name/],
+      ['team/api_', /^Input `repository` must be an ECR repository name/],
+      ['team/-api', /^Input `repository` must be an ECR repository name/],
+      ['team/a..pi', /^Input `repository` must be an ECR repository name/],
+    ])('refuses the repository %j before any call', (repository, message) => {
+      expect(() => read({ repository, 'create-repository': 'true' })).toThrow(ConfigurationError);
+      expect(() => read({ repository, 'create-repository': 'true' })).toThrow(message);
+    });
+
+    it('says what it accepts when the registry is not an ECR registry', () => {
+      expect(() => read({ repository: 'registry.example.com/api2' })).toThrow(notEcr);
+    });
+
+    it.each([
+      ["a name at ECR's longest", 'a'.repeat(256), {}, 'a'.repeat(256)],
+      ['an ECR URI', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api', {}, 'team/api'],
+      ['a FIPS ECR URI', '123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/api', {}, 'api'],
+      [
+        'the ECR endpoint set with AWS_ENDPOINT_URL_ECR',
+        '127.0.0.1:4566/api',
+        { AWS_ENDPOINT_URL_ECR: 'http://127.0.0.1:4566' },
+        'api',
+      ],
+      [
+        'the endpoint set with AWS_ENDPOINT_URL',
+        'localhost:4566/team/api',
+        { AWS_ENDPOINT_URL: 'http://localhost:4566/' },
+        'team/api',
+      ],
+    ])('accepts %s', (_name, repository, extraEnv, name) => {
+      expect(read({ repository }, extraEnv).repository.repository).toBe(name);
+    });
+
+    it('ignores configured endpoints when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true', () => {
+      expect(() =>
+        read(
+          { repository: '127.0.0.1:4566/api' },
+          {
+            AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+            AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true',
+          },
+        ),
+      ).toThrow(/^Input `repository` names the registry `127\.0\.0\.1:4566`/);
+    });
+
+    it('refuses a name that leaves no room for the cache repository', () => {
+      expect(() => read({ repository: 'a'.repeat(251), cache: 'true' })).toThrow(
+        /^Input `cache` keeps the layer cache in `a+-cache`, which is longer than ECR's 256 characters/,
+      );
+      expect(read({ repository: 'a'.repeat(250), cache: 'true' }).cache).toBe(true);
+    });
+
+    it.each([
+      [
+        'registry.example.com/api:v1',
+        /^Input `promote-from` names the registry `registry\.example\.com`/,
+      ],
+      ['localhost/api:v1', /^Input `promote-from` names the registry `localhost`/],
+      ['../api:v1', /^Input `promote-from` must be an image reference/],
+    ])('refuses promote-from %j before any call', (promoteFrom, message) => {
+      expect(() =>
+        read({ repository: 'api', 'promote-from': promoteFrom, 'create-repository': 'true' }),
+      ).toThrow(message);
+    });
+
+    it('accepts promote-from in another ECR registry', () => {
+      expect(
+        read({
+          repository: 'api',
+          'promote-from': '210987654321.dkr.ecr.us-east-1.amazonaws.com/api:v1',
+        }).promoteFrom,
+      ).toMatchObject({ registry: '210987654321.dkr.ecr.us-east-1.amazonaws.com', tag: 'v1' });
+    });
+
+    it.each(['prod stage', '-prod', '1prod'])('refuses the build stage %j in target', (target) => {
+      expect(() => read({ repository: 'api', target })).toThrow(
+        /^Input `target` must be a build stage name/,
+      );
+    });
+  });
+
   it('does not need a Dockerfile to promote', () => {
     const inputs = read({
       repository: 'api',

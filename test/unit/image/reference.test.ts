@@ -19,12 +19,20 @@ describe('repository references', () => {
     expect(parseRepository(text)).toEqual(expected);
   });
 
-  it.each(['', 'API', 'api:latest', `${ECR}/api@${DIGEST}`, 'team//api', 'a'])(
-    'rejects %j',
-    (text) => {
-      expect(parseRepository(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    'API',
+    'api:latest',
+    `${ECR}/api@${DIGEST}`,
+    'team//api',
+    'a',
+    '../api',
+    './api',
+    'host..example.com/api',
+    'example.com:0/api',
+  ])('rejects %j', (text) => {
+    expect(parseRepository(text)).toBeUndefined();
+  });
 
   it.each([
     [ECR, { accountId: '123456789012', region: 'eu-west-1' }],
