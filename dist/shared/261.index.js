@@ -1,1 +1,0 @@
-"use strict";exports.id=261,exports.ids=[261],exports.modules={5261:(s,e,r)=>{r.r(e),(0,r(775).e)()}};
