@@ -1,57 +1,35 @@
 /**
- * Hostile and unlucky requests against a local-aws process of its own (started as `npx
- * local-aws` runs it, so a crash or a blocked event loop shows as a dead or silent server, not
- * as a stuck test worker): huge list indexes, oversized and endless bodies, deep JSON, huge
- * headers. Each is answered with AWS's error, and `/_local/health` answers during and after.
+ * Hostile and unlucky requests against a local-aws process of its own (so a crash or a
+ * blocked event loop shows as a dead or silent server, not as a stuck test worker): huge list
+ * indexes, oversized and endless bodies, deep JSON, huge headers. Each is answered with AWS's error, and `/_local/health` answers during and after.
  */
 import {
   CreateRepositoryCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
 } from '@aws-sdk/client-ecr';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { join } from 'node:path';
 import { QUERY_LIMITS, unflattenQuery } from '../../../packages/local-aws/src/protocol/query';
 import { BODY_LIMITS } from '../../../packages/local-aws/src/server';
-import { ROOT } from '../../support/run-action';
+import { startLocalAwsProcess, type LocalAwsProcess } from './server-process';
 
-const BIN = join(ROOT, 'node_modules', '.bin', 'local-aws');
 const MiB = 1024 * 1024;
 
-let child: ChildProcess;
+let server: LocalAwsProcess;
 let endpoint: string;
-let exitedWith: string | undefined;
 
 beforeAll(async () => {
-  child = spawn(BIN, ['--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  child.on('close', (code, signal) => (exitedWith = `${code ?? signal}: ${err.slice(-2000)}`));
-  endpoint = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^local-aws listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('close', (code) => reject(new Error(`exited ${code} before listening: ${out}`)));
-  });
+  server = await startLocalAwsProcess();
+  endpoint = server.endpoint;
 });
 
-afterAll(async () => {
-  if (exitedWith !== undefined) return;
-  const closed = new Promise((resolve) => child.on('close', resolve));
-  child.kill('SIGTERM');
-  await closed;
-});
+afterAll(() => server?.stop());
 
 /** The server is alive and its event loop free: `/_local/health` answers 200. */
 async function expectHealthy(): Promise<void> {
-  expect(exitedWith).toBeUndefined();
-  const res = await fetch(`${endpoint}/_local/health`, { headers: { connection: 'close' } });
-  expect(res.status).toBe(200);
+  expect(server.exited()).toBeUndefined();
+  expect(await server.healthy()).toBe(true);
 }
 
 const auth = (service: string): string =>

@@ -14,15 +14,34 @@ import { AwsError } from '../contracts';
 import type { Listener, RuleCondition, TargetState } from './model';
 import { forwardTuples, type ElbState } from './state';
 
-function glob(pattern: string, value: string, caseInsensitive: boolean): boolean {
-  const re =
-    '^' +
-    pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.') +
-    '$';
-  return new RegExp(re, caseInsensitive ? 'i' : '').test(value);
+/**
+ * Whether `value` matches a condition value where `*` is any run of characters and `?` one
+ * character. Linear-time backtracking to the last `*` only: a pattern such as `*a*a*a…b` must not
+ * take exponential time, as a regular expression built from it would.
+ */
+export function wildcardMatch(pattern: string, value: string, caseInsensitive: boolean): boolean {
+  const p = caseInsensitive ? pattern.toLowerCase() : pattern;
+  const v = caseInsensitive ? value.toLowerCase() : value;
+  let pi = 0;
+  let vi = 0;
+  let star = -1;
+  let resume = 0;
+  while (vi < v.length) {
+    if (pi < p.length && (p[pi] === '?' || p[pi] === v[vi])) {
+      pi++;
+      vi++;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      resume = vi;
+    } else if (star >= 0) {
+      pi = star + 1;
+      vi = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p[pi] === '*') pi++;
+  return pi === p.length;
 }
 
 /** Whether a request meets one rule condition. */
@@ -30,24 +49,24 @@ export function conditionMatches(c: RuleCondition, req: IncomingMessage, url: UR
   const field = c.Field;
   if (field === 'path-pattern')
     return (c.PathPatternConfig?.Values ?? c.Values ?? []).some((p) =>
-      glob(p, url.pathname, false),
+      wildcardMatch(p, url.pathname, false),
     );
   if (field === 'host-header') {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-    return (c.HostHeaderConfig?.Values ?? c.Values ?? []).some((p) => glob(p, host, true));
+    return (c.HostHeaderConfig?.Values ?? c.Values ?? []).some((p) => wildcardMatch(p, host, true));
   }
   if (field === 'http-header' && c.HttpHeaderConfig) {
     const v = req.headers[c.HttpHeaderConfig.HttpHeaderName.toLowerCase()];
     const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
-    return values.some((x) => c.HttpHeaderConfig!.Values.some((p) => glob(p, x, true)));
+    return values.some((x) => c.HttpHeaderConfig!.Values.some((p) => wildcardMatch(p, x, true)));
   }
   if (field === 'http-request-method')
     return (c.HttpRequestMethodConfig?.Values ?? c.Values ?? []).includes(req.method ?? '');
   if (field === 'query-string') {
     return (c.QueryStringConfig?.Values ?? []).some((kv) =>
       kv.Key === undefined
-        ? [...url.searchParams.values()].some((x) => glob(kv.Value, x, true))
-        : glob(kv.Value, url.searchParams.get(kv.Key) ?? '\0', true),
+        ? [...url.searchParams.values()].some((x) => wildcardMatch(kv.Value, x, true))
+        : wildcardMatch(kv.Value, url.searchParams.get(kv.Key) ?? '\0', true),
     );
   }
   return false;
