@@ -99,8 +99,13 @@ function send(opts: {
         sent += chunk.length;
         if (!req.write(chunk)) {
           await new Promise<void>((r) => {
-            req.once('drain', r);
-            req.once('close', r);
+            const go = (): void => {
+              req.off('drain', go);
+              req.off('close', go);
+              r();
+            };
+            req.once('drain', go);
+            req.once('close', go);
           });
         }
         if (req.destroyed) return;
