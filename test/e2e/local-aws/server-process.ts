@@ -1,12 +1,30 @@
 /**
- * local-aws in a process of its own, started as `npx local-aws` runs it: a crash or a blocked
- * event loop then shows as a dead or silent server instead of a stuck test worker.
+ * local-aws in a process of its own, running its command line: a crash or a blocked event loop
+ * then shows as a dead or silent server instead of a stuck test worker. Each process runs a
+ * bundle of the command in a temporary directory of its own, so parallel workers never read a
+ * bundle another one is still writing (as they could with the bin's shared `lib/cli.js`).
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import { ROOT } from '../../support/run-action';
 
-const BIN = join(ROOT, 'node_modules', '.bin', 'local-aws');
+/** Bundles the command line into a new temporary directory; returns the bundle's path. */
+function bundleCli(dir: string): string {
+  const file = join(dir, 'cli.js');
+  buildSync({
+    entryPoints: [join(ROOT, 'packages', 'local-aws', 'src', 'cli.ts')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'error',
+  });
+  return file;
+}
 
 /** A running local-aws process. */
 export interface LocalAwsProcess {
@@ -21,13 +39,19 @@ export interface LocalAwsProcess {
 
 /** Starts local-aws on a free port and resolves once it listens. */
 export async function startLocalAwsProcess(): Promise<LocalAwsProcess> {
-  const child = spawn(BIN, ['--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dir = mkdtempSync(join(tmpdir(), 'local-aws-cli-'));
+  const child = spawn(
+    process.execPath,
+    ['-e', `require(${JSON.stringify(bundleCli(dir))}).run()`, 'local-aws', '--port', '0'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let err = '';
   let exitedWith: string | undefined;
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const closed = new Promise<void>((resolve) =>
     child.on('close', (code, signal) => {
       exitedWith = `${code ?? signal}: ${err.slice(-2000)}`;
+      rmSync(dir, { recursive: true, force: true });
       resolve();
     }),
   );
