@@ -1,7 +1,8 @@
 /**
  * Hostile and unlucky requests against a local-aws process of its own (so a crash or a
  * blocked event loop shows as a dead or silent server, not as a stuck test worker): huge list
- * indexes, oversized and endless bodies, deep JSON, huge headers. Each is answered with AWS's error, and `/_local/health` answers during and after.
+ * indexes, oversized and endless bodies, deep JSON, huge headers. Each is answered with AWS's
+ * error, and `/_local/health` answers during and after.
  */
 import {
   CreateRepositoryCommand,
