@@ -59,12 +59,86 @@ export interface RouterOptions {
   onInternalError?: (error: unknown) => void;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/**
+ * The largest request body each route reads into memory, in bytes. The JSON APIs allow for
+ * ECR's PutImage (a manifest of up to 4 MiB, escaped inside a JSON string); the query APIs
+ * (ELBv2, RDS, CloudWatch) and the admin endpoints carry a few kilobytes at most. Registry
+ * traffic under `/v2/` is not read here: blob uploads stream to disk and manifests have their
+ * own cap in the registry.
+ */
+export const BODY_LIMITS = {
+  json: 10 * 1024 * 1024,
+  query: 1024 * 1024,
+  admin: 1024 * 1024,
+  /** Registry uploads (streamed to disk, never buffered): ECR's largest layer, 52,000 MiB. */
+  registryUpload: 52_000 * 1024 * 1024,
+} as const;
+
+/** The body is larger than the route reads: answered with a 413. */
+function bodyTooLarge(limit: number): AwsError {
+  return new AwsError(
+    'RequestEntityTooLarge',
+    `The request body is larger than ${limit} bytes, the most this endpoint accepts.`,
+    413,
+  );
+}
+
+/**
+ * How much of a refused body is still read (and thrown away) after the answer, so that a client
+ * still sending it receives the answer instead of a reset; past that the connection is closed.
+ */
+const DISCARD_AFTER_REFUSAL = 4 * 1024 * 1024;
+
+/**
+ * Throws away the rest of a body that will not be read, up to {@link DISCARD_AFTER_REFUSAL}
+ * bytes, then closes the connection. The answer keeps the connection open meanwhile (even when
+ * the client asked to close it): closing it with unread bytes would reset it and could lose the
+ * answer on the way.
+ */
+function discardRest(req: IncomingMessage, res: ServerResponse): void {
+  res.shouldKeepAlive = true;
+  let discarded = 0;
+  req.on('data', (c: Buffer) => {
+    discarded += c.length;
+    if (discarded > DISCARD_AFTER_REFUSAL) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/**
+ * Reads a request body of at most `limit` bytes as UTF-8. A larger body (declared by
+ * `Content-Length` or found while reading) fails with a 413 `RequestEntityTooLarge` as soon as
+ * the limit is passed, without buffering the rest.
+ */
+function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<string> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) {
+    discardRest(req, res);
+    return Promise.reject(bodyTooLarge(limit));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    let size = 0;
+    let settled = false;
+    const settle = (error?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size <= limit) {
+        chunks.push(c);
+        return;
+      }
+      chunks.length = 0;
+      discardRest(req, res);
+      settle(bodyTooLarge(limit));
+    };
+    req.on('data', onData);
+    req.on('end', () => settle());
+    req.on('error', (error) => settle(error));
   });
 }
 
@@ -111,7 +185,7 @@ export function createRouter(
     };
     try {
       if (!svc) throw new AwsError('UnknownOperationException', `Unknown target \`${target}\`.`);
-      const body = await readBody(req);
+      const body = await readBody(req, res, BODY_LIMITS.json);
       const scope = checkSigV4(req.headers.authorization, true);
       const handler = Object.prototype.hasOwnProperty.call(svc.operations, operation)
         ? svc.operations[operation]
@@ -141,7 +215,7 @@ export function createRouter(
   ): Promise<void> {
     let xmlns: string | undefined;
     try {
-      const body = await readBody(req);
+      const body = await readBody(req, res, BODY_LIMITS.query);
       const url = new URL(req.url ?? '/', 'http://localhost');
       const flat = { ...Object.fromEntries(url.searchParams), ...parseForm(body) };
       const scope = checkSigV4(req.headers.authorization, false);
@@ -186,11 +260,40 @@ export function createRouter(
         res.writeHead(404).end();
         return;
       }
+      if (Number(req.headers['content-length'] ?? 0) > BODY_LIMITS.registryUpload) {
+        // Checked here because it needs no registry state; a chunked upload is not capped.
+        const body = JSON.stringify({
+          errors: [
+            {
+              code: 'SIZE_INVALID',
+              message: `a layer is at most ${BODY_LIMITS.registryUpload} bytes`,
+            },
+          ],
+        });
+        discardRest(req, res);
+        res
+          .writeHead(413, {
+            'content-type': 'application/json; charset=utf-8',
+            'content-length': Buffer.byteLength(body),
+            'docker-distribution-api-version': 'registry/2.0',
+          })
+          .end(body);
+        return;
+      }
       await opts.ecr.handleRegistry(req, res, context(req, DEFAULT_REGION, requestId));
       return;
     }
     if (path.startsWith('/_local/')) {
-      const body = await readBody(req);
+      let body: string;
+      try {
+        body = await readBody(req, res, BODY_LIMITS.admin);
+      } catch (error) {
+        const e = toAwsError(error, opts.onInternalError);
+        res
+          .writeHead(e.status, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: e.message }));
+        return;
+      }
       if (!(await opts.admin(req, res, body))) {
         res
           .writeHead(404, { 'content-type': 'application/json' })

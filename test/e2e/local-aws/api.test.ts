@@ -1,7 +1,9 @@
 import {
+  DeleteAlarmsCommand,
   DescribeAlarmsCommand,
   PutMetricAlarmCommand,
   SetAlarmStateCommand,
+  type PutMetricAlarmCommandInput,
 } from '@aws-sdk/client-cloudwatch';
 import {
   CreateClusterCommand,
@@ -376,6 +378,91 @@ test('CloudWatch alarms round-trip over JSON and the older query protocol', asyn
   await h.cloudwatch.send(
     new SetAlarmStateCommand({ AlarmName: 'api-5xx', StateValue: 'OK', StateReason: 'reset' }),
   );
+});
+
+const alarm = (extra: Partial<PutMetricAlarmCommandInput>): PutMetricAlarmCommandInput => ({
+  AlarmName: 'bounded',
+  MetricName: 'Errors',
+  Namespace: 'App',
+  Statistic: 'Sum',
+  Period: 60,
+  EvaluationPeriods: 1,
+  Threshold: 1,
+  ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+  ...extra,
+});
+const names = (n: number): string[] => Array.from({ length: n }, (_, i) => `alarm-${i}`);
+const arns = (n: number): string[] =>
+  Array.from({ length: n }, (_, i) => `arn:aws:sns:us-east-1:000000000000:topic-${i}`);
+
+test.each<[string, () => Promise<unknown>]>([
+  [
+    'DescribeAlarms with 101 alarm names',
+    () => h.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: names(101) })),
+  ],
+  [
+    'DeleteAlarms with 101 alarm names',
+    () => h.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: names(101) })),
+  ],
+  [
+    'PutMetricAlarm with 31 dimensions',
+    () =>
+      h.cloudwatch.send(
+        new PutMetricAlarmCommand(
+          alarm({ Dimensions: names(31).map((n) => ({ Name: n, Value: 'x' })) }),
+        ),
+      ),
+  ],
+  [
+    'PutMetricAlarm with 6 alarm actions',
+    () => h.cloudwatch.send(new PutMetricAlarmCommand(alarm({ AlarmActions: arns(6) }))),
+  ],
+  [
+    'PutMetricAlarm with 6 OK actions',
+    () => h.cloudwatch.send(new PutMetricAlarmCommand(alarm({ OKActions: arns(6) }))),
+  ],
+])('CloudWatch refuses %s with a ValidationError', async (_name, call) => {
+  // The model's ValidationException travels as the query error code `ValidationError`.
+  await expect(call()).rejects.toMatchObject({
+    name: 'ValidationException',
+    $metadata: { httpStatusCode: 400 },
+  });
+});
+
+test('CloudWatch accepts the longest lists AWS allows', async () => {
+  await h.cloudwatch.send(
+    new PutMetricAlarmCommand(
+      alarm({
+        Dimensions: names(30).map((n) => ({ Name: n, Value: 'x' })),
+        AlarmActions: arns(5),
+        OKActions: arns(5),
+        InsufficientDataActions: arns(5),
+      }),
+    ),
+  );
+  const out = await h.cloudwatch.send(
+    new DescribeAlarmsCommand({ AlarmNames: ['bounded', ...names(99)] }),
+  );
+  expect(out.MetricAlarms!.map((a) => a.Dimensions!.length)).toEqual([30]);
+  await h.cloudwatch.send(new DeleteAlarmsCommand({ AlarmNames: ['bounded'] }));
+});
+
+test.each([
+  ['a dimension that is null', { Dimensions: [null] }],
+  ['a dimension without a value', { Dimensions: [{ Name: 'a' }] }],
+  ['alarm names that are not a list', { AlarmNames: 'x' }],
+])('CloudWatch answers a request with %s as a ValidationError, not a 500', async (_n, bad) => {
+  const res = await fetch(h.aws.endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `GraniteServiceVersion20100801.${'AlarmNames' in bad ? 'DescribeAlarms' : 'PutMetricAlarm'}`,
+      authorization: `AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/monitoring/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+    },
+    body: JSON.stringify({ ...alarm({}), ...bad }),
+  });
+  expect(res.status).toBe(400);
+  expect(await res.json()).toMatchObject({ __type: 'ValidationError' });
 });
 
 test('a deployment alarm in ALARM fails the rolling deployment and rolls back', async () => {

@@ -1,7 +1,8 @@
 /**
  * CloudWatch alarms: PutMetricAlarm, DescribeAlarms, SetAlarmState, DeleteAlarms. Served both as
  * JSON 1.0 (query-compatible, current SDKs) and as the older query protocol; the operations take
- * the same PascalCase members either way (query values arrive as strings).
+ * the same PascalCase members either way (query values arrive as strings). Lists longer than
+ * AWS allows (100 alarm names, 30 dimensions, 5 actions per state) are a `ValidationError`.
  */
 import { AwsError, type RequestContext } from '../contracts';
 import type { Clock } from '../clock';
@@ -46,9 +47,54 @@ function str(v: unknown): string | undefined {
 function num(v: unknown): number | undefined {
   return v === undefined || v === null || v === '' ? undefined : Number(v);
 }
-function list(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : v === undefined ? [] : [v];
+/** Longest lists AWS accepts, by member. */
+const MAX_ITEMS = {
+  AlarmNames: 100,
+  AlarmTypes: 2,
+  Dimensions: 30,
+  OKActions: 5,
+  AlarmActions: 5,
+  InsufficientDataActions: 5,
+} as const;
+
+/** AWS's `ValidationError` for a member that breaks a constraint of the model. */
+function validation(member: string, constraint: string): AwsError {
+  const name = member[0].toLowerCase() + member.slice(1);
+  return new AwsError(
+    'ValidationError',
+    `1 validation error detected: Value at '${name}' failed to satisfy constraint: ${constraint}`,
+  );
 }
+
+/** A list member (absent: empty), at most as long as AWS allows. */
+function list(input: Input, member: keyof typeof MAX_ITEMS): unknown[] {
+  const v = input[member];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw validation(member, 'Member must be a list');
+  const max = MAX_ITEMS[member];
+  if (v.length > max)
+    throw validation(member, `Member must have length less than or equal to ${max}`);
+  return v;
+}
+
+/** A list of strings (absent: empty), at most as long as AWS allows. */
+function strings(input: Input, member: keyof typeof MAX_ITEMS): string[] {
+  const v = list(input, member);
+  if (!v.every((x) => typeof x === 'string'))
+    throw validation(member, 'Member must be a list of strings');
+  return v as string[];
+}
+
+/** `Dimensions`: at most 30 `{Name, Value}` pairs of strings. */
+function dimensions(input: Input): { Name: string; Value: string }[] {
+  return list(input, 'Dimensions').map((d) => {
+    const o = (d ?? {}) as Input;
+    if (typeof o.Name !== 'string' || typeof o.Value !== 'string')
+      throw validation('Dimensions', 'Member must have a Name and a Value');
+    return { Name: o.Name, Value: o.Value };
+  });
+}
+
 function required(input: Input, name: string): string {
   const v = str(input[name]);
   if (!v) throw new AwsError('MissingParameter', `The parameter ${name} is required.`);
@@ -93,9 +139,9 @@ export class CloudWatch {
         AlarmDescription: str(input.AlarmDescription),
         ActionsEnabled:
           input.ActionsEnabled === undefined ? true : String(input.ActionsEnabled) === 'true',
-        OKActions: list(input.OKActions).map(String),
-        AlarmActions: list(input.AlarmActions).map(String),
-        InsufficientDataActions: list(input.InsufficientDataActions).map(String),
+        OKActions: strings(input, 'OKActions'),
+        AlarmActions: strings(input, 'AlarmActions'),
+        InsufficientDataActions: strings(input, 'InsufficientDataActions'),
         StateValue: existing?.StateValue ?? 'INSUFFICIENT_DATA',
         StateReason: existing?.StateReason ?? 'Unchecked: Initial alarm creation',
         StateUpdatedTimestamp: existing?.StateUpdatedTimestamp ?? now,
@@ -105,10 +151,7 @@ export class CloudWatch {
         Namespace: str(input.Namespace),
         Statistic: str(input.Statistic),
         ExtendedStatistic: str(input.ExtendedStatistic),
-        Dimensions: list(input.Dimensions).map((d) => {
-          const o = d as Input;
-          return { Name: String(o.Name), Value: String(o.Value) };
-        }),
+        Dimensions: dimensions(input),
         Period: num(input.Period),
         Unit: str(input.Unit),
         EvaluationPeriods: num(input.EvaluationPeriods),
@@ -126,10 +169,10 @@ export class CloudWatch {
       return {};
     },
     DescribeAlarms: (input) => {
-      const names = list(input.AlarmNames).map(String);
+      const names = strings(input, 'AlarmNames');
       const prefix = str(input.AlarmNamePrefix);
       const state = str(input.StateValue);
-      const types = list(input.AlarmTypes).map(String);
+      const types = strings(input, 'AlarmTypes');
       const metric =
         types.length === 0 || types.includes('MetricAlarm')
           ? [...this.alarms.values()].filter(
@@ -169,7 +212,7 @@ export class CloudWatch {
       return {};
     },
     DeleteAlarms: (input) => {
-      const names = list(input.AlarmNames).map(String);
+      const names = strings(input, 'AlarmNames');
       const missing = names.filter((n) => !this.alarms.has(n));
       if (missing.length)
         throw new AwsError('ResourceNotFound', `Alarm(s) ${missing.join(', ')} not found`, 404);

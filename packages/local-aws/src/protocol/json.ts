@@ -14,9 +14,43 @@ export function toJsonBody(value: unknown): string {
   });
 }
 
-/** Parses a JSON request body; an empty body is `{}`. */
+/**
+ * Deepest nesting of objects and arrays a JSON request may have. The deepest real input (an
+ * ECS task definition's container health check command) is six levels down; deeper input would
+ * only make the answer fail with a stack overflow when it is echoed back.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `text` nests objects or arrays deeper than `max` (brackets inside strings ignored). */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * Parses a JSON request body; an empty body is `{}`. A body that is not a JSON object, or
+ * nests deeper than {@link MAX_JSON_DEPTH}, fails with `SerializationException`.
+ */
 export function parseJsonBody(body: string): Record<string, unknown> {
   if (!body.trim()) return {};
+  if (jsonDepthExceeds(body, MAX_JSON_DEPTH)) {
+    throw new AwsError(
+      'SerializationException',
+      `The request body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep.`,
+    );
+  }
   try {
     const parsed: unknown = JSON.parse(body);
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))

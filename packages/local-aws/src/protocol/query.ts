@@ -4,15 +4,45 @@
  * are given per service (ELBv2 uses `member`, RDS names them per shape).
  */
 import type { ServerResponse } from 'node:http';
-import type { AwsError } from '../contracts';
+import { AwsError } from '../contracts';
 
 /** A decoded query request: nested objects and arrays of strings. */
 export type QueryValue = string | QueryValue[] | { [key: string]: QueryValue };
 export type QueryParams = { [key: string]: QueryValue };
 
-/** Parses an `application/x-www-form-urlencoded` body into flat key/value pairs. */
+/**
+ * Bounds on what one query request may hold. AWS's own lists are far shorter (ELBv2 and
+ * CloudWatch lists stop at a few hundred members at most, RDS filters at tens), so these only
+ * refuse requests no SDK sends: a list index such as `Names.member.4294967295` would otherwise
+ * make a sparse array of four billion slots and block the process while it is compacted.
+ */
+export const QUERY_LIMITS = {
+  /** Highest list index (`A.member.N`, N from 1). */
+  maxListIndex: 1000,
+  /** Parameters in one request, `Action` and `Version` included. */
+  maxParameters: 10_000,
+  /** Dot-separated segments in one parameter name (`A.member.1.B` has four). */
+  maxNameSegments: 16,
+} as const;
+
+/** Names that would reach `Object.prototype` through a plain object: never a member name. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+function validationError(message: string): AwsError {
+  return new AwsError('ValidationError', message);
+}
+
+/** A parameter name as an error message shows it (at most 200 characters). */
+function shown(key: string): string {
+  return key.length > 200 ? `${key.slice(0, 200)}…` : key;
+}
+
+/**
+ * Parses an `application/x-www-form-urlencoded` body into flat key/value pairs (an object
+ * without a prototype, so no key can reach `Object.prototype`).
+ */
 export function parseForm(body: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
   for (const [k, v] of new URLSearchParams(body)) out[k] = v;
   return out;
 }
@@ -27,29 +57,62 @@ export interface UnflattenOptions {
   listWrappers?: string[];
 }
 
+const INDEX = /^\d+$/;
+
+/** Checks one parameter name against {@link QUERY_LIMITS}; returns its segments. */
+function checkName(key: string, wrappers: Set<string>): string[] {
+  const parts = key.split('.');
+  if (parts.length > QUERY_LIMITS.maxNameSegments) {
+    throw validationError(
+      `The parameter name \`${shown(key)}\` has ${parts.length} parts; at most ${QUERY_LIMITS.maxNameSegments} are accepted.`,
+    );
+  }
+  // Drop wrapper names that precede an index: A.member.1 -> A.1
+  const path: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (i > 0 && wrappers.has(part) && INDEX.test(parts[i + 1] ?? '')) continue;
+    if (RESERVED_NAMES.has(part)) {
+      throw validationError(`The parameter \`${shown(key)}\` is not a member of this request.`);
+    }
+    if (i > 0 && INDEX.test(part)) {
+      const index = Number(part);
+      if (!(index >= 1 && index <= QUERY_LIMITS.maxListIndex)) {
+        throw validationError(
+          `The parameter \`${shown(key)}\` has list index ${shown(part)}; list indexes run from 1 to ${QUERY_LIMITS.maxListIndex}.`,
+        );
+      }
+    }
+    path.push(part);
+  }
+  return path;
+}
+
 /**
  * Turns flat query parameters (`Tags.member.1.Key=a`) into nested objects and arrays
- * (`{Tags: [{Key: 'a'}]}`). `Action` and `Version` are kept as strings.
+ * (`{Tags: [{Key: 'a'}]}`). `Action` and `Version` are kept as strings. A request beyond
+ * {@link QUERY_LIMITS}, or with a member named like an `Object.prototype` property, fails with
+ * AWS's `ValidationError`.
  */
 export function unflattenQuery(
   flat: Record<string, string>,
   opts: UnflattenOptions = {},
 ): QueryParams {
   const wrappers = new Set(opts.listWrappers ?? ['member']);
+  const entries = Object.entries(flat);
+  if (entries.length > QUERY_LIMITS.maxParameters) {
+    throw validationError(
+      `The request has ${entries.length} parameters; at most ${QUERY_LIMITS.maxParameters} are accepted.`,
+    );
+  }
   const root: QueryParams = {};
-  for (const [key, value] of Object.entries(flat)) {
-    const parts = key.split('.');
-    // Drop wrapper names that precede an index: A.member.1 -> A.1
-    const path: string[] = [];
-    for (let i = 0; i < parts.length; i++) {
-      if (i > 0 && wrappers.has(parts[i]) && /^\d+$/.test(parts[i + 1] ?? '')) continue;
-      path.push(parts[i]);
-    }
+  for (const [key, value] of entries) {
+    const path = checkName(key, wrappers);
     let node: Record<string, QueryValue> | QueryValue[] = root;
     for (let i = 0; i < path.length; i++) {
       const seg = path[i];
       const last = i === path.length - 1;
-      const nextIsIndex = !last && /^\d+$/.test(path[i + 1]);
+      const nextIsIndex = !last && INDEX.test(path[i + 1]);
       const slot: string | number = Array.isArray(node) ? Number(seg) - 1 : seg;
       const container = node as Record<string | number, QueryValue>;
       if (last) {
