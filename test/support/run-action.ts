@@ -36,6 +36,8 @@ export interface RunOptions {
   killAfterMs?: number;
   /** `index` (default) or `post`. */
   entry?: string;
+  /** A script to run instead of the bundle (`.ts` through tsx), e.g. a tiny action of a test. */
+  script?: string;
   /** State saved by the main step (`core.saveState`), handed to a post step as `STATE_*`. */
   state?: Record<string, string>;
 }
@@ -86,9 +88,10 @@ export async function runAction(action: string, opts: RunOptions = {}): Promise<
     else env[k] = v;
   }
   const started = Date.now();
+  const entry = opts.script ?? join(ROOT, 'dist', action, `${opts.entry ?? 'index'}.js`);
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'dist', action, `${opts.entry ?? 'index'}.js`)],
+    entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry],
     {
       cwd: opts.cwd ?? ROOT,
       env,

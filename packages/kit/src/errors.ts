@@ -1,3 +1,5 @@
+import { formatDuration } from './duration';
+
 /** A mistake in the workflow's configuration: bad input, missing file, contradictory settings. */
 export class ConfigurationError extends Error {
   constructor(message: string) {
@@ -19,6 +21,23 @@ export class ActionFailure extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ActionFailure';
+  }
+}
+
+/**
+ * An AWS call that got no answer within its deadline, retries included: the request was aborted.
+ * It names the service and operation like an SDK error does.
+ */
+export class AwsCallTimeoutError extends ActionFailure {
+  constructor(
+    public readonly $service: string,
+    public readonly $operation: string,
+    public readonly timeoutMs: number,
+  ) {
+    super(
+      `${$service} ${$operation} timed out: no answer within ${formatDuration(timeoutMs)} (retries included), so the request was abandoned.`,
+    );
+    this.name = 'AwsCallTimeoutError';
   }
 }
 
