@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import pkg from '../../../package.json';
 import { runAction } from '../../support/run-action';
 
 /**
@@ -11,14 +12,17 @@ import { runAction } from '../../support/run-action';
 async function silentEndpoint(answer: (n: number) => boolean = () => false): Promise<{
   url: string;
   held: ServerResponse[];
+  userAgents: string[];
   firstRequest: Promise<void>;
   close(): Promise<void>;
 }> {
   const held: ServerResponse[] = [];
+  const userAgents: string[] = [];
   let arrived!: () => void;
   const firstRequest = new Promise<void>((resolve) => (arrived = resolve));
   let n = 0;
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
+    userAgents.push(req.headers['user-agent'] ?? '');
     if (answer(++n)) {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify({ services: [], failures: [] }));
@@ -32,6 +36,7 @@ async function silentEndpoint(answer: (n: number) => boolean = () => false): Pro
   return {
     url: `http://127.0.0.1:${port}`,
     held,
+    userAgents,
     firstRequest,
     close: () =>
       new Promise<void>((resolve) => {
@@ -84,6 +89,23 @@ describe('AWS calls through a kit client', () => {
       expect(run.error).toBe(
         'Cancelled: the workflow was cancelled (SIGTERM), during ECS DescribeServices',
       );
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  test('every request names shipkit and its version in the user agent', async () => {
+    const endpoint = await silentEndpoint();
+    try {
+      await runAction('ecs-call', {
+        script,
+        inputs: { 'call-timeout': '1s' },
+        env: awsEnv(endpoint.url),
+        killAfterMs: 60_000,
+      });
+      expect(endpoint.userAgents.length).toBeGreaterThan(0);
+      for (const ua of endpoint.userAgents)
+        expect(ua.split(' ')).toContain(`shipkit/${pkg.version}`);
     } finally {
       await endpoint.close();
     }
