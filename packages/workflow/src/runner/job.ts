@@ -1,4 +1,4 @@
-// One job of steps: its environment, each step with its \`if:\`, then the post steps of the
+// One job of steps: its environment, each step with its `if:`, then the post steps of the
 // actions that have one, in reverse order; the job's outputs and summary.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
-// The order a workflow's jobs run in: \`needs\` first, \`if:\` and the needs' results decide
-// whether a job runs, a matrix expands into instances, and a job that \`uses:\` a reusable
+// The order a workflow's jobs run in: `needs` first, `if:` and the needs' results decide
+// whether a job runs, a matrix expands into instances, and a job that `uses:` a reusable
 // workflow runs the called workflow's jobs the same way.
 import {
   conditionSource,
