@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseFileCommands } from '../../packages/workflow/src/commands';
 import {
   createCommandFiles,
@@ -12,6 +13,8 @@ import {
 } from '../../packages/workflow/src/runner/environment';
 
 export const ROOT = resolve(__dirname, '..', '..');
+/** tsx's loader by URL, so that a `.ts` script runs from any working directory. */
+const TSX = pathToFileURL(require.resolve('tsx')).href;
 
 export interface ActionRun {
   /** Process exit code (null when killed by a signal). */
@@ -90,7 +93,7 @@ export async function runAction(action: string, opts: RunOptions = {}): Promise<
   const entry = opts.script ?? join(ROOT, 'dist', action, `${opts.entry ?? 'index'}.js`);
   const child = spawn(
     process.execPath,
-    entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry],
+    entry.endsWith('.ts') ? ['--import', TSX, entry] : [entry],
     {
       cwd: opts.cwd ?? ROOT,
       env,

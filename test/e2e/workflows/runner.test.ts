@@ -326,3 +326,89 @@ jobs:
     'shipkit action `missing` does not exist (no actions/missing/action.yml)',
   ]);
 });
+
+describe('selecting jobs and skipped runs', () => {
+  const yaml = `
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo built
+  test:
+    needs: build
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo tested
+  deploy:
+    needs: test
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo deployed
+`;
+
+  test('a selected job whose needs are not selected is refused before anything runs, naming the jobs to select', async () => {
+    await expect(run(yaml, { jobs: ['deploy'] })).rejects.toThrow(
+      'job `deploy` needs `test`, `build`, which are not selected: a job runs only after the jobs it needs succeeded, so select them too (--job build --job test --job deploy)',
+    );
+    await expect(run(yaml, { jobs: ['deploy', 'test'] })).rejects.toThrow(
+      'job `deploy` needs `build`',
+    );
+    await expect(run(yaml, { jobs: ['deplyo'] })).rejects.toThrow(
+      'there is no job `deplyo` to select (jobs: build, test, deploy)',
+    );
+  });
+
+  test('a selection with its needs runs those jobs and reports the others as skipped', async () => {
+    const r = await run(yaml, { jobs: ['build', 'test'] });
+    expect(r.jobs.map((j) => `${j.id}:${j.result}`)).toEqual([
+      'build:success',
+      'test:success',
+      'deploy:skipped',
+    ]);
+    expect(r.result).toBe('success');
+  });
+
+  test('a workflow whose jobs were all skipped is reported as skipped, not success', async () => {
+    const r = await run(`
+on: push
+jobs:
+  nightly:
+    if: github.event_name == 'schedule'
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo never
+  after:
+    needs: nightly
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo never
+`);
+    expect(r.jobs.map((j) => j.result)).toEqual(['skipped', 'skipped']);
+    expect(r.result).toBe('skipped');
+  });
+
+  test('a called workflow whose jobs were all skipped makes its calling job skipped', async () => {
+    const called = `
+on: workflow_call
+jobs:
+  inner:
+    if: github.event_name == 'schedule'
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo never
+`;
+    const r = await run(
+      `
+on: push
+jobs:
+  deploy:
+    uses: ./.github/workflows/called.yml
+`,
+      {},
+      { 'called.yml': called },
+    );
+    expect(r.jobs[0].result).toBe('skipped');
+    expect(r.result).toBe('skipped');
+  });
+});

@@ -13,7 +13,7 @@ import type { ExprValue } from '../expressions';
 import { declaredInputs, loadWorkflow } from '../model';
 import { eventPayload, git, slug } from './context';
 import { resolveInputs } from './inputs';
-import { runJobs } from './jobs';
+import { checkSelection, overallResult, runJobs } from './jobs';
 import type { RunnerOptions, RunState, WorkflowRun } from './types';
 
 export type {
@@ -39,6 +39,7 @@ export async function runWorkflow(path: string, opts: RunnerOptions): Promise<Wo
   const events = Object.keys(wf.on);
   if (!events.includes(opts.event))
     throw new Error(`${path}: does not run on \`${opts.event}\` (it runs on ${events.join(', ')})`);
+  if (opts.jobs) checkSelection(wf, opts.jobs);
   const runnerTemp = join(opts.outDir, '.runner-temp');
   mkdirSync(runnerTemp, { recursive: true });
   const payload = eventPayload(opts, wf, { sha, ref, refName, repository });
@@ -103,11 +104,7 @@ export async function runWorkflow(path: string, opts: RunnerOptions): Promise<Wo
     workflow: wf.name ?? path,
     path,
     event: opts.event,
-    result: jobs.some((j) => j.result === 'failure')
-      ? 'failure'
-      : jobs.some((j) => j.result === 'cancelled')
-        ? 'cancelled'
-        : 'success',
+    result: overallResult(jobs),
     jobs,
     startedAt: started,
     durationMs: Date.now() - started,

@@ -26,7 +26,7 @@ import {
 import { slug } from './context';
 import { resolveInputs } from './inputs';
 import { runStepsJob } from './job';
-import type { JobResult, RunState } from './types';
+import type { Conclusion, JobResult, RunState } from './types';
 
 function orderJobs(wf: Workflow): string[] {
   const order: string[] = [];
@@ -73,6 +73,47 @@ function expandMatrix(matrix: ExprValue): Record<string, ExprValue>[] {
     }
   }
   return combos.length ? combos : [{}];
+}
+
+/**
+ * The result of a set of jobs: failure when one failed, else cancelled when one was, else
+ * skipped when none ran, else success.
+ */
+export function overallResult(jobs: { result: Conclusion }[]): Conclusion {
+  if (jobs.some((j) => j.result === 'failure')) return 'failure';
+  if (jobs.some((j) => j.result === 'cancelled')) return 'cancelled';
+  if (jobs.every((j) => j.result === 'skipped')) return 'skipped';
+  return 'success';
+}
+
+/**
+ * Checks a selection of jobs (`--job`) before anything runs: every id names a job, and every job
+ * a selected job needs, directly or not, is selected too (a job whose needs did not run would
+ * only be skipped).
+ */
+export function checkSelection(wf: Workflow, only: string[]): void {
+  for (const id of only)
+    if (!wf.jobs[id])
+      throw new Error(
+        `${wf.path}: there is no job \`${id}\` to select (jobs: ${Object.keys(wf.jobs).join(', ')})`,
+      );
+  const selected = new Set(only);
+  for (const id of only) {
+    const missing: string[] = [];
+    const visit = (job: string): void => {
+      for (const need of needsOf(wf.jobs[job] ?? {})) {
+        if (!selected.has(need) && !missing.includes(need)) missing.push(need);
+        visit(need);
+      }
+    };
+    visit(id);
+    if (missing.length) {
+      const all = orderJobs(wf).filter((j) => j === id || missing.includes(j));
+      throw new Error(
+        `job \`${id}\` needs ${missing.map((m) => `\`${m}\``).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not selected: a job runs only after the jobs it needs succeeded, so select them too (${all.map((j) => `--job ${j}`).join(' ')})`,
+      );
+    }
+  }
 }
 
 /** Runs a workflow's jobs in order (`prefix` names the jobs of a called workflow). */
@@ -254,11 +295,7 @@ async function runCalledWorkflow(
   return {
     id: key,
     name,
-    result: jobs.some((j) => j.result === 'failure')
-      ? 'failure'
-      : jobs.some((j) => j.result === 'cancelled')
-        ? 'cancelled'
-        : 'success',
+    result: overallResult(jobs),
     outputs,
     steps: [],
     summary: jobs

@@ -38,7 +38,10 @@ export interface RunnerOptions {
   inputs?: Record<string, string>;
   vars?: Record<string, string>;
   secrets?: Record<string, string>;
-  /** Run only these jobs (by id); the others are reported as skipped. */
+  /**
+   * Run only these jobs (by id); the others are reported as skipped. Every job a selected job
+   * needs must be selected too: the run is refused otherwise.
+   */
   jobs?: string[];
   /** Folder for logs, summaries and `run.json`. */
   outDir: string;
@@ -104,6 +107,7 @@ export interface WorkflowRun {
   workflow: string;
   path: string;
   event: string;
+  /** `skipped` when no job ran. */
   result: Conclusion;
   jobs: JobResult[];
   startedAt: number;
