@@ -1,5 +1,6 @@
 // `npm run workflow -- <file> [--event push|workflow_dispatch|workflow_run|schedule]
-//   [--input k=v]… [--var k=v]… [--secret k=v]… [--job id]… [--workspace dir] [--out dir] [--verbose]`
+//   [--input k=v]… [--var k=v]… [--secret k=v]… [--job id]… [--workspace dir] [--out dir]
+//   [--slack-webhook url] [--verbose]`
 // Runs a workflow's jobs on this machine with the local runner (packages/workflow). shipkit's
 // actions run their committed bundles; `aws-actions/configure-aws-credentials` is replaced by
 // the AWS_* settings of this shell (AWS_ENDPOINT_URL of the local stand-in and its credentials).
@@ -9,6 +10,8 @@
 // `--workspace dir` names another: run it from the repository whose workflow it is, e.g.
 // `npm --prefix ../shipkit run workflow -- .github/workflows/deploy-staging.yml`.
 // `--job id` runs only that job (repeatable); the jobs it needs must be selected too.
+// `slackapi/slack-github-action` steps POST their payload to `--slack-webhook url` (default: the
+// LOCAL_SLACK_WEBHOOK_URL variable) instead of Slack; without one the payload is only logged.
 import { join, resolve } from 'node:path';
 import { loadWorkflow } from '../packages/workflow/src/model';
 import { runWorkflow, type RunnerEvent } from '../packages/workflow/src/runner';
@@ -21,11 +24,12 @@ function usage(message?: string): never {
   if (message) console.error(`error: ${message}`);
   console.error(
     [
-      'usage: npm run workflow -- <file> [--event push|workflow_dispatch|workflow_run|schedule] [--input k=v] [--var k=v] [--secret k=v] [--job id] [--workspace dir] [--out dir] [--verbose]',
+      'usage: npm run workflow -- <file> [--event push|workflow_dispatch|workflow_run|schedule] [--input k=v] [--var k=v] [--secret k=v] [--job id] [--workspace dir] [--out dir] [--slack-webhook url] [--verbose]',
       '  <file>            the workflow, relative to the directory the command was started in',
       '  --workspace dir   the repository the jobs run in (GITHUB_WORKSPACE); default: the directory the command was started in',
       '  --job id          run only this job (repeatable); the jobs it needs must be selected too',
       '  --out dir         where step logs, job summaries and run.json go; default: .tmp/workflow-runs/ in shipkit',
+      '  --slack-webhook url   where Slack action steps POST their payload instead of Slack; default: $LOCAL_SLACK_WEBHOOK_URL',
     ].join('\n'),
   );
   process.exit(2);
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
   let workspace: string | undefined;
   let out: string | undefined;
   let verbose = false;
+  let slackWebhookUrl = process.env.LOCAL_SLACK_WEBHOOK_URL || undefined;
   const inputs: Record<string, string> = {};
   const vars: Record<string, string> = {};
   const secrets: Record<string, string> = {};
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
     else if (a === '--job') jobs.push(next());
     else if (a === '--workspace') workspace = resolve(startedIn, next());
     else if (a === '--out') out = resolve(startedIn, next());
+    else if (a === '--slack-webhook') slackWebhookUrl = next();
     else if (a === '--verbose') verbose = true;
     else if (a === '--help' || a === '-h') usage();
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
@@ -114,6 +120,7 @@ async function main(): Promise<void> {
     jobs: jobs.length ? jobs : undefined,
     outDir,
     awsEnv: Object.keys(awsEnv).length ? awsEnv : undefined,
+    slackWebhookUrl,
     onEvent,
     signal: controller.signal,
   });

@@ -4,7 +4,8 @@
  * `with` evaluated. shipkit's actions run their committed bundles (`dist/<x>/`) and post steps;
  * `run:` steps run in bash; `actions/checkout` and `actions/setup-node` use the local tree and
  * Node; `aws-actions/configure-aws-credentials` is replaced by settings pointing the AWS SDK at
- * local stand-ins. Every step's log and every job summary are written to a folder.
+ * local stand-ins; `slackapi/slack-github-action` POSTs its payload to a local webhook. Every
+ * step's log and every job summary are written to a folder.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -51,6 +51,12 @@ export interface RunnerOptions {
    * the step fails instead of reaching AWS.
    */
   awsEnv?: Record<string, string>;
+  /**
+   * A local URL that `slackapi/slack-github-action` steps POST their payload to instead of
+   * Slack, so a local run shows the message it would send. When absent the payload is only
+   * written to the step's log.
+   */
+  slackWebhookUrl?: string;
   /** Extra environment for every step (e.g. `GITHUB_API_URL` of a local fake). */
   env?: Record<string, string>;
   /** Git facts; read from the workspace's git repository when not given. */

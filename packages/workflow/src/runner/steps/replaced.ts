@@ -1,7 +1,8 @@
 // The actions the local runner does not run but replaces with what they mean on this machine,
-// one entry per action (by its `owner/name`, any ref).
+// one entry per action (by its `owner/name`, any ref). Nothing here reaches AWS or Slack.
 import { writeFileSync } from 'node:fs';
 import type { StepKindRun, StepOutcome } from '../step';
+import { replaceSlack } from './slack';
 
 /** How the runner replaces one action locally. */
 export type ReplacedAction = (run: StepKindRun) => StepOutcome | Promise<StepOutcome>;
@@ -56,6 +57,8 @@ export const REPLACED_ACTIONS: Record<string, ReplacedAction> = {
       },
     );
   },
+
+  'slackapi/slack-github-action': replaceSlack,
 };
 
 /** The replaced actions' short names, for messages. */
