@@ -98,7 +98,7 @@ interface KitClient {
  *   run wrapper can say which call failed;
  * - every call carries the abort signal of the current run ({@link currentRunSignal}): a
  *   cancelled workflow aborts the request in flight and the SDK's retry wait at once, and the
- *   call fails with a {@link CancelledError} naming the call;
+ *   call fails with the run's {@link CancelledError};
  * - every call has a deadline, retries included (`limits.callTimeoutMs`), after which the request
  *   is aborted and the call fails with an {@link AwsCallTimeoutError} naming the service and
  *   operation. A call started after the run was cancelled (cleanup) is not aborted by the
@@ -152,9 +152,10 @@ function boundSend(send: Send, service: string, limits: AwsCallLimits): Send {
       });
     } catch (error) {
       const operation = (error as Partial<AwsErrorLike> | undefined)?.$operation ?? 'call';
+      // The run's own reason, so a cancel reads the same whether it found a call or a wait.
       if (run?.aborted && !afterCancel) {
-        const why = errorMessage(run.reason) || 'the run was cancelled';
-        throw new CancelledError(`${why}, during ${service} ${operation}`);
+        if (run.reason instanceof CancelledError) throw run.reason;
+        throw new CancelledError(errorMessage(run.reason) || 'the run was cancelled');
       }
       if (deadline.signal.aborted) throw new AwsCallTimeoutError(service, operation, timeoutMs);
       throw error;
