@@ -19,16 +19,24 @@ export interface AwsCallLimits {
   afterCancelTimeoutMs: number;
 }
 
-/** The limits every shipkit client gets unless a caller passes its own. */
-export const DEFAULT_CALL_LIMITS: Readonly<AwsCallLimits> = {
-  callTimeoutMs: 180_000,
-  afterCancelTimeoutMs: 5_000,
-};
+/**
+ * The limits a client of `service` gets unless its caller passes its own: 3 minutes a call for
+ * the control-plane APIs (a call takes well under a second); 30 minutes for S3, whose calls move
+ * data (a 5 GB CopyObject, a large part on a slow link) and whose stalls the per-attempt silence
+ * limit already catches. 5 seconds for a call made after the cancel.
+ */
+export function defaultCallLimits(service: string): AwsCallLimits {
+  return {
+    callTimeoutMs: service === 'S3' ? 1_800_000 : 180_000,
+    afterCancelTimeoutMs: 5_000,
+  };
+}
 
 /**
  * Options of the SDK's own Node HTTP handler (`@smithy/node-http-handler`), per attempt: a
- * connection that does not open, or a socket that stays silent, fails the attempt with a
- * `TimeoutError`, which the SDK retries.
+ * connection that does not open, or a socket that stays silent (nothing sent or received, a
+ * response body left unread included), fails the attempt with a `TimeoutError`, which the SDK
+ * retries.
  */
 export interface AwsHttpHandlerOptions {
   connectionTimeout: number;
@@ -108,7 +116,7 @@ interface KitClient {
 export function withErrorContext<C extends KitClient>(
   client: C,
   service: string,
-  limits: AwsCallLimits = DEFAULT_CALL_LIMITS,
+  limits: AwsCallLimits = defaultCallLimits(service),
 ): C {
   const middleware =
     (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
