@@ -83,6 +83,37 @@ export function isThrottlingError(error: unknown): boolean {
   return /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/i.test(error.name);
 }
 
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
+
+/**
+ * True when an error says nothing about the request itself, only that this attempt could not be
+ * answered: throttling, a server-side fault (HTTP 5xx), a timeout (the SDK's `TimeoutError`, the
+ * kit's {@link AwsCallTimeoutError}) or a network error. A loop that reads state it may read
+ * again (follow a rollout) can keep going through these until its own deadline, and say what it
+ * last saw if it must stop. A cancel or an abort is never transient.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  if (error instanceof CancelledError) return false;
+  const e = error as Partial<AwsErrorLike> & { code?: string };
+  if (e.name === 'AbortError') return false;
+  if (error instanceof AwsCallTimeoutError || e.name === 'TimeoutError') return true;
+  if (isThrottlingError(error)) return true;
+  if (e.$fault === 'server') return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  return typeof e.code === 'string' && NETWORK_CODES.has(e.code);
+}
+
 /** The message of anything thrown. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
