@@ -1,10 +1,20 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseFileCommands } from '../../packages/workflow/src/commands';
+import {
+  createCommandFiles,
+  inputEnvironment,
+  readCommandFiles,
+  runnerEnvironment,
+  stateEnvironment,
+} from '../../packages/workflow/src/runner/environment';
 
 export const ROOT = resolve(__dirname, '..', '..');
+/** tsx's loader by URL, so that a `.ts` script runs from any working directory. */
+const TSX = pathToFileURL(require.resolve('tsx')).href;
 
 export interface ActionRun {
   /** Process exit code (null when killed by a signal). */
@@ -36,6 +46,8 @@ export interface RunOptions {
   killAfterMs?: number;
   /** `index` (default) or `post`. */
   entry?: string;
+  /** A script to run instead of the bundle (`.ts` through tsx), e.g. a tiny action of a test. */
+  script?: string;
   /** State saved by the main step (`core.saveState`), handed to a post step as `STATE_*`. */
   state?: Record<string, string>;
 }
@@ -56,39 +68,32 @@ function runnerTemp(): string {
 
 /**
  * Runs a committed action bundle (`dist/<action>/index.js`) as a child process, the way the
- * Actions runner does: inputs as `INPUT_*`, outputs and summary through files.
+ * Actions runner does: the local workflow runner's environment (`CI`, `GITHUB_ACTIONS`,
+ * `RUNNER_*`), inputs as `INPUT_*`, outputs, state and summary through its command files.
  */
 export async function runAction(action: string, opts: RunOptions = {}): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), `shipkit-${action}-`));
-  const files = {
-    GITHUB_OUTPUT: join(dir, 'output'),
-    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-    GITHUB_STATE: join(dir, 'state'),
-    GITHUB_ENV: join(dir, 'env'),
-    GITHUB_PATH: join(dir, 'path'),
-  };
-  for (const f of Object.values(files)) writeFileSync(f, '');
+  const files = createCommandFiles(dir);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith('INPUT_') && !k.startsWith('GITHUB_')) env[k] = v;
   }
-  Object.assign(env, files, {
-    GITHUB_ACTIONS: 'true',
-    RUNNER_TEMP: runnerTemp(),
-    GITHUB_WORKSPACE: opts.cwd ?? ROOT,
-  });
-  for (const [name, value] of Object.entries(opts.inputs ?? {})) {
-    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
-  }
-  for (const [name, value] of Object.entries(opts.state ?? {})) env[`STATE_${name}`] = value;
+  Object.assign(
+    env,
+    runnerEnvironment({ workspace: opts.cwd ?? ROOT, runnerTemp: runnerTemp() }),
+    inputEnvironment(opts.inputs ?? {}),
+    stateEnvironment(opts.state ?? {}),
+    files,
+  );
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
   const started = Date.now();
+  const entry = opts.script ?? join(ROOT, 'dist', action, `${opts.entry ?? 'index'}.js`);
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'dist', action, `${opts.entry ?? 'index'}.js`)],
+    entry.endsWith('.ts') ? ['--import', TSX, entry] : [entry],
     {
       cwd: opts.cwd ?? ROOT,
       env,
@@ -103,13 +108,14 @@ export async function runAction(action: string, opts: RunOptions = {}): Promise<
   const killer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 300_000);
   const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
   clearTimeout(killer);
+  const written = readCommandFiles(files);
   const run: ActionRun = {
     code,
     stdout,
     stderr,
-    outputs: parseFileCommands(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
-    summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
-    state: parseFileCommands(readFileSync(files.GITHUB_STATE, 'utf8')),
+    outputs: written.outputs,
+    summary: written.summary,
+    state: written.state,
     error: /^::error::(.*)$/m.exec(stdout)?.[1]?.replace(/%0A/g, '\n').replace(/%25/g, '%'),
     masked: [...stdout.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1]),
     durationMs: Date.now() - started,

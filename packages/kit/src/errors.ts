@@ -1,3 +1,5 @@
+import { formatDuration } from './duration';
+
 /** A mistake in the workflow's configuration: bad input, missing file, contradictory settings. */
 export class ConfigurationError extends Error {
   constructor(message: string) {
@@ -19,6 +21,23 @@ export class ActionFailure extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ActionFailure';
+  }
+}
+
+/**
+ * An AWS call that got no answer within its deadline, retries included: the request was aborted.
+ * It names the service and operation like an SDK error does.
+ */
+export class AwsCallTimeoutError extends ActionFailure {
+  constructor(
+    public readonly $service: string,
+    public readonly $operation: string,
+    public readonly timeoutMs: number,
+  ) {
+    super(
+      `${$service} ${$operation} timed out: no answer within ${formatDuration(timeoutMs)} (retries included), so the request was abandoned.`,
+    );
+    this.name = 'AwsCallTimeoutError';
   }
 }
 
@@ -62,6 +81,37 @@ export function describeAwsError(error: AwsErrorLike): string {
 export function isThrottlingError(error: unknown): boolean {
   if (!isAwsError(error)) return false;
   return /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/i.test(error.name);
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
+
+/**
+ * True when an error says nothing about the request itself, only that this attempt could not be
+ * answered: throttling, a server-side fault (HTTP 5xx), a timeout (the SDK's `TimeoutError`, the
+ * kit's {@link AwsCallTimeoutError}) or a network error. A loop that reads state it may read
+ * again (follow a rollout) can keep going through these until its own deadline, and say what it
+ * last saw if it must stop. A cancel or an abort is never transient.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  if (error instanceof CancelledError) return false;
+  const e = error as Partial<AwsErrorLike> & { code?: string };
+  if (e.name === 'AbortError') return false;
+  if (error instanceof AwsCallTimeoutError || e.name === 'TimeoutError') return true;
+  if (isThrottlingError(error)) return true;
+  if (e.$fault === 'server') return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  return typeof e.code === 'string' && NETWORK_CODES.has(e.code);
 }
 
 /** The message of anything thrown. */

@@ -8,6 +8,7 @@ import {
   isAwsError,
 } from './errors';
 import { DeadlineExceededError } from './poll';
+import { setCurrentRunSignal } from './run-signal';
 
 /** What the run wrapper hands to an action's main function. */
 export interface ActionContext {
@@ -27,8 +28,11 @@ export function failureMessage(error: unknown): string {
 
 /**
  * Runs an action's main function and is the single place that reports failure
- * (`core.setFailed` once). SIGINT and SIGTERM abort the signal handed to `main`, so waits stop
- * within a second and the action can record what it was doing; a second signal exits at once.
+ * (`core.setFailed` once). SIGINT and SIGTERM abort the signal handed to `main`, which is also
+ * the signal every kit AWS client's calls carry (see `withErrorContext`), so waits and calls in
+ * flight stop within a second and the action can record what it was doing; a second signal
+ * exits at once. A cancelled run exits as soon as `main` has returned, without waiting for
+ * timers a library left behind (the SDK's wait before a retry, a keep-alive socket).
  */
 export async function runAction(main: (ctx: ActionContext) => Promise<void>): Promise<void> {
   const controller = new AbortController();
@@ -41,6 +45,7 @@ export async function runAction(main: (ctx: ActionContext) => Promise<void>): Pr
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  setCurrentRunSignal(controller.signal);
   try {
     await main({ signal: controller.signal });
   } catch (error) {
@@ -49,5 +54,7 @@ export async function runAction(main: (ctx: ActionContext) => Promise<void>): Pr
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    setCurrentRunSignal(undefined);
   }
+  if (signalled) process.exit();
 }

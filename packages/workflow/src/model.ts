@@ -136,11 +136,6 @@ export function resolveReusableWorkflow(
   return existsSync(beside) ? beside : undefined;
 }
 
-/** The events a workflow listens to. */
-export function eventsOf(workflow: Workflow): string[] {
-  return Object.keys(workflow.on);
-}
-
 /** The declared inputs of a workflow for an event (`workflow_call`, `workflow_dispatch`). */
 export function declaredInputs(workflow: Workflow, event: string): Record<string, WorkflowInput> {
   const spec = workflow.on[event] as { inputs?: Record<string, WorkflowInput | null> } | null;

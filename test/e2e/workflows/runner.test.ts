@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -325,4 +327,216 @@ jobs:
     expect.stringContaining('`docker/build-push-action@v6` is not available in the local runner'),
     'shipkit action `missing` does not exist (no actions/missing/action.yml)',
   ]);
+});
+
+describe('selecting jobs and skipped runs', () => {
+  const yaml = `
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo built
+  test:
+    needs: build
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo tested
+  deploy:
+    needs: test
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo deployed
+`;
+
+  test('a selected job whose needs are not selected is refused before anything runs, naming the jobs to select', async () => {
+    await expect(run(yaml, { jobs: ['deploy'] })).rejects.toThrow(
+      'job `deploy` needs `test`, `build`, which are not selected: a job runs only after the jobs it needs succeeded, so select them too (--job build --job test --job deploy)',
+    );
+    await expect(run(yaml, { jobs: ['deploy', 'test'] })).rejects.toThrow(
+      'job `deploy` needs `build`',
+    );
+    await expect(run(yaml, { jobs: ['deplyo'] })).rejects.toThrow(
+      'there is no job `deplyo` to select (jobs: build, test, deploy)',
+    );
+  });
+
+  test('a selection with its needs runs those jobs and reports the others as skipped', async () => {
+    const r = await run(yaml, { jobs: ['build', 'test'] });
+    expect(r.jobs.map((j) => `${j.id}:${j.result}`)).toEqual([
+      'build:success',
+      'test:success',
+      'deploy:skipped',
+    ]);
+    expect(r.result).toBe('success');
+  });
+
+  test('a workflow whose jobs were all skipped is reported as skipped, not success', async () => {
+    const r = await run(`
+on: push
+jobs:
+  nightly:
+    if: github.event_name == 'schedule'
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo never
+  after:
+    needs: nightly
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo never
+`);
+    expect(r.jobs.map((j) => j.result)).toEqual(['skipped', 'skipped']);
+    expect(r.result).toBe('skipped');
+  });
+
+  test('a called workflow whose jobs were all skipped makes its calling job skipped', async () => {
+    const called = `
+on: workflow_call
+jobs:
+  inner:
+    if: github.event_name == 'schedule'
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo never
+`;
+    const r = await run(
+      `
+on: push
+jobs:
+  deploy:
+    uses: ./.github/workflows/called.yml
+`,
+      {},
+      { 'called.yml': called },
+    );
+    expect(r.jobs[0].result).toBe('skipped');
+    expect(r.result).toBe('skipped');
+  });
+});
+
+describe('the Slack action, replaced by a POST to a local webhook', () => {
+  const yaml = `
+on: push
+jobs:
+  notify:
+    runs-on: ubuntu-24.04
+    steps:
+      - id: deploy
+        run: echo "status=failed" >> "$GITHUB_OUTPUT"
+      - id: slack
+        uses: slackapi/slack-github-action@91efab103c0de0a537f72a35f6b8cda0ee76bf0a # v2.1.1
+        with:
+          webhook: \${{ secrets.SLACK_WEBHOOK_URL }}
+          webhook-type: incoming-webhook
+          payload: |
+            text: "Deploy of api \${{ steps.deploy.outputs.status }}"
+            blocks:
+              - type: section
+                text: { type: mrkdwn, text: "*api*: \${{ steps.deploy.outputs.status }}" }
+`;
+
+  async function webhook(status = 200): Promise<{
+    url: string;
+    bodies: unknown[];
+    close(): Promise<void>;
+  }> {
+    const bodies: unknown[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (d: Buffer) => (text += d.toString()));
+      req.on('end', () => {
+        bodies.push({
+          method: req.method,
+          type: req.headers['content-type'],
+          json: JSON.parse(text),
+        });
+        res.writeHead(status).end(status === 200 ? 'ok' : 'invalid_payload');
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}/slack`,
+      bodies,
+      close: () => new Promise<void>((done) => server.close(() => done())),
+    };
+  }
+
+  test('the payload the action would send is POSTed as JSON to the local webhook, never to Slack', async () => {
+    const hook = await webhook();
+    try {
+      const r = await run(yaml, {
+        slackWebhookUrl: hook.url,
+        secrets: { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/secret' },
+      });
+      expect(r.result).toBe('success');
+      expect(hook.bodies).toEqual([
+        {
+          method: 'POST',
+          type: 'application/json; charset=utf-8',
+          json: {
+            text: 'Deploy of api failed',
+            blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*api*: failed' } }],
+          },
+        },
+      ]);
+      const step = r.jobs[0].steps[1];
+      expect(step.outputs.ok).toBe('true');
+      expect(step.replaced).toContain(`POSTed to the local webhook ${hook.url} instead of Slack`);
+      expect(readFileSync(step.log, 'utf8')).toContain('"text": "Deploy of api failed"');
+      expect(readFileSync(join(r.outDir, 'run.json'), 'utf8')).not.toContain('secret');
+    } finally {
+      await hook.close();
+    }
+  });
+
+  test('without a local webhook the payload is only written to the log, and the step succeeds', async () => {
+    const r = await run(yaml);
+    expect(r.result).toBe('success');
+    const step = r.jobs[0].steps[1];
+    expect(step.replaced).toContain('not sent (no local webhook configured)');
+    expect(readFileSync(step.log, 'utf8')).toContain('"text": "*api*: failed"');
+  });
+
+  test('a refused message is a warning, or a failure with errors: true, as in the action', async () => {
+    const hook = await webhook(400);
+    try {
+      const warned = await run(yaml, { slackWebhookUrl: hook.url });
+      expect(warned.result).toBe('success');
+      expect(warned.jobs[0].steps[1].annotations).toEqual([
+        { level: 'warning', text: 'the local webhook answered HTTP 400' },
+      ]);
+      const failed = await run(
+        yaml.replace('webhook-type:', 'errors: true\n          webhook-type:'),
+        {
+          slackWebhookUrl: hook.url,
+        },
+      );
+      expect(failed.result).toBe('failure');
+      expect(failed.jobs[0].steps[1].error).toBe('the local webhook answered HTTP 400');
+    } finally {
+      await hook.close();
+    }
+  });
+
+  test('payload-delimiter flattens the payload into string values, for Workflow Builder', async () => {
+    const hook = await webhook();
+    try {
+      await run(
+        yaml
+          .replace('webhook-type: incoming-webhook', 'webhook-type: webhook-trigger')
+          .replace('payload: |', 'payload-delimiter: "_"\n          payload: |'),
+        { slackWebhookUrl: hook.url },
+      );
+      expect((hook.bodies[0] as { json: unknown }).json).toEqual({
+        text: 'Deploy of api failed',
+        blocks_0_type: 'section',
+        blocks_0_text_type: 'mrkdwn',
+        blocks_0_text_text: '*api*: failed',
+      });
+    } finally {
+      await hook.close();
+    }
+  });
 });

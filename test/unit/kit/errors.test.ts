@@ -1,15 +1,15 @@
 import {
   ActionFailure,
+  AwsCallTimeoutError,
   CancelledError,
   ConfigurationError,
   describeAwsError,
   isThrottlingError,
+  isTransientAwsError,
 } from '../../../packages/kit/src/errors';
 import { failureMessage } from '../../../packages/kit/src/run';
 import { redactUrl } from '../../../packages/kit/src/redact';
 import { SummaryBuilder, cell } from '../../../packages/kit/src/summary';
-import { VERSION } from '../../../packages/kit/src/version';
-import pkg from '../../../package.json';
 
 const awsError = Object.assign(new Error('Service not found.'), {
   name: 'ServiceNotFoundException',
@@ -85,6 +85,34 @@ describe('SummaryBuilder', () => {
     expect(md).toContain('| x\\|y | line1<br>line2 |');
     expect(cell(undefined)).toBe('');
   });
+});
 
-  test('the user-agent version is the package version', () => expect(VERSION).toBe(pkg.version));
+describe('isTransientAwsError', () => {
+  const sdk = (name: string, extra: object = {}): Error =>
+    Object.assign(new Error(name), { name, $metadata: {}, ...extra });
+  test.each<[string, unknown, boolean]>([
+    ['throttling', sdk('ThrottlingException'), true],
+    ['a server fault', sdk('InternalFailure', { $fault: 'server' }), true],
+    ['an HTTP 503', sdk('Unknown', { $metadata: { httpStatusCode: 503 } }), true],
+    ['the SDK timing out an attempt', sdk('TimeoutError'), true],
+    ['a call the kit abandoned', new AwsCallTimeoutError('ECS', 'DescribeServices', 1000), true],
+    [
+      'a reset connection',
+      Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      true,
+    ],
+    ['a missing service', sdk('ServiceNotFoundException', { $fault: 'client' }), false],
+    ['an HTTP 400', sdk('ValidationException', { $metadata: { httpStatusCode: 400 } }), false],
+    ['a cancel', new CancelledError('the workflow was cancelled (SIGTERM)'), false],
+    ['an abort', sdk('AbortError'), false],
+    ['a plain bug', new TypeError('x is not a function'), false],
+    ['nothing', undefined, false],
+  ])('%s', (_what, error, transient) => expect(isTransientAwsError(error)).toBe(transient));
+});
+
+describe('AwsCallTimeoutError', () => {
+  test('reads as a failure naming the service, the operation and the deadline', () =>
+    expect(failureMessage(new AwsCallTimeoutError('S3', 'UploadPart', 90_000))).toBe(
+      'S3 UploadPart timed out: no answer within 1m 30s (retries included), so the request was abandoned.',
+    ));
 });
