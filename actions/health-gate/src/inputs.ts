@@ -42,7 +42,9 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export function getInputs(p = new InputParser()): Inputs {
   const urls = p.lines('url');
   if (!urls.length) throw new ConfigurationError('Input `url` is required and was not set.');
-  for (const url of urls) {
+  // Masks the user name, password and credential-like query values of every URL at once.
+  const displayUrls = urls.map((url) => redactUrl(url));
+  urls.forEach((url, i) => {
     let parsed: URL | undefined;
     try {
       parsed = new URL(url);
@@ -50,9 +52,9 @@ export function getInputs(p = new InputParser()): Inputs {
       parsed = undefined;
     }
     if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
-      p.fail('url', redactUrl(url), 'one or more http:// or https:// URLs, one per line');
+      p.fail('url', displayUrls[i], 'one or more http:// or https:// URLs, one per line');
     }
-  }
+  });
   const method = (p.string('method') ?? 'GET').toUpperCase();
   if (!(METHODS as readonly string[]).includes(method))
     p.fail('method', method, `one of ${METHODS.join(', ')}`);
@@ -101,12 +103,12 @@ export function getInputs(p = new InputParser()): Inputs {
     min: 100,
     max: 6 * 3_600_000,
   }) as number;
-  const startPeriodMs = p.duration('start-period', { max: 6 * 3_600_000 });
-  if (startPeriodMs !== undefined && startPeriodMs >= timeoutMs) {
+  const startPeriodMs = p.duration('start-period', { default: '0s', max: 6 * 3_600_000 }) as number;
+  if (startPeriodMs > 0 && startPeriodMs >= timeoutMs) {
     p.fail(
       'start-period',
       core.getInput('start-period'),
-      `a duration shorter than \`timeout\` (${core.getInput('timeout') || '5m'}), or unset`,
+      `a duration shorter than \`timeout\` (${core.getInput('timeout') || '5m'}), or \`0s\``,
     );
   }
   const observeMs = p.duration('observe', { default: '0s', max: 6 * 3_600_000 }) as number;
@@ -132,7 +134,7 @@ export function getInputs(p = new InputParser()): Inputs {
     : undefined;
 
   return {
-    targets: urls.map((url) => ({ url, displayUrl: redactUrl(url), method, headers })),
+    targets: urls.map((url, i) => ({ url, displayUrl: displayUrls[i], method, headers })),
     expectations: { status: status!, json, body },
     healthyThreshold,
     unhealthyThreshold,

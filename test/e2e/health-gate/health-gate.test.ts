@@ -58,19 +58,33 @@ describe('health-gate passes', () => {
     expect(run.outputs.healthy).toBe('true');
   });
 
-  test('a service that errors while starting and then recovers passes, and start-up errors do not count against it', async () => {
-    const f = await fixture((n) =>
-      n <= 3 ? { status: 503, body: { status: 'starting' } } : { body: { status: 'UP' } },
-    );
-    const run = await runAction('health-gate', {
-      inputs: { ...FAST, url: f.url, 'expect-json': 'status=healthy|UP', 'max-error-rate': '10' },
-    });
-    expect(run.code).toBe(0);
-    expect(run.outputs.healthy).toBe('true');
-    expect(run.outputs.attempts).toBe('5');
-    expect(run.outputs['error-rate']).toBe('0');
-    expect(run.stdout).toContain('status 503 is not in 200-299');
-  });
+  test.each<[string, Record<string, string>]>([
+    ['unhealthy-threshold 5', { 'unhealthy-threshold': '5' }],
+    ['a start period', { 'start-period': '30s' }],
+  ])(
+    'a service answering 503 for 3 probes and then healthy passes with %s, and start-up errors do not count against it',
+    async (_name, settings) => {
+      const f = await fixture((n) =>
+        n <= 3 ? { status: 503, body: { status: 'starting' } } : { body: { status: 'UP' } },
+      );
+      const run = await runAction('health-gate', {
+        inputs: {
+          ...FAST,
+          url: f.url,
+          'expect-json': 'status=healthy|UP',
+          'max-error-rate': '10',
+          timeout: '60s',
+          ...settings,
+        },
+      });
+      expect(run.code).toBe(0);
+      expect(run.outputs.healthy).toBe('true');
+      expect(run.outputs.attempts).toBe('5');
+      expect(f.requests).toHaveLength(5);
+      expect(run.outputs['error-rate']).toBe('0');
+      expect(run.stdout).toContain('status 503 is not in 200-299');
+    },
+  );
 
   test('several URLs must all pass', async () => {
     const a = await fixture(() => ({}));
@@ -84,43 +98,96 @@ describe('health-gate passes', () => {
   });
 });
 
+describe('health-gate counts failures from the first probe by default', () => {
+  // A 60s timeout that nothing here may reach: each verdict comes from counting probes.
+  const DEFAULTS = { interval: '100ms', 'request-timeout': '1s', timeout: '60s' };
+
+  test('refused connections fail after unhealthy-threshold (3) probes', async () => {
+    const port = await closedPort();
+    const run = await runAction('health-gate', {
+      inputs: { ...DEFAULTS, url: `http://127.0.0.1:${port}/health` },
+    });
+    expect(run.code).toBe(1);
+    expect(run.outputs.healthy).toBe('false');
+    expect(run.outputs.attempts).toBe('3');
+    expect(run.outputs.reason).toBe(
+      `http://127.0.0.1:${port}/health never became healthy: 3 consecutive probes failed (connection refused).`,
+    );
+    expect(run.stdout.split('\n').filter((l) => /✗ --- .*connection refused/.test(l))).toHaveLength(
+      3,
+    );
+    expect(run.summary).toContain('| **Start period** | 0s: failures count from the first probe');
+  });
+
+  test('503 from the start fails after unhealthy-threshold (3) probes', async () => {
+    const f = await fixture(() => ({ status: 503 }));
+    const run = await runAction('health-gate', { inputs: { ...DEFAULTS, url: f.url } });
+    expect(run.code).toBe(1);
+    expect(run.outputs.attempts).toBe('3');
+    expect(f.requests).toHaveLength(3);
+    expect(run.outputs.reason).toMatch(
+      /never became healthy: 3 consecutive probes failed \(status 503 is not in 200-299\)\.$/,
+    );
+    const report = JSON.parse(readFileSync(run.outputs['report-path'], 'utf8'));
+    expect(report.urls[0].verdict).toBe('unhealthy');
+  });
+
+  test('a URL flapping 1:1 between 503 and 200 fails within 12 probes', async () => {
+    const f = await fixture((n) => (n % 2 ? { status: 503 } : {}));
+    const run = await runAction('health-gate', { inputs: { ...DEFAULTS, url: f.url } });
+    expect(run.code).toBe(1);
+    expect(Number(run.outputs.attempts)).toBeLessThanOrEqual(12);
+    expect(f.requests.length).toBeLessThanOrEqual(12);
+    expect(run.outputs.reason).toMatch(
+      /never became healthy: it flaps, 6 of 11 probes failed and it never passed 2 in a row \(status 503 is not in 200-299\)\.$/,
+    );
+  });
+
+  test('the log line of each probe shows how close the URL is to failing', async () => {
+    const f = await fixture(() => ({ status: 503 }));
+    const run = await runAction('health-gate', { inputs: { ...DEFAULTS, url: f.url } });
+    const lines = run.stdout.split('\n').filter((l) => l.includes('✗ 503'));
+    expect(lines.map((l) => /\(([^)]*)\)$/.exec(l)?.[1])).toEqual([
+      'healthy 0/2, failures 1/3',
+      'healthy 0/2, failures 2/3',
+      'failures 3/3',
+    ]);
+    expect(run.stdout).toContain('failures count from the first probe (no start period)');
+  });
+});
+
 describe('health-gate fails with the reason', () => {
   test.each<[string, (n: number) => FixtureReply, Record<string, string>, RegExp]>([
     [
       'wrong JSON value',
       () => ({ body: { status: 'DOWN' } }),
-      { 'expect-json': 'status=healthy|UP', timeout: '1s' },
-      /did not become healthy within 1s.*status is "DOWN", expected healthy\|UP/,
+      { 'expect-json': 'status=healthy|UP' },
+      /never became healthy: 3 consecutive probes failed \(status is "DOWN", expected healthy\|UP\)/,
     ],
     [
       'a body that is not JSON',
       () => ({ body: '<html>oops</html>' }),
-      { 'expect-json': 'status=UP', timeout: '1s' },
+      { 'expect-json': 'status=UP' },
       /body is not JSON \(starts with "<html>oops<\/html>"\)/,
     ],
-    [
-      'an unexpected status',
-      () => ({ status: 500 }),
-      { timeout: '1s' },
-      /status 500 is not in 200-299/,
-    ],
+    ['an unexpected status', () => ({ status: 500 }), {}, /status 500 is not in 200-299/],
     [
       'a missing body text',
       () => ({ body: 'ok' }),
-      { 'expect-body': 'ready', timeout: '1s' },
+      { 'expect-body': 'ready' },
       /body does not contain "ready"/,
     ],
     [
       'a request slower than request-timeout',
       () => ({ delayMs: 800 }),
-      { 'request-timeout': '200ms', timeout: '1s' },
+      { 'request-timeout': '200ms' },
       /timed out after 200ms/,
     ],
     [
-      'flapping that never gives two successes in a row',
-      (n) => (n % 2 ? {} : { status: 502 }),
-      { timeout: '1500ms' },
-      /did not become healthy within 1.5s/,
+      'a URL that stays in its start period until the deadline',
+      () => ({ status: 502 }),
+      { 'start-period': '1s', timeout: '1150ms' },
+      /did not become healthy within 1.15s/,
     ],
   ])('%s', async (_name, reply, inputs, reason) => {
     const f = await fixture(reply);
@@ -157,16 +224,6 @@ describe('health-gate fails with the reason', () => {
     expect(run.code).toBe(0);
     expect(run.outputs.healthy).toBe('true');
     expect(Number(run.outputs.attempts)).toBe(8);
-  });
-
-  test('a refused connection is reported in its own words', async () => {
-    const port = await closedPort();
-    const run = await runAction('health-gate', {
-      inputs: { ...FAST, url: `http://127.0.0.1:${port}/health`, timeout: '600ms' },
-    });
-    expect(run.outputs.healthy).toBe('false');
-    expect(run.outputs.reason).toContain('connection refused');
-    expect(run.stdout).toMatch(/✗ --- .*connection refused/);
   });
 
   test('a service that turns unhealthy during observation fails after unhealthy-threshold failures', async () => {
@@ -217,10 +274,11 @@ describe('health-gate fails with the reason', () => {
     const good = await fixture(() => ({}));
     const bad = await fixture(() => ({ status: 404 }));
     const run = await runAction('health-gate', {
-      inputs: { ...FAST, url: `${good.url}/ok\n${bad.url}/missing`, timeout: '700ms' },
+      inputs: { ...FAST, url: `${good.url}/ok\n${bad.url}/missing` },
     });
-    expect(run.outputs.reason).toContain(`${bad.url}/missing did not become healthy`);
-    expect(run.summary).toContain('not healthy in time');
+    expect(run.outputs.reason).toContain(`${bad.url}/missing never became healthy`);
+    expect(run.summary).toContain(`| ${bad.url}/missing | 3 | 0 |`);
+    expect(run.summary).toMatch(/\| unhealthy \|/);
   });
 });
 
@@ -251,16 +309,28 @@ describe('health-gate keeps secrets and stops when asked', () => {
     expect(run.masked).toEqual(expect.arrayContaining(['pa55word', 't0ken123', 'k3y-secret']));
   });
 
-  test('SIGTERM during the wait stops the gate promptly as cancelled', async () => {
+  test('SIGTERM after the first probe stops the gate as cancelled', async () => {
     const f = await fixture(() => ({ status: 503 }));
+    let sent = false;
     const run = await runAction('health-gate', {
-      inputs: { ...FAST, url: f.url, timeout: '60s' },
-      onStart: (child) => setTimeout(() => child.kill('SIGTERM'), 700),
+      // Inside its start period the URL's failures do not count: only the signal can end the run.
+      inputs: { ...FAST, url: f.url, timeout: '60s', 'start-period': '50s' },
+      onStart: (child) => {
+        child.stdout?.on('data', (d: Buffer) => {
+          if (!sent && d.toString().includes('✗ 503')) {
+            sent = true;
+            child.kill('SIGTERM');
+          }
+        });
+      },
     });
+    expect(sent).toBe(true);
     expect(run.code).toBe(1);
-    expect(run.error).toMatch(/^Cancelled: /);
+    expect(run.error).toBe('Cancelled: the health gate was cancelled before it reached a verdict');
     expect(run.outputs.healthy).toBe('false');
-    expect(run.durationMs).toBeLessThan(30_000);
+    expect(run.outputs.reason).toBe('The gate was cancelled before it reached a verdict.');
+    const report = JSON.parse(readFileSync(run.outputs['report-path'], 'utf8'));
+    expect(report.urls[0].verdict).toBe('cancelled');
   });
 });
 
@@ -295,7 +365,7 @@ describe('health-gate rejects bad inputs before sending any request', () => {
     [{ 'start-period': 'later' }, /Input `start-period` must be a duration/],
     [
       { 'start-period': '10s', timeout: '10s' },
-      /Input `start-period` must be a duration shorter than `timeout` \(10s\), or unset; got `10s`/,
+      /Input `start-period` must be a duration shorter than `timeout` \(10s\), or `0s`; got `10s`/,
     ],
   ])('%j', async (inputs, message) => {
     const f = await fixture(() => ({}));
