@@ -5,6 +5,7 @@ import { redactUrl } from '../../../packages/kit/src/redact';
 import { resolveRegion } from '../../../packages/kit/src/aws';
 import { parseJsonAssertion, parseStatusRanges } from '../../../packages/health/src/expectations';
 import type { GateOptions } from '../../../packages/health/src/gate';
+import { maskHeaderValues, parseHeaders } from './headers';
 
 /** Everything health-gate reads from its inputs, validated: the gate's own options plus the action's. */
 export interface Inputs extends Pick<
@@ -36,10 +37,13 @@ function regionOf(arn?: string): string | undefined {
   return arn?.split(':')[3];
 }
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-/** Reads and validates every input; throws ConfigurationError naming the first bad one. */
+/**
+ * Reads and validates every input; throws ConfigurationError naming the first bad one. Header
+ * values are masked before anything is parsed, and credentials in URLs as soon as they are read.
+ */
 export function getInputs(p = new InputParser()): Inputs {
+  const headerText = p.string('headers') ?? '';
+  maskHeaderValues(headerText);
   const urls = p.lines('url');
   if (!urls.length) throw new ConfigurationError('Input `url` is required and was not set.');
   // Masks the user name, password and credential-like query values of every URL at once.
@@ -58,12 +62,7 @@ export function getInputs(p = new InputParser()): Inputs {
   const method = (p.string('method') ?? 'GET').toUpperCase();
   if (!(METHODS as readonly string[]).includes(method))
     p.fail('method', method, `one of ${METHODS.join(', ')}`);
-  const headerMap = p.map('headers', { separator: ':', keyPattern: HEADER_NAME, keyForm: 'Name' });
-  const headers: Record<string, string> = {};
-  for (const [name, value] of headerMap) {
-    if (value) core.setSecret(value);
-    headers[name] = value;
-  }
+  const headers = parseHeaders(headerText);
 
   const statusText = p.string('expect-status') ?? '200-299';
   const status = parseStatusRanges(statusText);

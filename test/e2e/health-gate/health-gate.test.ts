@@ -5,7 +5,7 @@ import {
   type Fixture,
   type FixtureReply,
 } from '../../support/http-fixture';
-import { runAction } from '../../support/run-action';
+import { runAction, type ActionRun } from '../../support/run-action';
 
 const FAST = { interval: '100ms', 'request-timeout': '1s', timeout: '5s' };
 
@@ -309,6 +309,77 @@ describe('health-gate keeps secrets and stops when asked', () => {
     expect(run.masked).toEqual(expect.arrayContaining(['pa55word', 't0ken123', 'k3y-secret']));
   });
 
+  /** Everything a run printed or wrote where people can read it, `::add-mask::` lines aside. */
+  function printed(run: ActionRun): string {
+    return [
+      run.stdout.replace(/^::add-mask::.*$/gm, ''),
+      run.stderr,
+      run.summary,
+      JSON.stringify(run.outputs),
+      run.outputs['report-path'] ? readFileSync(run.outputs['report-path'], 'utf8') : '',
+    ].join('\n');
+  }
+
+  const TOKEN = 'ghp_16C7e42F292c6912E7710c838347Ae178B4a';
+  test.each<[string, string, string, number]>([
+    ['a token as the user name, on a healthy URL', TOKEN, `${TOKEN}:`, 200],
+    ['a token as the user name, on a failing URL', TOKEN, `${TOKEN}:`, 503],
+    [
+      'a token with x-oauth-basic as the password, on a failing URL',
+      `${TOKEN}:x-oauth-basic`,
+      `${TOKEN}:x-oauth-basic`,
+      503,
+    ],
+  ])('%s: the token is sent but appears nowhere', async (_name, userinfo, basic, status) => {
+    const f = await fixture(() => ({ status }));
+    const url = `${f.url.replace('http://', `http://${userinfo}@`)}/health`;
+    const run = await runAction('health-gate', { inputs: { ...FAST, url } });
+    expect(run.outputs.healthy).toBe(String(status === 200));
+    expect(f.requests[0].headers.authorization).toBe(
+      `Basic ${Buffer.from(basic).toString('base64')}`,
+    );
+    expect(run.outputs.reason).toContain(
+      `http://***${userinfo.includes(':') ? ':***' : ''}@127.0.0.1`,
+    );
+    expect(printed(run)).not.toContain(TOKEN);
+    expect(printed(run)).not.toContain('ghp_');
+    expect(run.masked).toContain(TOKEN);
+  });
+
+  test.each<[string, string, RegExp]>([
+    ['a line without a colon', `Authorization Bearer ${TOKEN}`, /line 1 has no `:`/],
+    [
+      'a bad header name',
+      `Authorization Bearer: ${TOKEN}`,
+      /line 1 does not start with a valid header name/,
+    ],
+    [
+      'a bad second line',
+      `Accept: application/json\nAuthorization Bearer ${TOKEN}`,
+      /line 2 has no `:`/,
+    ],
+    [
+      'a control character in a value',
+      `X-Api-Key: ${TOKEN}\u0007`,
+      /the value of `X-Api-Key` on line 1/,
+    ],
+  ])(
+    'a headers input with %s fails naming the line, and its value appears nowhere, not even in the debug stack',
+    async (_name, headers, message) => {
+      const f = await fixture(() => ({}));
+      const run = await runAction('health-gate', { inputs: { ...FAST, url: f.url, headers } });
+      expect(run.code).toBe(1);
+      expect(run.error).toMatch(
+        /^Invalid configuration: Input `headers` must be one `Name: value` per line; /,
+      );
+      expect(run.error).toMatch(message);
+      expect(run.stdout).toContain('::debug::ConfigurationError');
+      expect(printed(run)).not.toContain(TOKEN);
+      expect(run.masked.join('\n')).toContain(TOKEN);
+      expect(f.requests).toHaveLength(0);
+    },
+  );
+
   test('SIGTERM after the first probe stops the gate as cancelled', async () => {
     const f = await fixture(() => ({ status: 503 }));
     let sent = false;
@@ -361,7 +432,10 @@ describe('health-gate rejects bad inputs before sending any request', () => {
       /Input `fail-on-unhealthy` must be `true` or `false`; got `yes`/,
     ],
     [{ method: 'FETCH' }, /Input `method` must be one of GET/],
-    [{ headers: 'no colon here' }, /Input `headers` must be one `Name:value` per line/],
+    [
+      { headers: 'no colon here' },
+      /Input `headers` must be one `Name: value` per line; line 1 has no `:`/,
+    ],
     [{ 'start-period': 'later' }, /Input `start-period` must be a duration/],
     [
       { 'start-period': '10s', timeout: '10s' },
