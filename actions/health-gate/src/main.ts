@@ -31,8 +31,8 @@ function probeLine(r: ProbeResult, s: UrlState, inputs: Inputs, started: number)
   if (s.consecutiveFailures) {
     progress.push(`failures ${s.consecutiveFailures}/${inputs.unhealthyThreshold}`);
   }
-  if (s.phase === 'waiting' && s.failuresBeforeHealthy && !s.consecutiveFailures) {
-    progress.push(`failed ${s.failuresBeforeHealthy}/${flapLimit(inputs)} before healthy`);
+  if (s.windowStart === undefined && s.failuresBeforeHealthy > s.consecutiveFailures) {
+    progress.push(`${s.failuresBeforeHealthy}/${flapLimit(inputs)} failed before healthy`);
   }
   if (!progress.length) progress.push(s.phase);
   return logSafe(
@@ -42,10 +42,14 @@ function probeLine(r: ProbeResult, s: UrlState, inputs: Inputs, started: number)
 
 /** The counting rules in one sentence, for the log and the summary. */
 function rulesSentence(inputs: Inputs): string {
-  const grace = inputs.startPeriodMs
-    ? `failures in the first ${formatDuration(inputs.startPeriodMs)} (the start period, ended early by a first success) do not count`
-    : 'failures count from the first probe (no start period)';
-  return `${inputs.healthyThreshold} successes in a row make a URL healthy; ${inputs.unhealthyThreshold} failures in a row, or ${flapLimit(inputs)} failures before it is healthy, fail it; ${grace}`;
+  return `${inputs.healthyThreshold} successes in a row make a URL healthy; ${inputs.unhealthyThreshold} failures in a row, or ${flapLimit(inputs)} failures before it is healthy, fail it`;
+}
+
+/** What the start period does, in a few words. */
+function startPeriodWords(inputs: Inputs): string {
+  return inputs.startPeriodMs
+    ? `${formatDuration(inputs.startPeriodMs)}: failures before it ends (or before a URL's first success) do not count`
+    : '0s: failures count from the first probe';
 }
 
 function writeReport(result: GateResult, inputs: Inputs): string {
@@ -115,12 +119,7 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
           : []),
       ].join(', '),
     ],
-    [
-      'Start period',
-      inputs.startPeriodMs
-        ? `${formatDuration(inputs.startPeriodMs)}: failures before it ends (or before a URL's first success) do not count`
-        : '0s: failures count from the first probe',
-    ],
+    ['Start period', startPeriodWords(inputs)],
     ['Observe once healthy', inputs.observeMs ? formatDuration(inputs.observeMs) : undefined],
     [
       'Limits',
@@ -173,7 +172,7 @@ export async function run(): Promise<void> {
     const inputs = getInputs();
     const started = Date.now();
     core.info(
-      `Gating on ${inputs.targets.length} URL(s), a probe every ${formatDuration(inputs.intervalMs)} for at most ${formatDuration(inputs.timeoutMs)}${inputs.observeMs ? `, then observing for ${formatDuration(inputs.observeMs)}` : ''}: ${rulesSentence(inputs)}.`,
+      `Gating on ${inputs.targets.length} URL(s), a probe every ${formatDuration(inputs.intervalMs)} for at most ${formatDuration(inputs.timeoutMs)}${inputs.observeMs ? `, then observing for ${formatDuration(inputs.observeMs)}` : ''}: ${rulesSentence(inputs)}; start period ${startPeriodWords(inputs)}.`,
     );
     const signals = await awsSignals(inputs);
     const result = await runGate({

@@ -141,6 +141,10 @@ describe('health-gate counts failures from the first probe by default', () => {
     expect(run.outputs.reason).toMatch(
       /never became healthy: it flaps, 6 of 11 probes failed and it never passed 2 in a row \(status 503 is not in 200-299\)\.$/,
     );
+    const probeLines = run.stdout.split('\n').filter((l) => /[✓✗] (200|503) /.test(l));
+    expect(probeLines[probeLines.length - 1]).toMatch(
+      /\(failures 1\/3, 6\/6 failed before healthy\)$/,
+    );
   });
 
   test('the log line of each probe shows how close the URL is to failing', async () => {
@@ -152,7 +156,7 @@ describe('health-gate counts failures from the first probe by default', () => {
       'healthy 0/2, failures 2/3',
       'failures 3/3',
     ]);
-    expect(run.stdout).toContain('failures count from the first probe (no start period)');
+    expect(run.stdout).toContain('; start period 0s: failures count from the first probe.');
   });
 });
 
