@@ -5,6 +5,7 @@ import { redactUrl } from '../../../packages/kit/src/redact';
 import { resolveRegion } from '../../../packages/kit/src/aws';
 import { parseJsonAssertion, parseStatusRanges } from '../../../packages/health/src/expectations';
 import type { GateOptions } from '../../../packages/health/src/gate';
+import { maskHeaderValues, parseHeaders } from './headers';
 
 /** Everything health-gate reads from its inputs, validated: the gate's own options plus the action's. */
 export interface Inputs extends Pick<
@@ -36,13 +37,18 @@ function regionOf(arn?: string): string | undefined {
   return arn?.split(':')[3];
 }
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-/** Reads and validates every input; throws ConfigurationError naming the first bad one. */
+/**
+ * Reads and validates every input; throws ConfigurationError naming the first bad one. Header
+ * values are masked before anything is parsed, and credentials in URLs as soon as they are read.
+ */
 export function getInputs(p = new InputParser()): Inputs {
+  const headerText = p.string('headers') ?? '';
+  maskHeaderValues(headerText);
   const urls = p.lines('url');
   if (!urls.length) throw new ConfigurationError('Input `url` is required and was not set.');
-  for (const url of urls) {
+  // Masks the user name, password and credential-like query values of every URL at once.
+  const displayUrls = urls.map((url) => redactUrl(url));
+  urls.forEach((url, i) => {
     let parsed: URL | undefined;
     try {
       parsed = new URL(url);
@@ -50,18 +56,13 @@ export function getInputs(p = new InputParser()): Inputs {
       parsed = undefined;
     }
     if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
-      p.fail('url', redactUrl(url), 'one or more http:// or https:// URLs, one per line');
+      p.fail('url', displayUrls[i], 'one or more http:// or https:// URLs, one per line');
     }
-  }
+  });
   const method = (p.string('method') ?? 'GET').toUpperCase();
   if (!(METHODS as readonly string[]).includes(method))
     p.fail('method', method, `one of ${METHODS.join(', ')}`);
-  const headerMap = p.map('headers', { separator: ':', keyPattern: HEADER_NAME, keyForm: 'Name' });
-  const headers: Record<string, string> = {};
-  for (const [name, value] of headerMap) {
-    if (value) core.setSecret(value);
-    headers[name] = value;
-  }
+  const headers = parseHeaders(headerText);
 
   const statusText = p.string('expect-status') ?? '200-299';
   const status = parseStatusRanges(statusText);
@@ -101,12 +102,12 @@ export function getInputs(p = new InputParser()): Inputs {
     min: 100,
     max: 6 * 3_600_000,
   }) as number;
-  const startPeriodMs = p.duration('start-period', { max: 6 * 3_600_000 });
-  if (startPeriodMs !== undefined && startPeriodMs >= timeoutMs) {
+  const startPeriodMs = p.duration('start-period', { default: '0s', max: 6 * 3_600_000 }) as number;
+  if (startPeriodMs > 0 && startPeriodMs >= timeoutMs) {
     p.fail(
       'start-period',
       core.getInput('start-period'),
-      `a duration shorter than \`timeout\` (${core.getInput('timeout') || '5m'}), or unset`,
+      `a duration shorter than \`timeout\` (${core.getInput('timeout') || '5m'}), or \`0s\``,
     );
   }
   const observeMs = p.duration('observe', { default: '0s', max: 6 * 3_600_000 }) as number;
@@ -132,7 +133,7 @@ export function getInputs(p = new InputParser()): Inputs {
     : undefined;
 
   return {
-    targets: urls.map((url) => ({ url, displayUrl: redactUrl(url), method, headers })),
+    targets: urls.map((url, i) => ({ url, displayUrl: displayUrls[i], method, headers })),
     expectations: { status: status!, json, body },
     healthyThreshold,
     unhealthyThreshold,

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionFailure, CancelledError } from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
+import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
+import { systemClock } from '../../../packages/kit/src/poll';
 import { runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import { formatStatusRanges } from '../../../packages/health/src/expectations';
@@ -14,19 +16,40 @@ import {
   type UrlState,
 } from '../../../packages/health/src/gate';
 import type { ProbeResult } from '../../../packages/health/src/probe';
+import { flapLimit } from '../../../packages/health/src/url-state';
 import { getInputs, type Inputs } from './inputs';
 
 function probeLine(r: ProbeResult, s: UrlState, inputs: Inputs, started: number): string {
   const t = `+${((Date.parse(r.time) - started) / 1000).toFixed(1)}s`.padStart(7);
   const status = String(r.status ?? '---');
   const latency = `${r.latencyMs}ms`.padStart(7);
-  const progress =
-    s.phase === 'waiting'
-      ? `healthy ${s.consecutiveSuccesses}/${inputs.healthyThreshold}`
-      : s.consecutiveFailures
-        ? `failures ${s.consecutiveFailures}/${inputs.unhealthyThreshold}`
-        : s.phase;
-  return `${t} ${r.ok ? '✓' : '✗'} ${status} ${latency}  ${r.url}${r.error ? `  ${r.error}` : ''}  (${progress})`;
+  const progress: string[] = [];
+  if (s.phase === 'waiting') {
+    progress.push(`healthy ${s.consecutiveSuccesses}/${inputs.healthyThreshold}`);
+    if (s.inStartPeriod && !r.ok) progress.push('start period: not counted');
+  }
+  if (s.consecutiveFailures) {
+    progress.push(`failures ${s.consecutiveFailures}/${inputs.unhealthyThreshold}`);
+  }
+  if (s.windowStart === undefined && s.failuresBeforeHealthy > s.consecutiveFailures) {
+    progress.push(`${s.failuresBeforeHealthy}/${flapLimit(inputs)} failed before healthy`);
+  }
+  if (!progress.length) progress.push(s.phase);
+  return logSafe(
+    `${t} ${r.ok ? '✓' : '✗'} ${status} ${latency}  ${r.url}${r.error ? `  ${r.error}` : ''}  (${progress.join(', ')})`,
+  );
+}
+
+/** The counting rules in one sentence, for the log and the summary. */
+function rulesSentence(inputs: Inputs): string {
+  return `${inputs.healthyThreshold} successes in a row make a URL healthy; ${inputs.unhealthyThreshold} failures in a row, or ${flapLimit(inputs)} failures before it is healthy, fail it`;
+}
+
+/** What the start period does, in a few words. */
+function startPeriodWords(inputs: Inputs): string {
+  return inputs.startPeriodMs
+    ? `${formatDuration(inputs.startPeriodMs)}: failures before it ends (or before a URL's first success) do not count`
+    : '0s: failures count from the first probe';
 }
 
 function writeReport(result: GateResult, inputs: Inputs): string {
@@ -71,7 +94,7 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
     result.healthy ? 'success' : inputs.failOnUnhealthy ? 'failure' : 'warning',
     result.healthy ? 'healthy' : 'not healthy',
   );
-  s.text(result.reason);
+  s.text(markdownSafe(result.reason));
   s.table(
     ['URL', 'Probes', 'Successes', 'p50', 'p95', 'Error rate', 'Verdict'],
     result.urls.map((u) => [
@@ -85,10 +108,7 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
     ]),
   );
   s.facts([
-    [
-      'Rules',
-      `${inputs.healthyThreshold} successes to pass, ${inputs.unhealthyThreshold} failures to fail, every ${formatDuration(inputs.intervalMs)}`,
-    ],
+    ['Rules', `${rulesSentence(inputs)}; a probe every ${formatDuration(inputs.intervalMs)}`],
     [
       'Expected',
       [
@@ -99,12 +119,7 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
           : []),
       ].join(', '),
     ],
-    [
-      'Start period',
-      inputs.startPeriodMs !== undefined
-        ? `${formatDuration(inputs.startPeriodMs)} (then ${inputs.unhealthyThreshold} failures in a row fail a URL not yet healthy)`
-        : undefined,
-    ],
+    ['Start period', startPeriodWords(inputs)],
     ['Observe once healthy', inputs.observeMs ? formatDuration(inputs.observeMs) : undefined],
     [
       'Limits',
@@ -157,19 +172,20 @@ export async function run(): Promise<void> {
     const inputs = getInputs();
     const started = Date.now();
     core.info(
-      `Gating on ${inputs.targets.length} URL(s): ${inputs.healthyThreshold} consecutive successes within ${formatDuration(inputs.timeoutMs)}${inputs.startPeriodMs !== undefined ? ` (failing after ${inputs.unhealthyThreshold} failures in a row once the ${formatDuration(inputs.startPeriodMs)} start period is over)` : ''}, probing every ${formatDuration(inputs.intervalMs)}${inputs.observeMs ? `, then observing for ${formatDuration(inputs.observeMs)}` : ''}.`,
+      `Gating on ${inputs.targets.length} URL(s), a probe every ${formatDuration(inputs.intervalMs)} for at most ${formatDuration(inputs.timeoutMs)}${inputs.observeMs ? `, then observing for ${formatDuration(inputs.observeMs)}` : ''}: ${rulesSentence(inputs)}; start period ${startPeriodWords(inputs)}.`,
     );
     const signals = await awsSignals(inputs);
     const result = await runGate({
       ...inputs,
       signals,
       signal,
+      clock: systemClock,
       onProbe: (r, s) => core.info(probeLine(r, s, inputs, started)),
-      onEvent: (message) => core.info(message),
+      onEvent: (message) => core.info(logSafe(message)),
     });
     const reportPath = writeReport(result, inputs);
     core.setOutput('healthy', String(result.healthy));
-    core.setOutput('reason', result.reason);
+    core.setOutput('reason', logSafe(result.reason));
     core.setOutput('attempts', String(result.attempts));
     core.setOutput('p95-ms', result.p95Ms === undefined ? '' : String(result.p95Ms));
     core.setOutput('error-rate', String(result.errorRate));
@@ -178,11 +194,13 @@ export async function run(): Promise<void> {
     if (result.cancelled)
       throw new CancelledError('the health gate was cancelled before it reached a verdict');
     if (result.healthy) {
-      core.info(`Healthy: ${result.reason}`);
+      core.info(`Healthy: ${logSafe(result.reason)}`);
     } else if (inputs.failOnUnhealthy) {
-      throw new ActionFailure(`Unhealthy: ${result.reason}`);
+      throw new ActionFailure(`Unhealthy: ${logSafe(result.reason)}`);
     } else {
-      core.warning(`Unhealthy (fail-on-unhealthy is false, so the step passes): ${result.reason}`);
+      core.warning(
+        `Unhealthy (fail-on-unhealthy is false, so the step passes): ${logSafe(result.reason)}`,
+      );
     }
   });
 }

@@ -3,9 +3,13 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { logSafe } from '../../kit/src/log-text';
 import type { SignalCheck, SignalReading } from './gate';
 
-/** Fails the gate while any of the named CloudWatch alarms (metric or composite) is in ALARM. */
+/**
+ * Fails the gate while any of the named CloudWatch alarms (metric or composite) is in ALARM. The
+ * alarm's state reason is text from outside: it reaches the detail on one line via `logSafe`.
+ */
 export function alarmSignal(client: CloudWatchClient, names: string[]): SignalCheck {
   return {
     name: `CloudWatch alarm${names.length > 1 ? 's' : ''} ${names.join(', ')}`,
@@ -38,7 +42,7 @@ export function alarmSignal(client: CloudWatchClient, names: string[]): SignalCh
         const first = found.get(firing[0]);
         return {
           state: 'failed',
-          detail: `CloudWatch alarm ${firing.join(', ')} is in ALARM${first?.reason ? `: ${first.reason}` : ''}.`,
+          detail: `CloudWatch alarm ${firing.join(', ')} is in ALARM${first?.reason ? `: ${logSafe(first.reason, 500)}` : ''}.`,
         };
       }
       return { state: 'ok', detail: `${names.length} CloudWatch alarm(s) not in ALARM` };
@@ -53,7 +57,8 @@ export function targetGroupName(arn: string): string {
 
 /**
  * Ready when every registered target (draining ones aside) is healthy. Not ready while targets
- * register or when the group is empty; the reason names the unhealthy targets and why.
+ * register or when the group is empty; the reason names the unhealthy targets and why (ELB's
+ * reason and description on one line via `logSafe`).
  */
 export function targetGroupSignal(client: ElasticLoadBalancingV2Client, arn: string): SignalCheck {
   const name = targetGroupName(arn);
@@ -76,7 +81,10 @@ export function targetGroupSignal(client: ElasticLoadBalancingV2Client, arn: str
         .map((t) => {
           const h = t.TargetHealth ?? {};
           const why = [h.Reason, h.Description].filter(Boolean).join(': ');
-          return `${t.Target?.Id}${t.Target?.Port ? `:${t.Target.Port}` : ''} ${h.State}${why ? ` (${why})` : ''}`;
+          return logSafe(
+            `${t.Target?.Id}${t.Target?.Port ? `:${t.Target.Port}` : ''} ${h.State}${why ? ` (${why})` : ''}`,
+            300,
+          );
         })
         .join('; ');
       return {

@@ -1,3 +1,5 @@
+import { logSafe } from '../../kit/src/log-text';
+
 /** An inclusive range of accepted HTTP status codes. */
 export interface StatusRange {
   from: number;
@@ -83,7 +85,8 @@ export function statusAccepted(status: number, ranges: StatusRange[]): boolean {
 
 /**
  * Checks a response against the expectations. Returns undefined when it passes, else the reason
- * in a few words (`status 503 is not in 200-299`, `status is "DOWN", expected healthy|UP`).
+ * in a few words (`status 503 is not in 200-299`, `status is "DOWN", expected healthy|UP`), on one
+ * line: what the body says passes through {@link logSafe}.
  */
 export function checkResponse(status: number, body: string, exp: Expectations): string | undefined {
   if (!statusAccepted(status, exp.status)) {
@@ -98,7 +101,7 @@ export function checkResponse(status: number, body: string, exp: Expectations): 
       parsed = JSON.parse(body);
     } catch {
       const preview = body.trim().slice(0, 60).replace(/\s+/g, ' ');
-      return `body is not JSON${preview ? ` (starts with ${JSON.stringify(preview)})` : ' (empty)'}`;
+      return `body is not JSON${preview ? ` (starts with ${logSafe(JSON.stringify(preview))})` : ' (empty)'}`;
     }
     for (const assertion of exp.json) {
       const path = assertion.path.join('.');
@@ -107,7 +110,7 @@ export function checkResponse(status: number, body: string, exp: Expectations): 
       const v = found.value;
       const text = v === null ? 'null' : typeof v === 'object' ? undefined : String(v);
       if (text === undefined || !assertion.accepted.includes(text)) {
-        return `${path} is ${JSON.stringify(v)}, expected ${assertion.accepted.join('|')}`;
+        return `${path} is ${logSafe(JSON.stringify(v), 200)}, expected ${assertion.accepted.join('|')}`;
       }
     }
   }

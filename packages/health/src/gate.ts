@@ -1,9 +1,11 @@
 import { CancelledError } from '../../kit/src/errors';
-import { sleep } from '../../kit/src/poll';
+import type { Clock } from '../../kit/src/poll';
 import { formatDuration } from '../../kit/src/duration';
+import { logSafe } from '../../kit/src/log-text';
 import type { Expectations } from './expectations';
-import { probe, type ProbeResult, type Target } from './probe';
+import { probe, type Prober, type ProbeResult, type Target } from './probe';
 import { percentile } from './stats';
+import { lastErrors, newUrlState, recordProbe, type UrlRules, type UrlState } from './url-state';
 
 /** An extra signal checked once per interval (a CloudWatch alarm, target-group health). */
 export interface SignalCheck {
@@ -12,7 +14,7 @@ export interface SignalCheck {
   /**
    * `ok`: fine now. `failed`: the gate must fail at once (an alarm in ALARM). `not-ready`: not
    * fine yet (targets still registering) — the gate waits for it like for a URL, and once it has
-   * been `ok`, `unhealthy-threshold` consecutive `not-ready` readings fail the gate.
+   * been `ok`, `unhealthyThreshold` consecutive `not-ready` readings fail the gate.
    */
   check(signal: AbortSignal): Promise<SignalReading>;
 }
@@ -42,18 +44,20 @@ export interface GateOptions {
   /** Deadline for every URL to become healthy, from the start. */
   timeoutMs: number;
   /**
-   * When set, a URL that has not become healthy yet fails the gate after `unhealthyThreshold`
-   * consecutive failed probes sent after this long from the start (the start period, as in
-   * Docker's and ECS's health checks). Unset, failures before a URL first becomes healthy only
-   * delay it until `timeoutMs`.
+   * Grace from the start during which failed probes do not count (ended early by a URL's first
+   * successful probe); 0 counts failures from the first probe. See {@link UrlRules}.
    */
-  startPeriodMs?: number;
+  startPeriodMs: number;
   /** How long to keep probing after every URL became healthy. */
   observeMs: number;
   maxLatencyMs?: number;
   /** Percent (0-100). */
   maxErrorRate?: number;
   signals?: SignalCheck[];
+  /** Time source and sleeper for intervals, the deadline, request timeouts and latencies. */
+  clock: Clock;
+  /** Sends one probe; by default an HTTP request judged against `expectations`. */
+  prober?: Prober;
   /** Aborts the gate (the workflow was cancelled). */
   signal?: AbortSignal;
   /** Called after every probe, with the URL's state after it. */
@@ -62,19 +66,7 @@ export interface GateOptions {
   onEvent?: (message: string) => void;
 }
 
-/** Where one URL stands. */
-export interface UrlState {
-  url: string;
-  phase: 'waiting' | 'healthy' | 'unhealthy';
-  consecutiveSuccesses: number;
-  consecutiveFailures: number;
-  /** Consecutive failed probes sent after the start period (when one is set). */
-  failuresAfterStart: number;
-  probes: ProbeResult[];
-  /** Index in `probes` of the first probe of the streak that made the URL healthy. */
-  windowStart?: number;
-  healthyAt?: number;
-}
+export type { UrlState } from './url-state';
 
 /** Figures for one URL, over the probes that count (see {@link statsFor}). */
 export interface UrlStats {
@@ -129,30 +121,26 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-function lastErrors(state: UrlState, n: number): string {
-  const recent = state.probes.slice(-n).filter((p) => !p.ok);
-  const words = [...new Set(recent.map((p) => p.error ?? 'failed'))];
-  return words.join('; ');
-}
-
 /**
  * Probes every target each `intervalMs` until each has `healthyThreshold` consecutive
- * successes, then observes for `observeMs`. Decides as soon as a probe decides: a URL that was
- * healthy failing `unhealthyThreshold` times in a row (or, with a start period, a URL not yet
- * healthy failing that many times after it), a signal reporting a problem, the deadline passing,
- * or — at the end of observation — a latency or error-rate breach.
+ * successes, then observes for `observeMs`. Decides as soon as a probe decides: a URL failing by
+ * the rules of {@link UrlRules} (consecutive failures, or flapping before it was ever healthy),
+ * a signal reporting a problem, the deadline passing, or — at the end of observation — a latency
+ * or error-rate breach. All waiting is on `opts.clock`.
  */
 export async function runGate(opts: GateOptions): Promise<GateResult> {
-  const started = Date.now();
+  const clock = opts.clock;
+  const started = clock.now();
   const stop = new AbortController();
-  const states: UrlState[] = opts.targets.map((t) => ({
-    url: t.displayUrl,
-    phase: 'waiting',
-    consecutiveSuccesses: 0,
-    consecutiveFailures: 0,
-    failuresAfterStart: 0,
-    probes: [],
-  }));
+  const rules: UrlRules = {
+    healthyThreshold: opts.healthyThreshold,
+    unhealthyThreshold: opts.unhealthyThreshold,
+    startPeriodMs: opts.startPeriodMs,
+  };
+  const send: Prober =
+    opts.prober ??
+    ((target, signal) => probe(target, opts.expectations, opts.requestTimeoutMs, clock, signal));
+  const states = opts.targets.map((t) => newUrlState(t.displayUrl, rules));
   const all: ProbeResult[] = [];
   let decision:
     | { healthy: boolean; reason: string; failedUrl?: string; breach?: boolean; deadline?: boolean }
@@ -173,6 +161,13 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     stop.abort(new CancelledError('gate decided'));
     resolveDecided();
   };
+
+  /** Sleeps `ms` unless the gate decides meanwhile; false when it did. */
+  const pause = (ms: number): Promise<boolean> =>
+    clock.sleep(Math.max(0, ms), stop.signal).then(
+      () => !decision,
+      () => false,
+    );
 
   const evaluateEnd = (): void => {
     for (const state of states) {
@@ -215,74 +210,31 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     if (observeUntil !== undefined || !states.every((s) => s.phase === 'healthy')) return;
     if (!signalStates.every((s) => s.ready)) return;
     if (opts.observeMs <= 0) return evaluateEnd();
-    observeUntil = Date.now() + opts.observeMs;
+    observeUntil = clock.now() + opts.observeMs;
     opts.onEvent?.(`Every URL is healthy; observing for ${formatDuration(opts.observeMs)}.`);
   };
 
+  const observationOver = (): boolean => observeUntil !== undefined && clock.now() >= observeUntil;
+
   const loop = async (target: Target, state: UrlState): Promise<void> => {
     while (!decision) {
-      const tickStart = Date.now();
-      const result = await probe(
-        target,
-        opts.expectations,
-        opts.requestTimeoutMs,
-        stop.signal,
-      ).catch(() => undefined);
+      const tickStart = clock.now();
+      const result = await send(target, stop.signal).catch(() => undefined);
       if (!result || decision) return;
-      state.probes.push(result);
       all.push(result);
-      const afterStart =
-        opts.startPeriodMs !== undefined && tickStart - started >= opts.startPeriodMs;
-      if (result.ok) {
-        state.consecutiveSuccesses++;
-        state.consecutiveFailures = 0;
-        state.failuresAfterStart = 0;
-      } else {
-        state.consecutiveFailures++;
-        state.consecutiveSuccesses = 0;
-        if (afterStart) state.failuresAfterStart++;
-      }
-      let becameHealthy = false;
-      if (state.phase === 'waiting' && state.consecutiveSuccesses >= opts.healthyThreshold) {
-        becameHealthy = true;
-        state.phase = 'healthy';
-        state.healthyAt = Date.now();
-        state.windowStart = state.probes.length - state.consecutiveSuccesses;
-      } else if (
-        state.phase === 'healthy' &&
-        state.consecutiveFailures >= opts.unhealthyThreshold
-      ) {
-        state.phase = 'unhealthy';
-      } else if (state.phase === 'waiting' && state.failuresAfterStart >= opts.unhealthyThreshold) {
-        state.phase = 'unhealthy';
-        opts.onProbe?.(result, state);
-        return decide(
-          false,
-          `${state.url} never became healthy: ${state.failuresAfterStart} consecutive probes failed after the start period of ${formatDuration(opts.startPeriodMs ?? 0)} (${lastErrors(state, state.failuresAfterStart)}).`,
-          state.url,
-        );
-      }
+      const change = recordProbe(state, result, tickStart - started, rules);
       opts.onProbe?.(result, state);
-      if (state.phase === 'unhealthy') {
-        return decide(
-          false,
-          `${state.url} became unhealthy: ${state.consecutiveFailures} consecutive probes failed (${lastErrors(state, state.consecutiveFailures)}).`,
-          state.url,
-        );
-      }
-      if (becameHealthy)
+      if (change?.kind === 'failed') return decide(false, change.reason, state.url);
+      if (change?.kind === 'healthy') {
+        state.healthyAt = clock.now();
         opts.onEvent?.(`${state.url} is healthy after ${state.probes.length} probes.`);
-      maybeAllHealthy();
-      if (observeUntil !== undefined && Date.now() >= observeUntil) return evaluateEnd();
-      const wait = opts.intervalMs - (Date.now() - tickStart);
-      const untilEnd = observeUntil !== undefined ? observeUntil - Date.now() : Infinity;
-      try {
-        await sleep(Math.max(0, Math.min(wait, untilEnd)), stop.signal);
-      } catch {
-        return;
       }
-      if (observeUntil !== undefined && Date.now() >= observeUntil && !decision)
-        return evaluateEnd();
+      maybeAllHealthy();
+      if (observationOver()) return evaluateEnd();
+      const wait = opts.intervalMs - (clock.now() - tickStart);
+      const untilEnd = observeUntil !== undefined ? observeUntil - clock.now() : Infinity;
+      if (!(await pause(Math.min(wait, untilEnd)))) return;
+      if (observationOver()) return evaluateEnd();
     }
   };
 
@@ -291,7 +243,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     st: (typeof signalStates)[number],
   ): Promise<void> => {
     while (!decision) {
-      const tickStart = Date.now();
+      const tickStart = clock.now();
       let reading: SignalReading;
       try {
         reading = await check.check(stop.signal);
@@ -303,27 +255,24 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
         };
       }
       if (decision) return;
+      const detail = logSafe(reading.detail, 1000);
       st.readings++;
-      st.detail = reading.detail;
-      if (reading.state === 'failed') return decide(false, reading.detail);
+      st.detail = detail;
+      if (reading.state === 'failed') return decide(false, detail);
       if (reading.state === 'ok') {
         st.bad = 0;
-        if (!st.ready) opts.onEvent?.(`${check.name}: ${reading.detail}`);
+        if (!st.ready) opts.onEvent?.(`${check.name}: ${detail}`);
         st.ready = true;
       } else if (st.ready && ++st.bad >= opts.unhealthyThreshold) {
-        return decide(false, `${reading.detail} (${st.bad} readings in a row)`);
+        return decide(false, `${detail} (${st.bad} readings in a row)`);
       }
       maybeAllHealthy();
-      if (observeUntil !== undefined && Date.now() >= observeUntil) return evaluateEnd();
-      try {
-        await sleep(Math.max(0, opts.intervalMs - (Date.now() - tickStart)), stop.signal);
-      } catch {
-        return;
-      }
+      if (observationOver()) return evaluateEnd();
+      if (!(await pause(opts.intervalMs - (clock.now() - tickStart)))) return;
     }
   };
 
-  const deadline = setTimeout(() => {
+  const onDeadline = (): void => {
     const waiting = states.filter((s) => s.phase === 'waiting');
     const notReady = signalStates.find((s) => !s.ready);
     if (!waiting.length && notReady) {
@@ -337,8 +286,9 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     }
     if (!waiting.length) return;
     const s = waiting[0];
-    const seen = s.probes.length
-      ? `${s.probes.length} probes, last: ${s.probes[s.probes.length - 1].ok ? 'ok' : s.probes[s.probes.length - 1].error}`
+    const last = s.probes[s.probes.length - 1];
+    const seen = last
+      ? `${s.probes.length} probes, last: ${last.ok ? 'ok' : last.error}`
       : 'no probe answered';
     decide(
       false,
@@ -347,7 +297,8 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
       false,
       true,
     );
-  }, opts.timeoutMs);
+  };
+  void pause(opts.timeoutMs).then((due) => due && onDeadline());
 
   const onCancel = (): void => decide(false, 'The gate was cancelled before it reached a verdict.');
   if (opts.signal?.aborted) onCancel();
@@ -358,7 +309,6 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     ...(opts.signals ?? []).map((c, i) => signalLoop(c, signalStates[i])),
   ];
   await decided;
-  clearTimeout(deadline);
   opts.signal?.removeEventListener('abort', onCancel);
   await Promise.allSettled(loops);
 
@@ -395,7 +345,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     attempts: all.length,
     p95Ms: p95s.length ? Math.max(...p95s) : undefined,
     errorRate: Math.max(0, ...urls.map((u) => u.errorRate)),
-    durationMs: Date.now() - started,
+    durationMs: clock.now() - started,
     cancelled,
   };
 }

@@ -1,3 +1,5 @@
+import type { Clock } from '../../kit/src/poll';
+import { logSafe } from '../../kit/src/log-text';
 import { checkResponse, type Expectations } from './expectations';
 
 /** One endpoint to probe. */
@@ -35,7 +37,10 @@ const NETWORK_WORDS: Record<string, string> = {
   UND_ERR_BODY_TIMEOUT: 'response body stalled',
 };
 
-/** Turns a fetch failure into the few words a person needs. */
+/**
+ * Turns a fetch failure into the few words a person needs, on one line (the server's or the
+ * TLS library's own words pass through {@link logSafe}).
+ */
 export function describeFetchError(error: unknown, timeoutMs: number): string {
   const e = error as {
     name?: string;
@@ -49,10 +54,10 @@ export function describeFetchError(error: unknown, timeoutMs: number): string {
     /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code) ||
     /certificate|ssl|tls/i.test(e?.cause?.message ?? '')
   ) {
-    return `TLS error: ${e?.cause?.message ?? code}`;
+    return logSafe(`TLS error: ${e?.cause?.message ?? code}`, 300);
   }
   const detail = e?.cause?.message ?? e?.message ?? String(error);
-  return code ? `${code}: ${detail}` : detail;
+  return logSafe(code ? `${code}: ${detail}` : detail, 300);
 }
 
 /**
@@ -72,17 +77,22 @@ export function splitCredentials(url: string): { url: string; authorization?: st
   };
 }
 
+/** Sends one probe to `target`; rejects only when `signal` aborts. */
+export type Prober = (target: Target, signal: AbortSignal) => Promise<ProbeResult>;
+
 /**
  * Sends one request and judges the response. Never throws for a failed probe; rejects only when
- * `signal` aborts (the gate has decided or was cancelled).
+ * `signal` aborts (the gate has decided or was cancelled). The request timeout and the latency
+ * are measured on `clock`.
  */
 export async function probe(
   target: Target,
   exp: Expectations,
   timeoutMs: number,
+  clock: Clock,
   signal?: AbortSignal,
 ): Promise<ProbeResult> {
-  const started = Date.now();
+  const started = clock.now();
   const time = new Date(started).toISOString();
   const { url, authorization } = splitCredentials(target.url);
   const headers: Record<string, string> = {
@@ -92,8 +102,13 @@ export async function probe(
   if (authorization && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
     headers.authorization = authorization;
   }
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  const timeout = new AbortController();
+  const finished = new AbortController();
+  clock.sleep(timeoutMs, finished.signal).then(
+    () => timeout.abort(new DOMException(`timed out after ${timeoutMs}ms`, 'TimeoutError')),
+    () => undefined,
+  );
+  const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
   try {
     const response = await fetch(url, {
       method: target.method,
@@ -102,7 +117,7 @@ export async function probe(
       redirect: 'manual',
     });
     const body = await response.text();
-    const latencyMs = Date.now() - started;
+    const latencyMs = clock.now() - started;
     const error = checkResponse(response.status, body, exp);
     return { time, url: target.displayUrl, status: response.status, latencyMs, ok: !error, error };
   } catch (error) {
@@ -110,9 +125,11 @@ export async function probe(
     return {
       time,
       url: target.displayUrl,
-      latencyMs: Date.now() - started,
+      latencyMs: clock.now() - started,
       ok: false,
       error: describeFetchError(error, timeoutMs),
     };
+  } finally {
+    finished.abort();
   }
 }

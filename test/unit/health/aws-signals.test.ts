@@ -52,6 +52,23 @@ describe('CloudWatch alarm signal', () => {
       /^CloudWatch alarm b is in ALARM: Threshold Crossed: 5xx > 10\.$/,
     ],
     [
+      'a state reason carrying line breaks and runner commands, on one line and defused',
+      [
+        {
+          MetricAlarms: [
+            { AlarmName: 'a', StateValue: 'OK' },
+            {
+              AlarmName: 'b',
+              StateValue: 'ALARM',
+              StateReason: 'x\n::set-output name=healthy::true\r\n::add-mask::x\n##[warning]y',
+            },
+          ],
+        },
+      ],
+      'failed',
+      /^CloudWatch alarm b is in ALARM: x ⏎ ::set-output name=healthy::true ⏎ ::add-mask::x ⏎ ## \[warning\]y\.$/,
+    ],
+    [
       'composite in ALARM',
       [
         {
@@ -117,6 +134,19 @@ describe('target group signal', () => {
       ],
       'not-ready',
       /1 of 2 targets not healthy — 10\.0\.0\.2:8080 unhealthy \(Target\.ResponseCodeMismatch: Health checks failed with these codes: \[500\]\)/,
+    ],
+    [
+      'a description carrying line breaks and runner commands, on one line and defused',
+      [
+        target(
+          '10.0.0.2',
+          'unhealthy',
+          'Target.ResponseCodeMismatch',
+          'codes: [500]\n::warning::planted\n##[add-mask]x',
+        ),
+      ],
+      'not-ready',
+      /\(Target\.ResponseCodeMismatch: codes: \[500\] ⏎ ::warning::planted ⏎ ## \[add-mask\]x\)$/,
     ],
     [
       'still registering',

@@ -126,7 +126,9 @@ describe('statistics', () => {
       phase: 'healthy',
       consecutiveSuccesses: 0,
       consecutiveFailures: 1,
-      failuresAfterStart: 0,
+      inStartPeriod: false,
+      failuresBeforeHealthy: 0,
+      countedBeforeHealthy: 0,
       probes: [p(false), p(false), p(true), p(true), p(true), p(false)],
       windowStart: 2,
     };

@@ -1,10 +1,12 @@
 import { parseStatusRanges } from '../../../packages/health/src/expectations';
-import { runGate, type SignalCheck, type SignalReading } from '../../../packages/health/src/gate';
-import { startFixture, type Fixture } from '../../support/http-fixture';
-
-let service: Fixture;
-beforeAll(async () => (service = await startFixture(() => ({}))));
-afterAll(() => service.close());
+import {
+  runGate,
+  type GateResult,
+  type SignalCheck,
+  type SignalReading,
+} from '../../../packages/health/src/gate';
+import { fakeProber, OK } from './fake-prober';
+import { VirtualClock } from './virtual-clock';
 
 /** A signal that gives the scripted readings in turn, then repeats the last one. */
 function scripted(name: string, readings: SignalReading['state'][]): SignalCheck {
@@ -18,18 +20,27 @@ function scripted(name: string, readings: SignalReading['state'][]): SignalCheck
   };
 }
 
-function gate(signals: SignalCheck[], observeMs = 0, timeoutMs = 3000): ReturnType<typeof runGate> {
-  return runGate({
-    targets: [{ url: service.url, displayUrl: service.url, method: 'GET', headers: {} }],
-    expectations: { status: parseStatusRanges('200-299')!, json: [] },
-    healthyThreshold: 2,
-    unhealthyThreshold: 2,
-    intervalMs: 50,
-    requestTimeoutMs: 1000,
-    timeoutMs,
-    observeMs,
-    signals,
-  });
+/** A gate on one healthy URL probed every 50ms (clock time), plus `signals`. */
+function gate(signals: SignalCheck[], observeMs = 0, timeoutMs = 3000): Promise<GateResult> {
+  const clock = new VirtualClock();
+  return clock.run(
+    runGate({
+      targets: [
+        { url: 'http://svc/health', displayUrl: 'http://svc/health', method: 'GET', headers: {} },
+      ],
+      expectations: { status: parseStatusRanges('200-299')!, json: [] },
+      healthyThreshold: 2,
+      unhealthyThreshold: 2,
+      intervalMs: 50,
+      requestTimeoutMs: 1000,
+      timeoutMs,
+      startPeriodMs: 0,
+      observeMs,
+      signals,
+      clock,
+      prober: fakeProber(clock, () => OK),
+    }),
+  );
 }
 
 describe('gate with AWS signals', () => {
@@ -39,26 +50,30 @@ describe('gate with AWS signals', () => {
     expect(result.signals).toEqual([
       expect.objectContaining({ name: 'tg', verdict: 'ok', readings: 4 }),
     ]);
+    expect(result.durationMs).toBe(150);
   });
 
-  test('a failed reading fails the gate at once with its detail', async () => {
+  test('a failed reading fails the gate at once with its detail, not at the end of observation', async () => {
     const result = await gate([scripted('alarm', ['ok', 'failed'])], 2000);
     expect(result.healthy).toBe(false);
     expect(result.reason).toBe('alarm reading 2 failed');
-    expect(result.durationMs).toBeLessThan(2000);
+    // The second reading, one 50ms interval after the start; observation would end at 2050ms.
+    expect(result.durationMs).toBe(50);
   });
 
   test('a signal that was ready and stays not-ready for unhealthy-threshold readings fails the gate', async () => {
     const result = await gate([scripted('tg', ['ok', 'not-ready', 'not-ready'])], 2000);
     expect(result.healthy).toBe(false);
     expect(result.reason).toBe('tg reading 3 not-ready (2 readings in a row)');
+    expect(result.durationMs).toBe(100);
   });
 
   test('a signal never ready fails at the deadline, naming it', async () => {
     const result = await gate([scripted('tg', ['not-ready'])], 0, 400);
     expect(result.healthy).toBe(false);
-    expect(result.reason).toMatch(/^tg reading \d+ not-ready — not ready within 400ms\.$/);
+    expect(result.reason).toBe('tg reading 8 not-ready — not ready within 400ms.');
     expect(result.signals[0].verdict).toBe('not ready in time');
+    expect(result.durationMs).toBe(400);
   });
 
   test('a signal that throws fails the gate saying it could not be read', async () => {
@@ -68,5 +83,21 @@ describe('gate with AWS signals', () => {
     };
     const result = await gate([broken]);
     expect(result.reason).toBe('tg could not be read: TargetGroupNotFound: nope');
+  });
+
+  test('a reading whose detail carries line breaks and runner commands is reported on one line, defused', async () => {
+    const planted: SignalCheck = {
+      name: 'alarm',
+      check: async () => ({
+        state: 'failed',
+        detail:
+          'CloudWatch alarm api-5xx is in ALARM: x\n::set-output name=healthy::true\n::add-mask::x',
+      }),
+    };
+    const result = await gate([planted]);
+    expect(result.reason).not.toMatch(/[\r\n]/);
+    expect(result.reason).toBe(
+      'CloudWatch alarm api-5xx is in ALARM: x ⏎ ::set-output name=healthy::true ⏎ ::add-mask::x',
+    );
   });
 });
