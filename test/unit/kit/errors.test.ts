@@ -60,7 +60,7 @@ describe('failure messages', () => {
 describe('redactUrl', () => {
   test.each<[string, string]>([
     ['https://svc.example.com/health', 'https://svc.example.com/health'],
-    ['https://user:secret@svc.example.com/health', 'https://user:***@svc.example.com/health'],
+    ['https://user:secret@svc.example.com/health', 'https://***:***@svc.example.com/health'],
     [
       'https://svc.example.com/health?token=abc&x=1',
       'https://svc.example.com/health?token=***&x=1',
