@@ -5,6 +5,7 @@
  */
 import { alnumId, arn, digitsId, parseArn } from '../ids';
 import type { EcsContext } from './context';
+import type { CompletedDeployment } from './state';
 import type {
   Deployment,
   Service,
@@ -188,7 +189,13 @@ export class Deployments {
       elb.setForwardWeights(adv.testListenerRule, { [prod]: 100, [other]: 0 });
   }
 
-  /** Marks `d` FAILED; rolls back to the last completed revision when asked and possible. */
+  /**
+   * Marks `d` FAILED; rolls back to the last completed revision when asked and possible. When no
+   * deployment has completed yet but an older one may still complete (a deploy started right
+   * after the service was created), `d` stops launching tasks and waits for it
+   * ({@link rollBackWhenReady}); with nothing that can complete, the deployment stays stalled, as
+   * ECS documents.
+   */
   fail(svc: Service, d: Deployment, cause: string, reason: string, rollback: boolean): void {
     if (d.rolloutState !== 'IN_PROGRESS') return;
     const { state, opts } = this.ctx;
@@ -198,58 +205,127 @@ export class Deployments {
     d.updatedAt = now;
     state.event(svc, `(deployment ${d.id}) deployment failed: ${cause}.`);
     const sd = state.sdOf(d);
-    const last = state.runtime(svc).lastCompleted;
+    const rt = state.runtime(svc);
+    const last = rt.lastCompleted;
     if (rollback && last && last.deploymentId !== d.id) {
-      if (sd) {
-        Object.assign(sd, { status: 'ROLLBACK_IN_PROGRESS', statusReason: reason, updatedAt: now });
-        sd.rollback = { reason, startedAt: now, serviceRevisionArn: last.serviceRevisionArn };
-      }
-      const td = state.resolveTaskDef(last.taskDefinition);
-      if (!td) return;
-      d.status = 'ACTIVE';
-      const id = `ecs-svc/${digitsId(19)}`;
-      const rb: Deployment = {
-        ...clone(d),
-        id,
-        status: 'PRIMARY',
-        taskDefinition: td.taskDefinitionArn,
-        desiredCount: svc.desiredCount,
-        failedTasks: 0,
-        runningCount: 0,
-        pendingCount: 0,
-        createdAt: now,
-        updatedAt: now,
-        rolloutState: 'IN_PROGRESS',
-        rolloutStateReason: `ECS deployment circuit breaker: rolling back to deploymentId ${last.deploymentId}.`,
-        serviceRevisionArn: last.serviceRevisionArn,
-      };
-      if (reason.startsWith('ECS deployment alarms') || cause.startsWith('alarm'))
-        rb.rolloutStateReason = `ECS deployment alarms: rolling back to deploymentId ${last.deploymentId}.`;
-      if (cause.startsWith('stopped'))
-        rb.rolloutStateReason = `Rolling back to deploymentId ${last.deploymentId}.`;
-      state.deploymentRuntime.set(id, {
-        targetGroups: state.deploymentRuntime.get(d.id)?.targetGroups ?? [],
-      });
-      // Running tasks of the revision we roll back to are adopted, not replaced.
-      for (const other of svc.deployments) {
-        if (other.taskDefinition !== td.taskDefinitionArn) continue;
-        for (const t of state.liveTasks(svc, other.id)) t.deploymentId = id;
-      }
-      svc.deployments.unshift(rb);
-      state.rollbacks.add(id);
-      svc.taskDefinition = td.taskDefinitionArn;
-      d.desiredCount = 0;
+      this.rollBack(svc, d, last, cause, reason);
+    } else if (rollback && this.mayComplete(svc, d)) {
+      rt.pendingRollback = { deploymentId: d.id, cause, reason };
+      if (sd)
+        Object.assign(sd, { status: 'ROLLBACK_REQUESTED', statusReason: reason, updatedAt: now });
     } else if (sd) {
-      Object.assign(sd, {
-        status: 'STOPPED',
-        statusReason: reason,
-        stoppedAt: now,
-        updatedAt: now,
-      });
-      if (rollback && !last)
-        sd.statusReason = `${reason} No completed service revision to roll back to.`;
+      this.stall(sd, reason, rollback);
     }
     this.ctx.scheduler.kick(svc);
+  }
+
+  /** An older deployment than `failed`, still in progress, with tasks that may yet settle. */
+  private mayComplete(svc: Service, failed: Deployment): boolean {
+    return svc.deployments.some(
+      (x) =>
+        x !== failed &&
+        x.rolloutState === 'IN_PROGRESS' &&
+        this.ctx.state.liveTasks(svc, x.id).some((t) => t.lastStatus === 'RUNNING'),
+    );
+  }
+
+  private stall(sd: ServiceDeployment, reason: string, rollback: boolean): void {
+    const now = this.ctx.opts.clock.now();
+    Object.assign(sd, { status: 'STOPPED', statusReason: reason, stoppedAt: now, updatedAt: now });
+    if (rollback) sd.statusReason = `${reason} No completed service revision to roll back to.`;
+  }
+
+  /**
+   * A failed deployment that waits for an older one: rolls it back once that one completed, or
+   * leaves it stalled when nothing can complete any more. Called by the scheduler.
+   */
+  rollBackWhenReady(svc: Service): void {
+    const { state } = this.ctx;
+    const rt = state.runtime(svc);
+    const pending = rt.pendingRollback;
+    if (!pending) return;
+    const d = svc.deployments.find((x) => x.id === pending.deploymentId);
+    const sd = d && state.sdOf(d);
+    if (!d || !sd || d.status !== 'PRIMARY' || sd.status !== 'ROLLBACK_REQUESTED') {
+      rt.pendingRollback = undefined;
+      return;
+    }
+    if (rt.lastCompleted && rt.lastCompleted.deploymentId !== d.id) {
+      rt.pendingRollback = undefined;
+      this.rollBack(svc, d, rt.lastCompleted, pending.cause, pending.reason);
+    } else if (!this.mayComplete(svc, d)) {
+      rt.pendingRollback = undefined;
+      this.stall(sd, pending.reason, true);
+    }
+  }
+
+  /** Starts a deployment of `last`'s revision in place of the failed `d`. */
+  private rollBack(
+    svc: Service,
+    d: Deployment,
+    last: CompletedDeployment,
+    cause: string,
+    reason: string,
+  ): void {
+    const { state, opts } = this.ctx;
+    const now = opts.clock.now();
+    const sd = state.sdOf(d);
+    if (sd) {
+      Object.assign(sd, { status: 'ROLLBACK_IN_PROGRESS', statusReason: reason, updatedAt: now });
+      sd.rollback = { reason, startedAt: now, serviceRevisionArn: last.serviceRevisionArn };
+    }
+    const td = state.resolveTaskDef(last.taskDefinition);
+    if (!td) return;
+    d.status = 'ACTIVE';
+    const id = `ecs-svc/${digitsId(19)}`;
+    const rb: Deployment = {
+      ...clone(d),
+      id,
+      status: 'PRIMARY',
+      taskDefinition: td.taskDefinitionArn,
+      desiredCount: svc.desiredCount,
+      failedTasks: 0,
+      runningCount: 0,
+      pendingCount: 0,
+      createdAt: now,
+      updatedAt: now,
+      rolloutState: 'IN_PROGRESS',
+      rolloutStateReason: `ECS deployment circuit breaker: rolling back to deploymentId ${last.deploymentId}.`,
+      serviceRevisionArn: last.serviceRevisionArn,
+    };
+    if (reason.startsWith('ECS deployment alarms') || cause.startsWith('alarm'))
+      rb.rolloutStateReason = `ECS deployment alarms: rolling back to deploymentId ${last.deploymentId}.`;
+    if (cause.startsWith('stopped'))
+      rb.rolloutStateReason = `Rolling back to deploymentId ${last.deploymentId}.`;
+    state.deploymentRuntime.set(id, {
+      targetGroups: state.deploymentRuntime.get(d.id)?.targetGroups ?? [],
+    });
+    // Running tasks of the revision we roll back to are adopted, not replaced.
+    for (const other of svc.deployments) {
+      if (other.taskDefinition !== td.taskDefinitionArn) continue;
+      for (const t of state.liveTasks(svc, other.id)) t.deploymentId = id;
+    }
+    svc.deployments.unshift(rb);
+    state.rollbacks.add(id);
+    svc.taskDefinition = td.taskDefinitionArn;
+    d.desiredCount = 0;
+    this.ctx.scheduler.kick(svc);
+  }
+
+  /**
+   * A deployment that a newer one superseded before it completed completes once its tasks are
+   * all healthy: it becomes the rollback target (no event: it is no longer the one followed).
+   */
+  completeSuperseded(svc: Service, d: Deployment): void {
+    const now = this.ctx.opts.clock.now();
+    d.rolloutState = 'COMPLETED';
+    d.rolloutStateReason = `ECS deployment ${d.id} completed.`;
+    d.updatedAt = now;
+    this.ctx.state.runtime(svc).lastCompleted = {
+      deploymentId: d.id,
+      taskDefinition: d.taskDefinition,
+      serviceRevisionArn: d.serviceRevisionArn,
+    };
   }
 
   /** Marks `d` COMPLETED: it becomes the service's rollback target. */

@@ -20,6 +20,13 @@ import { updateCounts } from './views';
 /** AWS-time delay between a task's creation and its image pull. */
 const PROVISION_MS = 2000;
 
+/**
+ * How long a task without health signals (no container health check, no target group) must
+ * stay RUNNING before it counts as healthy: ECS documents 40 seconds (`minimumHealthyPercent`
+ * in the API reference's DeploymentConfiguration).
+ */
+export const SETTLE_MS = 40_000;
+
 /** Runs services: the reconcile loop and the life of their tasks. */
 export class Scheduler {
   private kicks = new Set<string>();
@@ -105,7 +112,15 @@ export class Scheduler {
     );
   }
 
-  /** Running, passing its container health checks and healthy in every target group it is in. */
+  /** The task has neither a container health check nor a target group to be judged by. */
+  private withoutHealthSignals(t: Task): boolean {
+    return !this.hasHealthChecks(t) && !t.targets?.length;
+  }
+
+  /**
+   * Running, passing its container health checks and healthy in every target group it is in;
+   * without any of those, RUNNING for the settle window ({@link SETTLE_MS}).
+   */
   healthy(t: Task): boolean {
     if (t.lastStatus !== 'RUNNING' || t.desiredStatus !== 'RUNNING') return false;
     if (t.healthStatus === 'UNHEALTHY') return false;
@@ -114,6 +129,12 @@ export class Scheduler {
       if (this.ctx.opts.elb.targetState(target.targetGroupArn, target.port)?.state !== 'healthy')
         return false;
     }
+    if (
+      !t.wasHealthy &&
+      this.withoutHealthSignals(t) &&
+      (!t.startedAt || Date.now() < t.startedAt.getTime() + this.ctx.opts.clock.real(SETTLE_MS))
+    )
+      return false;
     if (!t.wasHealthy) t.wasHealthy = true;
     return true;
   }
@@ -197,6 +218,16 @@ export class Scheduler {
         `has started ${started.length} tasks: ${started.map((t) => `(task ${t.taskArn.split('/').pop()})`).join(' ')}.`,
       );
     }
+    if (!blueGreen) {
+      // A superseded deployment whose tasks all became healthy completes: a rollback target.
+      for (const d of svc.deployments) {
+        if (d.status === 'PRIMARY' || d.rolloutState !== 'IN_PROGRESS') continue;
+        const mine = state.liveTasks(svc, d.id);
+        if (mine.length && mine.length >= d.desiredCount && mine.every((t) => this.healthy(t)))
+          deployments.completeSuperseded(svc, d);
+      }
+      deployments.rollBackWhenReady(svc);
+    }
     // Stop tasks beyond each deployment's count; rolling: drain old deployments within minHealthy.
     const stopped: Task[] = [];
     let healthyCount = state.liveTasks(svc).filter((t) => this.healthy(t)).length;
@@ -212,11 +243,14 @@ export class Scheduler {
         continue;
       }
       for (const t of mine) {
-        if (!this.healthy(t)) stopped.push(t);
-        else if (healthyCount - 1 >= minHealthy) {
-          healthyCount--;
-          stopped.push(t);
-        }
+        if (this.healthy(t)) {
+          if (healthyCount - 1 >= minHealthy) {
+            healthyCount--;
+            stopped.push(t);
+          }
+        } else if (t.lastStatus !== 'RUNNING' || d.rolloutState === 'FAILED') stopped.push(t);
+        // Else RUNNING and not healthy yet (settling, or health checks pending): it may still
+        // become healthy and complete its deployment, so it is kept until it does or fails.
       }
       d.desiredCount = mine.length - mine.filter((t) => stopped.includes(t)).length;
     }
@@ -337,8 +371,12 @@ export class Scheduler {
     const events: TaskRunnerEvents = {
       running: (task) => {
         task.version++;
-        if (svc) this.registerTargets(svc, task);
-        if (svc) this.kick(svc);
+        if (!svc) return;
+        this.registerTargets(svc, task);
+        this.kick(svc);
+        // A task judged by time alone counts once its settle window is over.
+        if (this.withoutHealthSignals(task))
+          this.ctx.opts.clock.setTimeout(() => this.kick(svc), SETTLE_MS);
       },
       failedToStart: (task, reason, stopCode) => {
         void this.stopTask(task, reason, stopCode, true);
@@ -401,7 +439,8 @@ export class Scheduler {
 
   /**
    * Stops a task: drains its targets, stops its processes, records why. `failure`: the task
-   * failed (it counts toward the circuit breaker unless it was healthy once).
+   * stopped on its own or failed its health checks; it counts toward the circuit breaker unless
+   * it was healthy once and its deployment is no longer in progress.
    */
   async stopTask(t: Task, reason: string, stopCode: string, failure: boolean): Promise<void> {
     if (t.desiredStatus === 'STOPPED' || t.lastStatus === 'STOPPED') return;
@@ -416,7 +455,7 @@ export class Scheduler {
     if (svc) {
       svc.unsteady = true;
       const d = svc.deployments.find((x) => x.id === t.deploymentId);
-      if (failure && d && !t.wasHealthy) {
+      if (failure && d && (!t.wasHealthy || d.rolloutState === 'IN_PROGRESS')) {
         d.failedTasks++;
         const sd = state.sdOf(d);
         const cb = svc.deploymentConfiguration.deploymentCircuitBreaker;

@@ -32,10 +32,18 @@ export interface CompletedDeployment {
   serviceRevisionArn: string;
 }
 
+/** A failed deployment waiting for an older one to complete before it is rolled back. */
+export interface PendingRollback {
+  deploymentId: string;
+  cause: string;
+  reason: string;
+}
+
 /** Scheduler bookkeeping for one service (by service ARN). */
 export interface ServiceRuntime {
   lastCompleted?: CompletedDeployment;
   blueGreenRunning?: boolean;
+  pendingRollback?: PendingRollback;
 }
 
 /** Every ECS resource local-aws holds, and the lookups the operations and the scheduler share. */

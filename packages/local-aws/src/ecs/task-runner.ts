@@ -345,10 +345,7 @@ export class TaskRunner {
       }
     };
     signal('SIGTERM');
-    const killTimer = setTimeout(
-      () => signal('SIGKILL'),
-      Math.min(this.clock.real(stopTimeoutMs), 10_000),
-    );
+    const killTimer = setTimeout(() => signal('SIGKILL'), this.clock.real(stopTimeoutMs));
     await Promise.all(exits);
     clearTimeout(killTimer);
     for (const c of children) this.exits.delete(c);
