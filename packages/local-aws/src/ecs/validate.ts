@@ -1,7 +1,12 @@
 /** Checks of ECS request members that AWS refuses with ClientException/InvalidParameterException. */
 import { AwsError } from '../contracts';
 import type { Elb } from '../elb';
-import type { ContainerDefinition, DeploymentConfiguration, LoadBalancerRef } from './model';
+import type {
+  ContainerDefinition,
+  DeploymentConfiguration,
+  LoadBalancerRef,
+  TaskDefinition,
+} from './model';
 import { clone, requireString, type Input } from './util';
 
 /** The `family` and `containerDefinitions` of RegisterTaskDefinition; returns the family. */
@@ -120,4 +125,22 @@ export function deploymentConfiguration(
     cfg.deploymentCircuitBreaker = { enable: false, rollback: false };
   if (!cfg.strategy) cfg.strategy = 'ROLLING';
   return cfg;
+}
+
+/**
+ * An `awsvpc` task definition needs the service's (or RunTask's) `networkConfiguration`, as ECS
+ * requires; the message is ECS's own.
+ */
+export function requireNetworkConfiguration(
+  td: TaskDefinition,
+  networkConfiguration: unknown,
+): void {
+  if (td.networkMode !== 'awsvpc') return;
+  const vpc = (networkConfiguration as { awsvpcConfiguration?: unknown } | undefined)
+    ?.awsvpcConfiguration;
+  if (!vpc || typeof vpc !== 'object')
+    throw new AwsError(
+      'InvalidParameterException',
+      "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+    );
 }

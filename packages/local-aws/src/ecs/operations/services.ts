@@ -4,7 +4,11 @@ import { arn, parseArn } from '../../ids';
 import type { EcsContext } from '../context';
 import type { Service, TaskDefinition } from '../model';
 import { clone, paginate, parseTags, requireString, type Input } from '../util';
-import { deploymentConfiguration, validateLoadBalancers } from '../validate';
+import {
+  deploymentConfiguration,
+  requireNetworkConfiguration,
+  validateLoadBalancers,
+} from '../validate';
 import { serviceView } from '../views';
 
 /** The service operations. */
@@ -28,6 +32,7 @@ export function serviceOperations(ctx: EcsContext): Record<string, JsonOperation
           'InvalidParameterException',
           '`desiredCount` must be a non-negative integer.',
         );
+      requireNetworkConfiguration(td, input.networkConfiguration);
       const loadBalancers = validateLoadBalancers(input.loadBalancers, opts.elb);
       const controller =
         (input.deploymentController as { type?: string } | undefined)?.type ?? 'ECS';
@@ -87,6 +92,11 @@ export function serviceOperations(ctx: EcsContext): Record<string, JsonOperation
         if (!td || td.status !== 'ACTIVE')
           throw new AwsError('ClientException', 'TaskDefinition not found.');
       }
+      if (td || input.networkConfiguration !== undefined)
+        requireNetworkConfiguration(
+          td ?? state.resolveTaskDef(svc.taskDefinition)!,
+          input.networkConfiguration ?? svc.networkConfiguration,
+        );
       let lbChanged = false;
       if (input.loadBalancers !== undefined) {
         const lbs = validateLoadBalancers(input.loadBalancers, opts.elb);

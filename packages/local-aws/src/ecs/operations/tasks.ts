@@ -3,6 +3,7 @@ import { AwsError, type JsonOperation } from '../../contracts';
 import type { EcsContext } from '../context';
 import type { Task, TaskDefinition } from '../model';
 import { clone, nameOf, paginate, parseTags, requireString, type Input } from '../util';
+import { requireNetworkConfiguration } from '../validate';
 import { taskView } from '../views';
 
 interface ContainerOverride {
@@ -60,6 +61,7 @@ export function taskOperations(ctx: EcsContext): Record<string, JsonOperation> {
       const td = state.resolveTaskDef(requireString(input, 'taskDefinition'));
       if (!td || td.status !== 'ACTIVE')
         throw new AwsError('ClientException', 'TaskDefinition not found.');
+      requireNetworkConfiguration(td, input.networkConfiguration);
       const count = input.count === undefined ? 1 : Number(input.count);
       if (!(count >= 1 && count <= 10))
         throw new AwsError('InvalidParameterException', '`count` must be between 1 and 10.');
