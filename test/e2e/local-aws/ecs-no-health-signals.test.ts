@@ -133,11 +133,12 @@ test('a worker that stays up completes only after its tasks stayed RUNNING for t
   expect(running.map((t) => t.taskDefinitionArn)).toEqual([v2, v2]);
   const lastStarted = Math.max(...running.map((t) => t.startedAt!.getTime()));
   expect(completedAt.getTime() - lastStarted).toBeGreaterThanOrEqual(SETTLE_MS);
-  // The old tasks were told to stop only once the new ones had settled: both ran side by side.
+  // An old task was told to stop only once a new one had settled: old and new ran side by side.
+  const firstStarted = Math.min(...running.map((t) => t.startedAt!.getTime()));
   const old = (await tasksOf('steady', 'STOPPED')).filter((t) => t.taskDefinitionArn === v1);
   expect(old).toHaveLength(2);
   for (const t of old) {
-    expect(t.stoppingAt!.getTime()).toBeGreaterThanOrEqual(lastStarted + SETTLE_MS);
+    expect(t.stoppingAt!.getTime()).toBeGreaterThanOrEqual(firstStarted + SETTLE_MS);
     expect(t.stoppedReason).toBe(`Scaling activity initiated by (deployment ${primary.id})`);
     expect(t.containers![0].exitCode).toBe(0);
   }
