@@ -149,3 +149,50 @@ test('a service whose first deployment crashes has nothing to roll back to: the 
       'ECS deployment circuit breaker: tasks failed to start. No completed service revision to roll back to.',
   });
 });
+
+test('while the failed deploy waits for the first deployment (ROLLBACK_REQUESTED), a newer deploy supersedes it and completes', async () => {
+  const good = await register('waiting', WORKER);
+  await createService('waiting', good);
+  await eventually(async () => (await describe1('waiting')).runningCount === 2, 'two tasks');
+  const broken = await register('waiting', CRASH);
+  await h.ecs.send(
+    new UpdateServiceCommand({ cluster: 'first', service: 'waiting', taskDefinition: broken }),
+  );
+  const failedSd = (await describe1('waiting')).currentServiceDeployment!;
+  const waiting = await eventually(async () => {
+    const sd = (
+      await h.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [failedSd] }))
+    ).serviceDeployments![0];
+    return sd.status !== 'IN_PROGRESS' ? sd : undefined;
+  }, 'the circuit breaker');
+  expect(waiting).toMatchObject({
+    status: 'ROLLBACK_REQUESTED',
+    statusReason: 'ECS deployment circuit breaker: tasks failed to start.',
+  });
+  const failed = await describe1('waiting');
+  expect(failed.deployments![0]).toMatchObject({
+    status: 'PRIMARY',
+    rolloutState: 'FAILED',
+    rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+  });
+  expect(failed.deployments![1]).toMatchObject({ status: 'ACTIVE', rolloutState: 'IN_PROGRESS' });
+
+  const fixed = await register('waiting', WORKER);
+  await h.ecs.send(
+    new UpdateServiceCommand({ cluster: 'first', service: 'waiting', taskDefinition: fixed }),
+  );
+  const svc = await eventually(async () => {
+    const s = await describe1('waiting');
+    return s.deployments!.length === 1 && s.deployments![0].rolloutState === 'COMPLETED'
+      ? s
+      : undefined;
+  }, 'the newer deploy to complete');
+  expect(svc.taskDefinition).toBe(fixed);
+  const superseded = (
+    await h.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [failedSd] }))
+  ).serviceDeployments![0];
+  expect(superseded).toMatchObject({
+    status: 'STOPPED',
+    statusReason: 'Service deployment superseded by a newer service deployment',
+  });
+});

@@ -81,7 +81,10 @@ export class Deployments {
     const previousSd = svc.currentServiceDeployment
       ? state.serviceDeployments.get(svc.currentServiceDeployment)
       : undefined;
-    if (previousSd && ['PENDING', 'IN_PROGRESS'].includes(previousSd.status)) {
+    if (
+      previousSd &&
+      ['PENDING', 'IN_PROGRESS', 'ROLLBACK_REQUESTED'].includes(previousSd.status)
+    ) {
       Object.assign(previousSd, {
         status: 'STOPPED',
         statusReason: 'Service deployment superseded by a newer service deployment',
