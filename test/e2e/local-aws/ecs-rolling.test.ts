@@ -102,6 +102,7 @@ test('a service rolls from v1 to v2 and waitUntilServicesStable succeeds; tasks 
       taskDefinition: v1,
       desiredCount: 2,
       launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
       loadBalancers: [{ targetGroupArn: tgArn, containerName: 'web', containerPort: 8080 }],
       deploymentConfiguration: {
         minimumHealthyPercent: 100,
@@ -265,4 +266,26 @@ test('an image that cannot be pulled stops its task with CannotPullContainerErro
   expect(task.stoppedReason).toMatch(/^CannotPullContainerError: /);
   expect(task.containers![0].reason).toMatch(/^CannotPullContainerError: /);
   await eventually(async () => (await describe1('web')).deployments!.length === 1, 'the rollback');
+});
+
+test('an awsvpc service without networkConfiguration is refused with the error ECS gives', async () => {
+  const td = await register('vpc-only', await h.pushApp('web', 'v1'));
+  await expect(
+    h.ecs.send(
+      new CreateServiceCommand({
+        cluster: 'apps',
+        serviceName: 'no-network',
+        taskDefinition: td,
+        desiredCount: 1,
+        launchType: 'FARGATE',
+      }),
+    ),
+  ).rejects.toMatchObject({
+    name: 'InvalidParameterException',
+    message: "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+  });
+  const described = await h.ecs.send(
+    new DescribeServicesCommand({ cluster: 'apps', services: ['no-network'] }),
+  );
+  expect(described.failures).toEqual([expect.objectContaining({ reason: 'MISSING' })]);
 });

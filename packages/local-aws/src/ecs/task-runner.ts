@@ -5,7 +5,7 @@
  * health checks, and stops processes with SIGTERM then SIGKILL after the stop timeout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { basename, isAbsolute, join } from 'node:path';
 import type { ImageStore, MaterializedImage } from '../contracts';
@@ -112,6 +112,31 @@ function containerEnv(
   return env;
 }
 
+/**
+ * A health check addresses the container's own ports (`localhost:3000`), as on Fargate where a
+ * task has a network namespace of its own. Tasks here share the host's network and listen on a
+ * host port each, so loopback addresses with a mapped container port are pointed at its host
+ * port. Returns the command and what was rewritten (`localhost:3000 → localhost:41234`).
+ */
+export function toHostPorts(
+  command: string[],
+  hostPorts: Map<number, number>,
+): { command: string[]; rewritten: string[] } {
+  const rewritten: string[] = [];
+  const out = command.map((arg) =>
+    arg.replace(
+      /\b(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]):(\d{1,5})\b/g,
+      (whole, host: string, port: string) => {
+        const hostPort = hostPorts.get(Number(port));
+        if (hostPort === undefined || hostPort === Number(port)) return whole;
+        rewritten.push(`${whole} → ${host}:${hostPort}`);
+        return `${host}:${hostPort}`;
+      },
+    ),
+  );
+  return { command: out, rewritten };
+}
+
 /** Starts and stops the processes of tasks. */
 export class TaskRunner {
   private readonly running = new Map<string, Running>();
@@ -159,10 +184,9 @@ export class TaskRunner {
     }
     task.pullStoppedAt = this.clock.now();
     if (run.stopping || task.desiredStatus === 'STOPPED') return;
+    // Every container's ports first: a health check may address a port of another container.
     for (const def of td.containerDefinitions) {
       const c = task.containers.find((x) => x.name === def.name)!;
-      const image = images.get(def.name)!;
-      c.imageDigest = image.digest;
       c.networkBindings = [];
       for (const pm of def.portMappings ?? []) {
         const hostPort = await freePort();
@@ -173,6 +197,15 @@ export class TaskRunner {
           protocol: pm.protocol ?? 'tcp',
         });
       }
+    }
+    if (run.stopping || task.desiredStatus === 'STOPPED') return;
+    const hostPorts = new Map(
+      task.containers.flatMap((c) => c.networkBindings.map((b) => [b.containerPort, b.hostPort])),
+    );
+    for (const def of td.containerDefinitions) {
+      const c = task.containers.find((x) => x.name === def.name)!;
+      const image = images.get(def.name)!;
+      c.imageDigest = image.digest;
       const argv = [
         ...(def.entryPoint ?? image.config.entrypoint ?? []),
         ...(def.command ?? (def.entryPoint ? [] : (image.config.cmd ?? []))),
@@ -233,7 +266,7 @@ export class TaskRunner {
         if (!run.stopping) events.containerExited(task, c, def.essential !== false);
       });
       if (def.healthCheck?.command?.length)
-        this.startHealthCheck(task, run, def, c, image, env, events);
+        this.startHealthCheck(task, run, def, c, image, env, events, hostPorts);
     }
     if (run.stopping) return;
     task.lastStatus = 'RUNNING';
@@ -264,6 +297,7 @@ export class TaskRunner {
     image: MaterializedImage,
     env: NodeJS.ProcessEnv,
     events: TaskRunnerEvents,
+    hostPorts: Map<number, number>,
   ): void {
     const hc = def.healthCheck!;
     const interval = (hc.interval ?? 30) * 1000;
@@ -271,13 +305,21 @@ export class TaskRunner {
     const retries = hc.retries ?? 3;
     const startPeriodEnds = Date.now() + this.clock.real((hc.startPeriod ?? 0) * 1000);
     let failures = 0;
-    const [kind, ...rest] = hc.command;
+    const { command, rewritten } = toHostPorts(hc.command, hostPorts);
+    if (rewritten.length) {
+      const taskId = task.taskArn.split('/').pop() ?? '';
+      appendFileSync(
+        this.logPath(taskId, def.name),
+        `local-aws: tasks share the host's network here, so the health check runs against ${rewritten.join(', ')}\n`,
+      );
+    }
+    const [kind, ...rest] = command;
     const argv =
       kind === 'CMD-SHELL'
         ? ['sh', '-c', rest.join(' ')]
         : kind === 'CMD'
           ? resolveArgv(rest, image.rootfs)
-          : resolveArgv(hc.command, image.rootfs);
+          : resolveArgv(command, image.rootfs);
     const cwd = join(image.rootfs, def.workingDirectory ?? image.config.workingDir ?? '/');
     const check = (): void => {
       if (run.stopping) return;
@@ -345,10 +387,7 @@ export class TaskRunner {
       }
     };
     signal('SIGTERM');
-    const killTimer = setTimeout(
-      () => signal('SIGKILL'),
-      Math.min(this.clock.real(stopTimeoutMs), 10_000),
-    );
+    const killTimer = setTimeout(() => signal('SIGKILL'), this.clock.real(stopTimeoutMs));
     await Promise.all(exits);
     clearTimeout(killTimer);
     for (const c of children) this.exits.delete(c);

@@ -56,3 +56,6 @@ export function paginate<T>(
 export function clone<T>(value: T): T {
   return structuredClone(value);
 }
+
+/** An operation's decoded JSON input. */
+export type Input = Record<string, unknown>;
