@@ -125,6 +125,7 @@ beforeAll(async () => {
       taskDefinition: td.taskDefinition!.taskDefinitionArn,
       desiredCount: 2,
       launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
       loadBalancers: [{ targetGroupArn: tgArn, containerName: 'web', containerPort: 8080 }],
       deploymentConfiguration: {
         minimumHealthyPercent: 100,

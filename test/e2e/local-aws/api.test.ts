@@ -19,7 +19,6 @@ import {
   StopServiceDeploymentCommand,
   TagResourceCommand,
   UpdateServiceCommand,
-  waitUntilServicesStable,
 } from '@aws-sdk/client-ecs';
 import {
   CreateTargetGroupCommand,
@@ -513,10 +512,14 @@ test('a deployment alarm in ALARM fails the rolling deployment and rolls back', 
       },
     }),
   );
-  await waitUntilServicesStable(
-    { client: h.ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
-    { cluster: 'api', services: ['alarmed'] },
-  );
+  // The first deployment must have completed (its tasks past the settle window) before the
+  // alarm goes off: with nothing completed, there would be nothing to roll back to.
+  await eventually(async () => {
+    const s = (
+      await h.ecs.send(new DescribeServicesCommand({ cluster: 'api', services: ['alarmed'] }))
+    ).services![0];
+    return s.deployments?.[0]?.rolloutState === 'COMPLETED' ? s : undefined;
+  }, 'the first deployment to complete');
   await h.cloudwatch.send(
     new SetAlarmStateCommand({
       AlarmName: 'alarmed-errors',
