@@ -97,6 +97,9 @@ const DISCARD_AFTER_REFUSAL = 4 * 1024 * 1024;
  */
 function discardRest(req: IncomingMessage, res: ServerResponse): void {
   res.shouldKeepAlive = true;
+  // Once the answer is written, half-close the connection: the client reads the answer and
+  // its end at once, and stops sending; the rest it sent meanwhile is still read and dropped.
+  res.once('finish', () => req.socket.end());
   let discarded = 0;
   req.on('data', (c: Buffer) => {
     discarded += c.length;
