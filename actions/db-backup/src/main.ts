@@ -6,6 +6,7 @@ import { ActionFailure } from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
 import { failureMessage, runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder, type Verdict } from '../../../packages/kit/src/summary';
+import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RetentionDecision } from '../../../packages/backup/src/retention';
 import type { CountRow } from '../../../packages/backup/src/verify';
@@ -66,39 +67,38 @@ async function applyRetention(
   now: Date,
   report: Report,
 ): Promise<void> {
-  const { listObjects, deleteObject } = await import('../../../packages/backup/src/store');
-  const { planRetention } = await import('../../../packages/backup/src/retention');
+  const { applyObjectRetention } = await import('../../../packages/backup/src/object-retention');
   await core.group('Retention', async () => {
-    const objects = await listObjects(s3, inputs.bucket as string, folder);
-    const items = objects.map((o) => ({ id: o.key, lastModified: o.lastModified }));
-    if (inputs.dryRun && !items.some((i) => i.id === key))
-      items.push({ id: key, lastModified: now });
-    const decisions = planRetention(items, {
+    const result = await applyObjectRetention({
+      s3,
+      bucket: inputs.bucket as string,
+      folder,
       now,
       keepDays: inputs.keepDays,
       keepLast: inputs.keepLast,
-      protect: [key],
+      protect: key,
+      dryRun: inputs.dryRun,
+      onDecision: (d, done) => {
+        const verb = d.action === 'keep' ? 'kept' : done ? 'deleted' : 'would delete';
+        core.info(`${verb} ${logSafe(d.id)}: ${d.reason}`);
+      },
     });
-    report.retention = decisions;
-    let deleted = 0;
-    for (const d of decisions) {
-      if (d.action === 'delete') {
-        if (inputs.dryRun) {
-          core.info(`would delete ${d.id}: ${d.reason}`);
-        } else {
-          await deleteObject(s3, inputs.bucket as string, d.id);
-          deleted++;
-          core.info(`deleted ${d.id}: ${d.reason}`);
-        }
-      } else {
-        core.info(`kept ${d.id}: ${d.reason}`);
-      }
+    report.retention = result.decisions;
+    if (result.leftovers.length) {
+      const list = result.leftovers.map((k) => logSafe(k)).join(', ');
+      core.warning(
+        `${result.leftovers.length} object(s) under s3://${inputs.bucket}/${logSafe(folder)} have no checksum and cannot be restored (an interrupted upload, or written by another tool); they do not count toward keep-last and are deleted once older than keep-days: ${list}`,
+      );
+      report.notes.push(
+        `${result.leftovers.length} object(s) without a checksum (cannot be restored) are not counted toward keep-last: ${result.leftovers.map((k) => `\`${markdownSafe(k)}\``).join(', ')}.`,
+      );
     }
+    const decisions = result.decisions;
     const wouldDelete = decisions.filter((d) => d.action === 'delete').length;
-    core.setOutput('deleted', String(deleted));
+    core.setOutput('deleted', String(result.deleted.length));
     report.facts.push([
       'Retention',
-      `${decisions.length} object(s) under s3://${inputs.bucket}/${folder}: ${inputs.dryRun ? `${wouldDelete} would be deleted (dry run)` : `${deleted} deleted`}, ${decisions.length - wouldDelete} kept (keep-days ${inputs.keepDays}, keep-last ${inputs.keepLast})`,
+      `${decisions.length} object(s) under s3://${inputs.bucket}/${folder}: ${inputs.dryRun ? `${wouldDelete} would be deleted (dry run)` : `${result.deleted.length} deleted`}, ${decisions.length - wouldDelete} kept (keep-days ${inputs.keepDays}, keep-last ${inputs.keepLast}, counting only backups with a checksum)`,
     ]);
   });
 }
@@ -528,7 +528,7 @@ async function writeSummary(inputs: Inputs, report: Report, failure?: string): P
       ['#', inputs.mode === 'rds-snapshot' ? 'Snapshot' : 'Object', 'Time', 'Decision', 'Why'],
       report.retention.map((d) => [
         d.rank,
-        d.id,
+        markdownSafe(d.id),
         d.lastModified.toISOString(),
         d.action === 'delete' ? (inputs.dryRun ? 'would delete' : 'deleted') : 'kept',
         d.reason,

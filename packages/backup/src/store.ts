@@ -47,6 +47,11 @@ function httpStatus(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
+/** True when an object's metadata holds the SHA-256 shipkit stores once a backup is complete. */
+export function hasChecksum(metadata: Record<string, string>): boolean {
+  return /^[0-9a-f]{64}$/.test(metadata.sha256 ?? '');
+}
+
 /** Fails readably when the bucket does not exist or cannot be reached, before any work starts. */
 export async function checkBucket(s3: S3Api, bucket: string): Promise<void> {
   try {
