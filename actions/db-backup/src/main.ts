@@ -250,7 +250,7 @@ async function backupMode(
     }
 
     // Phase 2: stream the backup.
-    const { streamBackup } = await import('../../../packages/backup/src/backup');
+    const { streamBackup, cancelled } = await import('../../../packages/backup/src/backup');
     const metadata: Record<string, string> = {
       'shipkit-kind': kind,
       'shipkit-source': inputs.name,
@@ -373,9 +373,9 @@ async function backupMode(
         const cleanup = await cleanupUpload(s3, bucket, key);
         core.setOutput('location', '');
         core.setOutput('key', '');
-        report.notes.push(
-          `Verification failed, so the backup was removed: ${cleanup.notes.join('; ') || 'nothing to remove'}.`,
-        );
+        const removed = `the backup was removed: ${cleanup.notes.join('; ') || 'nothing to remove'}`;
+        if (signal.aborted) throw cancelled(signal, `Before it was verified, ${removed}.`);
+        report.notes.push(`Verification failed, so ${removed}.`);
         throw error;
       }
     } else {

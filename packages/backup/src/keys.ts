@@ -77,6 +77,16 @@ export function backupKey(parts: BackupKeyParts): string {
 }
 
 /**
+ * Where a backup's bytes are uploaded before they are complete: `<key>.incomplete`. The object
+ * is copied to its key together with its checksum only once the upload is complete, so no
+ * crash leaves an unverified object under a backup's key; this name is no backup's (restore
+ * ignores it, and retention sees it as a leftover without a checksum).
+ */
+export function incompleteKey(key: string): string {
+  return `${key}.incomplete`;
+}
+
+/**
  * An RDS snapshot identifier: `shipkit-<environment>-<source>-<YYYYMMDD>-<HHMMSS>-<short sha>`,
  * within RDS's rules (letters, digits and single hyphens, starting with a letter, at most 255
  * characters).

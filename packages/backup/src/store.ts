@@ -151,30 +151,34 @@ export const MAX_COPY_BYTES = 5 * 1024 ** 3;
 const COPY_PART_BYTES = 1024 ** 3;
 
 /**
- * Replaces an object's user metadata in place (a copy onto itself), keeping its encryption and
- * storage class. Objects above `maxCopyBytes` are copied in parts (UploadPartCopy), as S3
- * requires beyond 5 GiB.
+ * Copies an object to `key` with new user metadata, keeping encryption and storage class: the
+ * object appears under `key` only once the copy is complete, with its metadata. Objects above
+ * `maxCopyBytes` are copied in parts (UploadPartCopy), as S3 requires beyond 5 GiB.
  */
-export async function replaceMetadata(
+export async function copyObject(
   s3: S3Api,
   opts: WriteOptions & {
     bucket: string;
+    sourceKey: string;
     key: string;
     size: number;
     contentType: string;
     metadata: Record<string, string>;
     maxCopyBytes?: number;
+    signal?: AbortSignal;
   },
 ): Promise<void> {
   const common = objectParams(opts);
-  const source = `${opts.bucket}/${opts.key.split('/').map(encodeURIComponent).join('/')}`;
+  const abortSignal = opts.signal;
+  const source = `${opts.bucket}/${opts.sourceKey.split('/').map(encodeURIComponent).join('/')}`;
   if (opts.size <= (opts.maxCopyBytes ?? MAX_COPY_BYTES)) {
     await s3.send(
       new CopyObjectCommand({ ...common, CopySource: source, MetadataDirective: 'REPLACE' }),
+      { abortSignal },
     );
     return;
   }
-  const { UploadId } = await s3.send(new CreateMultipartUploadCommand(common));
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand(common), { abortSignal });
   try {
     const parts: { PartNumber: number; ETag?: string }[] = [];
     const partBytes = Math.max(COPY_PART_BYTES, Math.ceil(opts.size / 9000));
@@ -189,6 +193,7 @@ export async function replaceMetadata(
           CopySource: source,
           CopySourceRange: `bytes=${start}-${end}`,
         }),
+        { abortSignal },
       );
       parts.push({ PartNumber: n, ETag: r.CopyPartResult?.ETag });
     }
@@ -199,6 +204,7 @@ export async function replaceMetadata(
         UploadId,
         MultipartUpload: { Parts: parts },
       }),
+      { abortSignal },
     );
   } catch (error) {
     await s3

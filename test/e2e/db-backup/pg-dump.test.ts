@@ -1,4 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { IncomingMessage } from 'node:http';
+import { startHoldProxy } from './hold-proxy';
 import { createHash } from 'node:crypto';
 import { runAction, type ActionRun } from '../../support/run-action';
 import { rowCounts, seedDatabase, startPostgres, type TestPostgres } from '../../support/postgres';
@@ -244,6 +246,70 @@ describe('db-backup pg-dump', () => {
       expect(run.code).not.toBe(0);
       expect(run.error).toMatch(/the upload to S3 failed: .*InternalError/);
       expect(run.error).toMatch(/multipart upload/);
+      expect(await s3.list(BUCKET, prefix)).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe('db-backup killed or cancelled between the upload and the checksum', () => {
+  /** The server-side copy that puts the backup under its key with its checksum. */
+  const isCopy = (req: IncomingMessage): boolean =>
+    req.method === 'PUT' && req.headers['x-amz-copy-source'] !== undefined;
+
+  it('a SIGKILL while the checksum copy is in flight leaves no object under a backup key', async () => {
+    const proxy = await startHoldProxy(s3.endpoint, isCopy);
+    try {
+      const prefix = 'killed-at-copy';
+      let child: ChildProcess | undefined;
+      const running = backup(
+        { prefix },
+        { AWS_ENDPOINT_URL_S3: proxy.endpoint },
+        { onStart: (c) => (child = c) },
+      );
+      await proxy.firstHeld;
+      child?.kill('SIGKILL');
+      const run = await running;
+      expect(run.code).toBeNull();
+      const left = await s3.list(BUCKET, prefix);
+      // Only the temporary object: no key restore or retention would take for a backup.
+      expect(left.map((o) => o.key)).toEqual([expect.stringMatching(/\.dump\.incomplete$/)]);
+      for (const o of left) expect((await s3.head(BUCKET, o.key))?.metadata.sha256).toBeUndefined();
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('a SIGTERM while the checksum copy is in flight says cancelled and leaves nothing', async () => {
+    const proxy = await startHoldProxy(s3.endpoint, isCopy);
+    try {
+      const prefix = 'cancelled-at-copy';
+      let child: ChildProcess | undefined;
+      let signalled: () => void = () => undefined;
+      const sawSignal = new Promise<void>((ok) => (signalled = ok));
+      const running = backup(
+        { prefix },
+        { AWS_ENDPOINT_URL_S3: proxy.endpoint },
+        {
+          onStart: (c) => {
+            child = c;
+            c.stdout?.on('data', (d: Buffer) => {
+              if (d.toString().includes('Received SIGTERM')) signalled();
+            });
+          },
+        },
+      );
+      await proxy.firstHeld;
+      child?.kill('SIGTERM');
+      await sawSignal;
+      proxy.release();
+      const run = await running;
+      expect(run.code).toBe(1);
+      expect(run.error).toMatch(
+        /^Cancelled: the workflow was cancelled \(SIGTERM\)\. Nothing was left/,
+      );
+      expect(run.error).not.toMatch(/Request aborted/);
       expect(await s3.list(BUCKET, prefix)).toEqual([]);
     } finally {
       await proxy.stop();
