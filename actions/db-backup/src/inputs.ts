@@ -7,7 +7,8 @@ import {
   splitArgs,
   type PgConnection,
 } from '../../../packages/backup/src/connection';
-import { normalizePrefix, sanitizeName } from '../../../packages/backup/src/keys';
+import { isFolderName, normalizePrefix, sanitizeName } from '../../../packages/backup/src/keys';
+import { logSafe } from '../../../packages/kit/src/log-text';
 
 export const MODES = ['pg-dump', 'files', 'rds-snapshot', 'restore'] as const;
 export type Mode = (typeof MODES)[number];
@@ -247,13 +248,21 @@ export function getInputs(
   }) as number;
 
   const nameText = p.string('name');
-  const name = sanitizeName(
-    nameText ??
-      (mode === 'files'
-        ? ((paths[0] ?? 'files').replace(/\/+$/, '').split('/').pop() ?? 'files')
-        : (database?.database ?? 'database')),
-  );
-  if (nameText && nameText !== name) p.fail('name', nameText, 'letters, digits, `.`, `_` and `-`');
+  if (nameText !== undefined && !isFolderName(nameText))
+    p.fail('name', nameText, 'letters, digits, `.`, `_` and `-`, not starting with `.` or `-`');
+  let name = nameText;
+  if (name === undefined) {
+    const [what, derived] =
+      mode === 'files'
+        ? ['path', (paths[0] ?? 'files').replace(/\/+$/, '').split('/').pop() || 'files']
+        : ['database name', database?.database ?? 'database'];
+    if (!isFolderName(derived)) {
+      throw new ConfigurationError(
+        `The ${what} \`${logSafe(derived, 200)}\` is not usable as a folder name as is (another ${what} could map to the same folder and share its retention): set input \`name\` (\`name: ${sanitizeName(derived)}\` keeps the folder earlier versions wrote to).`,
+      );
+    }
+    name = derived;
+  }
 
   return {
     mode,

@@ -200,6 +200,25 @@ describe('db-backup pg-dump', () => {
     expect(sessions.trim()).toBe('0');
   });
 
+  it('never lets databases with similar names share a folder: `shop data` needs its own `name`', async () => {
+    const prefix = 'similar-names/';
+    pg.createDatabase('shop-data');
+    pg.sql('shop-data', 'CREATE TABLE t (id int); INSERT INTO t VALUES (1);');
+    pg.createDatabase('shop data');
+    pg.sql('shop data', 'CREATE TABLE t (id int); INSERT INTO t VALUES (2);');
+    const first = await backup({ prefix, 'keep-last': '1', 'database-url': pg.url('shop-data') });
+    expect(first.error).toBeUndefined();
+    const second = await backup({
+      prefix,
+      'keep-last': '1',
+      'database-url': pg.url('shop%20data'),
+    });
+    expect(second.error).toMatch(
+      /^Invalid configuration: The database name `shop data` is not usable as a folder name as is/,
+    );
+    expect((await s3.list(BUCKET, prefix)).map((o) => o.key)).toEqual([first.outputs.key]);
+  });
+
   it('fails when pg_dump is killed mid-stream and leaves nothing that looks finished', async () => {
     // Part uploads are held, so the dump is paused mid-stream with a multipart upload open
     // (uncompressed, the dump is larger than the parts the upload holds in memory).

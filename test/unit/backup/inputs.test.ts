@@ -143,6 +143,43 @@ describe('db-backup inputs', () => {
     else expect(run()).toMatchObject({ dbInstanceIdentifier: 'shop-db', timeoutMs: 3_600_000 });
   });
 
+  it.each([
+    ['shop%20data', 'shop-data'],
+    ['shop%0A::set-output%20name=x::y', 'shop-set-output-name-x-y'],
+  ])(
+    'refuses a database name (%s) that would share a folder with another, and says which name to set',
+    (db, hint) => {
+      const read = (): unknown =>
+        parse({
+          environment: 'production',
+          bucket: 'backups',
+          'database-url': `postgresql://app:s3cret@db:5432/${db}`,
+        });
+      expect(read).toThrow(/^The database name `.*` is not usable as a folder name as is/);
+      expect(read).toThrow(`set input \`name\` (\`name: ${hint}\` keeps the folder`);
+    },
+  );
+
+  it('takes a database name that is already a folder name as is, and an explicit name for any other', () => {
+    const base = { environment: 'production', bucket: 'backups' };
+    expect(
+      parse({ ...base, 'database-url': 'postgresql://app:s3cret@db:5432/shop-data' }).name,
+    ).toBe('shop-data');
+    expect(
+      parse({
+        ...base,
+        'database-url': 'postgresql://app:s3cret@db:5432/shop%20data',
+        name: 'shop-data-2',
+      }).name,
+    ).toBe('shop-data-2');
+  });
+
+  it('refuses a files path whose last segment is not a folder name', () => {
+    expect(() =>
+      parse({ mode: 'files', environment: 'staging', bucket: 'backups', paths: 'data/my files/' }),
+    ).toThrow(/path `my files` is not usable as a folder name as is .*`name: my-files`/);
+  });
+
   it('names files backups after the first path', () => {
     expect(
       parse({

@@ -11,6 +11,7 @@ import {
   type PgClient,
 } from '../../../packages/backup/src/clients';
 import {
+  backupFolder,
   backupKey,
   formatTimestamp,
   kindOfKey,
@@ -39,12 +40,35 @@ describe('backup keys', () => {
       'x/app/2026/03/05/app-20260305T040709Z-nosha.sql.gz',
     ],
     [
-      { prefix: '/x//', name: 'my db!', kind: 'files' as const, sha: 'abc1234', attempt: 2 },
+      { prefix: '/x//', name: 'my-db', kind: 'files' as const, sha: 'abc1234', attempt: 2 },
       'x/my-db/2026/03/05/my-db-20260305T040709Z-abc1234-2.tar.gz',
     ],
   ])('%o → %s', (parts, expected) => {
     expect(backupKey({ ...parts, at })).toBe(expected);
   });
+
+  it('refuses a name that is not already a folder name, instead of folding it into another', () => {
+    for (const name of ['my db!', 'shop data', '-x', '.hidden', 'a/b', '', 'x-'])
+      expect(() => backupFolder('p/', name)).toThrow(/is not usable as a folder name/);
+  });
+
+  it.each([['shop data', 'shop-data', 'shop_data', 'shop.data', 'Shop-Data', 'shop--data']])(
+    'distinct names never share a folder (%s …)',
+    (...names) => {
+      const folders = new Map<string, string>();
+      for (const name of names) {
+        let folder: string;
+        try {
+          folder = backupFolder('acme/shop/production/', name);
+        } catch {
+          continue; // refused: it writes nowhere
+        }
+        expect([name, folders.get(folder)]).toEqual([name, undefined]);
+        folders.set(folder, name);
+      }
+      expect(folders.size).toBeGreaterThan(1);
+    },
+  );
 
   it('keys of one database sort by time', () => {
     const keys = [0, 1, 61, 3600 * 30].map((s) =>
