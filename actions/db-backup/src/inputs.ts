@@ -70,6 +70,7 @@ const MODE_INPUTS: Record<string, Mode[]> = {
   'db-instance-identifier': ['rds-snapshot'],
   'db-cluster-identifier': ['rds-snapshot'],
   'backup-key': ['restore'],
+  'allow-other-prefix': ['restore'],
   'confirm-database': ['restore'],
   bucket: ['pg-dump', 'files', 'restore'],
   prefix: ['pg-dump', 'files', 'restore'],
@@ -93,6 +94,7 @@ const DEFAULTS: Record<string, string> = {
   'keep-days': '30',
   'keep-last': '7',
   timeout: '1h',
+  'allow-other-prefix': 'false',
 };
 
 function connection(p: InputParser, name: string, required: boolean): PgConnection | undefined {
@@ -233,6 +235,18 @@ export function getInputs(
   }
 
   const backupKey = mode === 'restore' ? p.required('backup-key') : undefined;
+  const allowOtherPrefix = p.bool('allow-other-prefix', false);
+  if (backupKey && backupKey !== 'latest') {
+    if (backupKey.split('/').some((segment) => segment === '.' || segment === '..'))
+      throw new ConfigurationError(
+        `Input \`backup-key\` may not contain \`.\` or \`..\` segments; got \`${logSafe(backupKey, 200)}\`.`,
+      );
+    if (!backupKey.startsWith(prefix) && !allowOtherPrefix) {
+      throw new ConfigurationError(
+        `Input \`backup-key\` is outside this run's prefix \`${prefix}\` (environment \`${environment}\`): got \`${logSafe(backupKey, 200)}\`. Restoring a backup from another prefix or environment needs \`allow-other-prefix: true\`.`,
+      );
+    }
+  }
   if (mode === 'restore') {
     const confirm = p.required('confirm-database');
     if (confirm !== database?.database) {

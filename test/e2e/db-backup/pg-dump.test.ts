@@ -130,6 +130,24 @@ describe('db-backup pg-dump', () => {
     expect(run.error).toMatch(message);
   });
 
+  it("restore refuses another environment's backup unless allow-other-prefix says so", async () => {
+    const key = 'acme/shop/production/app/2026/01/01/app-20260101T000000Z-0123456.dump';
+    pg.createDatabase('staging_app');
+    pg.sql('staging_app', 'CREATE TABLE marker (id int); INSERT INTO marker VALUES (1);');
+    const run = await backup({
+      mode: 'restore',
+      environment: 'staging',
+      name: 'app',
+      'database-url': pg.url('staging_app'),
+      'backup-key': key,
+      'confirm-database': 'staging_app',
+    });
+    expect(run.error).toMatch(
+      /^Invalid configuration: Input `backup-key` is outside this run's prefix `acme\/shop\/staging\/`.*`allow-other-prefix: true`/,
+    );
+    expect(pg.sql('staging_app', 'SELECT count(*) FROM marker').trim()).toBe('1');
+  });
+
   it('restore refuses a backup whose checksum does not match, before touching the database', async () => {
     const key = 'tampered/app/2026/01/01/app-20260101T000000Z-0123456.dump';
     await s3.put(BUCKET, key, Buffer.from('PGDMP not really an archive'), {

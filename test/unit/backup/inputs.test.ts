@@ -116,6 +116,67 @@ describe('db-backup inputs', () => {
     ).toThrow(message);
   });
 
+  describe('restore is confined to the configured prefix', () => {
+    const restore = (extra: Record<string, string>): ReturnType<typeof getInputs> =>
+      parse({
+        mode: 'restore',
+        environment: 'staging',
+        bucket: 'backups',
+        'database-url': URL_,
+        'confirm-database': 'shop',
+        ...extra,
+      });
+    const PROD = 'acme/shop/production/shop/2026/01/01/shop-20260101T000000Z-abcdef0.dump';
+    const STAGING = 'acme/shop/staging/shop/2026/01/01/shop-20260101T000000Z-abcdef0.dump';
+
+    it.each<[string, Record<string, string>, RegExp | string]>([
+      ['a key of this environment', { 'backup-key': STAGING }, STAGING],
+      ['latest (always under the prefix)', { 'backup-key': 'latest' }, 'latest'],
+      [
+        "another environment's key",
+        { 'backup-key': PROD },
+        /`backup-key` is outside this run's prefix `acme\/shop\/staging\/` .*`allow-other-prefix: true`/,
+      ],
+      [
+        "another environment's key with allow-other-prefix",
+        { 'backup-key': PROD, 'allow-other-prefix': 'true' },
+        PROD,
+      ],
+      [
+        'a key that climbs out of the prefix with ..',
+        { 'backup-key': 'acme/shop/staging/../production/shop/x.dump' },
+        /`backup-key` may not contain `\.` or `\.\.` segments/,
+      ],
+      [
+        'a .. key even with allow-other-prefix',
+        {
+          'backup-key': 'acme/shop/staging/shop/../../production/x.dump',
+          'allow-other-prefix': 'true',
+        },
+        /`backup-key` may not contain `\.` or `\.\.` segments/,
+      ],
+      [
+        'a key that only starts like the prefix',
+        { 'backup-key': 'acme/shop/staging-old/shop/x.dump' },
+        /outside this run's prefix/,
+      ],
+    ])('%s', (_name, extra, expected) => {
+      if (typeof expected === 'string') expect(restore(extra).backupKey).toBe(expected);
+      else expect(() => restore(extra)).toThrow(expected);
+    });
+
+    it('allow-other-prefix is refused outside restore', () => {
+      expect(() =>
+        parse({
+          environment: 'production',
+          bucket: 'backups',
+          'database-url': URL_,
+          'allow-other-prefix': 'true',
+        }),
+      ).toThrow(/`allow-other-prefix` is not used with `mode: pg-dump`/);
+    });
+  });
+
   it('accepts a confirmed restore', () => {
     expect(
       parse({
