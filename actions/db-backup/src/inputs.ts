@@ -2,13 +2,17 @@ import * as core from '../../../packages/kit/src/core';
 import { InputParser } from '../../../packages/kit/src/inputs';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import {
-  checkPgDumpArgs,
   parseDatabaseUrl,
   splitArgs,
   type PgConnection,
 } from '../../../packages/backup/src/connection';
 import { isFolderName, normalizePrefix, sanitizeName } from '../../../packages/backup/src/keys';
 import { logSafe } from '../../../packages/kit/src/log-text';
+import {
+  findPgDumpArgsProblem,
+  type OwnedBy,
+  type PgDumpArgsProblem,
+} from '../../../packages/backup/src/pg-dump-args';
 
 export const MODES = ['pg-dump', 'files', 'rds-snapshot', 'restore'] as const;
 export type Mode = (typeof MODES)[number];
@@ -111,6 +115,37 @@ function connection(p: InputParser, name: string, required: boolean): PgConnecti
   }
 }
 
+/** Why each option the action sets itself may not be in `pg-dump-args`. */
+const OWNED_WHY: Record<OwnedBy, string> = {
+  output: 'the output goes to S3',
+  format: 'use input `format`',
+  compression: 'use input `compression-level`',
+  connection: 'use input `database-url`',
+  password: 'passwords come from `database-url` through the environment',
+  jobs: 'parallel dumps need the directory format, which cannot be streamed',
+  snapshot: 'the action sets it when `verify: restore` counts rows in the dumped snapshot',
+  prints: 'it prints and exits instead of dumping',
+};
+
+/** The end of a sentence that starts "Input `pg-dump-args`", for what is wrong with its options. */
+function pgDumpArgsMessage(problem: PgDumpArgsProblem): string {
+  const arg = `\`${logSafe(problem.arg, 200)}\``;
+  switch (problem.kind) {
+    case 'owned':
+      return ` may not contain ${arg} (${problem.option}): ${OWNED_WHY[problem.ownedBy]}`;
+    case 'positional':
+      return ` may not contain ${arg}: pg_dump would dump the database it names; use input \`database-url\``;
+    case 'unknown':
+      return `: ${arg} is not a pg_dump option (see \`pg_dump --help\`)`;
+    case 'ambiguous':
+      return `: ${arg} is ambiguous (${problem.candidates.join(', ')}): write the option in full`;
+    case 'missing-value':
+      return `: ${arg} needs a value (${problem.option})`;
+    case 'unexpected-value':
+      return `: ${arg}: ${problem.option} takes no value`;
+  }
+}
+
 /** Reads and validates every input; throws ConfigurationError naming the first bad one. */
 export function getInputs(
   p = new InputParser(),
@@ -179,8 +214,9 @@ export function getInputs(
   } catch (error) {
     throw new ConfigurationError(`Input \`pg-dump-args\` ${(error as Error).message}.`);
   }
-  const argsProblem = checkPgDumpArgs(pgDumpArgs);
-  if (argsProblem) throw new ConfigurationError(`Input \`pg-dump-args\` ${argsProblem}.`);
+  const argsProblem = findPgDumpArgsProblem(pgDumpArgs);
+  if (argsProblem)
+    throw new ConfigurationError(`Input \`pg-dump-args\`${pgDumpArgsMessage(argsProblem)}.`);
   const verify = p.choice('verify', ['list', 'restore', 'none'] as const, 'list') as
     'list' | 'restore' | 'none';
   if (mode === 'files' && verify === 'restore') {

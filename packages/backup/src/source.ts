@@ -15,7 +15,7 @@ export interface DumpSource {
   conn: PgConnection;
   client: PgClient;
   format: 'custom' | 'plain';
-  /** Extra pg_dump arguments (checked by `checkPgDumpArgs`). */
+  /** Extra pg_dump arguments (checked by `findPgDumpArgsProblem`). */
   extraArgs: readonly string[];
   /** Dump from this exported snapshot (verify=restore counts rows in the same one). */
   snapshot?: string;
