@@ -55,6 +55,11 @@ async function s3Client(inputs: Inputs, deps: Deps): Promise<S3Client> {
   );
 }
 
+/** Logs a line that may hold text from outside (server messages, names): kept to one line. */
+function say(line: string): void {
+  core.info(logSafe(line));
+}
+
 function workDir(): string {
   return mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'shipkit-db-backup-'));
 }
@@ -176,7 +181,7 @@ async function backupMode(
     early = sources.startBackupSource(
       dumpSource(inputs, checkedDb.client, checkedDb.server.databaseBytes),
       inputs.compressionLevel,
-      (line) => core.info(line),
+      say,
     );
   }
   const stopEarly = async (): Promise<void> => {
@@ -227,10 +232,10 @@ async function backupMode(
           `PostgreSQL clients found: ${clients.map((c) => `${c.version} in ${c.bindir}`).join(', ')}`,
         );
         core.info(
-          `Connected to ${db.display}: PostgreSQL ${server.version}, database size ${bytesText(server.databaseBytes)}; using pg_dump ${client.version} (${client.bindir}).`,
+          `Connected to ${logSafe(db.display)}: PostgreSQL ${logSafe(server.version)}, database size ${bytesText(server.databaseBytes)}; using pg_dump ${client.version} (${client.bindir}).`,
         );
         report.facts.push(
-          ['Database', `${db.display} (PostgreSQL ${server.version})`],
+          ['Database', `${markdownSafe(db.display)} (PostgreSQL ${markdownSafe(server.version)})`],
           ['Client', `pg_dump ${client.version}`],
         );
       }
@@ -298,8 +303,8 @@ async function backupMode(
           kmsKeyId: inputs.kmsKeyId,
           storageClass: inputs.storageClass,
           signal,
-          log: (line) => core.info(line),
-          debug: (line) => core.debug(line),
+          log: say,
+          debug: (line) => core.debug(logSafe(line)),
         }),
     );
     core.info(
@@ -333,14 +338,14 @@ async function backupMode(
             inputs.verifyDatabase
           ) {
             const target = inputs.verifyDatabase;
-            core.info(`Restoring into ${target.display}…`);
+            core.info(`Restoring into ${logSafe(target.display)}…`);
             await verify.restoreArchive({
               kind,
               path: back.path,
               client: checked.verifyClient,
               target,
               signal,
-              log: (l) => core.info(l),
+              log: say,
             });
             const pg = await import('../../../packages/backup/src/pg');
             const [source, restored] = [
@@ -351,20 +356,20 @@ async function backupMode(
             report.counts = compared.rows;
             for (const r of compared.rows)
               core.info(
-                `${r.ok ? '✓' : '✗'} ${r.table}: source ${r.source ?? '–'}, restored ${r.restored ?? '–'}`,
+                `${r.ok ? '✓' : '✗'} ${logSafe(r.table)}: source ${r.source ?? '–'}, restored ${r.restored ?? '–'}`,
               );
             if (!compared.ok) {
               const bad = compared.rows
                 .filter((r) => !r.ok)
                 .map(
                   (r) =>
-                    `${r.table} (source ${r.source ?? 'missing'}, restored ${r.restored ?? 'missing'})`,
+                    `${logSafe(r.table)} (source ${r.source ?? 'missing'}, restored ${r.restored ?? 'missing'})`,
                 );
               throw new ActionFailure(
                 `The restored copy differs from the source: ${bad.join(', ')}.`,
               );
             }
-            text += `; restored into ${target.display}: row counts of ${compared.rows.length} tables match the dumped snapshot`;
+            text += `; restored into ${markdownSafe(target.display)}: row counts of ${compared.rows.length} tables match the dumped snapshot`;
           }
           report.facts.push(['Verified', text]);
         });
@@ -373,7 +378,7 @@ async function backupMode(
         const cleanup = await cleanupUpload(s3, bucket, key);
         core.setOutput('location', '');
         core.setOutput('key', '');
-        const removed = `the backup was removed: ${cleanup.notes.join('; ') || 'nothing to remove'}`;
+        const removed = `the backup was removed: ${markdownSafe(cleanup.notes.join('; ')) || 'nothing to remove'}`;
         if (signal.aborted) throw cancelled(signal, `Before it was verified, ${removed}.`);
         report.notes.push(`Verification failed, so ${removed}.`);
         throw error;
@@ -420,8 +425,11 @@ async function restoreMode(
     core.setOutput('key', key);
     core.setOutput('location', `s3://${bucket}/${key}`);
     report.verdict = 'neutral';
-    report.headline = `dry run: would restore ${key} into ${target.database}`;
-    report.facts.push(['Backup', `s3://${bucket}/${key}`], ['Target', target.display]);
+    report.headline = `dry run: would restore ${markdownSafe(key)} into ${markdownSafe(target.database)}`;
+    report.facts.push(
+      ['Backup', `s3://${bucket}/${markdownSafe(key)}`],
+      ['Target', markdownSafe(target.display)],
+    );
     return;
   }
   const dir = workDir();
@@ -435,7 +443,7 @@ async function restoreMode(
         target,
         dir,
         signal,
-        log: (l) => core.info(l),
+        log: say,
       }),
     );
     const durationMs = Date.now() - started;
@@ -445,10 +453,13 @@ async function restoreMode(
     core.setOutput('sha256', result.sha256);
     core.setOutput('duration-ms', String(durationMs));
     report.verdict = 'success';
-    report.headline = `restored into ${target.database}`;
+    report.headline = `restored into ${markdownSafe(target.database)}`;
     report.facts.push(
       ['Backup', `s3://${bucket}/${result.key}`],
-      ['Target', `${target.display} (PostgreSQL ${result.server.version})`],
+      [
+        'Target',
+        `${markdownSafe(target.display)} (PostgreSQL ${markdownSafe(result.server.version)})`,
+      ],
       ['SHA-256', `\`${result.sha256}\` (verified before restoring)`],
       ['Size', bytesText(result.bytes)],
       ['Client', `${result.kind === 'custom' ? 'pg_restore' : 'psql'} ${result.client.version}`],
@@ -480,7 +491,7 @@ async function snapshotMode(inputs: Inputs, signal: AbortSignal, report: Report)
       dryRun: inputs.dryRun,
       timeoutMs: inputs.timeoutMs,
       signal,
-      log: (l) => core.info(l),
+      log: say,
     }),
   );
   if (!inputs.dryRun) core.setOutput('snapshot-id', result.snapshotId);
@@ -494,7 +505,7 @@ async function snapshotMode(inputs: Inputs, signal: AbortSignal, report: Report)
     : `${result.snapshotId} available`;
   const wouldDelete = result.decisions.filter((d) => d.action === 'delete').length;
   report.facts.push(
-    ['Snapshot', `${result.snapshotId}${result.arn ? ` (${result.arn})` : ''}`],
+    ['Snapshot', `${result.snapshotId}${result.arn ? ` (${markdownSafe(result.arn)})` : ''}`],
     [
       'Source',
       inputs.dbInstanceIdentifier
@@ -512,14 +523,19 @@ async function snapshotMode(inputs: Inputs, signal: AbortSignal, report: Report)
 async function writeSummary(inputs: Inputs, report: Report, failure?: string): Promise<void> {
   const s = new SummaryBuilder(`Database backup (${inputs.mode})`);
   s.verdict(failure ? 'failure' : report.verdict, failure ? 'failed' : report.headline);
-  if (failure) s.text(failure);
+  if (failure) s.text(markdownSafe(failure));
   s.facts([['Environment', inputs.environment], ...report.facts]);
   if (report.notes.length) s.list(report.notes);
   if (report.counts) {
     s.heading('Row counts');
     s.table(
       ['Table', 'Source', 'Restored', ''],
-      report.counts.map((r) => [r.table, r.source ?? '–', r.restored ?? '–', r.ok ? '✓' : '✗']),
+      report.counts.map((r) => [
+        markdownSafe(r.table),
+        r.source ?? '–',
+        r.restored ?? '–',
+        r.ok ? '✓' : '✗',
+      ]),
     );
   }
   if (report.retention) {

@@ -290,6 +290,41 @@ describe('db-backup pg-dump', () => {
   });
 });
 
+describe('db-backup with text planted in database and table names', () => {
+  // PostgreSQL identifiers may hold line breaks, runner command syntax and HTML.
+  const planted = 'x\n::warning::planted\n<img src=x>';
+  const table = 't\n::error::table';
+
+  it('logs them on one line with no runner command, and escapes them in the summary', async () => {
+    pg.createDatabase(planted);
+    // psql reads a -d value holding `=` as connection parameters.
+    pg.sql(
+      `dbname='${planted}'`,
+      `CREATE TABLE "${table}" (id int); INSERT INTO "${table}" VALUES (1), (2);`,
+    );
+    pg.createDatabase('planted_scratch');
+    const url = pg.url(encodeURIComponent(planted));
+    const run = await backup({
+      name: 'planted',
+      prefix: 'planted/',
+      'database-url': url,
+      verify: 'restore',
+      'verify-database-url': pg.url('planted_scratch'),
+    });
+    expect(run.error).toBeUndefined();
+    // Not one line the runner would read as a command, besides the action's own.
+    const commands = run.stdout.split('\n').filter((l) => /^\s*::/.test(l));
+    expect(commands.filter((l) => !/^::(add-mask|debug|group|endgroup)::/.test(l))).toEqual([]);
+    expect(run.stdout).toMatch(
+      /^Connected to postgres@127\.0\.0\.1:\d+\/x ⏎ ::warning::planted ⏎ <img src=x>: PostgreSQL/m,
+    );
+    expect(run.stdout).toMatch(/^✓ public\.t ⏎ ::error::table: source 2, restored 2$/m);
+    expect(run.summary).not.toContain('<img');
+    expect(run.summary).not.toMatch(/^::/m);
+    expect(run.summary).toContain('x ⏎ ::warning::planted ⏎ &lt;img src=x&gt;');
+  });
+});
+
 describe('db-backup killed or cancelled between the upload and the checksum', () => {
   /** The server-side copy that puts the backup under its key with its checksum. */
   const isCopy = (req: IncomingMessage): boolean =>

@@ -15,6 +15,7 @@ import {
 } from '../../../packages/backup/src/keys';
 import { checkOutput } from '../../../packages/backup/src/backup';
 import { compareCounts } from '../../../packages/backup/src/verify';
+import { parseCounts } from '../../../packages/backup/src/pg';
 import { pickLatest } from '../../../packages/backup/src/restore';
 
 const at = new Date('2026-03-05T04:07:09.456Z');
@@ -258,5 +259,15 @@ describe('latest backup', () => {
       ])?.key,
     ).toBe('p/b.sql.gz');
     expect(pickLatest([])).toBeUndefined();
+  });
+});
+
+describe('row counts as psql prints them', () => {
+  it('reads table names holding line breaks and bars (one JSON string per line)', () => {
+    const out = '"public.orders"|12\n"public.t\\n::error::x|y"|2\n';
+    expect([...parseCounts(out)]).toEqual([
+      ['public.orders', 12],
+      ['public.t\n::error::x|y', 2],
+    ]);
   });
 });
