@@ -153,6 +153,7 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       kmsKeyId: opts.kmsKeyId,
       storageClass: opts.storageClass,
       signal: opts.signal,
+      onStall: opts.log,
       onPart: (stored, parts) => {
         const now = Date.now();
         if (now - lastProgress < (opts.progressEveryMs ?? 15_000)) return;

@@ -20,6 +20,7 @@ import {
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import { ActionFailure } from '../../kit/src/errors';
+import { systemClock, type Clock } from '../../kit/src/poll';
 import { HashStream } from './process';
 
 /** The part of an S3 client the backup code uses (a real S3Client, or a typed fake in tests). */
@@ -243,6 +244,84 @@ export interface StreamUploadOptions extends WriteOptions {
    * cleaned up.
    */
   beforeComplete?: () => Promise<void>;
+  /**
+   * How long one attempt to send a part (or the single PutObject) may go unanswered before it
+   * is abandoned and sent again; default {@link partDeadlineMs} of the part size.
+   */
+  partTimeoutMs?: number;
+  /** Attempts per part before the upload fails (default 3). */
+  partAttempts?: number;
+  /** Times the part deadlines (the kit's clock; tests pass their own). */
+  clock?: Clock;
+  /** Told each time a stalled request is sent again. */
+  onStall?: (message: string) => void;
+}
+
+/**
+ * How long a part of `partSize` bytes may take before it is sent again: a minute, or longer for
+ * large parts (at least 128 KiB/s). It does not depend on the client's own timeouts.
+ */
+export function partDeadlineMs(partSize: number): number {
+  return Math.max(60_000, Math.ceil(partSize / (128 * 1024)) * 1000);
+}
+
+/** Thrown when every attempt to send one request of an upload went unanswered. */
+export class UploadStalledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UploadStalledError';
+  }
+}
+
+/**
+ * Sends a request with `send`, abandoning an attempt that gets no answer within
+ * `timeoutMs` (its request is aborted) and sending it again, up to `attempts` times. The run's
+ * `signal` aborts any attempt at once. Throws {@link UploadStalledError} naming `what` when
+ * every attempt stalled.
+ */
+async function sendWithDeadline<T>(
+  send: (abortSignal: AbortSignal) => Promise<T>,
+  opts: {
+    what: string;
+    timeoutMs: number;
+    attempts: number;
+    clock: Clock;
+    signal?: AbortSignal;
+    onStall?: (message: string) => void;
+  },
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const call = new AbortController();
+    const stopTimer = new AbortController();
+    let stalled = false;
+    const onAbort = (): void => call.abort(opts.signal?.reason);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    opts.clock.sleep(opts.timeoutMs, stopTimer.signal).then(
+      () => {
+        stalled = true;
+        call.abort(new Error(`${opts.what} got no answer`));
+      },
+      () => undefined,
+    );
+    try {
+      opts.signal?.throwIfAborted();
+      return await send(call.signal);
+    } catch (error) {
+      if (!stalled || opts.signal?.aborted) throw error;
+      const secs = opts.timeoutMs / 1000;
+      if (attempt >= opts.attempts) {
+        throw new UploadStalledError(
+          `${opts.what} got no answer within ${secs} s, ${opts.attempts} time${opts.attempts === 1 ? '' : 's'}`,
+        );
+      }
+      opts.onStall?.(
+        `${opts.what} got no answer within ${secs} s; sending it again (attempt ${attempt + 1} of ${opts.attempts})`,
+      );
+    } finally {
+      stopTimer.abort();
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
 }
 
 /** S3's limit on the parts of one multipart upload. */
@@ -282,6 +361,13 @@ export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promis
   let uploadId: string | undefined;
   let partNumber = 0;
   let storedBytes = 0;
+  const deadline = {
+    timeoutMs: opts.partTimeoutMs ?? partDeadlineMs(opts.partSize),
+    attempts: Math.max(1, opts.partAttempts ?? 3),
+    clock: opts.clock ?? systemClock,
+    signal: abortSignal,
+    onStall: opts.onStall,
+  };
 
   const createUpload = (): Promise<string> =>
     (created ??= (async () => {
@@ -303,16 +389,20 @@ export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promis
     const sent = (async () => {
       try {
         const UploadId = await createUpload();
-        const r = await s3.send(
-          new UploadPartCommand({
-            Bucket: opts.bucket,
-            Key: opts.key,
-            UploadId,
-            PartNumber,
-            Body: buffer.subarray(0, length),
-            ContentLength: length,
-          }),
-          { abortSignal },
+        const r = await sendWithDeadline(
+          (signal) =>
+            s3.send(
+              new UploadPartCommand({
+                Bucket: opts.bucket,
+                Key: opts.key,
+                UploadId,
+                PartNumber,
+                Body: buffer.subarray(0, length),
+                ContentLength: length,
+              }),
+              { abortSignal: signal },
+            ),
+          { ...deadline, what: `S3 UploadPart of part ${PartNumber} (${length} bytes)` },
         );
         if (!r.ETag) throw new Error(`S3 UploadPart returned no ETag for part ${PartNumber}`);
         parts.push({
@@ -364,9 +454,13 @@ export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promis
     if (filled > 0) opts.inspect?.(rest);
     await opts.beforeComplete?.();
     if (partNumber === 0) {
-      await s3.send(new PutObjectCommand({ ...target, Body: rest, ContentLength: filled }), {
-        abortSignal,
-      });
+      await sendWithDeadline(
+        (signal) =>
+          s3.send(new PutObjectCommand({ ...target, Body: rest, ContentLength: filled }), {
+            abortSignal: signal,
+          }),
+        { ...deadline, what: `S3 PutObject (${filled} bytes)` },
+      );
       return;
     }
     if (filled > 0) sendPart(current as Buffer, filled);
