@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { ActionFailure, CancelledError } from '../../kit/src/errors';
+import { systemClock, type Clock } from '../../kit/src/poll';
 import { incompleteKey, type BackupKind } from './keys';
 import { ParallelGzip } from './pgzip';
 import { describeExit, HashStream, ProbeStream, stderrSummary, stopProducer } from './process';
@@ -34,6 +35,8 @@ export interface BackupOptions extends WriteOptions {
   progressEveryMs?: number;
   /** `source`, already started with {@link startBackupSource}; its output not yet read. */
   started?: StartedSource;
+  /** Times the run and the progress lines, and the part deadlines (default the wall clock). */
+  clock?: Clock;
 }
 
 /** A finished, uploaded backup. */
@@ -93,7 +96,8 @@ export function cancelled(signal: AbortSignal, cleanup: string): CancelledError 
  * {@link CancelledError} when the run was cancelled).
  */
 export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
-  const started = Date.now();
+  const clock = opts.clock ?? systemClock;
+  const started = clock.now();
   const { producer, name, kind } =
     opts.started ?? startBackupSource(opts.source, opts.compressionLevel, opts.log);
   const probe = new ProbeStream();
@@ -153,9 +157,10 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       kmsKeyId: opts.kmsKeyId,
       storageClass: opts.storageClass,
       signal: opts.signal,
+      clock,
       onStall: opts.log,
       onPart: (stored, parts) => {
-        const now = Date.now();
+        const now = clock.now();
         if (now - lastProgress < (opts.progressEveryMs ?? 15_000)) return;
         lastProgress = now;
         const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
@@ -214,7 +219,7 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
     bytes: hash.bytes,
     rawBytes: probe.bytes,
     sha256,
-    durationMs: Date.now() - started,
+    durationMs: clock.now() - started,
   };
 }
 

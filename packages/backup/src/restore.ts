@@ -1,4 +1,5 @@
 import { ActionFailure } from '../../kit/src/errors';
+import { systemClock, type Clock } from '../../kit/src/poll';
 import { findPgClients, type PgClient } from './clients';
 import type { PgConnection } from './connection';
 import { kindOfKey, type BackupKind } from './keys';
@@ -34,6 +35,8 @@ export interface RestoreOptions {
   clients?: PgClient[];
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Times the restore (default the wall clock). */
+  clock?: Clock;
 }
 
 export interface RestoreResult {
@@ -84,7 +87,8 @@ export async function resolveBackupKey(
  * the target server.
  */
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
-  const started = Date.now();
+  const clock = opts.clock ?? systemClock;
+  const started = clock.now();
   const { key, kind } = await resolveBackupKey(opts.s3, opts.bucket, opts.key, opts.folder);
   const head = await headObject(opts.s3, opts.bucket, key);
   if (!head) throw new ActionFailure(`Backup s3://${opts.bucket}/${key} does not exist.`);
@@ -126,6 +130,6 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     bytes: got.bytes,
     server,
     client,
-    durationMs: Date.now() - started,
+    durationMs: clock.now() - started,
   };
 }

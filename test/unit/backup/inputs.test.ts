@@ -2,13 +2,23 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InputParser } from '../../../packages/kit/src/inputs';
-import { getInputs } from '../../../actions/db-backup/src/inputs';
+import { getInputs, type Inputs } from '../../../actions/db-backup/src/inputs';
 
 const URL_ = 'postgresql://app:s3cret@db:5432/shop';
 
-function parse(inputs: Record<string, string>): ReturnType<typeof getInputs> {
+function parse(inputs: Record<string, string>): Inputs {
   const read = (name: string): string => inputs[name] ?? '';
   return getInputs(new InputParser(read), read);
+}
+
+/** The inputs of one mode; fails the test when another mode was read. */
+function parseAs<M extends Inputs['mode']>(
+  mode: M,
+  inputs: Record<string, string>,
+): Extract<Inputs, { mode: M }> {
+  const parsed = parse(inputs);
+  if (parsed.mode !== mode) throw new Error(`read mode ${parsed.mode}, expected ${mode}`);
+  return parsed as Extract<Inputs, { mode: M }>;
 }
 
 beforeEach(() => {
@@ -17,7 +27,11 @@ beforeEach(() => {
 
 describe('db-backup inputs', () => {
   it('applies the documented defaults', () => {
-    const i = parse({ environment: 'production', bucket: 'backups', 'database-url': URL_ });
+    const i = parseAs('pg-dump', {
+      environment: 'production',
+      bucket: 'backups',
+      'database-url': URL_,
+    });
     expect(i).toMatchObject({
       mode: 'pg-dump',
       prefix: 'acme/shop/production/',
@@ -28,10 +42,10 @@ describe('db-backup inputs', () => {
       dryRun: false,
       format: 'custom',
       compressionLevel: 1,
-      verify: 'list',
+      verify: { kind: 'list' },
     });
-    expect(i.database?.password).toBe('s3cret');
-    expect(i.database?.url).not.toContain('s3cret');
+    expect(i.database.password).toBe('s3cret');
+    expect(i.database.url).not.toContain('s3cret');
   });
 
   it.each<[string, Record<string, string>, RegExp]>([
@@ -117,8 +131,8 @@ describe('db-backup inputs', () => {
   });
 
   describe('restore is confined to the configured prefix', () => {
-    const restore = (extra: Record<string, string>): ReturnType<typeof getInputs> =>
-      parse({
+    const restore = (extra: Record<string, string>): Extract<Inputs, { mode: 'restore' }> =>
+      parseAs('restore', {
         mode: 'restore',
         environment: 'staging',
         bucket: 'backups',
@@ -179,7 +193,7 @@ describe('db-backup inputs', () => {
 
   it('accepts a confirmed restore', () => {
     expect(
-      parse({
+      parseAs('restore', {
         mode: 'restore',
         environment: 'production',
         bucket: 'backups',
@@ -201,7 +215,7 @@ describe('db-backup inputs', () => {
   ])('rds-snapshot with %o', (extra, message) => {
     const run = (): unknown => parse({ mode: 'rds-snapshot', environment: 'production', ...extra });
     if (message) expect(run).toThrow(message);
-    else expect(run()).toMatchObject({ dbInstanceIdentifier: 'shop-db', timeoutMs: 3_600_000 });
+    else expect(run()).toMatchObject({ target: { instance: 'shop-db' }, timeoutMs: 3_600_000 });
   });
 
   it.each([
@@ -224,10 +238,11 @@ describe('db-backup inputs', () => {
   it('takes a database name that is already a folder name as is, and an explicit name for any other', () => {
     const base = { environment: 'production', bucket: 'backups' };
     expect(
-      parse({ ...base, 'database-url': 'postgresql://app:s3cret@db:5432/shop-data' }).name,
+      parseAs('pg-dump', { ...base, 'database-url': 'postgresql://app:s3cret@db:5432/shop-data' })
+        .name,
     ).toBe('shop-data');
     expect(
-      parse({
+      parseAs('pg-dump', {
         ...base,
         'database-url': 'postgresql://app:s3cret@db:5432/shop%20data',
         name: 'shop-data-2',
@@ -243,7 +258,7 @@ describe('db-backup inputs', () => {
 
   it('names files backups after the first path', () => {
     expect(
-      parse({
+      parseAs('files', {
         mode: 'files',
         environment: 'staging',
         bucket: 'backups',
@@ -276,11 +291,15 @@ describe('db-backup inputs as the runner passes them', () => {
   });
 
   it('the defaults in action.yml are the ones the code applies', () => {
-    const i = parse({ environment: 'production', bucket: 'backups', 'database-url': URL_ });
+    const i = parseAs('pg-dump', {
+      environment: 'production',
+      bucket: 'backups',
+      'database-url': URL_,
+    });
     expect([defaults.mode, defaults.format, defaults.verify, defaults.sse]).toEqual([
       i.mode,
       i.format,
-      i.verify,
+      i.verify.kind,
       i.sse,
     ]);
     expect(

@@ -1,8 +1,8 @@
 import { InputParser } from '../../../packages/kit/src/inputs';
-import { getInputs } from '../../../actions/db-backup/src/inputs';
+import { getInputs, type PgDumpInputs } from '../../../actions/db-backup/src/inputs';
 import { findPgDumpArgsProblem } from '../../../packages/backup/src/pg-dump-args';
 
-function withArgs(args: string): ReturnType<typeof getInputs> {
+function withArgs(args: string): PgDumpInputs {
   const inputs: Record<string, string> = {
     environment: 'production',
     bucket: 'backups',
@@ -11,7 +11,9 @@ function withArgs(args: string): ReturnType<typeof getInputs> {
     prefix: 'backups/',
   };
   const read = (name: string): string => inputs[name] ?? '';
-  return getInputs(new InputParser(read), read);
+  const parsed = getInputs(new InputParser(read), read);
+  if (parsed.mode !== 'pg-dump') throw new Error(`read mode ${parsed.mode}`);
+  return parsed;
 }
 
 describe('pg-dump-args read as pg_dump reads them', () => {
