@@ -61,7 +61,7 @@ export async function checkBucket(s3: S3Api, bucket: string): Promise<void> {
     const status = httpStatus(error);
     if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchBucket' || status === 404) {
       throw new ActionFailure(
-        `Bucket \`${bucket}\` does not exist (S3 HeadBucket answered 404). Create it or fix input \`bucket\`.`,
+        `Bucket \`${bucket}\` does not exist (S3 HeadBucket answered 404). Create it, or name another bucket.`,
       );
     }
     if (status === 403) {
