@@ -7,7 +7,7 @@ import { bytesText, runBackup, type BackupFacts } from '../../../packages/backup
 import type { FilesInputs, PgDumpInputs } from './inputs';
 import { actionLog } from './log';
 import type { Report } from './report';
-import { s3Client, tempParent } from './s3';
+import { s3Client, tempParent } from './environment';
 
 /** `mode: pg-dump` and `mode: files`: one backup to S3, proven, then retention. */
 export async function backupMode(

@@ -7,7 +7,7 @@ import { bytesText } from '../../../packages/backup/src/run-backup';
 import type { RestoreInputs } from './inputs';
 import { actionLog } from './log';
 import type { Report } from './report';
-import { s3Client, tempParent } from './s3';
+import { s3Client, tempParent } from './environment';
 
 /** `mode: restore`: checks a backup's checksum, then restores it into `database-url`. */
 export async function restoreMode(

@@ -1,3 +1,5 @@
+// What a run takes from where it runs: the S3 client (from the SDK's standard settings) and the
+// directory for temporary files.
 import { tmpdir } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 
