@@ -5,16 +5,8 @@ import { incompleteKey, type BackupKind } from './keys';
 import { ParallelGzip } from './pgzip';
 import { describeExit, HashStream, ProbeStream, stderrSummary, stopProducer } from './process';
 import { startBackupSource, type DumpSource, type FilesSource, type StartedSource } from './source';
-import {
-  cleanupUpload,
-  copyObject,
-  deleteObject,
-  partSizeFor,
-  streamUpload,
-  type CleanupReport,
-  type S3Api,
-  type WriteOptions,
-} from './store';
+import { copyObject, deleteObject, type S3Api, type WriteOptions } from './store';
+import { cleanupUpload, partSizeFor, streamUpload, type CleanupReport } from './upload';
 
 export interface BackupOptions extends WriteOptions {
   s3: S3Api;

@@ -369,7 +369,8 @@ export async function runBackup(
           }
         });
       } catch (error) {
-        const cleanup = await store.cleanupUpload(s3, bucket, key);
+        const { cleanupUpload } = await import('./upload');
+        const cleanup = await cleanupUpload(s3, bucket, key);
         opts.onRemoved?.();
         const removed = `the backup was removed: ${cleanup.notes.join('; ') || 'nothing to remove'}`;
         if (signal?.aborted) throw cancelled(signal, `Before it was verified, ${removed}.`);

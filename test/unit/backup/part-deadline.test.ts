@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
-import { streamUpload } from '../../../packages/backup/src/store';
+import { streamUpload } from '../../../packages/backup/src/upload';
 import type { Clock } from '../../../packages/kit/src/poll';
 
 /**

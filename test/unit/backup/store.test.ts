@@ -1,12 +1,14 @@
 import {
   checkBucket,
-  listObjects,
-  partSizeFor,
   copyObject,
-  streamUpload,
+  listObjects,
   type S3Api,
-  type StreamUploadOptions,
 } from '../../../packages/backup/src/store';
+import {
+  partSizeFor,
+  streamUpload,
+  type StreamUploadOptions,
+} from '../../../packages/backup/src/upload';
 import { Readable } from 'node:stream';
 import { awsError, FakeClient } from './fakes';
 
