@@ -2,12 +2,17 @@ import * as core from '../../../packages/kit/src/core';
 import { InputParser } from '../../../packages/kit/src/inputs';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import {
-  checkPgDumpArgs,
   parseDatabaseUrl,
   splitArgs,
   type PgConnection,
 } from '../../../packages/backup/src/connection';
-import { normalizePrefix, sanitizeName } from '../../../packages/backup/src/keys';
+import { isFolderName, normalizePrefix, sanitizeName } from '../../../packages/backup/src/keys';
+import { logSafe } from '../../../packages/kit/src/log-text';
+import {
+  findPgDumpArgsProblem,
+  type OwnedBy,
+  type PgDumpArgsProblem,
+} from '../../../packages/backup/src/pg-dump-args';
 
 export const MODES = ['pg-dump', 'files', 'rds-snapshot', 'restore'] as const;
 export type Mode = (typeof MODES)[number];
@@ -21,38 +26,72 @@ export const STORAGE_CLASSES = [
   'GLACIER_IR',
 ] as const;
 
-/** Everything db-backup reads from its inputs, validated. */
-export interface Inputs {
-  mode: Mode;
+/** What every mode reads. */
+interface CommonInputs {
   region?: string;
   environment: string;
-  /** Set for every mode but rds-snapshot. */
-  bucket?: string;
-  /** Normalized: ends with `/`. */
+  dryRun: boolean;
+  sha?: string;
+}
+
+/** Where backups live in S3 (every mode but rds-snapshot). */
+interface BucketInputs {
+  bucket: string;
+  /** Normalized: ends with `/` (or empty). */
   prefix: string;
-  /** Name used in keys (database name or files backup name). */
+  /** Folder name under the prefix (a folder name as is). */
   name: string;
+  forcePathStyle: boolean;
+}
+
+/** How backups are written and kept (pg-dump and files). */
+interface WriteInputs {
   sse: 'AES256' | 'aws:kms';
   kmsKeyId?: string;
   storageClass?: string;
   keepDays: number;
   keepLast: number;
-  dryRun: boolean;
-  forcePathStyle: boolean;
-  /** pg-dump and restore. */
-  database?: PgConnection;
-  format: 'custom' | 'plain';
   compressionLevel: number;
-  pgDumpArgs: string[];
-  verify: 'list' | 'restore' | 'none';
-  verifyDatabase?: PgConnection;
-  paths: string[];
-  dbInstanceIdentifier?: string;
-  dbClusterIdentifier?: string;
-  backupKey?: string;
-  timeoutMs: number;
-  sha?: string;
 }
+
+/** `mode: pg-dump`. */
+export interface PgDumpInputs extends CommonInputs, BucketInputs, WriteInputs {
+  mode: 'pg-dump';
+  database: PgConnection;
+  format: 'custom' | 'plain';
+  pgDumpArgs: string[];
+  /** `restore` carries the scratch database it restores into. */
+  verify: { kind: 'none' } | { kind: 'list' } | { kind: 'restore'; database: PgConnection };
+}
+
+/** `mode: files`. */
+export interface FilesInputs extends CommonInputs, BucketInputs, WriteInputs {
+  mode: 'files';
+  paths: string[];
+  verify: { kind: 'none' } | { kind: 'list' };
+}
+
+/** `mode: restore`. */
+export interface RestoreInputs extends CommonInputs, BucketInputs {
+  mode: 'restore';
+  /** The database restored into. */
+  database: PgConnection;
+  /** A key under the prefix (unless `allowOtherPrefix`), or `latest`. */
+  backupKey: string;
+  allowOtherPrefix: boolean;
+}
+
+/** `mode: rds-snapshot`. */
+export interface SnapshotInputs extends CommonInputs {
+  mode: 'rds-snapshot';
+  target: { instance: string; cluster?: undefined } | { cluster: string; instance?: undefined };
+  keepDays: number;
+  keepLast: number;
+  timeoutMs: number;
+}
+
+/** Everything db-backup reads from its inputs, validated: one shape per mode. */
+export type Inputs = PgDumpInputs | FilesInputs | RestoreInputs | SnapshotInputs;
 
 /**
  * Inputs that only some modes read; setting them in another mode is a mistake worth naming.
@@ -69,6 +108,7 @@ const MODE_INPUTS: Record<string, Mode[]> = {
   'db-instance-identifier': ['rds-snapshot'],
   'db-cluster-identifier': ['rds-snapshot'],
   'backup-key': ['restore'],
+  'allow-other-prefix': ['restore'],
   'confirm-database': ['restore'],
   bucket: ['pg-dump', 'files', 'restore'],
   prefix: ['pg-dump', 'files', 'restore'],
@@ -92,6 +132,7 @@ const DEFAULTS: Record<string, string> = {
   'keep-days': '30',
   'keep-last': '7',
   timeout: '1h',
+  'allow-other-prefix': 'false',
 };
 
 function connection(p: InputParser, name: string, required: boolean): PgConnection | undefined {
@@ -108,12 +149,43 @@ function connection(p: InputParser, name: string, required: boolean): PgConnecti
   }
 }
 
+/** Why each option the action sets itself may not be in `pg-dump-args`. */
+const OWNED_WHY: Record<OwnedBy, string> = {
+  output: 'the output goes to S3',
+  format: 'use input `format`',
+  compression: 'use input `compression-level`',
+  connection: 'use input `database-url`',
+  password: 'passwords come from `database-url` through the environment',
+  jobs: 'parallel dumps need the directory format, which cannot be streamed',
+  snapshot: 'the action sets it when `verify: restore` counts rows in the dumped snapshot',
+  prints: 'it prints and exits instead of dumping',
+};
+
+/** The end of a sentence that starts "Input `pg-dump-args`", for what is wrong with its options. */
+function pgDumpArgsMessage(problem: PgDumpArgsProblem): string {
+  const arg = `\`${logSafe(problem.arg, 200)}\``;
+  switch (problem.kind) {
+    case 'owned':
+      return ` may not contain ${arg} (${problem.option}): ${OWNED_WHY[problem.ownedBy]}`;
+    case 'positional':
+      return ` may not contain ${arg}: pg_dump would dump the database it names; use input \`database-url\``;
+    case 'unknown':
+      return `: ${arg} is not a pg_dump option (see \`pg_dump --help\`)`;
+    case 'ambiguous':
+      return `: ${arg} is ambiguous (${problem.candidates.join(', ')}): write the option in full`;
+    case 'missing-value':
+      return `: ${arg} needs a value (${problem.option})`;
+    case 'unexpected-value':
+      return `: ${arg}: ${problem.option} takes no value`;
+  }
+}
+
 /** Reads and validates every input; throws ConfigurationError naming the first bad one. */
 export function getInputs(
   p = new InputParser(),
   read: (name: string) => string = (n) => core.getInput(n),
 ): Inputs {
-  const mode = p.choice('mode', MODES, 'pg-dump') as Mode;
+  const mode: Mode = p.choice('mode', MODES, 'pg-dump') ?? 'pg-dump';
   for (const [input, modes] of Object.entries(MODE_INPUTS)) {
     const value = read(input).trim();
     if (!modes.includes(mode) && value && value !== DEFAULTS[input]) {
@@ -147,7 +219,7 @@ export function getInputs(
   if (/(^|\/)\.\.?(\/|$)/.test(prefix))
     p.fail('prefix', prefixText ?? '', 'a key prefix without `.` or `..` segments');
 
-  const sse = p.choice('sse', ['AES256', 'aws:kms'] as const, 'AES256') as 'AES256' | 'aws:kms';
+  const sse = p.choice('sse', ['AES256', 'aws:kms'] as const, 'AES256') ?? 'AES256';
   const kmsKeyId = p.string('kms-key-id');
   if (kmsKeyId && sse !== 'aws:kms')
     throw new ConfigurationError('Input `kms-key-id` needs `sse: aws:kms`.');
@@ -160,15 +232,15 @@ export function getInputs(
     );
   }
   const storageClass = p.choice('storage-class', STORAGE_CLASSES);
-  const keepDays = p.int('keep-days', { default: 30, min: 1, max: 36_500 }) as number;
-  const keepLast = p.int('keep-last', { default: 7, min: 1, max: 10_000 }) as number;
+  const keepDays = p.int('keep-days', { default: 30, min: 1, max: 36_500 }) ?? 30;
+  const keepLast = p.int('keep-last', { default: 7, min: 1, max: 10_000 }) ?? 7;
   const dryRun = p.bool('dry-run', false);
   const forcePathStyle = p.bool('s3-force-path-style', false);
 
   const database =
     mode === 'pg-dump' || mode === 'restore' ? connection(p, 'database-url', true) : undefined;
-  const format = p.choice('format', ['custom', 'plain'] as const, 'custom') as 'custom' | 'plain';
-  const compressionLevel = p.int('compression-level', { default: 1, min: 0, max: 9 }) as number;
+  const format = p.choice('format', ['custom', 'plain'] as const, 'custom') ?? 'custom';
+  const compressionLevel = p.int('compression-level', { default: 1, min: 0, max: 9 }) ?? 1;
   const argsText = p.string('pg-dump-args') ?? '';
   let pgDumpArgs: string[];
   try {
@@ -176,10 +248,10 @@ export function getInputs(
   } catch (error) {
     throw new ConfigurationError(`Input \`pg-dump-args\` ${(error as Error).message}.`);
   }
-  const argsProblem = checkPgDumpArgs(pgDumpArgs);
-  if (argsProblem) throw new ConfigurationError(`Input \`pg-dump-args\` ${argsProblem}.`);
-  const verify = p.choice('verify', ['list', 'restore', 'none'] as const, 'list') as
-    'list' | 'restore' | 'none';
+  const argsProblem = findPgDumpArgsProblem(pgDumpArgs);
+  if (argsProblem)
+    throw new ConfigurationError(`Input \`pg-dump-args\`${pgDumpArgsMessage(argsProblem)}.`);
+  const verify = p.choice('verify', ['list', 'restore', 'none'] as const, 'list') ?? 'list';
   if (mode === 'files' && verify === 'restore') {
     throw new ConfigurationError(
       'Input `verify: restore` needs `mode: pg-dump`; files backups are verified with `list`.',
@@ -232,6 +304,18 @@ export function getInputs(
   }
 
   const backupKey = mode === 'restore' ? p.required('backup-key') : undefined;
+  const allowOtherPrefix = p.bool('allow-other-prefix', false);
+  if (backupKey && backupKey !== 'latest') {
+    if (backupKey.split('/').some((segment) => segment === '.' || segment === '..'))
+      throw new ConfigurationError(
+        `Input \`backup-key\` may not contain \`.\` or \`..\` segments; got \`${logSafe(backupKey, 200)}\`.`,
+      );
+    if (!backupKey.startsWith(prefix) && !allowOtherPrefix) {
+      throw new ConfigurationError(
+        `Input \`backup-key\` is outside this run's prefix \`${prefix}\` (environment \`${environment}\`): got \`${logSafe(backupKey, 200)}\`. Restoring a backup from another prefix or environment needs \`allow-other-prefix: true\`.`,
+      );
+    }
+  }
   if (mode === 'restore') {
     const confirm = p.required('confirm-database');
     if (confirm !== database?.database) {
@@ -240,46 +324,67 @@ export function getInputs(
       );
     }
   }
-  const timeoutMs = p.duration('timeout', {
-    default: '1h',
-    min: 1000,
-    max: 24 * 3_600_000,
-  }) as number;
+  const timeoutMs =
+    p.duration('timeout', {
+      default: '1h',
+      min: 1000,
+      max: 24 * 3_600_000,
+    }) ?? 3_600_000;
 
   const nameText = p.string('name');
-  const name = sanitizeName(
-    nameText ??
-      (mode === 'files'
-        ? ((paths[0] ?? 'files').replace(/\/+$/, '').split('/').pop() ?? 'files')
-        : (database?.database ?? 'database')),
-  );
-  if (nameText && nameText !== name) p.fail('name', nameText, 'letters, digits, `.`, `_` and `-`');
+  if (nameText !== undefined && !isFolderName(nameText))
+    p.fail('name', nameText, 'letters, digits, `.`, `_` and `-`, not starting with `.` or `-`');
+  let name = nameText;
+  if (name === undefined) {
+    const [what, derived] =
+      mode === 'files'
+        ? ['path', (paths[0] ?? 'files').replace(/\/+$/, '').split('/').pop() || 'files']
+        : ['database name', database?.database ?? 'database'];
+    if (!isFolderName(derived)) {
+      throw new ConfigurationError(
+        `The ${what} \`${logSafe(derived, 200)}\` is not usable as a folder name as is (another ${what} could map to the same folder and share its retention): set input \`name\` (\`name: ${sanitizeName(derived)}\` keeps the folder earlier versions wrote to).`,
+      );
+    }
+    name = derived;
+  }
 
+  const common: CommonInputs = { region, environment, dryRun, sha: process.env.GITHUB_SHA };
+  if (mode === 'rds-snapshot') {
+    const target = dbInstanceIdentifier
+      ? { instance: dbInstanceIdentifier }
+      : { cluster: dbClusterIdentifier ?? '' };
+    return { mode, ...common, target, keepDays, keepLast, timeoutMs };
+  }
+  if (!bucket) throw new ConfigurationError('Input `bucket` is required and was not set.');
+  const where: BucketInputs = { bucket, prefix, name, forcePathStyle };
+  if (mode === 'restore') {
+    if (!database || !backupKey)
+      throw new ConfigurationError('Inputs `database-url` and `backup-key` are required.');
+    return { mode, ...common, ...where, database, backupKey, allowOtherPrefix };
+  }
+  const write: WriteInputs = { sse, kmsKeyId, storageClass, keepDays, keepLast, compressionLevel };
+  if (mode === 'files') {
+    return {
+      mode,
+      ...common,
+      ...where,
+      ...write,
+      paths,
+      verify: { kind: verify === 'none' ? 'none' : 'list' },
+    };
+  }
+  if (!database) throw new ConfigurationError('Input `database-url` is required.');
   return {
     mode,
-    region,
-    environment,
-    bucket,
-    prefix,
-    name,
-    sse,
-    kmsKeyId,
-    storageClass,
-    keepDays,
-    keepLast,
-    dryRun,
-    forcePathStyle,
+    ...common,
+    ...where,
+    ...write,
     database,
     format,
-    compressionLevel,
     pgDumpArgs,
-    verify,
-    verifyDatabase,
-    paths,
-    dbInstanceIdentifier,
-    dbClusterIdentifier,
-    backupKey,
-    timeoutMs,
-    sha: process.env.GITHUB_SHA,
+    verify:
+      verify === 'restore' && verifyDatabase
+        ? { kind: 'restore', database: verifyDatabase }
+        : { kind: verify === 'none' ? 'none' : 'list' },
   };
 }

@@ -1,18 +1,12 @@
 import { pipeline } from 'node:stream/promises';
-import { ActionFailure } from '../../kit/src/errors';
-import type { BackupKind } from './keys';
+import { ActionFailure, CancelledError } from '../../kit/src/errors';
+import { systemClock, type Clock } from '../../kit/src/poll';
+import { incompleteKey, type BackupKind } from './keys';
 import { ParallelGzip } from './pgzip';
 import { describeExit, HashStream, ProbeStream, stderrSummary, stopProducer } from './process';
 import { startBackupSource, type DumpSource, type FilesSource, type StartedSource } from './source';
-import {
-  cleanupUpload,
-  partSizeFor,
-  replaceMetadata,
-  streamUpload,
-  type CleanupReport,
-  type S3Api,
-  type WriteOptions,
-} from './store';
+import { copyObject, deleteObject, type S3Api, type WriteOptions } from './store';
+import { cleanupUpload, partSizeFor, streamUpload, type CleanupReport } from './upload';
 
 export interface BackupOptions extends WriteOptions {
   s3: S3Api;
@@ -33,6 +27,8 @@ export interface BackupOptions extends WriteOptions {
   progressEveryMs?: number;
   /** `source`, already started with {@link startBackupSource}; its output not yet read. */
   started?: StartedSource;
+  /** Times the run and the progress lines, and the part deadlines (default the wall clock). */
+  clock?: Clock;
 }
 
 /** A finished, uploaded backup. */
@@ -76,14 +72,24 @@ export function checkOutput(
   return undefined;
 }
 
+/** The error for a run cancelled while a backup was written, with what was cleaned up. */
+export function cancelled(signal: AbortSignal, cleanup: string): CancelledError {
+  const reason = signal.reason instanceof CancelledError ? signal.reason.message : 'cancelled';
+  return new CancelledError(`${reason}. ${cleanup}`);
+}
+
 /**
  * Streams a pg_dump or tar through compression and SHA-256 into an S3 multipart upload with
- * bounded memory. The object is completed only after the producer exited 0 and its output looks
- * whole; then the checksum is written into the object's metadata. On any failure nothing is
- * left under the key (see {@link streamUpload}) and a {@link BackupFailure} says why.
+ * bounded memory, under a temporary key ({@link incompleteKey}). The upload is completed only
+ * after the producer exited 0 and its output looks whole; then one server-side copy puts it
+ * under `key` with its checksum in the metadata, and the temporary object is deleted. So an
+ * object under `key` always carries its checksum, whenever the run dies. On any failure nothing
+ * is left under either key (see {@link streamUpload}) and a {@link BackupFailure} says why (a
+ * {@link CancelledError} when the run was cancelled).
  */
 export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
-  const started = Date.now();
+  const clock = opts.clock ?? systemClock;
+  const started = clock.now();
   const { producer, name, kind } =
     opts.started ?? startBackupSource(opts.source, opts.compressionLevel, opts.log);
   const probe = new ProbeStream();
@@ -127,10 +133,11 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
   opts.debug?.(`uploading in parts of ${partSize} bytes, ${opts.queueSize ?? 2} at a time`);
   const contentType = kind === 'custom' ? 'application/octet-stream' : 'application/gzip';
   let lastProgress = started;
+  const staging = incompleteKey(opts.key);
   try {
     await streamUpload(opts.s3, {
       bucket: opts.bucket,
-      key: opts.key,
+      key: staging,
       body,
       contentType,
       inspect,
@@ -142,8 +149,10 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       kmsKeyId: opts.kmsKeyId,
       storageClass: opts.storageClass,
       signal: opts.signal,
+      clock,
+      onStall: opts.log,
       onPart: (stored, parts) => {
-        const now = Date.now();
+        const now = clock.now();
         if (now - lastProgress < (opts.progressEveryMs ?? 15_000)) return;
         lastProgress = now;
         const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
@@ -158,10 +167,10 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
     await stopProducer(producer);
     await flowing;
     const cleanup = (error as { cleanup?: CleanupReport }).cleanup ?? { notes: [], clean: true };
-    const why =
-      producerFailure ?? (opts.signal?.aborted ? 'the run was cancelled' : uploadFailure(error));
+    const left = describeCleanup(cleanup, opts.bucket, staging);
+    if (opts.signal?.aborted && !producerFailure) throw cancelled(opts.signal, left);
     throw new BackupFailure(
-      `Backup failed: ${why}. ${describeCleanup(cleanup, opts.bucket, opts.key)}`,
+      `Backup failed: ${producerFailure ?? uploadFailure(error)}. ${left}`,
       cleanup,
     );
   }
@@ -170,8 +179,9 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
   const sha256 = hash.digest();
   const metadata = { ...opts.metadata, sha256, bytes: String(hash.bytes) };
   try {
-    await replaceMetadata(opts.s3, {
+    await copyObject(opts.s3, {
       bucket: opts.bucket,
+      sourceKey: staging,
       key: opts.key,
       size: hash.bytes,
       contentType,
@@ -179,20 +189,29 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       sse: opts.sse,
       kmsKeyId: opts.kmsKeyId,
       storageClass: opts.storageClass,
+      signal: opts.signal,
     });
   } catch (error) {
-    const cleanup = await cleanupUpload(opts.s3, opts.bucket, opts.key);
+    const cleanup = await cleanupBoth(opts.s3, opts.bucket, staging, opts.key);
+    const left = describeCleanup(cleanup, opts.bucket, opts.key);
+    if (opts.signal?.aborted) throw cancelled(opts.signal, left);
     throw new BackupFailure(
-      `Backup failed: storing the checksum in the object's metadata failed (${uploadFailure(error)}). ${describeCleanup(cleanup, opts.bucket, opts.key)}`,
+      `Backup failed: storing the checksum in the object's metadata failed (${uploadFailure(error)}). ${left}`,
       cleanup,
     );
   }
+  // The backup is in place; a temporary object that stays is only a leftover retention reports.
+  await deleteObject(opts.s3, opts.bucket, staging).catch((error: unknown) =>
+    opts.log?.(
+      `Could not delete the temporary object s3://${opts.bucket}/${staging} (${uploadFailure(error)}): retention deletes it once it is older than keep-days.`,
+    ),
+  );
   return {
     kind,
     bytes: hash.bytes,
     rawBytes: probe.bytes,
     sha256,
-    durationMs: Date.now() - started,
+    durationMs: clock.now() - started,
   };
 }
 
@@ -208,6 +227,17 @@ function uploadFailure(error: unknown): string {
     return `the upload to S3 failed: ${e.name}${e.message && e.message !== e.name ? `: ${e.message}` : ''}${status}`;
   }
   return `the upload to S3 failed: ${e?.message ?? String(error)}`;
+}
+
+/** Removes the temporary object and whatever the copy may have put under the backup's key. */
+async function cleanupBoth(
+  s3: S3Api,
+  bucket: string,
+  staging: string,
+  key: string,
+): Promise<CleanupReport> {
+  const [a, b] = [await cleanupUpload(s3, bucket, staging), await cleanupUpload(s3, bucket, key)];
+  return { notes: [...a.notes, ...b.notes], clean: a.clean && b.clean };
 }
 
 /** One sentence on what is left in S3 after a failure. */

@@ -105,26 +105,3 @@ export function splitArgs(text: string): string[] {
   if (inToken) out.push(current);
   return out;
 }
-
-/** pg_dump options the action sets itself; `pg-dump-args` may not override them. */
-const OWNED: [RegExp, string][] = [
-  [/^(-f|--file)(=|$)|^-f./, 'the output goes to S3'],
-  [/^(-F|--format)(=|$)|^-F./, 'use input `format`'],
-  [/^(-Z|--compress)(=|$)|^-Z./, 'use input `compression-level`'],
-  [/^(-d|--dbname)(=|$)|^-d./, 'use input `database-url`'],
-  [/^(-h|--host|-p|--port|-U|--username)(=|$)|^-[hpU]./, 'use input `database-url`'],
-  [/^(-W|--password)$/, 'passwords come from `database-url` through the environment'],
-  [/^(-j|--jobs)(=|$)|^-j./, 'parallel dumps need the directory format, which cannot be streamed'],
-];
-
-/** Returns why `args` cannot be used, or undefined when they can. */
-export function checkPgDumpArgs(args: readonly string[]): string | undefined {
-  for (const arg of args) {
-    for (const [pattern, why] of OWNED) {
-      if (pattern.test(arg)) return `may not contain \`${arg}\`: ${why}`;
-    }
-    if (/^postgres(ql)?:\/\//.test(arg))
-      return 'may not contain a connection URL: use input `database-url`';
-  }
-  return undefined;
-}

@@ -34,6 +34,15 @@ export function sanitizeName(name: string): string {
   return clean || 'backup';
 }
 
+/**
+ * True when `name` is a folder name as is: letters, digits, `.`, `_` and `-`, not starting
+ * with `.` or `-` nor ending with `-`. Only such names are used in keys, unchanged, so two
+ * different names never share a folder (and so never share retention).
+ */
+export function isFolderName(name: string): boolean {
+  return name.length > 0 && sanitizeName(name) === name;
+}
+
 /** The first 7 characters of a commit SHA, or `nosha` when there is none. */
 export function shortSha(sha: string | undefined): string {
   const s = (sha ?? '').trim().toLowerCase();
@@ -47,9 +56,18 @@ export function normalizePrefix(prefix: string): string {
   return p.replace(/\/*$/, '/');
 }
 
-/** Where every backup of one database (or file set) lives: `<prefix><name>/`. */
+/**
+ * Where every backup of one database (or file set) lives: `<prefix><name>/`. Throws for a name
+ * that is not a folder name as is ({@link isFolderName}): folding it (`shop data` →
+ * `shop-data`) would let two databases share a folder, and one's retention delete the other's
+ * backups.
+ */
 export function backupFolder(prefix: string, name: string): string {
-  return `${normalizePrefix(prefix)}${sanitizeName(name)}/`;
+  if (!isFolderName(name))
+    throw new Error(
+      `\`${name}\` is not usable as a folder name (letters, digits, \`.\`, \`_\` and \`-\`, not starting with \`.\` or \`-\`)`,
+    );
+  return `${normalizePrefix(prefix)}${name}/`;
 }
 
 export interface BackupKeyParts {
@@ -69,11 +87,21 @@ export interface BackupKeyParts {
  * Keys of one database sort by time; the date folders keep listings readable.
  */
 export function backupKey(parts: BackupKeyParts): string {
-  const name = sanitizeName(parts.name);
+  const name = parts.name;
   const iso = parts.at.toISOString();
   const [yyyy, mm, dd] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
   const suffix = parts.attempt && parts.attempt > 1 ? `-${parts.attempt}` : '';
   return `${backupFolder(parts.prefix, name)}${yyyy}/${mm}/${dd}/${name}-${formatTimestamp(parts.at)}-${shortSha(parts.sha)}${suffix}.${extensionFor(parts.kind)}`;
+}
+
+/**
+ * Where a backup's bytes are uploaded before they are complete: `<key>.incomplete`. The object
+ * is copied to its key together with its checksum only once the upload is complete, so no
+ * crash leaves an unverified object under a backup's key; this name is no backup's (restore
+ * ignores it, and retention sees it as a leftover without a checksum).
+ */
+export function incompleteKey(key: string): string {
+  return `${key}.incomplete`;
 }
 
 /**

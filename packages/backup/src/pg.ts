@@ -71,21 +71,24 @@ export function clientFor(
   }
 }
 
-/** SQL giving `schema.table|rows` for every ordinary and partitioned table outside the system schemas. */
-export const TABLE_COUNTS_SQL = `SELECT n.nspname || '.' || c.relname,
+/**
+ * SQL giving `"schema.table"|rows` for every ordinary and partitioned table outside the system
+ * schemas: the name as a JSON string, so a name holding a line break stays on its line.
+ */
+export const TABLE_COUNTS_SQL = `SELECT to_json(n.nspname || '.' || c.relname),
   (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', n.nspname, c.relname), false, true, '')))[1]::text
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
   AND n.nspname NOT LIKE 'pg\\_temp%'
-ORDER BY 1`;
+ORDER BY n.nspname, c.relname`;
 
-/** Parses psql's `name|count` lines. */
+/** Parses psql's `"name"|count` lines (the name a JSON string). */
 export function parseCounts(text: string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     const at = line.lastIndexOf('|');
-    counts.set(line.slice(0, at), Number(line.slice(at + 1)));
+    counts.set(JSON.parse(line.slice(0, at)) as string, Number(line.slice(at + 1)));
   }
   return counts;
 }

@@ -1,20 +1,26 @@
 import { ActionFailure } from '../../kit/src/errors';
+import { systemClock, type Clock } from '../../kit/src/poll';
 import { findPgClients, type PgClient } from './clients';
 import type { PgConnection } from './connection';
 import { kindOfKey, type BackupKind } from './keys';
 import { clientFor, serverInfo, type ServerInfo } from './pg';
-import { headObject, listObjects, type ListedObject, type S3Api } from './store';
+import { hasChecksum, headObject, listObjects, type ListedObject, type S3Api } from './store';
 import { readBack, restoreArchive } from './verify';
 
-/** The newest database backup (by LastModified, then key) under a folder, or undefined. */
-export function pickLatest(objects: readonly ListedObject[]): ListedObject | undefined {
+/** Database backups (.dump, .sql.gz) under a folder, newest first (by LastModified, then key). */
+export function databaseBackupsNewestFirst(objects: readonly ListedObject[]): ListedObject[] {
   return objects
     .filter((o) => kindOfKey(o.key) === 'custom' || kindOfKey(o.key) === 'plain')
     .sort(
       (a, b) =>
         b.lastModified.getTime() - a.lastModified.getTime() ||
         (a.key < b.key ? 1 : a.key > b.key ? -1 : 0),
-    )[0];
+    );
+}
+
+/** The newest database backup (by LastModified, then key) under a folder, or undefined. */
+export function pickLatest(objects: readonly ListedObject[]): ListedObject | undefined {
+  return databaseBackupsNewestFirst(objects)[0];
 }
 
 export interface RestoreOptions {
@@ -29,6 +35,8 @@ export interface RestoreOptions {
   clients?: PgClient[];
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Times the restore (default the wall clock). */
+  clock?: Clock;
 }
 
 export interface RestoreResult {
@@ -49,12 +57,20 @@ export async function resolveBackupKey(
   folder: string,
 ): Promise<{ key: string; kind: BackupKind }> {
   if (key === 'latest') {
-    const latest = pickLatest(await listObjects(s3, bucket, folder));
-    if (!latest)
+    // The newest one that can be restored: an object without its checksum is a leftover.
+    const candidates = databaseBackupsNewestFirst(await listObjects(s3, bucket, folder));
+    let found: string | undefined;
+    for (const c of candidates) {
+      if (hasChecksum((await headObject(s3, bucket, c.key))?.metadata ?? {})) {
+        found = c.key;
+        break;
+      }
+    }
+    if (!found)
       throw new ActionFailure(
-        `No database backup (.dump or .sql.gz) was found under s3://${bucket}/${folder}.`,
+        `No database backup (.dump or .sql.gz) with a checksum was found under s3://${bucket}/${folder}${candidates.length ? ` (${candidates.length} without one cannot be restored)` : ''}.`,
       );
-    key = latest.key;
+    key = found;
   }
   const kind = kindOfKey(key);
   if (kind !== 'custom' && kind !== 'plain') {
@@ -71,12 +87,13 @@ export async function resolveBackupKey(
  * the target server.
  */
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
-  const started = Date.now();
+  const clock = opts.clock ?? systemClock;
+  const started = clock.now();
   const { key, kind } = await resolveBackupKey(opts.s3, opts.bucket, opts.key, opts.folder);
   const head = await headObject(opts.s3, opts.bucket, key);
   if (!head) throw new ActionFailure(`Backup s3://${opts.bucket}/${key} does not exist.`);
   const expected = head.metadata.sha256;
-  if (!expected || !/^[0-9a-f]{64}$/.test(expected)) {
+  if (!expected || !hasChecksum(head.metadata)) {
     throw new ActionFailure(
       `s3://${opts.bucket}/${key} has no sha256 in its metadata, so it cannot be checked: refusing to restore it (shipkit stores the checksum once a backup is complete).`,
     );
@@ -113,6 +130,6 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     bytes: got.bytes,
     server,
     client,
-    durationMs: Date.now() - started,
+    durationMs: clock.now() - started,
   };
 }

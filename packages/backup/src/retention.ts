@@ -6,6 +6,11 @@ export interface RetentionItem {
   id: string;
   /** S3 `LastModified` or the snapshot's creation time. */
   lastModified: Date;
+  /**
+   * False for an item that cannot be restored (an object without its checksum: an interrupted
+   * upload, or something another tool wrote). It never counts toward `keepLast`. Default true.
+   */
+  restorable?: boolean;
 }
 
 /** What retention decided for one item, and why. */
@@ -17,6 +22,8 @@ export interface RetentionDecision extends RetentionItem {
   expiresAt: Date;
   /** 1 for the newest item. */
   rank: number;
+  /** True for an item that cannot be restored (see {@link RetentionItem.restorable}). */
+  leftover: boolean;
 }
 
 export interface RetentionPolicy {
@@ -44,9 +51,11 @@ function day(d: Date): string {
 
 /**
  * Decides, for every item, keep or delete. Pure: no clock, no I/O.
- * - The `keepLast` newest items (by time, then id) are kept, whatever their age.
+ * - The `keepLast` newest restorable items (by time, then id) are kept, whatever their age:
+ *   an item that cannot be restored never takes the place of one that can.
  * - Protected ids are kept.
- * - Any other item is deleted once `now` reaches its {@link expiryTime}, else kept.
+ * - Any other item (a leftover that cannot be restored too) is deleted once `now` reaches its
+ *   {@link expiryTime}, else kept.
  * Throws when a policy could delete everything (`keepLast` < 1) or is malformed.
  * Decisions come back newest first.
  */
@@ -73,12 +82,32 @@ export function planRetention(
       b.lastModified.getTime() - a.lastModified.getTime() ||
       (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
   );
+  let restorableRank = 0;
   return sorted.map((item, index): RetentionDecision => {
     const rank = index + 1;
+    const leftover = item.restorable === false;
     const expiresAt = expiryTime(item.lastModified, policy.keepDays);
-    const base = { ...item, expiresAt, rank };
-    if (protect.has(item.id)) return { ...base, action: 'keep', reason: "this run's backup" };
-    if (rank <= policy.keepLast) {
+    const base = { ...item, expiresAt, rank, leftover };
+    if (protect.has(item.id)) {
+      if (!leftover) restorableRank++;
+      return { ...base, action: 'keep', reason: "this run's backup" };
+    }
+    if (leftover) {
+      const why = 'no checksum, so it cannot be restored (not counted toward keep-last)';
+      return now >= expiresAt.getTime()
+        ? {
+            ...base,
+            action: 'delete',
+            reason: `${why}; older than ${policy.keepDays} days (expired ${day(expiresAt)})`,
+          }
+        : {
+            ...base,
+            action: 'keep',
+            reason: `${why}; within ${policy.keepDays} days (expires ${day(expiresAt)})`,
+          };
+    }
+    restorableRank++;
+    if (restorableRank <= policy.keepLast) {
       const aged =
         now >= expiresAt.getTime() ? `, although older than ${policy.keepDays} days` : '';
       return {

@@ -15,7 +15,7 @@ export interface DumpSource {
   conn: PgConnection;
   client: PgClient;
   format: 'custom' | 'plain';
-  /** Extra pg_dump arguments (checked by `checkPgDumpArgs`). */
+  /** Extra pg_dump arguments (checked by `findPgDumpArgsProblem`). */
   extraArgs: readonly string[];
   /** Dump from this exported snapshot (verify=restore counts rows in the same one). */
   snapshot?: string;
@@ -41,12 +41,16 @@ export function pgDumpArgs(source: DumpSource, compressionLevel: number): string
   return args;
 }
 
+/** The first of `paths` (relative to `cwd`) that does not exist, or undefined. */
+export function missingPath(paths: readonly string[], cwd: string): string | undefined {
+  return paths.find((p) => !existsSync(resolve(cwd, p)));
+}
+
 /** Checks every path exists and resolves them under `cwd`; returns them relative where possible. */
 export function resolveFilePaths(paths: readonly string[], cwd: string): string[] {
   return paths.map((p) => {
     const full = resolve(cwd, p);
-    if (!existsSync(full))
-      throw new ActionFailure(`Path \`${p}\` (input \`paths\`) does not exist.`);
+    if (!existsSync(full)) throw new ActionFailure(`Path \`${p}\` does not exist.`);
     const rel = relative(cwd, full);
     return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : full;
   });

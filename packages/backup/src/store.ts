@@ -1,3 +1,5 @@
+// The S3 calls on buckets and whole objects a backup makes: check, head, list, copy, delete,
+// download. Streaming an upload is in upload.ts.
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,10 +13,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
-  UploadPartCommand,
   UploadPartCopyCommand,
-  type CompletedPart,
   type S3Client,
   type ServerSideEncryption,
   type StorageClass,
@@ -39,12 +38,18 @@ export interface ListedObject {
   size: number;
 }
 
-function errorName(error: unknown): string {
+/** The error's name (an SDK error's code). */
+export function errorName(error: unknown): string {
   return (error as { name?: string })?.name ?? '';
 }
 
 function httpStatus(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+/** True when an object's metadata holds the SHA-256 shipkit stores once a backup is complete. */
+export function hasChecksum(metadata: Record<string, string>): boolean {
+  return /^[0-9a-f]{64}$/.test(metadata.sha256 ?? '');
 }
 
 /** Fails readably when the bucket does not exist or cannot be reached, before any work starts. */
@@ -55,7 +60,7 @@ export async function checkBucket(s3: S3Api, bucket: string): Promise<void> {
     const status = httpStatus(error);
     if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchBucket' || status === 404) {
       throw new ActionFailure(
-        `Bucket \`${bucket}\` does not exist (S3 HeadBucket answered 404). Create it or fix input \`bucket\`.`,
+        `Bucket \`${bucket}\` does not exist (S3 HeadBucket answered 404). Create it, or name another bucket.`,
       );
     }
     if (status === 403) {
@@ -122,14 +127,25 @@ export async function deleteObject(s3: S3Api, bucket: string, key: string): Prom
 }
 
 /** The request parameters that name an object and say how it is written. */
-function objectParams(
+export interface ObjectParams {
+  Bucket: string;
+  Key: string;
+  ContentType: string;
+  Metadata: Record<string, string>;
+  ServerSideEncryption: ServerSideEncryption;
+  SSEKMSKeyId?: string;
+  StorageClass?: StorageClass;
+}
+
+/** The {@link ObjectParams} of an object written with `opts`. */
+export function objectParams(
   opts: WriteOptions & {
     bucket: string;
     key: string;
     contentType: string;
     metadata: Record<string, string>;
   },
-) {
+): ObjectParams {
   return {
     Bucket: opts.bucket,
     Key: opts.key,
@@ -146,30 +162,34 @@ export const MAX_COPY_BYTES = 5 * 1024 ** 3;
 const COPY_PART_BYTES = 1024 ** 3;
 
 /**
- * Replaces an object's user metadata in place (a copy onto itself), keeping its encryption and
- * storage class. Objects above `maxCopyBytes` are copied in parts (UploadPartCopy), as S3
- * requires beyond 5 GiB.
+ * Copies an object to `key` with new user metadata, keeping encryption and storage class: the
+ * object appears under `key` only once the copy is complete, with its metadata. Objects above
+ * `maxCopyBytes` are copied in parts (UploadPartCopy), as S3 requires beyond 5 GiB.
  */
-export async function replaceMetadata(
+export async function copyObject(
   s3: S3Api,
   opts: WriteOptions & {
     bucket: string;
+    sourceKey: string;
     key: string;
     size: number;
     contentType: string;
     metadata: Record<string, string>;
     maxCopyBytes?: number;
+    signal?: AbortSignal;
   },
 ): Promise<void> {
   const common = objectParams(opts);
-  const source = `${opts.bucket}/${opts.key.split('/').map(encodeURIComponent).join('/')}`;
+  const abortSignal = opts.signal;
+  const source = `${opts.bucket}/${opts.sourceKey.split('/').map(encodeURIComponent).join('/')}`;
   if (opts.size <= (opts.maxCopyBytes ?? MAX_COPY_BYTES)) {
     await s3.send(
       new CopyObjectCommand({ ...common, CopySource: source, MetadataDirective: 'REPLACE' }),
+      { abortSignal },
     );
     return;
   }
-  const { UploadId } = await s3.send(new CreateMultipartUploadCommand(common));
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand(common), { abortSignal });
   try {
     const parts: { PartNumber: number; ETag?: string }[] = [];
     const partBytes = Math.max(COPY_PART_BYTES, Math.ceil(opts.size / 9000));
@@ -184,6 +204,7 @@ export async function replaceMetadata(
           CopySource: source,
           CopySourceRange: `bytes=${start}-${end}`,
         }),
+        { abortSignal },
       );
       parts.push({ PartNumber: n, ETag: r.CopyPartResult?.ETag });
     }
@@ -194,6 +215,7 @@ export async function replaceMetadata(
         UploadId,
         MultipartUpload: { Parts: parts },
       }),
+      { abortSignal },
     );
   } catch (error) {
     await s3
@@ -201,221 +223,6 @@ export async function replaceMetadata(
       .catch(() => undefined);
     throw error;
   }
-}
-
-/**
- * Part size for an upload expected to be about `expectedBytes`: S3's minimum of 5 MiB (memory is
- * about three parts), and larger when needed to stay within 9,000 parts.
- */
-export function partSizeFor(expectedBytes = 0): number {
-  const MiB = 1024 * 1024;
-  return Math.max(5 * MiB, Math.ceil((expectedBytes * 1.5) / 9000 / MiB) * MiB);
-}
-
-export interface StreamUploadOptions extends WriteOptions {
-  bucket: string;
-  key: string;
-  body: Readable;
-  contentType: string;
-  metadata: Record<string, string>;
-  partSize: number;
-  /** Parts uploaded at once; memory is `(queueSize + 1) × partSize`, allocated once. */
-  queueSize?: number;
-  signal?: AbortSignal;
-  /** Called after each part is stored, with the bytes and parts stored so far. */
-  onPart?: (storedBytes: number, parts: number) => void;
-  /** Sees every byte of the object once, in order, a part at a time, before it is sent. */
-  inspect?: (bytes: Buffer) => void;
-  /**
-   * Called once the body has ended and `inspect` has seen every byte, before the last part is
-   * sent and the object completed; when it throws, nothing is completed and the upload is
-   * cleaned up.
-   */
-  beforeComplete?: () => Promise<void>;
-}
-
-/** S3's limit on the parts of one multipart upload. */
-export const MAX_PARTS = 10_000;
-
-/** What happened to a failed upload's leftovers. */
-export interface CleanupReport {
-  notes: string[];
-  /** True when no object remains under the key. */
-  clean: boolean;
-}
-
-/** Whether the client adds flexible checksums to uploads (the SDK's `WHEN_SUPPORTED`). */
-async function addsChecksums(s3: S3Api): Promise<boolean> {
-  const config = (s3 as { config?: { requestChecksumCalculation?: () => Promise<string> } }).config;
-  return (await config?.requestChecksumCalculation?.()) === 'WHEN_SUPPORTED';
-}
-
-/**
- * Streams `body` into S3 with constant memory: bytes are copied into `queueSize + 1` part
- * buffers allocated once and reused, and up to `queueSize` parts are in flight. A body shorter
- * than one part is written with a single PutObject. The object only appears when `body` ends
- * cleanly and every part was stored; on any failure (the body's, a part's, the signal's) the
- * parts in flight are let finish, the multipart upload is aborted (where the store supports
- * it) and an object that did appear under the key is deleted, then the original error is
- * rethrown with the cleanup notes attached as `cleanup`.
- */
-export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promise<void> {
-  const queueSize = Math.max(1, opts.queueSize ?? 2);
-  const target = objectParams(opts);
-  const abortSignal = opts.signal;
-  const free: Buffer[] = [];
-  const inFlight = new Set<Promise<void>>();
-  const parts: CompletedPart[] = [];
-  let failure: { error: unknown } | undefined;
-  let created: Promise<string> | undefined;
-  let uploadId: string | undefined;
-  let partNumber = 0;
-  let storedBytes = 0;
-
-  const createUpload = (): Promise<string> =>
-    (created ??= (async () => {
-      const checksums = await addsChecksums(s3);
-      const r = await s3.send(
-        new CreateMultipartUploadCommand({
-          ...target,
-          ...(checksums ? { ChecksumAlgorithm: 'CRC32' as const } : {}),
-        }),
-        { abortSignal },
-      );
-      if (!r.UploadId) throw new Error('S3 CreateMultipartUpload returned no UploadId');
-      uploadId = r.UploadId;
-      return r.UploadId;
-    })());
-
-  const sendPart = (buffer: Buffer, length: number): void => {
-    const PartNumber = ++partNumber;
-    const sent = (async () => {
-      try {
-        const UploadId = await createUpload();
-        const r = await s3.send(
-          new UploadPartCommand({
-            Bucket: opts.bucket,
-            Key: opts.key,
-            UploadId,
-            PartNumber,
-            Body: buffer.subarray(0, length),
-            ContentLength: length,
-          }),
-          { abortSignal },
-        );
-        if (!r.ETag) throw new Error(`S3 UploadPart returned no ETag for part ${PartNumber}`);
-        parts.push({
-          PartNumber,
-          ETag: r.ETag,
-          ...(r.ChecksumCRC32 ? { ChecksumCRC32: r.ChecksumCRC32 } : {}),
-        });
-        free.push(buffer);
-        storedBytes += length;
-        opts.onPart?.(storedBytes, parts.length);
-      } catch (error) {
-        failure ??= { error };
-      }
-    })();
-    inFlight.add(sent);
-    void sent.finally(() => inFlight.delete(sent));
-  };
-
-  // Cancelling stops a body that is waiting for its producer too.
-  const onAbort = (): void => void opts.body.destroy(new Error('the upload was cancelled'));
-  abortSignal?.addEventListener('abort', onAbort, { once: true });
-  let current: Buffer | undefined;
-  let filled = 0;
-  try {
-    for await (const chunk of opts.body) {
-      for (let offset = 0; offset < chunk.length;) {
-        current ??= free.pop() ?? Buffer.allocUnsafe(opts.partSize);
-        const n = chunk.copy(current, filled, offset);
-        filled += n;
-        offset += n;
-        if (filled < opts.partSize) continue;
-        if (partNumber + 1 >= MAX_PARTS) {
-          throw new Error(
-            `the backup is larger than S3 allows with parts of ${opts.partSize} bytes (${MAX_PARTS} parts)`,
-          );
-        }
-        while (inFlight.size >= queueSize && !failure) await Promise.race(inFlight);
-        if (failure) throw failure.error;
-        opts.inspect?.(current.subarray(0, filled));
-        sendPart(current, filled);
-        current = undefined;
-        filled = 0;
-      }
-      if (failure) throw failure.error;
-      abortSignal?.throwIfAborted();
-    }
-    abortSignal?.throwIfAborted();
-    const rest = (current ?? Buffer.alloc(0)).subarray(0, filled);
-    if (filled > 0) opts.inspect?.(rest);
-    await opts.beforeComplete?.();
-    if (partNumber === 0) {
-      await s3.send(new PutObjectCommand({ ...target, Body: rest, ContentLength: filled }), {
-        abortSignal,
-      });
-      return;
-    }
-    if (filled > 0) sendPart(current as Buffer, filled);
-    await Promise.all(inFlight);
-    if (failure) throw failure.error;
-    parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-    await s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: opts.bucket,
-        Key: opts.key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: parts },
-      }),
-      { abortSignal },
-    );
-  } catch (error) {
-    await Promise.allSettled([...inFlight]);
-    await created?.catch(() => undefined);
-    const report = await cleanupUpload(s3, opts.bucket, opts.key, uploadId);
-    throw Object.assign(error instanceof Error ? error : new Error(String(error)), {
-      cleanup: report,
-    });
-  } finally {
-    abortSignal?.removeEventListener('abort', onAbort);
-  }
-}
-
-/** Aborts a multipart upload (when there is one) and deletes any object under `key`. */
-export async function cleanupUpload(
-  s3: S3Api,
-  bucket: string,
-  key: string,
-  uploadId?: string,
-): Promise<CleanupReport> {
-  const notes: string[] = [];
-  if (uploadId) {
-    try {
-      await s3.send(
-        new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
-      );
-      notes.push('aborted the multipart upload (its parts are gone)');
-    } catch (error) {
-      notes.push(
-        `could not abort multipart upload ${uploadId} (${errorName(error) || 'error'}): its parts stay invisible until a lifecycle rule for incomplete multipart uploads removes them`,
-      );
-    }
-  }
-  let clean = true;
-  try {
-    if (await headObject(s3, bucket, key)) {
-      await deleteObject(s3, bucket, key);
-      notes.push(`deleted the object s3://${bucket}/${key}`);
-    }
-  } catch (error) {
-    clean = false;
-    notes.push(
-      `could not check or delete s3://${bucket}/${key} (${errorName(error) || String(error)}): delete it by hand`,
-    );
-  }
-  return { notes, clean };
 }
 
 /** Downloads an object to a file, hashing it on the way. */

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,8 +102,12 @@ describe('db-backup retention', () => {
   ];
 
   beforeAll(async () => {
+    // Each with the checksum a finished backup carries: only those count toward keep-last.
     for (const [i, age] of ages.entries()) {
-      await s3.put(BUCKET, keyOf(i), `backup ${i}`);
+      const body = `backup ${i}`;
+      await s3.put(BUCKET, keyOf(i), body, {
+        sha256: createHash('sha256').update(body).digest('hex'),
+      });
       await s3.setLastModified(BUCKET, keyOf(i), timeOf(age));
     }
     for (const key of outside) {
@@ -154,5 +159,35 @@ describe('db-backup retention', () => {
       /older than 30 days \(expired \d{4}-\d{2}-\d{2}\) and not among the 7 newest/,
     );
     expect(run.summary).toContain("this run's backup");
+  });
+});
+
+describe('db-backup retention with leftovers', () => {
+  const prefix = 'leftovers/';
+  const folder = `${prefix}vectors/`;
+  const midnight = Math.floor(Date.now() / DAY) * DAY;
+  const timeOf = (age: number): Date => new Date(midnight - age * DAY + 3_600_000);
+
+  it('keep-last counts only backups with a checksum: two verified backups outlive a newer leftover', async () => {
+    const verified = [`${folder}2026/v1.tar.gz`, `${folder}2026/v2.tar.gz`];
+    const leftover = `${folder}2026/interrupted.tar.gz`;
+    for (const [i, key] of verified.entries()) {
+      await s3.put(BUCKET, key, `v${i}`, {
+        sha256: createHash('sha256').update(`v${i}`).digest('hex'),
+      });
+      await s3.setLastModified(BUCKET, key, timeOf(41 + i));
+    }
+    await s3.put(BUCKET, leftover, 'no checksum');
+    await s3.setLastModified(BUCKET, leftover, timeOf(40));
+    // keep-last 3: this run's backup and the two verified ones.
+    const run = await filesBackup({ prefix, 'keep-days': '30', 'keep-last': '3' });
+    expect(run.error).toBeUndefined();
+    const remaining = (await s3.list(BUCKET, folder)).map((o) => o.key).sort();
+    expect(remaining).toEqual([...verified, run.outputs.key].sort());
+    expect(run.outputs.deleted).toBe('1');
+    expect(run.stdout).toMatch(
+      /^::warning::1 object\(s\) under .* have no checksum and cannot be restored/m,
+    );
+    expect(run.summary).toContain('interrupted.tar.gz');
   });
 });

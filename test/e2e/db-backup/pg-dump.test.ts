@@ -1,4 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { IncomingMessage } from 'node:http';
+import { startHoldProxy } from './hold-proxy';
 import { createHash } from 'node:crypto';
 import { runAction, type ActionRun } from '../../support/run-action';
 import { rowCounts, seedDatabase, startPostgres, type TestPostgres } from '../../support/postgres';
@@ -128,6 +130,24 @@ describe('db-backup pg-dump', () => {
     expect(run.error).toMatch(message);
   });
 
+  it("restore refuses another environment's backup unless allow-other-prefix says so", async () => {
+    const key = 'acme/shop/production/app/2026/01/01/app-20260101T000000Z-0123456.dump';
+    pg.createDatabase('staging_app');
+    pg.sql('staging_app', 'CREATE TABLE marker (id int); INSERT INTO marker VALUES (1);');
+    const run = await backup({
+      mode: 'restore',
+      environment: 'staging',
+      name: 'app',
+      'database-url': pg.url('staging_app'),
+      'backup-key': key,
+      'confirm-database': 'staging_app',
+    });
+    expect(run.error).toMatch(
+      /^Invalid configuration: Input `backup-key` is outside this run's prefix `acme\/shop\/staging\/`.*`allow-other-prefix: true`/,
+    );
+    expect(pg.sql('staging_app', 'SELECT count(*) FROM marker').trim()).toBe('1');
+  });
+
   it('restore refuses a backup whose checksum does not match, before touching the database', async () => {
     const key = 'tampered/app/2026/01/01/app-20260101T000000Z-0123456.dump';
     await s3.put(BUCKET, key, Buffer.from('PGDMP not really an archive'), {
@@ -198,6 +218,25 @@ describe('db-backup pg-dump', () => {
     expect(sessions.trim()).toBe('0');
   });
 
+  it('never lets databases with similar names share a folder: `shop data` needs its own `name`', async () => {
+    const prefix = 'similar-names/';
+    pg.createDatabase('shop-data');
+    pg.sql('shop-data', 'CREATE TABLE t (id int); INSERT INTO t VALUES (1);');
+    pg.createDatabase('shop data');
+    pg.sql('shop data', 'CREATE TABLE t (id int); INSERT INTO t VALUES (2);');
+    const first = await backup({ prefix, 'keep-last': '1', 'database-url': pg.url('shop-data') });
+    expect(first.error).toBeUndefined();
+    const second = await backup({
+      prefix,
+      'keep-last': '1',
+      'database-url': pg.url('shop%20data'),
+    });
+    expect(second.error).toMatch(
+      /^Invalid configuration: The database name `shop data` is not usable as a folder name as is/,
+    );
+    expect((await s3.list(BUCKET, prefix)).map((o) => o.key)).toEqual([first.outputs.key]);
+  });
+
   it('fails when pg_dump is killed mid-stream and leaves nothing that looks finished', async () => {
     // Part uploads are held, so the dump is paused mid-stream with a multipart upload open
     // (uncompressed, the dump is larger than the parts the upload holds in memory).
@@ -244,6 +283,105 @@ describe('db-backup pg-dump', () => {
       expect(run.code).not.toBe(0);
       expect(run.error).toMatch(/the upload to S3 failed: .*InternalError/);
       expect(run.error).toMatch(/multipart upload/);
+      expect(await s3.list(BUCKET, prefix)).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe('db-backup with text planted in database and table names', () => {
+  // PostgreSQL identifiers may hold line breaks, runner command syntax and HTML.
+  const planted = 'x\n::warning::planted\n<img src=x>';
+  const table = 't\n::error::table';
+
+  it('logs them on one line with no runner command, and escapes them in the summary', async () => {
+    pg.createDatabase(planted);
+    // psql reads a -d value holding `=` as connection parameters.
+    pg.sql(
+      `dbname='${planted}'`,
+      `CREATE TABLE "${table}" (id int); INSERT INTO "${table}" VALUES (1), (2);`,
+    );
+    pg.createDatabase('planted_scratch');
+    const url = pg.url(encodeURIComponent(planted));
+    const run = await backup({
+      name: 'planted',
+      prefix: 'planted/',
+      'database-url': url,
+      verify: 'restore',
+      'verify-database-url': pg.url('planted_scratch'),
+    });
+    expect(run.error).toBeUndefined();
+    // Not one line the runner would read as a command, besides the action's own.
+    const commands = run.stdout.split('\n').filter((l) => /^\s*::/.test(l));
+    expect(commands.filter((l) => !/^::(add-mask|debug|group|endgroup)::/.test(l))).toEqual([]);
+    expect(run.stdout).toMatch(
+      /^Connected to postgres@127\.0\.0\.1:\d+\/x ⏎ ::warning::planted ⏎ <img src=x>: PostgreSQL/m,
+    );
+    expect(run.stdout).toMatch(/^✓ public\.t ⏎ ::error::table: source 2, restored 2$/m);
+    expect(run.summary).not.toContain('<img');
+    expect(run.summary).not.toMatch(/^::/m);
+    expect(run.summary).toContain('x ⏎ ::warning::planted ⏎ &lt;img src=x&gt;');
+  });
+});
+
+describe('db-backup killed or cancelled between the upload and the checksum', () => {
+  /** The server-side copy that puts the backup under its key with its checksum. */
+  const isCopy = (req: IncomingMessage): boolean =>
+    req.method === 'PUT' && req.headers['x-amz-copy-source'] !== undefined;
+
+  it('a SIGKILL while the checksum copy is in flight leaves no object under a backup key', async () => {
+    const proxy = await startHoldProxy(s3.endpoint, isCopy);
+    try {
+      const prefix = 'killed-at-copy';
+      let child: ChildProcess | undefined;
+      const running = backup(
+        { prefix },
+        { AWS_ENDPOINT_URL_S3: proxy.endpoint },
+        { onStart: (c) => (child = c) },
+      );
+      await proxy.firstHeld;
+      child?.kill('SIGKILL');
+      const run = await running;
+      expect(run.code).toBeNull();
+      const left = await s3.list(BUCKET, prefix);
+      // Only the temporary object: no key restore or retention would take for a backup.
+      expect(left.map((o) => o.key)).toEqual([expect.stringMatching(/\.dump\.incomplete$/)]);
+      for (const o of left) expect((await s3.head(BUCKET, o.key))?.metadata.sha256).toBeUndefined();
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('a SIGTERM while the checksum copy is in flight says cancelled and leaves nothing', async () => {
+    const proxy = await startHoldProxy(s3.endpoint, isCopy);
+    try {
+      const prefix = 'cancelled-at-copy';
+      let child: ChildProcess | undefined;
+      let signalled: () => void = () => undefined;
+      const sawSignal = new Promise<void>((ok) => (signalled = ok));
+      const running = backup(
+        { prefix },
+        { AWS_ENDPOINT_URL_S3: proxy.endpoint },
+        {
+          onStart: (c) => {
+            child = c;
+            c.stdout?.on('data', (d: Buffer) => {
+              if (d.toString().includes('Received SIGTERM')) signalled();
+            });
+          },
+        },
+      );
+      await proxy.firstHeld;
+      child?.kill('SIGTERM');
+      await sawSignal;
+      proxy.release();
+      const run = await running;
+      expect(run.code).toBe(1);
+      expect(run.error).toMatch(
+        /^Cancelled: the workflow was cancelled \(SIGTERM\)\. Nothing was left/,
+      );
+      expect(run.error).not.toMatch(/Request aborted/);
       expect(await s3.list(BUCKET, prefix)).toEqual([]);
     } finally {
       await proxy.stop();

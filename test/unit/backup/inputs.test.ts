@@ -2,13 +2,23 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InputParser } from '../../../packages/kit/src/inputs';
-import { getInputs } from '../../../actions/db-backup/src/inputs';
+import { getInputs, type Inputs } from '../../../actions/db-backup/src/inputs';
 
 const URL_ = 'postgresql://app:s3cret@db:5432/shop';
 
-function parse(inputs: Record<string, string>): ReturnType<typeof getInputs> {
+function parse(inputs: Record<string, string>): Inputs {
   const read = (name: string): string => inputs[name] ?? '';
   return getInputs(new InputParser(read), read);
+}
+
+/** The inputs of one mode; fails the test when another mode was read. */
+function parseAs<M extends Inputs['mode']>(
+  mode: M,
+  inputs: Record<string, string>,
+): Extract<Inputs, { mode: M }> {
+  const parsed = parse(inputs);
+  if (parsed.mode !== mode) throw new Error(`read mode ${parsed.mode}, expected ${mode}`);
+  return parsed as Extract<Inputs, { mode: M }>;
 }
 
 beforeEach(() => {
@@ -17,7 +27,11 @@ beforeEach(() => {
 
 describe('db-backup inputs', () => {
   it('applies the documented defaults', () => {
-    const i = parse({ environment: 'production', bucket: 'backups', 'database-url': URL_ });
+    const i = parseAs('pg-dump', {
+      environment: 'production',
+      bucket: 'backups',
+      'database-url': URL_,
+    });
     expect(i).toMatchObject({
       mode: 'pg-dump',
       prefix: 'acme/shop/production/',
@@ -28,10 +42,10 @@ describe('db-backup inputs', () => {
       dryRun: false,
       format: 'custom',
       compressionLevel: 1,
-      verify: 'list',
+      verify: { kind: 'list' },
     });
-    expect(i.database?.password).toBe('s3cret');
-    expect(i.database?.url).not.toContain('s3cret');
+    expect(i.database.password).toBe('s3cret');
+    expect(i.database.url).not.toContain('s3cret');
   });
 
   it.each<[string, Record<string, string>, RegExp]>([
@@ -116,9 +130,70 @@ describe('db-backup inputs', () => {
     ).toThrow(message);
   });
 
+  describe('restore is confined to the configured prefix', () => {
+    const restore = (extra: Record<string, string>): Extract<Inputs, { mode: 'restore' }> =>
+      parseAs('restore', {
+        mode: 'restore',
+        environment: 'staging',
+        bucket: 'backups',
+        'database-url': URL_,
+        'confirm-database': 'shop',
+        ...extra,
+      });
+    const PROD = 'acme/shop/production/shop/2026/01/01/shop-20260101T000000Z-abcdef0.dump';
+    const STAGING = 'acme/shop/staging/shop/2026/01/01/shop-20260101T000000Z-abcdef0.dump';
+
+    it.each<[string, Record<string, string>, RegExp | string]>([
+      ['a key of this environment', { 'backup-key': STAGING }, STAGING],
+      ['latest (always under the prefix)', { 'backup-key': 'latest' }, 'latest'],
+      [
+        "another environment's key",
+        { 'backup-key': PROD },
+        /`backup-key` is outside this run's prefix `acme\/shop\/staging\/` .*`allow-other-prefix: true`/,
+      ],
+      [
+        "another environment's key with allow-other-prefix",
+        { 'backup-key': PROD, 'allow-other-prefix': 'true' },
+        PROD,
+      ],
+      [
+        'a key that climbs out of the prefix with ..',
+        { 'backup-key': 'acme/shop/staging/../production/shop/x.dump' },
+        /`backup-key` may not contain `\.` or `\.\.` segments/,
+      ],
+      [
+        'a .. key even with allow-other-prefix',
+        {
+          'backup-key': 'acme/shop/staging/shop/../../production/x.dump',
+          'allow-other-prefix': 'true',
+        },
+        /`backup-key` may not contain `\.` or `\.\.` segments/,
+      ],
+      [
+        'a key that only starts like the prefix',
+        { 'backup-key': 'acme/shop/staging-old/shop/x.dump' },
+        /outside this run's prefix/,
+      ],
+    ])('%s', (_name, extra, expected) => {
+      if (typeof expected === 'string') expect(restore(extra).backupKey).toBe(expected);
+      else expect(() => restore(extra)).toThrow(expected);
+    });
+
+    it('allow-other-prefix is refused outside restore', () => {
+      expect(() =>
+        parse({
+          environment: 'production',
+          bucket: 'backups',
+          'database-url': URL_,
+          'allow-other-prefix': 'true',
+        }),
+      ).toThrow(/`allow-other-prefix` is not used with `mode: pg-dump`/);
+    });
+  });
+
   it('accepts a confirmed restore', () => {
     expect(
-      parse({
+      parseAs('restore', {
         mode: 'restore',
         environment: 'production',
         bucket: 'backups',
@@ -140,12 +215,50 @@ describe('db-backup inputs', () => {
   ])('rds-snapshot with %o', (extra, message) => {
     const run = (): unknown => parse({ mode: 'rds-snapshot', environment: 'production', ...extra });
     if (message) expect(run).toThrow(message);
-    else expect(run()).toMatchObject({ dbInstanceIdentifier: 'shop-db', timeoutMs: 3_600_000 });
+    else expect(run()).toMatchObject({ target: { instance: 'shop-db' }, timeoutMs: 3_600_000 });
+  });
+
+  it.each([
+    ['shop%20data', 'shop-data'],
+    ['shop%0A::set-output%20name=x::y', 'shop-set-output-name-x-y'],
+  ])(
+    'refuses a database name (%s) that would share a folder with another, and says which name to set',
+    (db, hint) => {
+      const read = (): unknown =>
+        parse({
+          environment: 'production',
+          bucket: 'backups',
+          'database-url': `postgresql://app:s3cret@db:5432/${db}`,
+        });
+      expect(read).toThrow(/^The database name `.*` is not usable as a folder name as is/);
+      expect(read).toThrow(`set input \`name\` (\`name: ${hint}\` keeps the folder`);
+    },
+  );
+
+  it('takes a database name that is already a folder name as is, and an explicit name for any other', () => {
+    const base = { environment: 'production', bucket: 'backups' };
+    expect(
+      parseAs('pg-dump', { ...base, 'database-url': 'postgresql://app:s3cret@db:5432/shop-data' })
+        .name,
+    ).toBe('shop-data');
+    expect(
+      parseAs('pg-dump', {
+        ...base,
+        'database-url': 'postgresql://app:s3cret@db:5432/shop%20data',
+        name: 'shop-data-2',
+      }).name,
+    ).toBe('shop-data-2');
+  });
+
+  it('refuses a files path whose last segment is not a folder name', () => {
+    expect(() =>
+      parse({ mode: 'files', environment: 'staging', bucket: 'backups', paths: 'data/my files/' }),
+    ).toThrow(/path `my files` is not usable as a folder name as is .*`name: my-files`/);
   });
 
   it('names files backups after the first path', () => {
     expect(
-      parse({
+      parseAs('files', {
         mode: 'files',
         environment: 'staging',
         bucket: 'backups',
@@ -178,11 +291,15 @@ describe('db-backup inputs as the runner passes them', () => {
   });
 
   it('the defaults in action.yml are the ones the code applies', () => {
-    const i = parse({ environment: 'production', bucket: 'backups', 'database-url': URL_ });
+    const i = parseAs('pg-dump', {
+      environment: 'production',
+      bucket: 'backups',
+      'database-url': URL_,
+    });
     expect([defaults.mode, defaults.format, defaults.verify, defaults.sse]).toEqual([
       i.mode,
       i.format,
-      i.verify,
+      i.verify.kind,
       i.sse,
     ]);
     expect(

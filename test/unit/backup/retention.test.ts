@@ -152,3 +152,52 @@ describe('planRetention', () => {
     ).toThrow(/time/);
   });
 });
+
+describe('planRetention with leftovers that cannot be restored', () => {
+  const leftover = (d: number, id: string): RetentionItem => ({
+    ...daysAgo(d, id),
+    restorable: false,
+  });
+
+  it.each<[string, RetentionItem[], number, number, string[]]>([
+    [
+      'a newer leftover never takes the place of a verified backup in keep-last',
+      [leftover(40, 'partial'), daysAgo(41, 'v1'), daysAgo(42, 'v2')],
+      30,
+      2,
+      ['partial'],
+    ],
+    [
+      'the newest restorable backups are kept however many leftovers are newer',
+      [leftover(31, 'p1'), leftover(32, 'p2'), leftover(33, 'p3'), daysAgo(50, 'v1')],
+      30,
+      1,
+      ['p1', 'p2', 'p3'],
+    ],
+    ['a leftover within keep-days is kept', [leftover(3, 'partial'), daysAgo(41, 'v1')], 30, 1, []],
+    [
+      'leftovers do not shorten keep-last for restorable backups',
+      [daysAgo(40, 'v1'), leftover(41, 'p'), daysAgo(42, 'v2'), daysAgo(43, 'v3')],
+      30,
+      2,
+      ['p', 'v3'],
+    ],
+  ])('%s', (_name, items, keepDays, keepLast, expected) => {
+    expect(deleted(items, keepDays, keepLast)).toEqual(expected.sort());
+  });
+
+  it('marks leftovers and says why they are not counted', () => {
+    const plan = planRetention([leftover(40, 'partial'), daysAgo(41, 'v1')], {
+      now,
+      keepDays: 30,
+      keepLast: 1,
+    });
+    expect(plan.map((d) => [d.id, d.leftover, d.action])).toEqual([
+      ['partial', true, 'delete'],
+      ['v1', false, 'keep'],
+    ]);
+    expect(plan[0].reason).toMatch(
+      /^no checksum, so it cannot be restored \(not counted toward keep-last\); older than 30 days/,
+    );
+  });
+});

@@ -1,12 +1,14 @@
 import {
   checkBucket,
+  copyObject,
   listObjects,
-  partSizeFor,
-  replaceMetadata,
-  streamUpload,
   type S3Api,
-  type StreamUploadOptions,
 } from '../../../packages/backup/src/store';
+import {
+  partSizeFor,
+  streamUpload,
+  type StreamUploadOptions,
+} from '../../../packages/backup/src/upload';
 import { Readable } from 'node:stream';
 import { awsError, FakeClient } from './fakes';
 
@@ -65,9 +67,10 @@ describe('checkBucket', () => {
   });
 });
 
-describe('replaceMetadata', () => {
+describe('copyObject', () => {
   const opts = {
     bucket: 'b',
+    sourceKey: 'p/a b.dump.incomplete',
     key: 'p/a b.dump',
     contentType: 'application/octet-stream',
     metadata: { sha256: 'x' },
@@ -76,14 +79,15 @@ describe('replaceMetadata', () => {
     storageClass: 'STANDARD_IA',
   };
 
-  it('copies a small object onto itself, keeping encryption and class', async () => {
+  it('copies a small object with new metadata in one call, keeping encryption and class', async () => {
     const s3 = new FakeClient<S3Api>({ CopyObjectCommand: () => ({}) });
-    await replaceMetadata(s3.api, { ...opts, size: 100 });
+    await copyObject(s3.api, { ...opts, size: 100 });
     expect(s3.sent).toEqual([
       {
         name: 'CopyObjectCommand',
         input: expect.objectContaining({
-          CopySource: 'b/p/a%20b.dump',
+          CopySource: 'b/p/a%20b.dump.incomplete',
+          Key: 'p/a b.dump',
           MetadataDirective: 'REPLACE',
           Metadata: { sha256: 'x' },
           ServerSideEncryption: 'aws:kms',
@@ -101,7 +105,7 @@ describe('replaceMetadata', () => {
       UploadPartCopyCommand: (input) => ({ CopyPartResult: { ETag: `e${input.PartNumber}` } }),
       CompleteMultipartUploadCommand: () => ({}),
     });
-    await replaceMetadata(s3.api, { ...opts, size: 2.5 * GiB, maxCopyBytes: GiB });
+    await copyObject(s3.api, { ...opts, size: 2.5 * GiB, maxCopyBytes: GiB });
     expect(s3.names()).toEqual([
       'CreateMultipartUploadCommand',
       'UploadPartCopyCommand',
@@ -137,7 +141,7 @@ describe('replaceMetadata', () => {
       },
       AbortMultipartUploadCommand: () => ({}),
     });
-    await expect(replaceMetadata(s3.api, { ...opts, size: 10, maxCopyBytes: 1 })).rejects.toThrow(
+    await expect(copyObject(s3.api, { ...opts, size: 10, maxCopyBytes: 1 })).rejects.toThrow(
       'InternalError',
     );
     expect(s3.names()).toEqual([
