@@ -3,10 +3,12 @@
  * (path-style addressing, objects stored as files under the data directory). local-aws adds what
  * s3rver leaves out and what the rest of local-aws offers for every service: any credentials, a
  * request id on every answer, AbortMultipartUpload and ListMultipartUploads, `NoSuchUpload` for
- * unknown uploads, and S3's 5 GiB cap on a single upload.
+ * unknown uploads, S3's 5 GiB cap on a single upload, and `aws-chunked` uploads (the SDK's
+ * default for streams) stored as their decoded bytes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdirSync } from 'node:fs';
+import { decodedRequest, isAwsChunked } from './aws-chunked';
 import { refuseRequest, S3Failure } from './errors';
 import { abortUpload, findUpload, listUploadsQuery, listUploadsXml } from './multipart';
 import { s3Operation, targetOf } from './operations';
@@ -145,7 +147,7 @@ export function createS3Service(options: S3ServiceOptions): S3Service {
         return;
       }
       normaliseCredentials(req);
-      await answer(req, res);
+      await answer(isAwsChunked(req) ? decodedRequest(req) : req, res);
     },
   };
 }
