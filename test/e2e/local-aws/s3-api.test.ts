@@ -19,9 +19,11 @@ import {
   ListBucketsCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { startLocalAws, type LocalAws } from '../../../packages/local-aws/src';
@@ -257,6 +259,135 @@ test('ListMultipartUploads filters by prefix and pages with max-uploads and the 
     markers = { KeyMarker: r.NextKeyMarker, UploadIdMarker: r.NextUploadIdMarker };
   }
   expect(seen).toEqual(['a/1', 'a/2', 'a/3', 'b/1'].map((k) => `${k}@${ids[k]}`));
+});
+
+test('ListParts lists the uploaded parts with their sizes and ETags, in pages', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'parts-list' }));
+  const { UploadId } = await s3.send(
+    new CreateMultipartUploadCommand({ Bucket: 'parts-list', Key: 'p.bin' }),
+  );
+  const etags: string[] = [];
+  for (const n of [1, 2, 3]) {
+    const r = await s3.send(
+      new UploadPartCommand({
+        Bucket: 'parts-list',
+        Key: 'p.bin',
+        UploadId,
+        PartNumber: n,
+        Body: 'x'.repeat(n * 10),
+      }),
+    );
+    etags.push(r.ETag!);
+  }
+  const first = await s3.send(
+    new ListPartsCommand({ Bucket: 'parts-list', Key: 'p.bin', UploadId, MaxParts: 2 }),
+  );
+  expect(first.Parts?.map((p) => [p.PartNumber, p.Size, p.ETag])).toEqual([
+    [1, 10, etags[0]],
+    [2, 20, etags[1]],
+  ]);
+  expect(first.IsTruncated).toBe(true);
+  const rest = await s3.send(
+    new ListPartsCommand({
+      Bucket: 'parts-list',
+      Key: 'p.bin',
+      UploadId,
+      PartNumberMarker: first.NextPartNumberMarker,
+    }),
+  );
+  expect(rest.Parts?.map((p) => [p.PartNumber, p.Size, p.ETag])).toEqual([[3, 30, etags[2]]]);
+  expect(rest.IsTruncated).toBe(false);
+});
+
+test('UploadPartCopy builds parts from byte ranges of an existing object', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'part-copy' }));
+  const source = Buffer.alloc(6 * MiB);
+  for (let i = 0; i < source.length; i++) source[i] = (i * 7) & 0xff;
+  await s3.send(new PutObjectCommand({ Bucket: 'part-copy', Key: 'dir/source.bin', Body: source }));
+  const { UploadId } = await s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket: 'part-copy',
+      Key: 'copy.bin',
+      Metadata: { rewritten: 'yes' },
+    }),
+  );
+  const split = 5 * MiB;
+  const ranges = [`bytes=0-${split - 1}`, `bytes=${split}-${source.length - 1}`];
+  const parts = [];
+  for (const [i, range] of ranges.entries()) {
+    const r = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: 'part-copy',
+        Key: 'copy.bin',
+        UploadId,
+        PartNumber: i + 1,
+        CopySource: 'part-copy/dir/source.bin',
+        CopySourceRange: range,
+      }),
+    );
+    parts.push({ PartNumber: i + 1, ETag: r.CopyPartResult?.ETag });
+  }
+  expect(parts[0].ETag).toBe(
+    `"${createHash('md5').update(source.subarray(0, split)).digest('hex')}"`,
+  );
+  await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: 'part-copy',
+      Key: 'copy.bin',
+      UploadId,
+      MultipartUpload: { Parts: parts },
+    }),
+  );
+  const got = await s3.send(new GetObjectCommand({ Bucket: 'part-copy', Key: 'copy.bin' }));
+  expect(Buffer.from(await got.Body!.transformToByteArray()).equals(source)).toBe(true);
+  expect(got.Metadata).toEqual({ rewritten: 'yes' });
+});
+
+test.each([
+  ['a part number of 0', { PartNumber: 0 }, 'InvalidArgument'],
+  ['a part number over 10000', { PartNumber: 10001 }, 'InvalidArgument'],
+  ['a copy of a missing object', { CopySource: 'part-errors/missing' }, 'NoSuchKey'],
+  ['a copy range past the end', { CopySourceRange: 'bytes=0-100' }, 'InvalidArgument'],
+  ['a copy source without a key', { CopySource: 'part-errors' }, 'InvalidArgument'],
+])('UploadPartCopy refuses %s', async (_what, change, error) => {
+  // The bucket is made once for the table (a second CreateBucket is BucketAlreadyOwnedByYou).
+  expect(await outcome(s3.send(new CreateBucketCommand({ Bucket: 'part-errors' })))).toMatch(
+    /^(ok|BucketAlreadyOwnedByYou|BucketAlreadyExists)$/,
+  );
+  await s3.send(new PutObjectCommand({ Bucket: 'part-errors', Key: 'small', Body: 'tiny' }));
+  const { UploadId } = await s3.send(
+    new CreateMultipartUploadCommand({ Bucket: 'part-errors', Key: 'target' }),
+  );
+  const input = {
+    Bucket: 'part-errors',
+    Key: 'target',
+    UploadId,
+    PartNumber: 1,
+    CopySource: 'part-errors/small',
+    ...change,
+  };
+  expect(await outcome(s3.send(new UploadPartCopyCommand(input)))).toBe(error);
+});
+
+test('UploadPart refuses a part number outside 1–10000', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'part-numbers' }));
+  const { UploadId } = await s3.send(
+    new CreateMultipartUploadCommand({ Bucket: 'part-numbers', Key: 'k' }),
+  );
+  for (const PartNumber of [0, 10001])
+    expect(
+      await outcome(
+        s3.send(
+          new UploadPartCommand({
+            Bucket: 'part-numbers',
+            Key: 'k',
+            UploadId,
+            PartNumber,
+            Body: 'x',
+          }),
+        ),
+      ),
+    ).toBe('InvalidArgument');
 });
 
 test('any access key works, and GET / signed for s3 is ListBuckets, not the local-aws status', async () => {

@@ -2,15 +2,23 @@
  * S3 on local-aws's endpoint: requests signed for `s3` are answered by an embedded s3rver
  * (path-style addressing, objects stored as files under the data directory). local-aws adds what
  * s3rver leaves out and what the rest of local-aws offers for every service: any credentials, a
- * request id on every answer, AbortMultipartUpload and ListMultipartUploads, `NoSuchUpload` for
- * unknown uploads, S3's 5 GiB cap on a single upload, and `aws-chunked` uploads (the SDK's
+ * request id on every answer, AbortMultipartUpload, ListMultipartUploads, ListParts and
+ * UploadPartCopy, `NoSuchUpload` for unknown uploads, S3's 5 GiB cap on a single upload, and `aws-chunked` uploads (the SDK's
  * default for streams) stored as their decoded bytes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { decodedRequest, isAwsChunked } from './aws-chunked';
 import { refuseRequest, S3Failure } from './errors';
-import { abortUpload, findUpload, listUploadsQuery, listUploadsXml } from './multipart';
+import {
+  abortUpload,
+  checkPartNumber,
+  findUpload,
+  listPartsXml,
+  listUploadsQuery,
+  listUploadsXml,
+} from './multipart';
+import { copyPart } from './part-copy';
 import { s3Operation, targetOf } from './operations';
 import { queryOf } from './recognise';
 
@@ -65,19 +73,30 @@ function normaliseCredentials(req: IncomingMessage): void {
     req.url = req.url.replace(/([?&]X-Amz-Credential=)[^&]*?(%2F|\/)/i, `$1${S3RVER_ACCESS_KEY}$2`);
 }
 
+/** Writes a 200 XML answer. */
+function writeXml(res: ServerResponse, body: string): void {
+  res
+    .writeHead(200, {
+      'content-type': 'application/xml',
+      'content-length': Buffer.byteLength(body),
+    })
+    .end(body);
+}
+
 /**
- * Answers the operations s3rver lacks or gets wrong; returns false for the ones s3rver answers.
- * Throws {@link S3Failure} for an S3 error.
+ * Answers the operations s3rver lacks or gets wrong; resolves false for the ones s3rver answers.
+ * Rejects with {@link S3Failure} for an S3 error.
  */
-function answerOwn(
+async function answerOwn(
   directory: string,
   operation: string,
   req: IncomingMessage,
   res: ServerResponse,
-): boolean {
+): Promise<boolean> {
   const url = req.url ?? '/';
   const query = new URLSearchParams(queryOf(url));
   const { bucket, key } = targetOf(url.split('?')[0]);
+  const uploadId = query.get('uploadId') ?? '';
   const length = Number(req.headers['content-length'] ?? 0);
   switch (operation) {
     case 'PutObject':
@@ -88,25 +107,40 @@ function answerOwn(
           message: 'Your proposed upload exceeds the maximum allowed size',
           status: 400,
         });
-      if (operation === 'UploadPart') findUpload(directory, bucket, key, query.get('uploadId')!);
+      if (operation === 'UploadPart') {
+        checkPartNumber(query.get('partNumber'));
+        findUpload(directory, bucket, key, uploadId);
+      }
       return false;
-    case 'CompleteMultipartUpload':
-      findUpload(directory, bucket, key, query.get('uploadId')!);
-      return false;
-    case 'AbortMultipartUpload':
-      abortUpload(directory, bucket, key, query.get('uploadId')!);
-      res.writeHead(204).end();
-      return true;
-    case 'ListMultipartUploads': {
-      const body = listUploadsXml(directory, bucket, listUploadsQuery(query));
-      res
-        .writeHead(200, {
-          'content-type': 'application/xml',
-          'content-length': Buffer.byteLength(body),
-        })
-        .end(body);
+    case 'UploadPartCopy': {
+      const partNumber = checkPartNumber(query.get('partNumber'));
+      const dir = findUpload(directory, bucket, key, uploadId);
+      const range = req.headers['x-amz-copy-source-range'];
+      writeXml(
+        res,
+        await copyPart(
+          directory,
+          dir,
+          partNumber,
+          String(req.headers['x-amz-copy-source']),
+          typeof range === 'string' ? range : undefined,
+        ),
+      );
       return true;
     }
+    case 'CompleteMultipartUpload':
+      findUpload(directory, bucket, key, uploadId);
+      return false;
+    case 'AbortMultipartUpload':
+      abortUpload(directory, bucket, key, uploadId);
+      res.writeHead(204).end();
+      return true;
+    case 'ListMultipartUploads':
+      writeXml(res, listUploadsXml(directory, bucket, listUploadsQuery(query)));
+      return true;
+    case 'ListParts':
+      writeXml(res, listPartsXml(directory, bucket, key, uploadId, query));
+      return true;
     default:
       return false;
   }
@@ -137,7 +171,7 @@ export function createS3Service(options: S3ServiceOptions): S3Service {
     async handle(req, res, requestId) {
       res.setHeader('x-amz-request-id', requestId);
       try {
-        if (answerOwn(options.directory, operationOf(req), req, res)) {
+        if (await answerOwn(options.directory, operationOf(req), req, res)) {
           req.resume();
           return;
         }

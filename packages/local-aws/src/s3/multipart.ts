@@ -154,3 +154,84 @@ export function listUploadsXml(root: string, bucket: string, query: ListUploadsQ
     '</ListMultipartUploadsResult>'
   );
 }
+
+/** Part numbers S3 accepts. */
+export function checkPartNumber(value: string | null): number {
+  const n = Number(value);
+  if (!/^\d{1,5}$/.test(value ?? '') || n < 1 || n > 10_000)
+    throw new S3Failure({
+      code: 'InvalidArgument',
+      message: 'Part number must be an integer between 1 and 10000, inclusive',
+      status: 400,
+    });
+  return n;
+}
+
+/** One uploaded part, as s3rver stored it (`<n>` and `<n>.md5`). */
+export interface StoredPart {
+  number: number;
+  size: number;
+  etag: string;
+  lastModified: Date;
+}
+
+/** The parts of an upload, by part number. */
+export function storedParts(uploadDir: string): StoredPart[] {
+  return readdirSync(uploadDir)
+    .filter((name) => /^\d+$/.test(name))
+    .map((name) => {
+      const file = join(uploadDir, name);
+      const stat = statSync(file);
+      const md5File = `${file}.md5`;
+      const md5 = existsSync(md5File) ? readFileSync(md5File, 'utf8').trim() : '';
+      return { number: Number(name), size: stat.size, etag: `"${md5}"`, lastModified: stat.mtime };
+    })
+    .sort((a, b) => a.number - b.number);
+}
+
+/** ListParts' XML answer, with `max-parts` (at most 1000) and `part-number-marker`. */
+export function listPartsXml(
+  root: string,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  query: URLSearchParams,
+): string {
+  const dir = findUpload(root, bucket, key, uploadId);
+  const number = (name: string, fallback: number): number => {
+    const value = query.get(name);
+    if (value === null) return fallback;
+    if (!/^\d+$/.test(value))
+      throw new S3Failure({
+        code: 'InvalidArgument',
+        message: `Provided ${name} not an integer or within integer range`,
+        status: 400,
+      });
+    return Number(value);
+  };
+  const marker = number('part-number-marker', 0);
+  const max = Math.min(number('max-parts', 1000), 1000);
+  const after = storedParts(dir).filter((p) => p.number > marker);
+  const page = after.slice(0, max);
+  const truncated = after.length > page.length;
+  const owner = `<ID>${OWNER.id}</ID><DisplayName>${OWNER.displayName}</DisplayName>`;
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    `<Bucket>${xml(bucket)}</Bucket><Key>${xml(key)}</Key><UploadId>${uploadId}</UploadId>` +
+    `<Initiator>${owner}</Initiator><Owner>${owner}</Owner><StorageClass>STANDARD</StorageClass>` +
+    `<PartNumberMarker>${marker}</PartNumberMarker>` +
+    (page.length
+      ? `<NextPartNumberMarker>${page[page.length - 1].number}</NextPartNumberMarker>`
+      : '') +
+    `<MaxParts>${max}</MaxParts><IsTruncated>${truncated}</IsTruncated>` +
+    page
+      .map(
+        (p) =>
+          `<Part><PartNumber>${p.number}</PartNumber><LastModified>${p.lastModified.toISOString()}</LastModified>` +
+          `<ETag>${xml(p.etag)}</ETag><Size>${p.size}</Size></Part>`,
+      )
+      .join('') +
+    '</ListPartsResult>'
+  );
+}
