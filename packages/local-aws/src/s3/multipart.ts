@@ -28,7 +28,7 @@ const noSuchUpload = (): S3Failure =>
   new S3Failure({
     code: 'NoSuchUpload',
     message:
-      'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+      'The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
     status: 404,
   });
 
