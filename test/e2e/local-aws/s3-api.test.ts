@@ -155,6 +155,9 @@ test('a multipart upload is listed while in progress and completes into one obje
   const inProgress = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'multipart' }));
   expect(inProgress.Uploads?.map((u) => [u.Key, u.UploadId])).toEqual([['big.bin', UploadId]]);
   expect(inProgress.Uploads?.[0].Initiated).toBeInstanceOf(Date);
+  // An upload in progress is not an object yet.
+  const before = await s3.send(new ListObjectsV2Command({ Bucket: 'multipart' }));
+  expect(before.Contents ?? []).toEqual([]);
 
   await s3.send(
     new CompleteMultipartUploadCommand({
