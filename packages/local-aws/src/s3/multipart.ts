@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { S3Failure, xmlText as xml } from './errors';
 
 /** A bucket name S3 accepts (and so a safe directory name). */
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** s3rver's upload ids: 16 random bytes in hex. */
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 

@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3Failure, xmlText } from './errors';
-
-/** A bucket name S3 accepts (and so a safe directory name). */
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+import { BUCKET_NAME } from './multipart';
 
 /** Where s3rver 3.7's filesystem store keeps an object's bytes. */
 export function objectFile(root: string, bucket: string, key: string): string {
