@@ -1,12 +1,13 @@
 /**
- * `npx local-aws [--port 4566] [--host 127.0.0.1] [--time-scale N] [--state-file F] [--data-dir D]`
- * Prints `local-aws listening on http://HOST:PORT` when ready; SIGINT/SIGTERM stop the tasks,
- * save the state file and exit.
+ * `npx local-aws [--port 4566] [--host 127.0.0.1] [--time-scale N] [--state-file F] [--data-dir D]
+ * [--log-requests]`
+ * Prints `local-aws listening on http://HOST:PORT` when ready, then (with `--log-requests`) one
+ * line per request; SIGINT/SIGTERM stop the tasks, save the state file and exit.
  */
 import { startLocalAws, type LocalAwsOptions } from './index';
 
 const USAGE =
-  'usage: local-aws [--port 4566] [--host 127.0.0.1] [--time-scale N] [--state-file FILE] [--data-dir DIR]';
+  'usage: local-aws [--port 4566] [--host 127.0.0.1] [--time-scale N] [--state-file FILE] [--data-dir DIR] [--log-requests]';
 
 /** Parses the command line; throws with a message naming the bad flag. */
 export function parseArgs(argv: string[]): LocalAwsOptions {
@@ -45,6 +46,10 @@ export function parseArgs(argv: string[]): LocalAwsOptions {
         break;
       case '--data-dir':
         opts.dataDir = value();
+        break;
+      case '--log-requests':
+        if (inline !== undefined) throw new Error('`--log-requests` takes no value');
+        opts.logRequests = true;
         break;
       case '--help':
       case '-h':

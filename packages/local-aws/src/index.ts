@@ -1,6 +1,6 @@
 /**
- * local-aws: one process that speaks the AWS wire protocols of ECS, ECR, ELBv2 and CloudWatch
- * and RDS, so that unmodified AWS SDK clients pointed at it with `AWS_ENDPOINT_URL`
+ * local-aws: one process that speaks the AWS wire protocols of ECS, ECR, ELBv2, CloudWatch,
+ * RDS and S3, so that unmodified AWS SDK clients pointed at it with `AWS_ENDPOINT_URL`
  * work. Tasks run as real local processes behind real listener ports.
  */
 import {
@@ -23,11 +23,19 @@ import { Ecs } from './ecs';
 import { Elb, ELB_XMLNS } from './elb';
 import { FaultInjector, type Fault } from './faults';
 import { Rds, RDS_LIST_ITEM_NAMES, RDS_LIST_WRAPPERS } from './rds';
-import { createRouter, type JsonServiceDef, type QueryServiceDef } from './server';
+import { createS3Service, type S3Service } from './s3';
+import {
+  createRouter,
+  formatRequestLogLine,
+  type JsonServiceDef,
+  type QueryServiceDef,
+  type RequestLogEntry,
+} from './server';
 
 export { AwsError } from './contracts';
 export type { Fault, CallFault, ImagePullFault, StopTaskFault } from './faults';
-export type { QueryServiceDef, JsonServiceDef, QueryOperation } from './server';
+export type { QueryServiceDef, JsonServiceDef, QueryOperation, RequestLogEntry } from './server';
+export { formatRequestLogLine } from './server';
 export * as query from './protocol/query';
 
 /** The account every resource belongs to. */
@@ -43,7 +51,10 @@ export interface LocalAwsOptions {
   timeScale?: number;
   /** JSON file loaded at start (when present) and written on stop. */
   stateFile?: string;
-  /** Where images are unpacked and task logs written; a temporary directory when absent. */
+  /**
+   * Where images are unpacked, task logs written and S3 objects stored (under `s3/`, so they
+   * outlive a restart with the same directory); a temporary directory when absent.
+   */
   dataDir?: string;
   /** Faults active from the start. */
   faults?: Fault[];
@@ -51,6 +62,12 @@ export interface LocalAwsOptions {
   extraQueryServices?: QueryServiceDef[];
   /** Receives diagnostic lines (internal errors); silent when absent. */
   log?: (line: string) => void;
+  /**
+   * The request log: `true` prints one line per answered request on stdout
+   * (`s3 PutObject 200 12ms`: service, operation, status, milliseconds); a function receives
+   * each request instead (format it with {@link formatRequestLogLine}).
+   */
+  logRequests?: boolean | ((entry: RequestLogEntry) => void);
 }
 
 /** A running local-aws. */
@@ -75,6 +92,8 @@ export interface LocalAws {
   ecr: LocalEcrService;
   /** RDS; `rds.addSnapshot(...)` seeds back-dated snapshots (admin only). */
   rds: Rds;
+  /** S3 (an embedded s3rver); `s3.directory` holds the buckets. */
+  s3: S3Service;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -99,6 +118,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const cloudwatch = new CloudWatch(clock);
   const elb = new Elb(clock);
   const rds = new Rds({ clock, accountId: ACCOUNT_ID });
+  const s3 = createS3Service({ directory: join(dataDir, 's3') });
   let stopTask = (_taskArn: string, _reason: string): void => {
     throw new Error('ECS is not running');
   };
@@ -248,6 +268,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       ecr,
       faults,
       admin,
+      s3,
+      onRequest:
+        options.logRequests === true
+          ? (entry) => process.stdout.write(`${formatRequestLogLine(entry)}\n`)
+          : options.logRequests || undefined,
       onInternalError: (e) => log(`internal error: ${(e as Error)?.stack ?? String(e)}`),
     }),
   );
@@ -294,5 +319,6 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     cloudwatch,
     ecr,
     rds,
+    s3,
   };
 }

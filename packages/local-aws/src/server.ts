@@ -1,9 +1,11 @@
 /**
- * The one HTTP endpoint: routes each request the way AWS front ends do (X-Amz-Target prefix,
- * then the query form's Action/Version), checks SigV4 well-formedness, applies faults and
- * writes responses and errors in each protocol's shape.
+ * The one HTTP endpoint: routes each request the way AWS front ends do (requests signed for
+ * `s3` to S3, then the X-Amz-Target prefix, then the query form's Action/Version), checks SigV4
+ * well-formedness, applies faults, writes responses and errors in each protocol's shape and
+ * reports every answered request to the request log.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { AwsError, type EcrService, type JsonOperation, type RequestContext } from './contracts';
 import type { FaultInjector } from './faults';
 import { requestId as newRequestId } from './ids';
@@ -16,6 +18,7 @@ import {
   type QueryParams,
 } from './protocol/query';
 import { checkSigV4 } from './protocol/sigv4';
+import { isS3Request, refuseRequest, type S3Service } from './s3';
 
 /** A query-protocol operation: decoded parameters in, result members out. */
 export type QueryOperation = (params: QueryParams, ctx: RequestContext) => unknown;
@@ -55,8 +58,63 @@ export interface RouterOptions {
   ecr?: EcrService;
   faults: FaultInjector;
   admin: AdminHandler;
+  /** S3, for requests signed for `s3` (see `isS3Request`). */
+  s3?: S3Service;
+  /** Called once per request when its answer is finished (or the connection closed). */
+  onRequest?: (entry: RequestLogEntry) => void;
   /** Called for unexpected exceptions (bugs), which are answered with a 500. */
   onInternalError?: (error: unknown) => void;
+}
+
+/** One answered request, as the request log shows it. */
+export interface RequestLogEntry {
+  /**
+   * The service: a signing name (`ecs`, `ecr`, `elasticloadbalancing`, `monitoring`, `rds`,
+   * `s3`), `registry` for OCI registry traffic under `/v2/`, `local` for the admin endpoints and
+   * `-` for requests no service answers.
+   */
+  service: string;
+  /** The operation (`DescribeServices`, `PutObject`, `GetManifest`, `GetState`…) or `-`. */
+  operation: string;
+  /** The HTTP status answered (0 when the connection closed before an answer). */
+  status: number;
+  /** Milliseconds from the request's arrival to the end of its answer. */
+  ms: number;
+}
+
+/** The request log's line for an entry: `ecs DescribeServices 200 4ms`. */
+export function formatRequestLogLine(entry: RequestLogEntry): string {
+  return `${entry.service} ${entry.operation} ${entry.status} ${Math.round(entry.ms)}ms`;
+}
+
+/** A service or operation name as the log shows it: client-chosen text outside a name is `?`. */
+function logName(name: string | undefined): string {
+  return name && /^[A-Za-z0-9_.:-]{1,80}$/.test(name) ? name : '?';
+}
+
+/** The registry operation of a request under `/v2/`, named after the distribution API. */
+function registryOperation(method: string, path: string): string {
+  if (path === '/v2' || path === '/v2/') return 'Ping';
+  if (path === '/v2/_catalog') return 'Catalog';
+  if (/\/tags\/list$/.test(path)) return 'ListTags';
+  const verb = method === 'HEAD' ? 'Head' : method === 'DELETE' ? 'Delete' : 'Get';
+  if (/\/manifests\/[^/]+$/.test(path)) return method === 'PUT' ? 'PutManifest' : `${verb}Manifest`;
+  if (/\/blobs\/uploads(\/[^/]*)?$/.test(path)) {
+    if (method === 'POST') return 'StartUpload';
+    if (method === 'PATCH') return 'UploadChunk';
+    if (method === 'PUT') return 'CompleteUpload';
+    return method === 'DELETE' ? 'CancelUpload' : 'UploadStatus';
+  }
+  if (/\/blobs\/[^/]+$/.test(path)) return `${verb}Blob`;
+  return 'Unknown';
+}
+
+/** The admin operation of a request under `/_local/`: `GET /_local/state` is `GetState`. */
+function adminOperation(method: string, path: string): string {
+  const verb = method.charAt(0) + method.slice(1).toLowerCase();
+  if (/^\/_local\/tasks\/[^/]+\/logs\/[^/]+$/.test(path)) return `${verb}TaskLogs`;
+  const name = /^\/_local\/([a-z]+)$/.exec(path)?.[1];
+  return name ? `${verb}${name.charAt(0).toUpperCase()}${name.slice(1)}` : 'Unknown';
 }
 
 /**
@@ -172,15 +230,24 @@ export function createRouter(
     endpointHost: req.headers.host ?? '127.0.0.1',
   });
 
+  /** What the request log says about a request: filled in as the router learns it. */
+  interface Label {
+    service: string;
+    operation: string;
+  }
+
   async function handleJson(
     req: IncomingMessage,
     res: ServerResponse,
     target: string,
     requestId: string,
+    label: Label,
   ): Promise<void> {
     const dot = target.lastIndexOf('.');
     const svc = byTarget.get(target.slice(0, dot));
     const operation = target.slice(dot + 1);
+    label.service = svc?.signingName ?? '?';
+    label.operation = logName(operation);
     const writeOpts = {
       contentType: svc?.contentType ?? ('application/x-amz-json-1.1' as const),
       requestId,
@@ -215,6 +282,7 @@ export function createRouter(
     req: IncomingMessage,
     res: ServerResponse,
     requestId: string,
+    label: Label,
   ): Promise<void> {
     let xmlns: string | undefined;
     try {
@@ -225,6 +293,8 @@ export function createRouter(
       const svc =
         byVersion.get(flat.Version ?? '') ??
         opts.query.find((s) => s.signingName === scope.service);
+      label.service = svc?.signingName ?? logName(scope.service);
+      label.operation = logName(flat.Action);
       if (!flat.Action)
         throw new AwsError('MissingAction', 'The request must contain the parameter Action.');
       if (!svc)
@@ -255,10 +325,39 @@ export function createRouter(
     }
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handleS3(
+    s3: S3Service,
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    label: Label,
+  ): Promise<void> {
+    const operation = s3.operationOf(req);
+    label.service = 's3';
+    label.operation = operation;
+    const fault = await opts.faults.beforeCall('s3', operation);
+    if (fault) {
+      const answer =
+        fault.code === 'ThrottlingException'
+          ? { code: 'SlowDown', message: 'Please reduce your request rate.', status: 503 }
+          : {
+              code: 'InternalError',
+              message: 'We encountered an internal error. Please try again.',
+              status: 500,
+            };
+      refuseRequest(req, res, answer, requestId);
+      return;
+    }
+    await s3.handle(req, res, requestId);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, label: Label): Promise<void> {
     const requestId = newRequestId();
     const path = (req.url ?? '/').split('?')[0];
+    if (opts.s3 && isS3Request(req)) return handleS3(opts.s3, req, res, requestId, label);
     if (path === '/v2' || path.startsWith('/v2/')) {
+      label.service = 'registry';
+      label.operation = registryOperation(req.method ?? 'GET', path);
       if (!opts.ecr) {
         res.writeHead(404).end();
         return;
@@ -287,6 +386,8 @@ export function createRouter(
       return;
     }
     if (path.startsWith('/_local/')) {
+      label.service = 'local';
+      label.operation = adminOperation(req.method ?? 'GET', path);
       let body: string;
       try {
         body = await readBody(req, res, BODY_LIMITS.admin);
@@ -305,11 +406,13 @@ export function createRouter(
       return;
     }
     const target = req.headers['x-amz-target'];
-    if (typeof target === 'string' && target) return handleJson(req, res, target, requestId);
+    if (typeof target === 'string' && target) return handleJson(req, res, target, requestId, label);
     if (req.method === 'POST' || (req.method === 'GET' && (req.url ?? '').includes('Action='))) {
-      return handleQuery(req, res, requestId);
+      return handleQuery(req, res, requestId, label);
     }
     if (req.method === 'GET' && path === '/') {
+      label.service = 'local';
+      label.operation = 'Status';
       res
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ service: 'local-aws', status: 'running' }));
@@ -321,7 +424,19 @@ export function createRouter(
   }
 
   return (req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    const label: Label = { service: '-', operation: '-' };
+    if (opts.onRequest) {
+      const onRequest = opts.onRequest;
+      const started = performance.now();
+      res.once('close', () =>
+        onRequest({
+          ...label,
+          status: res.headersSent ? res.statusCode : 0,
+          ms: performance.now() - started,
+        }),
+      );
+    }
+    handle(req, res, label).catch((error: unknown) => {
       opts.onInternalError?.(error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ message: (error as Error)?.message ?? String(error) }));

@@ -25,8 +25,46 @@ test('`local-aws` through npm’s bin link prints where it listens, answers, and
   expect(await exited).toBe(0);
 });
 
+test('`local-aws --log-requests` prints one line per request: service, operation, status, ms', async () => {
+  const child = spawn(BIN, ['--port', '0', '--log-requests'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const wake: (() => void)[] = [];
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const w of wake.splice(0)) w();
+  });
+  child.once('close', () => {
+    for (const w of wake.splice(0)) w();
+  });
+  const waitFor = async (pattern: RegExp): Promise<RegExpExecArray> => {
+    for (;;) {
+      const m = pattern.exec(out);
+      if (m) return m;
+      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
+      await new Promise<void>((w) => wake.push(w));
+    }
+  };
+  try {
+    const [, endpoint] = await waitFor(/^local-aws listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
+    expect((await fetch(`${endpoint}/_local/health`)).status).toBe(200);
+    expect((await fetch(`${endpoint}/nowhere`)).status).toBe(404);
+    await waitFor(/^- - 404 \d+ms$/m);
+    expect(out.split('\n').slice(1, 3)).toEqual([
+      expect.stringMatching(/^local GetHealth 200 \d+ms$/),
+      expect.stringMatching(/^- - 404 \d+ms$/),
+    ]);
+  } finally {
+    const exited = new Promise((resolve) => child.once('close', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
+
 test.each([
-  [['--help'], 0, /^usage: local-aws \[--port 4566\]/],
+  [['--help'], 0, /^usage: local-aws \[--port 4566\].*\[--log-requests\]/],
+  [['--log-requests=yes'], 2, /`--log-requests` takes no value/],
   [['--bogus'], 2, /unknown argument `--bogus`/],
   [['--port', 'x'], 2, /`--port` must be an integer between 0 and 65535/],
 ])('local-aws %j exits %d', (args, code, message) => {
