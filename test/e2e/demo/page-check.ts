@@ -7,7 +7,7 @@
  * font has). `screenshot` keeps a picture for a person to look at.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,7 +21,12 @@ export function findChromium(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter))
     for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']) {
       const path = join(dir, name);
-      if (spawnSync('test', ['-x', path]).status === 0) return path;
+      try {
+        accessSync(path, constants.X_OK);
+        return path;
+      } catch {
+        // not here
+      }
     }
   return undefined;
 }

@@ -2,7 +2,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobResult, StepResult, WorkflowRun } from '../../../packages/workflow/src/runner';
-import { renderDemoPage, runConclusion, type PageStage } from '../../../scripts/demo/report';
+import { emojiToMarks } from '../../../scripts/demo/marks';
+import {
+  breakLongTokens,
+  renderDemoPage,
+  runConclusion,
+  type PageStage,
+} from '../../../scripts/demo/report';
 import type { WatchedRollout } from '../../../scripts/demo/watch-rollouts';
 import { emojiIn, measurePage, requireChromium, screenshot } from './page-check';
 
@@ -144,6 +150,34 @@ test('every result mark is inline SVG: no emoji code point is left in the page',
   expect(html).toContain('aria-label="succeeded"');
   expect(html).toContain('aria-label="failed"');
   expect(html).toContain('aria-label="warning"');
+});
+
+test.each<[string, string, string]>([
+  ['a verdict heading', '<h3>✅ Deploy: succeeded</h3>', '<h3><svg class="mark"'],
+  ['an emoji with its variation selector', '<p>⚠️ Not sent</p>', '</svg> Not sent</p>'],
+  [
+    'text only, never a tag',
+    '<a href="https://x/✅">❌</a>',
+    '<a href="https://x/✅"><svg class="mark"',
+  ],
+])('summaries: %s gets an SVG mark', (_what, html, expected) => {
+  expect(emojiToMarks(html)).toContain(expected);
+});
+
+test.each<[string, string, string]>([
+  [
+    'an ARN breaks after its colons and slashes',
+    '<td>arn:aws:ecs:us-east-1:0:service/app</td>',
+    '<td>arn:<wbr>aws:<wbr>ecs:<wbr>us-east-1:<wbr>0:<wbr>service/<wbr>app</td>',
+  ],
+  ['short words stay whole', '<td>127.0.0.1:80/health</td>', '<td>127.0.0.1:80/health</td>'],
+  [
+    'tags are left alone',
+    '<a href="http://127.0.0.1:45965/app-staging/x">x</a>',
+    '<a href="http://127.0.0.1:45965/app-staging/x">x</a>',
+  ],
+])('long tokens: %s', (_what, html, expected) => {
+  expect(breakLongTokens(html)).toBe(expected);
 });
 
 test('a run in which no job ran reads as skipped, not success', () => {
