@@ -117,7 +117,7 @@ export function timeScaleNote(timeScale: number, rollouts: WatchedRollout[]): st
 function timeScaleExplained(timeScale: number): string {
   return timeScale === 1
     ? ''
-    : ` Times on this page are wall-clock times of this run. local-aws ran AWS's timers (health-check intervals, deregistration delays, bake times) ${timeScale} times faster; processes start and requests are answered at their own speed.`;
+    : ` Times on this page are wall-clock times of this run. local-aws ran every ECS and ELB delay (health-check intervals, deregistration delays, bake times) ${timeScale} times faster; the actions' own waits (the health gate's observe window and timeout) and the time processes take to start are real.`;
 }
 
 function stagesTable(stages: PageStage[]): string {
