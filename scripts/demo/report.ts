@@ -164,6 +164,15 @@ function timeline(stages: PageStage[]): string {
   return `<div class="timeline">${rows}</div><p class="muted">${secs(t1 - t0)} from the first step to the last.</p>`;
 }
 
+// How a service deployment's status reads; any other status (a rollback) is a failure.
+const ROLLOUT_MARK: Record<string, MarkKind> = {
+  SUCCESSFUL: 'success',
+  PENDING: 'skipped',
+  IN_PROGRESS: 'skipped',
+  STOP_REQUESTED: 'cancelled',
+  STOPPED: 'cancelled',
+};
+
 /** The stages of one watched deployment, with the ones that passed between two looks. */
 function rolloutSection(r: WatchedRollout, page: DemoPage): string {
   const timeScale = page.timeScale;
@@ -195,8 +204,7 @@ function rolloutSection(r: WatchedRollout, page: DemoPage): string {
           : '';
     return `<tr><td class="stage"><code>${stage}</code></td><td class="time">+${secs(Math.max(0, s.seenAt - r.createdAt))}</td><td class="time">${took}</td><td>${note}</td></tr>`;
   });
-  const outcome =
-    r.status === 'SUCCESSFUL' ? 'success' : r.status === 'IN_PROGRESS' ? 'skipped' : 'failure';
+  const outcome = ROLLOUT_MARK[r.status] ?? 'failure';
   const heading = [
     `${escapeHtml(r.environment)}${r.target ? ` to <code>${escapeHtml(r.target)}</code>` : ''}`,
     r.strategy ? escapeHtml(r.strategy) : '',

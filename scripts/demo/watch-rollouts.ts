@@ -61,13 +61,8 @@ export interface WatchTarget {
   service: string;
 }
 
-const FINISHED = new Set([
-  'SUCCESSFUL',
-  'STOPPED',
-  'ROLLBACK_SUCCESSFUL',
-  'ROLLBACK_FAILED',
-  'ROLLBACK_REQUESTED',
-]);
+// ECS's final statuses of a service deployment: nothing changes after them.
+const FINISHED = new Set(['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED']);
 
 /**
  * Starts looking at the service's deployments every `intervalMs` (those created from now on);
