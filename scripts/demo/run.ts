@@ -15,7 +15,6 @@ import {
   S3Client,
   type _Object,
 } from '@aws-sdk/client-s3';
-import { renderReport, type ReportStage } from '../../packages/workflow/src/report';
 import {
   runWorkflow,
   type JobResult,
@@ -25,6 +24,8 @@ import {
 } from '../../packages/workflow/src/runner';
 import { ensureImageBuilder, type ImageBuilder } from './builder';
 import { Cleanup } from './cleanup';
+import { renderDemoPage, type PageStage } from './report';
+import { watchRollouts, type WatchedRollout } from './watch-rollouts';
 import { currentTaskDefinition, provision, servedVersion, type Environment } from './infra';
 import { createSampleRepo, type SampleRepo } from './sample-repo';
 import {
@@ -53,7 +54,7 @@ export interface DemoOptions {
 }
 
 /** One stage's outcome, for the final table and the page. */
-export interface DemoStage extends ReportStage {
+export interface DemoStage extends PageStage {
   durationMs: number;
 }
 
@@ -128,6 +129,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const bucket = 'shipkit-demo-backups';
   const releases: Record<string, { sha: string; taskDefinition?: string }> = {};
   let lastStaging: WorkflowRun | undefined;
+  const timeScale = opts.timeScale ?? 60;
+  // Production's blue/green deployments, watched from outside the pipeline for the page.
+  let watcher: { stop: () => Promise<WatchedRollout[]> } | undefined;
+  let rollouts: WatchedRollout[] = [];
+  const stopWatching = async (): Promise<void> => {
+    const w = watcher;
+    watcher = undefined;
+    if (w) rollouts = await w.stop();
+  };
 
   const workflow = async (
     file: string,
@@ -215,7 +225,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       title: 'Start local AWS, S3 and PostgreSQL',
       needs: [],
       body: async () => {
-        const timeScale = opts.timeScale ?? 60;
         aws = await startAws(cleanup, timeScale, join(work, 'local-aws'));
         s3 = await startS3(cleanup);
         pg = await startPostgres(cleanup);
@@ -244,6 +253,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       body: async () => {
         const list = await provision(aws!.endpoint, fixture);
         envs = { staging: list[0], production: list[1] };
+        watcher = watchRollouts({
+          endpoint: aws!.endpoint,
+          environment: envs.production.name,
+          cluster: envs.production.cluster,
+          service: envs.production.service,
+        });
+        cleanup.add('deployment watcher', stopWatching);
         for (const env of list) {
           const version = await servedVersion(env);
           expect(
@@ -482,9 +498,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   } finally {
     print('▶ Stopping everything and cleaning up');
   }
+  await stopWatching();
   const cleanupProblems = await cleanup.run();
   const reportPath = join(opts.outDir, 'index.html');
-  writeFileSync(reportPath, renderReport('shipkit demo: the pipeline, run locally', stages));
+  writeFileSync(
+    reportPath,
+    renderDemoPage({
+      title: 'shipkit demo: the pipeline, run locally',
+      stages,
+      timeScale,
+      rollouts,
+      generatedAt: new Date(),
+    }),
+  );
   return {
     ok: stages.every((s) => s.verdict === 'passed') && !cleanupProblems.length,
     stages,

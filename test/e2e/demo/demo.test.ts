@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { emojiIn, measurePage, requireChromium, screenshot } from './page-check';
 
 // `npm run demo` end to end, as a newcomer runs it: the CLI in a process group of its own,
 // its final table, its HTML page, and nothing it started still answering afterwards.
@@ -48,6 +49,19 @@ afterAll(() => {
     rmSync(reportDir, { recursive: true, force: true });
 });
 
+/** The page's text as a reader sees it (tags dropped, SVG titles too). */
+function pageText(): string {
+  const page = /HTML page of the run: (.+)$/m.exec(output)?.[1]?.trim();
+  return readFileSync(page!, 'utf8')
+    .replace(/<title>[^<]*<\/title>/g, '')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(
+      /&#39;|&quot;|&amp;|&gt;|&lt;/g,
+      (e) => ({ '&#39;': "'", '&quot;': '"', '&amp;': '&', '&gt;': '>', '&lt;': '<' })[e]!,
+    )
+    .replace(/\s+/g, ' ');
+}
+
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 test('the demo behaves as described: every stage passes and it exits 0', () => {
@@ -93,4 +107,55 @@ test('nothing the demo started answers after it exits', async () => {
     expect(`${url}: ${answer}`).toBe(`${url}: refused`);
   }
   expect(output).not.toContain('clean-up problem');
+});
+
+test('the page says the time scale with the measured bake, and shows a run with no job as skipped', () => {
+  const text = pageText();
+  expect(text).toMatch(
+    /Timers ×60: the 10-minute bake took \d+\.\d s\. Times on this page are wall-clock times/,
+  );
+  // Stage 7: staging failed, so deploy-production's only job is skipped.
+  expect(text).toContain('deploy-production on workflow_run : skipped (no job ran)');
+});
+
+test("production's blue/green deployments show every lifecycle stage through the bake and the clean-up", () => {
+  const text = pageText();
+  // v1's deployment, then the manual rollback's.
+  for (const target of ['app-production:2', 'app-production:1'])
+    expect(text).toMatch(
+      new RegExp(
+        `production to ${target} , BLUE_GREEN, SUCCESSFUL after [\\d.]+ s During stage \\d: .*?` +
+          'SCALE_UP .*?BAKE_TIME \\+[\\d.]+ s [\\d.]+ s bake time 10 min; timers ×60 CLEAN_UP \\+[\\d.]+ s [\\d.]+ s',
+      ),
+    );
+});
+
+describe('the page in headless Chromium', () => {
+  let page: string;
+  beforeAll(() => {
+    requireChromium();
+    page = /HTML page of the run: (.+)$/m.exec(output)?.[1]?.trim() ?? '';
+  });
+
+  test('no emoji code point is left: result marks are inline SVG', () => {
+    expect(emojiIn(readFileSync(page, 'utf8'))).toEqual([]);
+  });
+
+  // The screenshots stay in .tmp/page-check for a person to look at.
+  test.each([1280, 800])(
+    'at %i px nothing reaches past the page column and every character has a glyph',
+    (width) => {
+      const m = measurePage(page, width);
+      expect({
+        overflow: m.scrollWidth - m.clientWidth,
+        past: m.pastColumn,
+        missing: m.missingGlyphs,
+      }).toEqual({ overflow: 0, past: [], missing: [] });
+      const shots = join(ROOT, '.tmp', 'page-check');
+      mkdirSync(shots, { recursive: true });
+      const png = join(shots, `demo-${width}.png`);
+      screenshot(page, png, width, m.scrollHeight);
+      expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+    },
+  );
 });
