@@ -13,12 +13,18 @@ function has(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
-// buildah and skopeo build and copy images in the build-and-push and local-aws suites. npm test
-// never changes the machine: it says what is missing (`.ci/run` installs them when run as root).
-const missing = ['buildah', 'skopeo'].filter((c) => !has(c));
+// Programs some suites drive, by the Debian package that brings each. npm test never changes
+// the machine: it says what is missing (`.ci/run` installs them when run as root).
+const tools = [
+  ['buildah', 'buildah', 'the suites that build images'],
+  ['skopeo', 'skopeo', 'the suites that copy images'],
+  ['chromium', 'chromium', "the demo's report page check"],
+  ['aws', 'awscli', "the AWS CLI's S3 suite"],
+];
+const missing = tools.filter(([command]) => !has(command));
 if (missing.length) {
   console.warn(
-    `warning: ${missing.join(' and ')} not found: the suites that build images will fail. Install ${missing.length > 1 ? 'them' : 'it'} (Debian: apt-get install ${missing.join(' ')}), or run .ci/run as root, which installs ${missing.length > 1 ? 'them' : 'it'}.`,
+    `warning: not found: ${missing.map(([c, , needed]) => `${c} (${needed})`).join(', ')}. Those suites will fail. Install them (Debian: apt-get install ${missing.map(([, pkg]) => pkg).join(' ')}), or run .ci/run as root, which installs them.`,
   );
 }
 
