@@ -6,7 +6,7 @@
  * page's column (long digests and tags wrap), and says where times are shown that local-aws ran
  * AWS's timers faster.
  */
-import { markdownToHtml } from '../../packages/workflow/src/report';
+import { markdownToHtml } from '../../packages/workflow/src/markdown-html';
 import type {
   Conclusion,
   JobResult,
