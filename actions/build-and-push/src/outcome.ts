@@ -66,7 +66,10 @@ export async function writeSummary(o: Outcome, inputs: Inputs): Promise<void> {
         ? `${code(o.promotion.source)} (${PROMOTION_MODES[o.promotion.mode] ?? o.promotion.mode})`
         : undefined,
     ],
-    ['Image size', o.sizeBytes !== undefined ? formatBytes(o.sizeBytes) : undefined],
+    [
+      'Image size (compressed layers)',
+      o.sizeBytes !== undefined ? formatBytes(o.sizeBytes) : undefined,
+    ],
     ['Build time', o.buildMs !== undefined ? formatDuration(o.buildMs) : undefined],
     [
       'Builder',
@@ -76,7 +79,7 @@ export async function writeSummary(o: Outcome, inputs: Inputs): Promise<void> {
     ],
     ['Cache', o.action === 'built' ? cache : undefined],
     [
-      'Blobs uploaded',
+      'Blobs uploaded (layers and config)',
       o.stats
         ? `${o.stats.blobsUploaded} (${formatBytes(o.stats.bytesUploaded)}), ${o.stats.blobsMounted} mounted, ${o.stats.blobsPresent} already present`
         : undefined,
@@ -85,7 +88,7 @@ export async function writeSummary(o: Outcome, inputs: Inputs): Promise<void> {
   ]);
   if (o.tags.length) {
     s.table(
-      ['Tag', 'Digest', ''],
+      ['Tag', 'Digest', 'Status'],
       o.tags.map((t) => [
         code(`${o.registry}/${o.repository}:${t.tag}`),
         code(o.digest),

@@ -150,7 +150,9 @@ describe('build-and-push against local-aws', () => {
     expect(built.summary).toContain(
       `| \`${aws.registryHost}/sample:latest\` | \`${digest}\` | tagged |`,
     );
-    expect(built.summary).toMatch(/\*\*Image size\*\* \| (\d+ B|\d+\.\d\d? KiB) \|/);
+    expect(built.summary).toMatch(
+      /\*\*Image size \(compressed layers\)\*\* \| (\d+ B|\d+\.\d\d? KiB) \|/,
+    );
     expect(built.summary).toMatch(/\*\*Build time\*\* \| /);
     expect(built.summary).toContain('| **Cache** | off |');
     expect(built.masked.length).toBeGreaterThan(0);
