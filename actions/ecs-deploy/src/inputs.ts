@@ -5,7 +5,12 @@ import { InputParser } from '../../../packages/kit/src/inputs';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { parseImageRef } from '../../../packages/ecs/src/image-ref';
 import { checkContainers, loadTaskDefinitionJson } from '../../../packages/ecs/src/task-definition';
-import { getGitHubToken, getWaitInputs, requireAwsRegion, type WaitUntil } from './service-inputs';
+import {
+  getGitHubToken,
+  getWaitInputs,
+  requireAwsRegion,
+  type WaitUntil,
+} from '../../../packages/kit/src/rollout-inputs';
 
 /** Everything ecs-deploy reads from its inputs, validated. */
 export interface Inputs {

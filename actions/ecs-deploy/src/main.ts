@@ -8,13 +8,9 @@ import type { GitHubDeployments } from '../../../packages/kit/src/github-deploym
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { DeployResult } from '../../../packages/ecs/src/deploy';
 import { getInputs, type Inputs } from './inputs';
-import {
-  actionEcsApi,
-  addServiceSections,
-  coreLog,
-  GitHubDeploymentRecord,
-  serviceLabel,
-} from './service-action';
+import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
+import { runnerLog } from '../../../packages/kit/src/step-log';
+import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summary-sections';
 
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
@@ -91,7 +87,7 @@ async function writeSummary(
       ]),
     );
   }
-  await addServiceSections(s, r);
+  addServiceSections(s, r);
   await s.write();
 }
 
@@ -100,7 +96,8 @@ export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
     const { deploy } = await import('../../../packages/ecs/src/deploy');
-    const api = await actionEcsApi(deps.ecs, signal);
+    const { meteredActionEcsApi } = await import('../../../packages/ecs/src/client');
+    const api = await meteredActionEcsApi(deps.ecs, signal);
     const record = new GitHubDeploymentRecord(deps.github, inputs.environmentUrl);
     let result: DeployResult;
     try {
@@ -118,7 +115,7 @@ export async function run(deps: Deps = {}): Promise<void> {
         timeoutMs: inputs.timeoutMs,
         dryRun: inputs.dryRun,
         provenance: { gitSha: process.env.GITHUB_SHA || undefined, workflowRun: workflowRun() },
-        log: coreLog,
+        log: runnerLog,
         signal,
         clock: deps.clock,
         onFact: (name, value) => core.setOutput(name, value),

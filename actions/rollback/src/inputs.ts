@@ -5,7 +5,7 @@ import {
   getWaitInputs,
   requireAwsRegion,
   type WaitUntil,
-} from '../../ecs-deploy/src/service-inputs';
+} from '../../../packages/kit/src/rollout-inputs';
 
 /** Everything rollback reads from its inputs, validated. */
 export interface Inputs {

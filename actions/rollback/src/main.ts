@@ -8,13 +8,9 @@ import type { GitHubDeployments } from '../../../packages/kit/src/github-deploym
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { RollbackResult } from '../../../packages/ecs/src/rollback';
 import { getInputs, type Inputs } from './inputs';
-import {
-  actionEcsApi,
-  addServiceSections,
-  coreLog,
-  GitHubDeploymentRecord,
-  serviceLabel,
-} from '../../ecs-deploy/src/service-action';
+import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
+import { runnerLog } from '../../../packages/kit/src/step-log';
+import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summary-sections';
 
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
@@ -53,7 +49,7 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
       r.timeline.map((t) => [t.stage, t.endedAt ? formatDuration(t.endedAt - t.startedAt) : '–']),
     );
   }
-  await addServiceSections(s, r);
+  addServiceSections(s, r);
   await s.write();
 }
 
@@ -62,7 +58,8 @@ export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
     const { rollback } = await import('../../../packages/ecs/src/rollback');
-    const api = await actionEcsApi(deps.ecs, signal);
+    const { meteredActionEcsApi } = await import('../../../packages/ecs/src/client');
+    const api = await meteredActionEcsApi(deps.ecs, signal);
     const record = new GitHubDeploymentRecord(deps.github);
     if (inputs.environmentName && !record.github) {
       const { GitHubDeployments } = await import('../../../packages/kit/src/github-deployments');
@@ -79,7 +76,7 @@ export async function run(deps: Deps = {}): Promise<void> {
         reason: inputs.reason,
         waitUntil: inputs.waitUntil,
         timeoutMs: inputs.timeoutMs,
-        log: coreLog,
+        log: runnerLog,
         signal,
         clock: deps.clock,
         onFact: (name, value) => core.setOutput(name, value),

@@ -10,15 +10,11 @@ import { ActionFailure, ConfigurationError } from '../../kit/src/errors';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
-import {
-  followRollout,
-  formatCounts,
-  formatProgress,
-  type RolloutState,
-  type StageSpan,
-} from './rollout';
+import { followAndExplain } from './follow';
+import { formatCounts, type RolloutState, type StageSpan } from './rollout';
+import { describeService, type DeployLog } from './service';
 import { unknownTaskDefinitionFields, withoutFields } from './sdk-fields';
-import { findStoppedTasks, summarizeStoppedTasks, type StoppedTask } from './stopped-tasks';
+import { summarizeStoppedTasks, type StoppedTask } from './stopped-tasks';
 import {
   diffTaskDefinitions,
   fromDescribed,
@@ -34,15 +30,6 @@ import {
 /** How the action ended. `in-progress`: not waited for; `dry-run`: nothing was changed. */
 export type DeployStatus =
   'succeeded' | 'failed' | 'rolled-back' | 'timed-out' | 'unchanged' | 'in-progress' | 'dry-run';
-
-/** What the deploy writes to the log; the action maps these to `core`. */
-export interface DeployLog {
-  info(message: string): void;
-  debug(message: string): void;
-  warning(message: string): void;
-  /** Wraps a phase (the action shows it as a log group). */
-  group<T>(name: string, fn: () => Promise<T>): Promise<T>;
-}
 
 /** Options of {@link deploy}. */
 export interface DeployOptions {
@@ -94,32 +81,6 @@ export interface DeployResult {
   state?: RolloutState;
   startedAt: number;
   durationMs: number;
-}
-
-/** Reads the service; a missing or inactive service is a configuration mistake. */
-export async function describeService(
-  api: EcsApi,
-  cluster: string | undefined,
-  service: string,
-): Promise<Service> {
-  const out = await api.describeServices({ cluster, services: [service] });
-  const found = out.services?.[0];
-  const where = cluster ? ` in cluster \`${cluster}\`` : ' in the default cluster';
-  if (!found) {
-    const failure = out.failures?.[0];
-    throw new ConfigurationError(
-      `Service \`${service}\` was not found${where}${failure?.reason ? ` (${failure.reason})` : ''}.`,
-    );
-  }
-  if (found.status && found.status !== 'ACTIVE') {
-    throw new ConfigurationError(`Service \`${service}\`${where} is ${found.status}, not ACTIVE.`);
-  }
-  if (found.deploymentController?.type && found.deploymentController.type !== 'ECS') {
-    throw new ConfigurationError(
-      `Service \`${service}\` uses the ${found.deploymentController.type} deployment controller; shipkit deploys services that use ECS deployments (rolling, blue/green, linear, canary).`,
-    );
-  }
-  return found;
 }
 
 function plannedDeploymentConfiguration(
@@ -372,55 +333,41 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     };
   }
 
-  const followed = await log.group('Following the rollout', () =>
-    followRollout({
+  const followed = await followAndExplain(
+    {
       api,
       cluster: opts.cluster,
       service: opts.service,
       serviceDeploymentArn,
       strategy: deploymentConfiguration?.strategy ?? service.deploymentConfiguration?.strategy,
       taskDefinitionArn,
-      waitUntil: opts.waitUntil as 'stable' | 'traffic-shifted',
+      waitUntil: opts.waitUntil,
+      explainWith: taskDefinitionArn,
       deadline,
-      eventsSince: startedAt,
+      startedAt,
+      log,
       signal: opts.signal,
       clock,
       intervalMs: opts.intervalMs,
-      onEvent: (e) => log.info(`event: ${e.message ?? ''}`),
-      onStage: (stage, previous) =>
-        log.info(
-          `stage: ${stage}${previous ? ` (${previous.stage} took ${formatDuration((previous.endedAt ?? clock.now()) - previous.startedAt)})` : ''}`,
-        ),
-      onProgress: (state) => log.info(formatProgress(state)),
-      onThrottle: (_e, delay) =>
-        log.info(`ECS is throttling; next check in ${formatDuration(delay)}.`),
-    }),
+    },
+    'Following the rollout',
   );
   const status = statusOf(followed.state, followed.timedOut);
-  let stoppedTasks: StoppedTask[] = [];
-  let reason: string;
-  if (status === 'succeeded') {
-    reason =
-      followed.state.phase === 'traffic-shifted'
+  const stoppedTasks = followed.stoppedTasks;
+  const reason =
+    status === 'succeeded'
+      ? followed.state.phase === 'traffic-shifted'
         ? `Production traffic is on ${shortTaskDefinition(taskDefinitionArn)}; the bake has begun.`
-        : `${shortTaskDefinition(taskDefinitionArn)} is deployed and stable${formatCounts(followed.state.counts) ? ` (${formatCounts(followed.state.counts)})` : ''}.`;
-  } else {
-    stoppedTasks = await findStoppedTasks(api, {
-      cluster: opts.cluster,
-      service: opts.service,
-      taskDefinitionArn,
-      since: startedAt,
-    });
-    reason = failureReason({
-      status,
-      taskDefinitionArn,
-      previousTaskDefinitionArn: previousArn,
-      state: followed.state,
-      stoppedTasks,
-      service: followed.service,
-      timeoutMs: opts.timeoutMs,
-    });
-  }
+        : `${shortTaskDefinition(taskDefinitionArn)} is deployed and stable${formatCounts(followed.state.counts) ? ` (${formatCounts(followed.state.counts)})` : ''}.`
+      : failureReason({
+          status,
+          taskDefinitionArn,
+          previousTaskDefinitionArn: previousArn,
+          state: followed.state,
+          stoppedTasks,
+          service: followed.service,
+          timeoutMs: opts.timeoutMs,
+        });
   return {
     ...base,
     status,

@@ -3,15 +3,10 @@ import { ActionFailure, ConfigurationError } from '../../kit/src/errors';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
-import { describeService, type DeployLog } from './deploy';
+import { followAndExplain, isSuccess } from './follow';
+import { describeService, type DeployLog } from './service';
 import { withImageVersion } from './image-ref';
-import {
-  followRollout,
-  formatCounts,
-  formatProgress,
-  type RolloutState,
-  type StageSpan,
-} from './rollout';
+import { formatCounts, type RolloutState, type StageSpan } from './rollout';
 import {
   deployedContainers,
   findByImage,
@@ -22,7 +17,7 @@ import {
   type RevisionInfo,
   type TargetSpec,
 } from './rollback-target';
-import { findStoppedTasks, summarizeStoppedTasks, type StoppedTask } from './stopped-tasks';
+import { summarizeStoppedTasks, type StoppedTask } from './stopped-tasks';
 import { fromDescribed, mergeTags, shortTaskDefinition, TAGS, tagValue } from './task-definition';
 
 /** How rollback ended. */
@@ -453,38 +448,32 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
       durationMs: clock.now() - startedAt,
     };
   }
-  const followed = await log.group('Following the rollback', () =>
-    followRollout({
+  const followed = await followAndExplain(
+    {
       api,
       cluster: opts.cluster,
       service: opts.service,
       serviceDeploymentArn,
       strategy,
       taskDefinitionArn: target,
-      waitUntil: opts.waitUntil as 'stable' | 'traffic-shifted',
+      waitUntil: opts.waitUntil,
+      explainWith: target,
       deadline,
-      eventsSince: startedAt,
+      startedAt,
+      log,
       signal: opts.signal,
       clock,
       intervalMs: opts.intervalMs,
-      onEvent: (e) => log.info(`event: ${e.message ?? ''}`),
-      onStage: (stage) => log.info(`stage: ${stage}`),
-      onProgress: (s) => log.info(formatProgress(s)),
-    }),
+    },
+    'Following the rollback',
   );
-  const ok = followed.state.phase === 'succeeded' || followed.state.phase === 'traffic-shifted';
+  const ok = isSuccess(followed.state);
   const status: RollbackStatus = followed.timedOut ? 'timed-out' : ok ? 'succeeded' : 'failed';
-  let stoppedTasks: StoppedTask[] = [];
+  const stoppedTasks = followed.stoppedTasks;
   let message: string;
   if (status === 'succeeded') {
     message = `Rolled back ${opts.service} from ${shortTaskDefinition(current)} to ${shortTaskDefinition(target)}${opts.reason ? ` (${opts.reason})` : ''}.`;
   } else {
-    stoppedTasks = await findStoppedTasks(api, {
-      cluster: opts.cluster,
-      service: opts.service,
-      taskDefinitionArn: target,
-      since: startedAt,
-    });
     const stopped = summarizeStoppedTasks(stoppedTasks);
     message =
       status === 'timed-out'
@@ -592,8 +581,8 @@ async function stopDeployment(
       s.status === 'ROLLBACK_IN_PROGRESS' &&
       (s.stage === undefined ||
         !['PRODUCTION_TRAFFIC_SHIFT', 'PRE_SCALE_UP', 'SCALE_UP'].includes(s.stage)));
-  const followed = await log.group('Following the rollback', () =>
-    followRollout({
+  const followed = await followAndExplain(
+    {
       api,
       cluster: opts.cluster,
       service: opts.service,
@@ -603,16 +592,15 @@ async function stopDeployment(
       waitUntil: 'stable',
       satisfied: trafficBack,
       deadline,
-      eventsSince: startedAt,
+      startedAt,
+      log,
       signal: opts.signal,
       clock,
       fastChecks: 20,
       fastIntervalMs: 500,
       intervalMs: opts.intervalMs,
-      onEvent: (e) => log.info(`event: ${e.message ?? ''}`),
-      onStage: (stage) => log.info(`stage: ${stage}`),
-      onProgress: (s) => log.info(`${s.status ?? s.phase}${s.stage ? ` · ${s.stage}` : ''}`),
-    }),
+    },
+    'Following the rollback',
   );
   const phase = followed.state.phase;
   const ok =
