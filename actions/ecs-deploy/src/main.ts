@@ -36,6 +36,7 @@ const VERDICT: Record<
   failed: ['failure', 'failed'],
   'rolled-back': ['failure', 'rolled back'],
   'timed-out': ['failure', 'timed out'],
+  unknown: ['warning', 'outcome unknown'],
 };
 
 async function writeSummary(
@@ -96,7 +97,8 @@ export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
     const { deploy } = await import('../../../packages/ecs/src/deploy');
-    const { meteredActionEcsApi } = await import('../../../packages/ecs/src/client');
+    const { meteredActionEcsApi, deregistrationDelayReader } =
+      await import('../../../packages/ecs/src/client');
     const api = await meteredActionEcsApi(deps.ecs, signal);
     const record = new GitHubDeploymentRecord(deps.github, inputs.environmentUrl);
     let result: DeployResult;
@@ -117,6 +119,7 @@ export async function run(deps: Deps = {}): Promise<void> {
         provenance: { gitSha: process.env.GITHUB_SHA || undefined, workflowRun: workflowRun() },
         log: runnerLog,
         signal,
+        deregistrationDelayMs: deregistrationDelayReader(),
         clock: deps.clock,
         onFact: (name, value) => core.setOutput(name, value),
         beforeChange: async () => {
@@ -146,14 +149,20 @@ export async function run(deps: Deps = {}): Promise<void> {
       await record.markThrown(error, 'Cancelled while deploying');
       throw error;
     }
+    // A cancel that came while the last answer was read wins: never `succeeded` after SIGTERM.
+    if (signal.aborted) {
+      await record.markThrown(signal.reason, 'Cancelled while deploying');
+      throw signal.reason;
+    }
     core.setOutput('status', result.status);
     core.setOutput('reason', result.reason);
     if (result.status === 'succeeded') await record.mark('success', result.reason);
     else if (result.status === 'in-progress')
       core.info('GitHub deployment left in_progress: the rollout was not awaited.');
+    else if (result.status === 'unknown') await record.mark('error', result.reason);
     else await record.mark('failure', result.reason);
     await writeSummary(inputs, result, record.id);
-    if (['failed', 'rolled-back', 'timed-out'].includes(result.status))
+    if (['failed', 'rolled-back', 'timed-out', 'unknown'].includes(result.status))
       throw new ActionFailure(result.reason);
     core.info(result.reason);
   });

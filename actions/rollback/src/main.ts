@@ -21,12 +21,16 @@ export interface Deps {
 
 async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number): Promise<void> {
   const { shortTaskDefinition } = await import('../../../packages/ecs/src/task-definition');
-  const verdicts: Record<RollbackResult['status'], ['success' | 'failure' | 'neutral', string]> = {
+  const verdicts: Record<
+    RollbackResult['status'],
+    ['success' | 'failure' | 'warning' | 'neutral', string]
+  > = {
     succeeded: ['success', 'rolled back'],
     unchanged: ['neutral', 'nothing to roll back'],
     'in-progress': ['neutral', 'rollback started'],
     failed: ['failure', 'rollback failed'],
     'timed-out': ['failure', 'rollback timed out'],
+    unknown: ['warning', 'outcome unknown'],
   };
   const [kind, word] = verdicts[r.status];
   const s = new SummaryBuilder(`Rollback of ${inputs.service}`);
@@ -58,7 +62,8 @@ export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
     const { rollback } = await import('../../../packages/ecs/src/rollback');
-    const { meteredActionEcsApi } = await import('../../../packages/ecs/src/client');
+    const { meteredActionEcsApi, deregistrationDelayReader } =
+      await import('../../../packages/ecs/src/client');
     const api = await meteredActionEcsApi(deps.ecs, signal);
     const record = new GitHubDeploymentRecord(deps.github);
     if (inputs.environmentName && !record.github) {
@@ -78,6 +83,7 @@ export async function run(deps: Deps = {}): Promise<void> {
         timeoutMs: inputs.timeoutMs,
         log: runnerLog,
         signal,
+        deregistrationDelayMs: deregistrationDelayReader(),
         clock: deps.clock,
         onFact: (name, value) => core.setOutput(name, value),
         onStarted: async ({ targetGitSha }) => {
@@ -109,11 +115,17 @@ export async function run(deps: Deps = {}): Promise<void> {
       await record.markThrown(error, 'Cancelled while rolling back');
       throw error;
     }
+    // A cancel that came while the last answer was read wins: never `succeeded` after SIGTERM.
+    if (signal.aborted) {
+      await record.markThrown(signal.reason, 'Cancelled while rolling back');
+      throw signal.reason;
+    }
     core.setOutput('status', result.status);
     if (result.status === 'succeeded') await record.mark('success', result.message);
+    else if (result.status === 'unknown') await record.mark('error', result.message);
     else if (result.status !== 'in-progress') await record.mark('failure', result.message);
     await writeSummary(inputs, result, record.id);
-    if (result.status === 'failed' || result.status === 'timed-out')
+    if (['failed', 'timed-out', 'unknown'].includes(result.status))
       throw new ActionFailure(result.message);
     core.info(result.message);
   });

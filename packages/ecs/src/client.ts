@@ -32,3 +32,38 @@ export async function meteredActionEcsApi(
     signal,
   });
 }
+
+/**
+ * Reads the longest `deregistration_delay.timeout_seconds` of the given target groups (in ms)
+ * with the ELBv2 API (`elasticloadbalancing:DescribeTargetGroupAttributes`); undefined when it
+ * cannot be read, and following then looks at the usual pace. The client is made on first use.
+ */
+export function deregistrationDelayReader(): (
+  targetGroupArns: string[],
+) => Promise<number | undefined> {
+  return async (targetGroupArns) => {
+    const [elb, kitAws] = await Promise.all([
+      import('@aws-sdk/client-elastic-load-balancing-v2'),
+      import('../../kit/src/aws'),
+    ]);
+    const client = new elb.ElasticLoadBalancingV2Client(
+      kitAws.awsClientConfig(kitAws.resolveRegion()),
+    );
+    try {
+      let longest: number | undefined;
+      for (const arn of targetGroupArns.slice(0, 5)) {
+        const out = await client.send(
+          new elb.DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }),
+        );
+        const value = out.Attributes?.find(
+          (a) => a.Key === 'deregistration_delay.timeout_seconds',
+        )?.Value;
+        const seconds = value === undefined ? 300 : Number(value);
+        if (Number.isFinite(seconds)) longest = Math.max(longest ?? 0, seconds * 1000);
+      }
+      return longest;
+    } finally {
+      client.destroy();
+    }
+  };
+}

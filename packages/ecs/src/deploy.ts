@@ -2,7 +2,6 @@ import type {
   DeploymentConfiguration,
   DeploymentStrategy,
   RegisterTaskDefinitionCommandInput,
-  Service,
   ServiceEvent,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
@@ -10,7 +9,7 @@ import { ActionFailure, ConfigurationError } from '../../kit/src/errors';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
-import { followAndExplain } from './follow';
+import { followAndExplain, unreadableSentence, type FollowResult } from './follow';
 import { formatCounts, type RolloutState, type StageSpan } from './rollout';
 import { describeService, type DeployLog } from './service';
 import { unknownTaskDefinitionFields, withoutFields } from './sdk-fields';
@@ -29,7 +28,15 @@ import {
 
 /** How the action ended. `in-progress`: not waited for; `dry-run`: nothing was changed. */
 export type DeployStatus =
-  'succeeded' | 'failed' | 'rolled-back' | 'timed-out' | 'unchanged' | 'in-progress' | 'dry-run';
+  | 'succeeded'
+  | 'failed'
+  | 'rolled-back'
+  | 'timed-out'
+  /** Following gave up on transient errors: the outcome could not be read. */
+  | 'unknown'
+  | 'unchanged'
+  | 'in-progress'
+  | 'dry-run';
 
 /** Options of {@link deploy}. */
 export interface DeployOptions {
@@ -61,6 +68,8 @@ export interface DeployOptions {
   onDeploymentStarted?: () => Promise<void> | void;
   /** Polling cadence for tests and benchmarks (see followRollout). */
   intervalMs?: number;
+  /** Reads the deregistration delay of target groups (ms), to look slowly while old tasks drain. */
+  deregistrationDelayMs?: (targetGroupArns: string[]) => Promise<number | undefined>;
 }
 
 /** What {@link deploy} did and saw. */
@@ -104,17 +113,18 @@ export function failureReason(opts: {
   status: DeployStatus;
   taskDefinitionArn: string;
   previousTaskDefinitionArn?: string;
-  state: RolloutState;
+  followed: Pick<FollowResult, 'state' | 'service' | 'endedOnCrash' | 'unreadable'>;
   stoppedTasks: StoppedTask[];
-  service?: Service;
+  circuitBreakerRollback?: boolean;
   timeoutMs: number;
 }): string {
+  const { state, service } = opts.followed;
   const target = shortTaskDefinition(opts.taskDefinitionArn);
   const stopped = summarizeStoppedTasks(opts.stoppedTasks);
-  const ecsReason = opts.state.reason ? ` (${opts.state.reason})` : '';
-  const counts = formatCounts(opts.state.counts);
+  const ecsReason = state.reason ? ` (${state.reason})` : '';
+  const counts = formatCounts(state.counts);
   const running = [
-    ...new Set((opts.service?.deployments ?? []).map((d) => shortTaskDefinition(d.taskDefinition))),
+    ...new Set((service?.deployments ?? []).map((d) => shortTaskDefinition(d.taskDefinition))),
   ];
   const serving = running.length ? ` The service runs ${running.join(' and ')}.` : '';
   const tail = stopped ? `: ${stopped}.` : '.';
@@ -126,18 +136,40 @@ export function failureReason(opts: {
           : ''
       }`;
     case 'timed-out':
+      if (state.phase === 'settling')
+        return `Timed out after ${formatDuration(opts.timeoutMs)}: ${unsettled(target, state)}.${serving}${stopped ? ` ${stopped}.` : ''}`;
       return `Timed out after ${formatDuration(opts.timeoutMs)}: the deployment of ${target} is still ${
-        opts.state.status ?? 'in progress'
-      }${opts.state.stage ? ` at stage ${opts.state.stage}` : ''}${counts ? ` (${counts})` : ''}${ecsReason}.${serving}${
+        state.status ?? 'in progress'
+      }${state.stage ? ` at stage ${state.stage}` : ''}${counts ? ` (${counts})` : ''}${ecsReason}.${serving}${
         stopped ? ` ${stopped}.` : ''
       }`;
+    case 'unknown':
+      return unreadableSentence(`the deployment of ${target}`, opts.followed);
     default:
+      if (opts.followed.endedOnCrash) {
+        const ecs =
+          state.phase === 'settling' || state.phase === 'succeeded'
+            ? ` ${unsettled(target, state)}${opts.circuitBreakerRollback ? '; the circuit breaker does not act on a completed deployment, so nothing was rolled back' : ''}.`
+            : opts.circuitBreakerRollback
+              ? ''
+              : ' The service has no circuit breaker with rollback: nothing was rolled back.';
+        return `The deployment of ${target} failed: tasks of ${target} stopped on their own${stopped ? ` (${stopped})` : ''}.${ecs}${serving}`;
+      }
       return `The deployment of ${target} failed${ecsReason}${tail}${serving}`;
   }
 }
 
-function statusOf(state: RolloutState, timedOut: boolean): DeployStatus {
-  if (timedOut) return 'timed-out';
+/** `ECS marked the deployment of web:2 COMPLETED, but the service has not settled on it (0/2 running, 2 pending)`. */
+function unsettled(target: string, state: RolloutState): string {
+  const counts = formatCounts(state.counts);
+  return `ECS marked the deployment of ${target} ${state.status ?? 'completed'}, but the service has not settled on it${counts ? ` (${counts})` : ''}`;
+}
+
+function statusOf(followed: FollowResult): DeployStatus {
+  if (followed.unreadable) return 'unknown';
+  const { state } = followed;
+  if (followed.endedOnCrash) return 'failed';
+  if (followed.timedOut) return 'timed-out';
   switch (state.phase) {
     case 'succeeded':
     case 'traffic-shifted':
@@ -333,6 +365,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     };
   }
 
+  const breaker = service.deploymentConfiguration?.deploymentCircuitBreaker;
+  const circuitBreakerRollback = !!breaker?.enable && !!breaker.rollback;
   const followed = await followAndExplain(
     {
       api,
@@ -343,6 +377,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       taskDefinitionArn,
       waitUntil: opts.waitUntil,
       explainWith: taskDefinitionArn,
+      circuitBreakerRollback,
+      deregistrationDelayMs: opts.deregistrationDelayMs,
       deadline,
       startedAt,
       log,
@@ -352,7 +388,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     },
     'Following the rollout',
   );
-  const status = statusOf(followed.state, followed.timedOut);
+  const status = statusOf(followed);
   const stoppedTasks = followed.stoppedTasks;
   const reason =
     status === 'succeeded'
@@ -363,9 +399,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
           status,
           taskDefinitionArn,
           previousTaskDefinitionArn: previousArn,
-          state: followed.state,
+          followed,
           stoppedTasks,
-          service: followed.service,
+          circuitBreakerRollback,
           timeoutMs: opts.timeoutMs,
         });
   return {

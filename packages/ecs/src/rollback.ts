@@ -3,7 +3,7 @@ import { ActionFailure, ConfigurationError } from '../../kit/src/errors';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
-import { followAndExplain, isSuccess } from './follow';
+import { followAndExplain, isSuccess, unreadableSentence } from './follow';
 import { describeService, type DeployLog } from './service';
 import { withImageVersion } from './image-ref';
 import { formatCounts, type RolloutState, type StageSpan } from './rollout';
@@ -21,7 +21,14 @@ import { summarizeStoppedTasks, type StoppedTask } from './stopped-tasks';
 import { fromDescribed, mergeTags, shortTaskDefinition, TAGS, tagValue } from './task-definition';
 
 /** How rollback ended. */
-export type RollbackStatus = 'succeeded' | 'failed' | 'timed-out' | 'unchanged' | 'in-progress';
+export type RollbackStatus =
+  | 'succeeded'
+  | 'failed'
+  | 'timed-out'
+  /** Following gave up on transient errors: the outcome could not be read. */
+  | 'unknown'
+  | 'unchanged'
+  | 'in-progress';
 
 /** Options of {@link rollback}. */
 export interface RollbackOptions {
@@ -42,6 +49,8 @@ export interface RollbackOptions {
   /** Called once the rollback has been started (service updated or deployment stopped). */
   onStarted?: (info: { targetGitSha?: string }) => Promise<void> | void;
   intervalMs?: number;
+  /** Reads the deregistration delay of target groups (ms), to look slowly while old tasks drain. */
+  deregistrationDelayMs?: (targetGroupArns: string[]) => Promise<number | undefined>;
 }
 
 /** What {@link rollback} did. */
@@ -458,6 +467,10 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
       taskDefinitionArn: target,
       waitUntil: opts.waitUntil,
       explainWith: target,
+      circuitBreakerRollback:
+        !!service.deploymentConfiguration?.deploymentCircuitBreaker?.enable &&
+        !!service.deploymentConfiguration.deploymentCircuitBreaker.rollback,
+      deregistrationDelayMs: opts.deregistrationDelayMs,
       deadline,
       startedAt,
       log,
@@ -467,18 +480,33 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
     },
     'Following the rollback',
   );
-  const ok = isSuccess(followed.state);
-  const status: RollbackStatus = followed.timedOut ? 'timed-out' : ok ? 'succeeded' : 'failed';
+  const status: RollbackStatus = followed.unreadable
+    ? 'unknown'
+    : followed.endedOnCrash
+      ? 'failed'
+      : followed.timedOut
+        ? 'timed-out'
+        : isSuccess(followed.state)
+          ? 'succeeded'
+          : 'failed';
   const stoppedTasks = followed.stoppedTasks;
+  const stopped = summarizeStoppedTasks(stoppedTasks);
+  const to = shortTaskDefinition(target);
   let message: string;
-  if (status === 'succeeded') {
-    message = `Rolled back ${opts.service} from ${shortTaskDefinition(current)} to ${shortTaskDefinition(target)}${opts.reason ? ` (${opts.reason})` : ''}.`;
-  } else {
-    const stopped = summarizeStoppedTasks(stoppedTasks);
-    message =
-      status === 'timed-out'
-        ? `Timed out after ${formatDuration(opts.timeoutMs)} rolling back to ${shortTaskDefinition(target)}: the deployment is ${followed.state.status ?? 'in progress'}${followed.state.stage ? ` at ${followed.state.stage}` : ''}${formatCounts(followed.state.counts) ? ` (${formatCounts(followed.state.counts)})` : ''}.${stopped ? ` ${stopped}.` : ''}`
-        : `The rollback to ${shortTaskDefinition(target)} failed${followed.state.reason ? ` (${followed.state.reason})` : ''}${stopped ? `: ${stopped}` : ''}.`;
+  switch (status) {
+    case 'succeeded':
+      message = `Rolled back ${opts.service} from ${shortTaskDefinition(current)} to ${to}${opts.reason ? ` (${opts.reason})` : ''}.`;
+      break;
+    case 'unknown':
+      message = unreadableSentence(`the rollback to ${to}`, followed);
+      break;
+    case 'timed-out':
+      message = `Timed out after ${formatDuration(opts.timeoutMs)} rolling back to ${to}: the deployment is ${followed.state.status ?? 'in progress'}${followed.state.stage ? ` at ${followed.state.stage}` : ''}${followed.state.phase === 'settling' ? ', but the service has not settled on it' : ''}${formatCounts(followed.state.counts) ? ` (${formatCounts(followed.state.counts)})` : ''}.${stopped ? ` ${stopped}.` : ''}`;
+      break;
+    default:
+      message = followed.endedOnCrash
+        ? `The rollback to ${to} failed: tasks of ${to} stopped on their own${stopped ? ` (${stopped})` : ''}.`
+        : `The rollback to ${to} failed${followed.state.reason ? ` (${followed.state.reason})` : ''}${stopped ? `: ${stopped}` : ''}.`;
   }
   return {
     ...base,
@@ -606,13 +634,21 @@ async function stopDeployment(
   const ok =
     phase === 'rolled-back' ||
     (opts.waitUntil === 'traffic-shifted' && followed.state.status === 'ROLLBACK_IN_PROGRESS');
-  const status: RollbackStatus = followed.timedOut ? 'timed-out' : ok ? 'succeeded' : 'failed';
+  const status: RollbackStatus = followed.unreadable
+    ? 'unknown'
+    : followed.timedOut
+      ? 'timed-out'
+      : ok
+        ? 'succeeded'
+        : 'failed';
   const message =
-    status === 'succeeded'
-      ? `Stopped the deployment of ${shortTaskDefinition(from)}: production traffic is back on ${shortTaskDefinition(to)}${opts.reason ? ` (${opts.reason})` : ''}.`
-      : status === 'timed-out'
-        ? `Timed out after ${formatDuration(opts.timeoutMs)} waiting for the rollback of ${shortTaskDefinition(from)}: the deployment is ${followed.state.status}${followed.state.stage ? ` at ${followed.state.stage}` : ''}.`
-        : `Rolling back the deployment of ${shortTaskDefinition(from)} ended ${followed.state.status}${followed.state.reason ? ` (${followed.state.reason})` : ''}.`;
+    status === 'unknown'
+      ? unreadableSentence(`the rollback of ${shortTaskDefinition(from)}`, followed)
+      : status === 'succeeded'
+        ? `Stopped the deployment of ${shortTaskDefinition(from)}: production traffic is back on ${shortTaskDefinition(to)}${opts.reason ? ` (${opts.reason})` : ''}.`
+        : status === 'timed-out'
+          ? `Timed out after ${formatDuration(opts.timeoutMs)} waiting for the rollback of ${shortTaskDefinition(from)}: the deployment is ${followed.state.status}${followed.state.stage ? ` at ${followed.state.stage}` : ''}.`
+          : `Rolling back the deployment of ${shortTaskDefinition(from)} ended ${followed.state.status}${followed.state.reason ? ` (${followed.state.reason})` : ''}.`;
   return {
     ...base,
     status,

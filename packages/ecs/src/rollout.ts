@@ -5,6 +5,11 @@ export type RolloutPhase =
   | 'in-progress'
   /** Production traffic is on the new revision; the bake (or clean-up) has begun. */
   | 'traffic-shifted'
+  /**
+   * ECS marked the deployment completed, but the service's counts have not settled on it (more
+   * than one deployment, running ≠ desired, or tasks pending): followed until they agree.
+   */
+  | 'settling'
   | 'succeeded'
   /** ECS is rolling back (circuit breaker, alarm or a requested rollback). */
   | 'rolling-back'
@@ -45,6 +50,49 @@ function final(phase: RolloutPhase): boolean {
   return phase === 'succeeded' || phase === 'rolled-back' || phase === 'failed';
 }
 
+/**
+ * True when the service's counts have settled on `taskDefinitionArn`: one deployment, of that
+ * revision, running = desired and nothing pending (what AWS's services-stable waiter checks).
+ */
+export function countsSettled(service: Service, taskDefinitionArn: string): boolean {
+  const deployments = service.deployments ?? [];
+  return (
+    deployments.length === 1 &&
+    deployments[0].taskDefinition === taskDefinitionArn &&
+    (service.runningCount ?? 0) === (service.desiredCount ?? 0) &&
+    (service.pendingCount ?? 0) === 0
+  );
+}
+
+/** The service's own counts (what the waiter reads). */
+function serviceCounts(service: Service, failed?: number): RolloutCounts {
+  return {
+    desired: service.desiredCount,
+    running: service.runningCount,
+    pending: service.pendingCount,
+    failed,
+  };
+}
+
+/** ECS says the rollout completed: a success once the service's counts agree, else still settling. */
+function completed(
+  status: string,
+  reason: string | undefined,
+  counts: RolloutCounts,
+  service: Service | undefined,
+  taskDefinitionArn: string | undefined,
+): RolloutState {
+  if (service && taskDefinitionArn && countsSettled(service, taskDefinitionArn))
+    return { phase: 'succeeded', status, reason, counts, final: true };
+  return {
+    phase: 'settling',
+    status,
+    reason,
+    counts: service ? serviceCounts(service, counts.failed) : counts,
+    final: false,
+  };
+}
+
 function fromServiceDeployment(
   d: ServiceDeployment,
   service?: Service,
@@ -63,8 +111,7 @@ function fromServiceDeployment(
   let phase: RolloutPhase;
   switch (d.status) {
     case 'SUCCESSFUL':
-      phase = 'succeeded';
-      break;
+      return completed(d.status, reason, counts, service, taskDefinitionArn);
     case 'ROLLBACK_SUCCESSFUL':
       phase = 'rolled-back';
       break;
@@ -115,15 +162,8 @@ function fromRollingDeployments(service: Service, taskDefinitionArn: string): Ro
     }
     return { phase: 'failed', status: 'FAILED', reason, counts, final: true };
   }
-  if (ours?.rolloutState === 'COMPLETED' && ours === primary) {
-    return {
-      phase: 'succeeded',
-      status: 'COMPLETED',
-      reason: ours.rolloutStateReason,
-      counts,
-      final: true,
-    };
-  }
+  if (ours?.rolloutState === 'COMPLETED' && ours === primary)
+    return completed('COMPLETED', ours.rolloutStateReason, counts, service, taskDefinitionArn);
   return {
     phase: 'in-progress',
     status: ours?.rolloutState ?? 'IN_PROGRESS',
@@ -176,5 +216,6 @@ export function formatCounts(counts: RolloutCounts): string {
 /** One progress line of a rollout: `status · stage · counts`, each part when known. */
 export function formatProgress(state: RolloutState): string {
   const counts = formatCounts(state.counts);
-  return `${state.status ?? state.phase}${state.stage ? ` · ${state.stage}` : ''}${counts ? ` · ${counts}` : ''}`;
+  const settling = state.phase === 'settling' ? ' · waiting for the service to settle' : '';
+  return `${state.status ?? state.phase}${state.stage ? ` · ${state.stage}` : ''}${settling}${counts ? ` · ${counts}` : ''}`;
 }

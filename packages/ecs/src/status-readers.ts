@@ -102,9 +102,13 @@ export function rollingStatusReader(opts: StatusReaderOptions): StatusReader {
       if (opts.serviceDeploymentArn && confirm) {
         await looks.readDeployment();
         lastDeploymentCheck = attempt;
-        return looks.interpret();
+        const confirmed = looks.interpret();
+        if (confirmed.final || confirmed.phase === 'rolling-back') return confirmed;
       }
-      return fromService;
+      // The stage comes from the service deployment, read less often: the last one read stands
+      // until the deployment is read again, so the status line does not alternate between looks.
+      const stage = looks.snapshot.deployment?.lifecycleStage;
+      return stage && fromService.phase === 'in-progress' ? { ...fromService, stage } : fromService;
     },
   };
 }

@@ -30,6 +30,36 @@ let v1Image: string;
 let brokenImage: string;
 
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+/** A worker process that stays up until SIGTERM. */
+const STAYS_UP = [
+  'node',
+  '-e',
+  "setInterval(() => {}, 1000); process.on('SIGTERM', () => process.exit(0))",
+];
+
+function workerDefinitionFile(name: string, command: string[]): string {
+  writeFileSync(
+    join(work, name),
+    JSON.stringify({
+      family: 'worker',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        { name: 'work', image: 'placeholder', essential: true, command, stopTimeout: 2 },
+      ],
+    }),
+  );
+  return name;
+}
+
+async function workerRevision(): Promise<string | undefined> {
+  const out = await h.ecs.send(
+    new DescribeServicesCommand({ cluster: 'apps', services: ['worker'] }),
+  );
+  return out.services![0].taskDefinition;
+}
 
 function taskDefinitionFile(name: string, extra: Record<string, unknown> = {}): string {
   const path = join(work, name);
@@ -136,6 +166,38 @@ beforeAll(async () => {
   await waitUntilServicesStable(
     { client: h.ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
     { cluster: 'apps', services: ['shop'] },
+  );
+  // A worker: no load balancer, no container health check, circuit breaker with rollback.
+  const worker = await h.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'worker',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        { name: 'work', image: v1Image, essential: true, command: STAYS_UP, stopTimeout: 2 },
+      ],
+    }),
+  );
+  await h.ecs.send(
+    new CreateServiceCommand({
+      cluster: 'apps',
+      serviceName: 'worker',
+      taskDefinition: worker.taskDefinition!.taskDefinitionArn,
+      desiredCount: 2,
+      launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
+      deploymentConfiguration: {
+        minimumHealthyPercent: 100,
+        maximumPercent: 200,
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+      },
+    }),
+  );
+  await waitUntilServicesStable(
+    { client: h.ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+    { cluster: 'apps', services: ['worker'] },
   );
 });
 
@@ -385,4 +447,58 @@ test('SIGTERM while following the rollout: the GitHub Deployment is marked `erro
   expect(gh.deployments).toHaveLength(count + 1);
   expect(gh.deployments[count].statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
   expect(run.outputs['task-definition-arn']).toMatch(/task-definition\/shop:\d+$/);
+});
+
+describe('a service without a load balancer (a worker)', () => {
+  test('a worker whose tasks stay up completes, and the sentence states the true counts', async () => {
+    const run = await runAction('ecs-deploy', {
+      cwd: work,
+      env: env(),
+      inputs: {
+        cluster: 'apps',
+        service: 'worker',
+        'task-definition': workerDefinitionFile('worker-up.json', STAYS_UP),
+        'container-images': `work=${v1Image}`,
+        'environment-variables': 'work.QUEUE=orders',
+      },
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.outputs.status).toBe('succeeded');
+    expect(run.outputs.reason).toMatch(/^worker:\d+ is deployed and stable \(2\/2 running\)\.$/);
+    expect(await workerRevision()).toBe(run.outputs['task-definition-arn']);
+  });
+
+  test.each([
+    ['exits 1 at once', ['node', '-e', 'process.exit(1)']],
+    ['exits 1 300 ms after start', ['node', '-e', 'setTimeout(() => process.exit(1), 300)']],
+  ])(
+    'an image that %s fails the deploy with the exit code in `reason` and the GitHub Deployment marked failure',
+    async (name, command) => {
+      const count = gh.deployments.length;
+      const run = await runAction('ecs-deploy', {
+        cwd: work,
+        env: env(),
+        inputs: {
+          cluster: 'apps',
+          service: 'worker',
+          'task-definition': workerDefinitionFile(`worker-${name.length}.json`, command),
+          'container-images': `work=${v1Image}`,
+          environment: 'production',
+          'github-token': gh.token,
+        },
+      });
+      expect(run.code).toBe(1);
+      expect(['failed', 'rolled-back']).toContain(run.outputs.status);
+      expect(run.outputs.reason).toMatch(
+        /Essential container in task exited \(work: exit code 1\)/,
+      );
+      expect(run.outputs.reason).not.toMatch(/deployed and stable/);
+      expect(run.error).toBe(run.outputs.reason);
+      expect(gh.deployments).toHaveLength(count + 1);
+      expect(gh.deployments[count].statuses.map((s) => s.state)).toEqual([
+        'in_progress',
+        'failure',
+      ]);
+    },
+  );
 });
