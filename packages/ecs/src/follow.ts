@@ -104,6 +104,8 @@ export function isTransientError(error: unknown): boolean {
   );
 }
 
+const STARTED = /has started (\d+) tasks?/;
+
 function mergeTasks(known: StoppedTask[], found: StoppedTask[]): StoppedTask[] {
   const ids = new Set(known.map((t) => t.taskId));
   return [...known, ...found.filter((t) => !ids.has(t.taskId))];
@@ -144,6 +146,9 @@ export async function followRollout(opts: FollowOptions): Promise<FollowResult> 
   let lastProbe = 0;
   let crashed: StoppedTask[] = [];
   let endedOnCrash = false;
+  /** Tasks ECS said it started since the rollout began, and whether it ever completed unsettled. */
+  let startedTasks = 0;
+  let sawSettling = false;
   let unreadable: FollowResult['unreadable'];
 
   const nextDelay = (attempt: number): number =>
@@ -209,6 +214,8 @@ export async function followRollout(opts: FollowOptions): Promise<FollowResult> 
     const events = opts.reader.events();
     const fresh = events.slice(eventsSeen);
     eventsSeen = events.length;
+    for (const e of fresh) startedTasks += Number(STARTED.exec(e.message ?? '')?.[1] ?? 0);
+    if (current.phase === 'settling') sawSettling = true;
     await opts.pacer?.observe(current, opts.reader.snapshot(), fresh);
     if (opts.crashes && shouldProbe(current, previous, attempt)) {
       const found = await probe(attempt);
@@ -223,9 +230,18 @@ export async function followRollout(opts: FollowOptions): Promise<FollowResult> 
     const satisfied = opts.satisfied
       ? opts.satisfied(current)
       : waitSatisfied(current, opts.waitUntil);
-    if (satisfied && opts.crashes && lastProbe !== attempt && isSuccess(current)) {
-      // One look cannot tell a crashing task from a running one: before calling it a success,
-      // ask whether any task of the revision stopped on its own while it was followed.
+    if (
+      satisfied &&
+      opts.crashes &&
+      lastProbe !== attempt &&
+      isSuccess(current) &&
+      (sawSettling ||
+        startedTasks > (current.counts.desired ?? Infinity) ||
+        (current.counts.failed ?? 0) > 0)
+    ) {
+      // One look cannot tell a crashing task from a running one: when ECS started more tasks
+      // than the revision needs, or reported failures, or completed before the counts agreed,
+      // ask whether any task of the revision stopped on its own before calling it a success.
       const found = await probe(attempt);
       if (found.length) {
         crashed = mergeTasks(crashed, found);

@@ -14,9 +14,9 @@ export interface PacingOptions {
   intervalMs: number;
   /** The wait between looks while nothing can change (default 15 s). */
   slowIntervalMs?: number;
-  /** Close watching starts this long before the expected change (default 3 s). */
+  /** Close watching starts this long before the expected change (default 2 s). */
   leadMs?: number;
-  /** The wait between looks while watching closely (default 1 s) … */
+  /** The wait between looks while watching closely (default 1.5 s) … */
   watchIntervalMs?: number;
   /** … for this long after the expected change (default 15 s), then `intervalMs` again. */
   watchForMs?: number;
@@ -80,12 +80,12 @@ export class RolloutPacer {
   nextDelay(): number {
     const now = this.opts.clock.now();
     const watchFor = this.opts.watchForMs ?? 15_000;
-    const lead = this.opts.leadMs ?? 3000;
+    const lead = this.opts.leadMs ?? 2000;
     const pending = this.expected.filter((e) => now < e.at + watchFor);
     this.expected.splice(0, this.expected.length, ...pending);
     if (!pending.length) return this.opts.intervalMs;
     const next = Math.min(...pending.map((e) => e.at));
-    const watch = this.opts.watchIntervalMs ?? 1000;
+    const watch = this.opts.watchIntervalMs ?? 1500;
     if (now < next - lead) return Math.max(watch, Math.min(this.slow, next - lead - now));
     return watch;
   }

@@ -11,6 +11,7 @@ import {
   serverError,
   service,
   TD1,
+  T0,
   TD2,
   type Moment,
 } from './fake-ecs';
@@ -105,6 +106,11 @@ describe('deploy: success needs ECS completion and the counts settled on the new
     expect(result.reason).toBe('web:2 is deployed and stable (2/2 running).');
   });
 
+  test('a clean success costs no stopped-task lookup', async () => {
+    const { ecs } = await run(completedWith(() => ({ running: 2, pending: 0 })));
+    expect(ecs.count('ListTasks')).toBe(0);
+  });
+
   test('completed while tasks are still starting: keeps following until the counts agree', async () => {
     const { result, log } = await run(
       completedWith((ms) => (ms < 6000 ? { running: 1, pending: 1 } : { running: 2, pending: 0 })),
@@ -161,6 +167,12 @@ describe('deploy: a task of the new revision that stops on its own fails the dep
       completedWith(
         () => ({ running: 2, pending: 0 }),
         (ms) => [crashedTask('a1', 1, T(ms, 200))],
+        {
+          events: [
+            event('s1', T0 + 10, 'has started 2 tasks: (task a1) (task b2).'),
+            event('s2', T0 + 300, 'has started 1 tasks: (task c3).'),
+          ],
+        },
       ),
     );
     expect(result.status).toBe('failed');
@@ -320,7 +332,7 @@ describe('deploy: following a slow rollout', () => {
   const drainScript = (ms: number): Moment => {
     const events = [event('e1', T(ms, 2000), 'has started 2 tasks: (task a) (task b).')];
     if (ms >= 12_000)
-      events.push(event('e2', T0p(12_000), 'has begun draining connections on 2 tasks.'));
+      events.push(event('e2', T0 + 12_000, 'has begun draining connections on 2 tasks.'));
     if (ms < 73_000)
       return {
         service: service(
@@ -341,7 +353,7 @@ describe('deploy: following a slow rollout', () => {
       service: service(
         [rolling(TD2, 'COMPLETED', 2, 2)],
         { loadBalancers: [{ targetGroupArn: 'arn:tg/web' }] },
-        [...events, event('e3', T0p(73_000), 'has reached a steady state.')],
+        [...events, event('e3', T0 + 73_000, 'has reached a steady state.')],
       ),
     };
   };
@@ -375,8 +387,3 @@ describe('deploy: following a slow rollout', () => {
     expect(clock.now() - (ecs.startedAt + 73_000)).toBeLessThanOrEqual(3000);
   });
 });
-
-/** Epoch ms `ms` after the start of the script. */
-function T0p(ms: number): number {
-  return Date.UTC(2026, 0, 1) + ms;
-}
