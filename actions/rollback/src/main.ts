@@ -1,5 +1,5 @@
 import * as core from '../../../packages/kit/src/core';
-import { ActionFailure, errorMessage } from '../../../packages/kit/src/errors';
+import { ActionFailure, ConfigurationError, errorMessage } from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
 import { runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
@@ -62,7 +62,7 @@ export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
     const { rollback } = await import('../../../packages/ecs/src/rollback');
-    const { meteredActionEcsApi, deregistrationDelayReader } =
+    const { meteredActionEcsApi, deregistrationDelayReader, ecrImageChecker } =
       await import('../../../packages/ecs/src/client');
     const api = await meteredActionEcsApi(deps.ecs, signal);
     const record = new GitHubDeploymentRecord(deps.github);
@@ -84,6 +84,7 @@ export async function run(deps: Deps = {}): Promise<void> {
         log: runnerLog,
         signal,
         deregistrationDelayMs: deregistrationDelayReader(),
+        imageExists: ecrImageChecker(),
         clock: deps.clock,
         onFact: (name, value) => core.setOutput(name, value),
         onStarted: async ({ targetGitSha }) => {
@@ -113,6 +114,10 @@ export async function run(deps: Deps = {}): Promise<void> {
       });
     } catch (error) {
       await record.markThrown(error, 'Cancelled while rolling back');
+      const { RollbackTargetError } = await import('../../../packages/ecs/src/rollback-target');
+      // The domain states the facts; the action says which input named the target.
+      if (error instanceof RollbackTargetError)
+        throw new ConfigurationError(`Input \`to\`: ${error.message}`);
       throw error;
     }
     // A cancel that came while the last answer was read wins: never `succeeded` after SIGTERM.

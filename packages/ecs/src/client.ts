@@ -67,3 +67,53 @@ export function deregistrationDelayReader(): (
     }
   };
 }
+
+const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+
+/**
+ * Says whether an image exists in its Amazon ECR repository (`ecr:DescribeImages`). An image
+ * is in ECR when its registry is an ECR registry (`<account>.dkr.ecr.<region>.amazonaws.com`) or
+ * the host of the configured ECR endpoint; for any other registry the answer is `unknown`, as
+ * it is when ECR refuses the call.
+ */
+export function ecrImageChecker(): (image: string) => Promise<'exists' | 'missing' | 'unknown'> {
+  return async (image) => {
+    const { parseImageRef } = await import('./image-ref');
+    const ref = parseImageRef(image);
+    if (!ref?.registry || (!ref.tag && !ref.digest)) return 'unknown';
+    const host = ref.registry.toLowerCase();
+    const ecrHost = ECR_HOST.exec(host);
+    const endpoint = process.env.AWS_ENDPOINT_URL_ECR || process.env.AWS_ENDPOINT_URL;
+    let endpointHost: string | undefined;
+    try {
+      endpointHost = endpoint ? new URL(endpoint).host.toLowerCase() : undefined;
+    } catch {
+      endpointHost = undefined;
+    }
+    if (!ecrHost && host !== endpointHost) return 'unknown';
+    const [ecr, kitAws] = await Promise.all([
+      import('@aws-sdk/client-ecr'),
+      import('../../kit/src/aws'),
+    ]);
+    const client = new ecr.ECRClient(
+      kitAws.awsClientConfig(ecrHost?.[2] ?? kitAws.resolveRegion()),
+    );
+    try {
+      const out = await client.send(
+        new ecr.DescribeImagesCommand({
+          repositoryName: ref.repository,
+          registryId: ecrHost?.[1],
+          imageIds: [ref.digest ? { imageDigest: ref.digest } : { imageTag: ref.tag }],
+        }),
+      );
+      return out.imageDetails?.length ? 'exists' : 'missing';
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException')
+        return 'missing';
+      return 'unknown';
+    } finally {
+      client.destroy();
+    }
+  };
+}

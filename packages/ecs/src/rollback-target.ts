@@ -1,4 +1,5 @@
 import type { Tag } from '@aws-sdk/client-ecs';
+import { ConfigurationError } from '../../kit/src/errors';
 import { imageHasVersion } from './image-ref';
 import { shortTaskDefinition, TAGS, tagValue } from './task-definition';
 
@@ -38,6 +39,47 @@ export function parseTargetSpec(text: string): TargetSpec | undefined {
   if (/^[0-9a-f]{7,40}$/i.test(to)) return { kind: 'sha', value: to.toLowerCase() };
   if (/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(to)) return { kind: 'image', value: to };
   return undefined;
+}
+
+/**
+ * The revision to roll back to cannot be what was asked for (not found, an image that is not in
+ * its repository). The message states the facts; the action says which input named the target.
+ */
+export class RollbackTargetError extends ConfigurationError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RollbackTargetError';
+  }
+}
+
+/** Words people write for `previous` that are not it; never read as image tags. */
+const PREVIOUS_SYNONYMS = new Set(['prev', 'last', 'latest', 'prior', 'before', 'back']);
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+/**
+ * True when `text` looks like a mistaken `previous` (`Previous`, `PREVIOUS`, `prev`, `previos`,
+ * `last`, …): such a value must not be taken for an image tag and deploy an image nobody meant.
+ */
+export function nearMissOfPrevious(text: string): boolean {
+  const raw = text.trim();
+  const t = raw.toLowerCase();
+  if (raw === 'previous') return false;
+  if (t === 'previous' || PREVIOUS_SYNONYMS.has(t)) return true;
+  if (t.length >= 4 && 'previous'.startsWith(t)) return true;
+  return t.length >= 5 && editDistance(t, 'previous') <= 2;
 }
 
 /** What rollback should do. */

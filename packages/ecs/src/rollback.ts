@@ -1,5 +1,5 @@
 import type { ServiceDeployment, ServiceEvent, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
-import { ActionFailure, ConfigurationError } from '../../kit/src/errors';
+import { ActionFailure } from '../../kit/src/errors';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
@@ -12,6 +12,7 @@ import {
   findByImage,
   findBySha,
   resolvePrevious,
+  RollbackTargetError,
   type HistoryEntry,
   type Resolution,
   type RevisionInfo,
@@ -51,6 +52,8 @@ export interface RollbackOptions {
   intervalMs?: number;
   /** Reads the deregistration delay of target groups (ms), to look slowly while old tasks drain. */
   deregistrationDelayMs?: (targetGroupArns: string[]) => Promise<number | undefined>;
+  /** Says whether an image exists in its repository, before a revision with it is registered. */
+  imageExists?: (image: string) => Promise<'exists' | 'missing' | 'unknown'>;
 }
 
 /** What {@link rollback} did. */
@@ -236,9 +239,7 @@ async function resolveTarget(
     case 'revision': {
       const { td } = await cache.get(to.value);
       if (!td?.taskDefinitionArn) {
-        throw new ConfigurationError(
-          `Input \`to\`: task definition \`${to.value}\` was not found.`,
-        );
+        throw new RollbackTargetError(`task definition \`${to.value}\` was not found.`);
       }
       return { kind: 'target', target: td.taskDefinitionArn, why: `requested ${to.value}` };
     }
@@ -276,8 +277,8 @@ async function resolveTarget(
       }
       if (to.kind === 'sha') {
         // A commit-like value is never guessed into a new image tag: that would deploy an image nobody named.
-        throw new ConfigurationError(
-          `Input \`to\`: no revision of \`${family}\` is tagged with commit \`${to.value}\` or runs an image tagged \`${to.value}\` (searched ${byImage.searched} revisions).`,
+        throw new RollbackTargetError(
+          `no revision of \`${family}\` is tagged with commit \`${to.value}\` or runs an image tagged \`${to.value}\` (searched ${byImage.searched} revisions).`,
         );
       }
       // An image tag or digest no revision ran: the running revision with that image.
@@ -313,9 +314,22 @@ async function registerWithImage(
     }
   }
   if (!changed.length) {
-    throw new ConfigurationError(
-      `Input \`to\`: no revision runs image \`${version}\` and the running revision's images cannot take it.`,
+    throw new RollbackTargetError(
+      `no revision runs image \`${version}\` and the running revision's images cannot take it.`,
     );
+  }
+  for (const change of changed) {
+    const image = change.slice(change.indexOf('=') + 1);
+    const found = opts.imageExists ? await opts.imageExists(image) : 'unknown';
+    if (found === 'missing') {
+      throw new RollbackTargetError(
+        `no revision of \`${shortTaskDefinition(current).replace(/:\d+$/, '')}\` runs an image tagged \`${version}\`, and \`${image}\` is not in its repository; nothing was registered.`,
+      );
+    }
+    if (found === 'unknown')
+      opts.log.warning(
+        `Could not check that ${image} exists (not an Amazon ECR image, or not readable); registering it as asked.`,
+      );
   }
   const imageTags = (def.containerDefinitions ?? [])
     .filter((c) => containers.includes(c.name ?? ''))

@@ -2,6 +2,7 @@ import {
   CreateClusterCommand,
   CreateServiceCommand,
   DescribeServicesCommand,
+  ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   waitUntilServicesStable,
 } from '@aws-sdk/client-ecs';
@@ -56,6 +57,11 @@ function rollback(to: string, extra: Record<string, string> = {}): Promise<Actio
   });
 }
 
+async function revisionCount(): Promise<number> {
+  const out = await h.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'shop' }));
+  return out.taskDefinitionArns!.length;
+}
+
 async function running(): Promise<string> {
   const out = await h.ecs.send(
     new DescribeServicesCommand({ cluster: 'apps', services: ['shop'] }),
@@ -72,7 +78,7 @@ beforeAll(async () => {
   );
   const tgArn = await createTargetGroup(h, 'shop-tg', { VpcId: 'vpc-1' });
   listenerPort = await createForwardListener(h, lb.LoadBalancers![0].LoadBalancerArn, tgArn);
-  for (const tag of ['v0', 'v1', 'v3']) images[tag] = await h.pushApp('shop', tag);
+  for (const tag of ['v0', 'v1', 'v3', 'v4']) images[tag] = await h.pushApp('shop', tag);
   images.v2 = await h.pushApp('shop', 'v2', { broken: true });
   const td = await h.ecs.send(
     new RegisterTaskDefinitionCommand({
@@ -184,4 +190,40 @@ test('rolling back to an image tag takes the revision that ran it; an unknown co
     'Invalid configuration: Input `to`: no revision of `shop` is tagged with commit `deadbee` or runs an image tagged `deadbee` (searched 5 revisions).',
   );
   expect(await running()).toBe('shop:5');
+});
+
+test.each(['Previous', 'prev', 'previos', 'last'])(
+  '`to: %s` is refused as a near-miss of `previous`, with the accepted forms, before anything changes',
+  async (to) => {
+    const before = await running();
+    const revisions = await revisionCount();
+    const run = await rollback(to);
+    expect(run.code).toBe(1);
+    expect(run.error).toBe(
+      `Invalid configuration: Input \`to\`: \`${to}\` looks like a misspelling of \`previous\`, so it is not taken for an image tag. Give \`previous\` (in lower case), a task definition ARN, \`family:revision\`, a commit SHA (7 to 40 hex digits), an image tag or an image digest (\`sha256:\` and 64 hex digits).`,
+    );
+    expect(await running()).toBe(before);
+    expect(await revisionCount()).toBe(revisions);
+  },
+);
+
+test('an image tag that is not in the repository is refused before anything is registered', async () => {
+  const before = await running();
+  const revisions = await revisionCount();
+  const run = await rollback('v9');
+  expect(run.code).toBe(1);
+  expect(run.error).toMatch(
+    /^Invalid configuration: Input `to`: no revision of `shop` runs an image tagged `v9`, and `.*\/shop:v9` is not in its repository; nothing was registered\.$/,
+  );
+  expect(await running()).toBe(before);
+  expect(await revisionCount()).toBe(revisions);
+});
+
+test('an image tag in the repository that no revision ran: registered from the running revision and rolled out', async () => {
+  const revisions = await revisionCount();
+  const run = await rollback('v4');
+  expect(run.error).toBeUndefined();
+  expect(run.outputs.status).toBe('succeeded');
+  expect(await revisionCount()).toBe(revisions + 1);
+  expect((await httpGet(`http://127.0.0.1:${listenerPort}/`)).body).toMatch(/^v4 /);
 });

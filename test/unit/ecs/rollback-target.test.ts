@@ -2,6 +2,7 @@ import type { Tag } from '@aws-sdk/client-ecs';
 import {
   findByImage,
   findBySha,
+  nearMissOfPrevious,
   parseTargetSpec,
   resolvePrevious,
   type HistoryEntry,
@@ -188,6 +189,29 @@ describe('parseTargetSpec', () => {
     '%p is rejected',
     (text) => {
       expect(parseTargetSpec(text)).toBeUndefined();
+    },
+  );
+});
+
+describe('nearMissOfPrevious', () => {
+  test.each([
+    'Previous',
+    'PREVIOUS',
+    'prev',
+    'previos',
+    'previus',
+    'prevous',
+    'last',
+    'latest',
+    'previ',
+  ])('%p is a near-miss of `previous`, never an image tag', (text) => {
+    expect(nearMissOfPrevious(text)).toBe(true);
+  });
+
+  test.each(['previous', 'v1.2.3', 'preview', 'prod', 'release-7', 'a1b2c3d', 'web:12'])(
+    '%p is not',
+    (text) => {
+      expect(nearMissOfPrevious(text)).toBe(false);
     },
   );
 });
