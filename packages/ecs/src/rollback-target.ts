@@ -98,10 +98,41 @@ function newestFirst(history: HistoryEntry[]): HistoryEntry[] {
   return [...history].sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
 }
 
-/** True when `tags` say a shipkit rollback left this revision for `current` close to `at`. */
-function markedRolledBackTo(tags: Tag[] | undefined, current: string): boolean {
+/** Statuses of a rollback's own deployment that mean it did not happen (ECS undid or stopped it). */
+const UNDONE = new Set([
+  'ROLLBACK_REQUESTED',
+  'ROLLBACK_IN_PROGRESS',
+  'ROLLBACK_SUCCESSFUL',
+  'ROLLBACK_FAILED',
+  'STOP_REQUESTED',
+  'STOPPED',
+]);
+
+/**
+ * True when `tags` carry a shipkit rollback mark that holds: the rollback's service deployment
+ * (when the mark names it) was not undone or stopped by ECS. A mark without that name (older
+ * marks, or a stopped blue/green deployment) holds.
+ */
+function rollbackMarkHolds(tags: Tag[] | undefined, entries: HistoryEntry[]): boolean {
+  if (!tagValue(tags, TAGS.rolledBackAt)) return false;
+  const by = tagValue(tags, TAGS.rolledBackBy);
+  if (!by) return true;
+  const deployment = entries.find((e) => e.serviceDeploymentArn === by);
+  return !deployment || !UNDONE.has(deployment.status);
+}
+
+/** True when `tags` say a shipkit rollback (one that held) left this revision for `current`. */
+function markedRolledBackTo(
+  tags: Tag[] | undefined,
+  current: string,
+  entries: HistoryEntry[],
+): boolean {
   const to = tagValue(tags, TAGS.rolledBackTo);
-  return !!to && (to === shortTaskDefinition(current) || to === current);
+  return (
+    !!to &&
+    (to === shortTaskDefinition(current) || to === current) &&
+    rollbackMarkHolds(tags, entries)
+  );
 }
 
 /**
@@ -131,7 +162,7 @@ export function resolvePrevious(
     ['SUCCESSFUL', 'IN_PROGRESS', 'PENDING'].includes(latest.status)
   ) {
     const left = latest.sources.find(
-      (s) => s !== current && markedRolledBackTo(tagsOf(s), current),
+      (s) => s !== current && markedRolledBackTo(tagsOf(s), current, entries),
     );
     if (left) {
       return {
@@ -152,7 +183,7 @@ export function resolvePrevious(
   if (start < 0) start = -1;
   for (const e of entries.slice(start + 1)) {
     if (e.status !== 'SUCCESSFUL' || !e.target || e.target === current) continue;
-    if (tagValue(tagsOf(e.target), TAGS.rolledBackAt)) continue;
+    if (rollbackMarkHolds(tagsOf(e.target), entries)) continue;
     return {
       kind: 'target',
       target: e.target,

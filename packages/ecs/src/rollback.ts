@@ -1,5 +1,6 @@
 import type { ServiceDeployment, ServiceEvent, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
-import { ActionFailure } from '../../kit/src/errors';
+import { ActionFailure, errorMessage } from '../../kit/src/errors';
+import { logSafe } from '../../kit/src/log-text';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
@@ -434,19 +435,6 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
   opts.onFact?.('to-task-definition-arn', target);
   opts.onFact?.('method', 'update-service');
 
-  try {
-    await api.tagResource({
-      resourceArn: current,
-      tags: [
-        { key: TAGS.rolledBackAt, value: new Date(clock.now()).toISOString() },
-        { key: TAGS.rolledBackTo, value: shortTaskDefinition(target) },
-      ],
-    });
-  } catch (error) {
-    log.warning(
-      `Could not mark ${shortTaskDefinition(current)} as rolled back (${String(error)}); a later \`to: previous\` may pick it.`,
-    );
-  }
   const updated = await api.updateService({
     cluster: opts.cluster,
     service: opts.service,
@@ -454,6 +442,22 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
     forceNewDeployment: true,
   });
   const serviceDeploymentArn = updated.service?.currentServiceDeployment;
+  // The mark names the rollback's own service deployment: when ECS undoes that deployment, the
+  // mark no longer holds, and the revision it started from is not taken for a bad one.
+  try {
+    await api.tagResource({
+      resourceArn: current,
+      tags: [
+        { key: TAGS.rolledBackAt, value: new Date(clock.now()).toISOString() },
+        { key: TAGS.rolledBackTo, value: shortTaskDefinition(target) },
+        ...(serviceDeploymentArn ? [{ key: TAGS.rolledBackBy, value: serviceDeploymentArn }] : []),
+      ],
+    });
+  } catch (error) {
+    log.warning(
+      `Could not mark ${shortTaskDefinition(current)} as rolled back (${logSafe(errorMessage(error))}); rolling back to the previous revision again later may pick it.`,
+    );
+  }
   await opts.onStarted?.({ targetGitSha });
   const base = {
     method: 'update-service' as const,
@@ -520,7 +524,11 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
     default:
       message = followed.endedOnCrash
         ? `The rollback to ${to} failed: tasks of ${to} stopped on their own${stopped ? ` (${stopped})` : ''}.`
-        : `The rollback to ${to} failed${followed.state.reason ? ` (${followed.state.reason})` : ''}${stopped ? `: ${stopped}` : ''}.`;
+        : `The rollback to ${to} failed${followed.state.reason ? ` (${followed.state.reason})` : ''}${stopped ? `: ${stopped}` : ''}.${
+            followed.state.phase === 'rolled-back'
+              ? ` ECS undid it: the service is back on ${shortTaskDefinition(current)}, which is not marked as rolled back.`
+              : ''
+          }`;
   }
   return {
     ...base,

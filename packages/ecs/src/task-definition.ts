@@ -20,6 +20,8 @@ export const TAGS = {
   rolledBackAt: 'shipkit:rolled-back-at',
   /** The revision (`family:revision`) that rollback went to. */
   rolledBackTo: 'shipkit:rolled-back-to',
+  /** The service deployment of that rollback: the mark holds unless ECS undid it. */
+  rolledBackBy: 'shipkit:rolled-back-by',
 } as const;
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition does not accept. */

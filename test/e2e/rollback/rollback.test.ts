@@ -227,3 +227,24 @@ test('an image tag in the repository that no revision ran: registered from the r
   expect(await revisionCount()).toBe(revisions + 1);
   expect((await httpGet(`http://127.0.0.1:${listenerPort}/`)).body).toMatch(/^v4 /);
 });
+
+test('a rollback that ECS undoes does not mark the revision it started from: `to: previous` later names it, with a true sentence', async () => {
+  const start = await running();
+  // The broken revision (v2): the rollback's own deployment fails and ECS rolls it back.
+  const failed = await rollback('shop:4');
+  expect(failed.code).toBe(1);
+  expect(failed.outputs.status).toBe('failed');
+  expect(failed.error).toMatch(/^The rollback to shop:4 failed/);
+  expect(failed.error).toContain(`ECS undid it: the service is back on ${start}`);
+  expect(await running()).toBe(start);
+
+  expect((await deploy(SHA.v3, images.v3, 'three-b')).outputs.status).toBe('succeeded');
+  const next = await running();
+  const back = await rollback('previous');
+  expect(back.error).toBeUndefined();
+  expect(back.outputs['to-task-definition-arn']).toMatch(new RegExp(`${start}$`));
+  expect(back.stdout).toContain(
+    `Rolling back shop from ${next} to ${start}: ${start} is the newest revision that completed a deployment before ${next}`,
+  );
+  expect(await running()).toBe(start);
+});
