@@ -1,6 +1,7 @@
 import * as core from '../../../packages/kit/src/core';
 import { ActionFailure } from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
+import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import { runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { Clock } from '../../../packages/kit/src/poll';
@@ -49,7 +50,7 @@ async function writeSummary(
   const [kind, word] = VERDICT[r.status];
   const s = new SummaryBuilder(`ECS deploy of ${inputs.service}`);
   s.verdict(kind, word);
-  s.text(r.reason);
+  s.text(markdownSafe(r.reason));
   s.facts([
     ['Service', serviceLabel(inputs.cluster, inputs.service)],
     [
@@ -164,6 +165,6 @@ export async function run(deps: Deps = {}): Promise<void> {
     await writeSummary(inputs, result, record.id);
     if (['failed', 'rolled-back', 'timed-out', 'unknown'].includes(result.status))
       throw new ActionFailure(result.reason);
-    core.info(result.reason);
+    core.info(logSafe(result.reason));
   });
 }

@@ -1,6 +1,7 @@
 import * as core from '../../../packages/kit/src/core';
 import { ActionFailure, ConfigurationError, errorMessage } from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
+import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import { runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { Clock } from '../../../packages/kit/src/poll';
@@ -35,13 +36,14 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
   const [kind, word] = verdicts[r.status];
   const s = new SummaryBuilder(`Rollback of ${inputs.service}`);
   s.verdict(kind, word);
-  s.text(r.message);
+  s.text(markdownSafe(r.message));
   s.facts([
     ['Service', serviceLabel(inputs.cluster, inputs.service)],
     ['From', shortTaskDefinition(r.from)],
     ['To', shortTaskDefinition(r.to)],
     ['Method', r.method ? `\`${r.method}\`` : undefined],
-    ['Reason', inputs.reason],
+    // The table escapes `|` itself; the rest of the Markdown and HTML in an echoed input is escaped here.
+    ['Reason', inputs.reason && markdownSafe(inputs.reason).replace(/\\\|/g, '|')],
     ['Target commit', r.targetGitSha],
     ['GitHub deployment', githubId ? `${inputs.environmentName} (#${githubId})` : undefined],
     ['Duration', formatDuration(r.durationMs)],
@@ -70,7 +72,7 @@ export async function run(deps: Deps = {}): Promise<void> {
       const { GitHubDeployments } = await import('../../../packages/kit/src/github-deployments');
       record.github = new GitHubDeployments(inputs.githubToken ?? '');
     }
-    if (inputs.reason) core.info(`Reason: ${inputs.reason}`);
+    if (inputs.reason) core.info(`Reason: ${logSafe(inputs.reason)}`);
     let result: RollbackResult;
     try {
       result = await rollback({
@@ -108,7 +110,7 @@ export async function run(deps: Deps = {}): Promise<void> {
             );
             await record.mark('in_progress', `Rolling back ${inputs.service}`);
           } catch (error) {
-            core.warning(`Could not record a GitHub deployment: ${errorMessage(error)}`);
+            core.warning(`Could not record a GitHub deployment: ${logSafe(errorMessage(error))}`);
           }
         },
       });
@@ -132,6 +134,6 @@ export async function run(deps: Deps = {}): Promise<void> {
     await writeSummary(inputs, result, record.id);
     if (['failed', 'timed-out', 'unknown'].includes(result.status))
       throw new ActionFailure(result.message);
-    core.info(result.message);
+    core.info(logSafe(result.message));
   });
 }

@@ -54,11 +54,47 @@ function workerDefinitionFile(name: string, command: string[]): string {
   return name;
 }
 
-async function workerRevision(): Promise<string | undefined> {
-  const out = await h.ecs.send(
-    new DescribeServicesCommand({ cluster: 'apps', services: ['worker'] }),
-  );
+async function workerRevision(name: string): Promise<string | undefined> {
+  const out = await h.ecs.send(new DescribeServicesCommand({ cluster: 'apps', services: [name] }));
   return out.services![0].taskDefinition;
+}
+
+/**
+ * Creates a worker service `name` (no load balancer, no container health check, 2 tasks that
+ * stay up) and waits until it is stable; `breaker`: circuit breaker with rollback.
+ */
+async function createWorker(name: string, breaker: boolean): Promise<void> {
+  const worker = await h.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'worker',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        { name: 'work', image: v1Image, essential: true, command: STAYS_UP, stopTimeout: 2 },
+      ],
+    }),
+  );
+  await h.ecs.send(
+    new CreateServiceCommand({
+      cluster: 'apps',
+      serviceName: name,
+      taskDefinition: worker.taskDefinition!.taskDefinitionArn,
+      desiredCount: 2,
+      launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
+      deploymentConfiguration: {
+        minimumHealthyPercent: 100,
+        maximumPercent: 200,
+        deploymentCircuitBreaker: { enable: breaker, rollback: breaker },
+      },
+    }),
+  );
+  await waitUntilServicesStable(
+    { client: h.ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+    { cluster: 'apps', services: [name] },
+  );
 }
 
 function taskDefinitionFile(name: string, extra: Record<string, unknown> = {}): string {
@@ -166,38 +202,6 @@ beforeAll(async () => {
   await waitUntilServicesStable(
     { client: h.ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
     { cluster: 'apps', services: ['shop'] },
-  );
-  // A worker: no load balancer, no container health check, circuit breaker with rollback.
-  const worker = await h.ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'worker',
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [
-        { name: 'work', image: v1Image, essential: true, command: STAYS_UP, stopTimeout: 2 },
-      ],
-    }),
-  );
-  await h.ecs.send(
-    new CreateServiceCommand({
-      cluster: 'apps',
-      serviceName: 'worker',
-      taskDefinition: worker.taskDefinition!.taskDefinitionArn,
-      desiredCount: 2,
-      launchType: 'FARGATE',
-      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
-      deploymentConfiguration: {
-        minimumHealthyPercent: 100,
-        maximumPercent: 200,
-        deploymentCircuitBreaker: { enable: true, rollback: true },
-      },
-    }),
-  );
-  await waitUntilServicesStable(
-    { client: h.ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
-    { cluster: 'apps', services: ['worker'] },
   );
 });
 
@@ -451,12 +455,13 @@ test('SIGTERM while following the rollout: the GitHub Deployment is marked `erro
 
 describe('a service without a load balancer (a worker)', () => {
   test('a worker whose tasks stay up completes, and the sentence states the true counts', async () => {
+    await createWorker('worker-up', true);
     const run = await runAction('ecs-deploy', {
       cwd: work,
       env: env(),
       inputs: {
         cluster: 'apps',
-        service: 'worker',
+        service: 'worker-up',
         'task-definition': workerDefinitionFile('worker-up.json', STAYS_UP),
         'container-images': `work=${v1Image}`,
         'environment-variables': 'work.QUEUE=orders',
@@ -465,23 +470,28 @@ describe('a service without a load balancer (a worker)', () => {
     expect(run.error).toBeUndefined();
     expect(run.outputs.status).toBe('succeeded');
     expect(run.outputs.reason).toMatch(/^worker:\d+ is deployed and stable \(2\/2 running\)\.$/);
-    expect(await workerRevision()).toBe(run.outputs['task-definition-arn']);
+    expect(await workerRevision('worker-up')).toBe(run.outputs['task-definition-arn']);
   });
 
   test.each([
-    ['exits 1 at once', ['node', '-e', 'process.exit(1)']],
-    ['exits 1 300 ms after start', ['node', '-e', 'setTimeout(() => process.exit(1), 300)']],
+    ['exits 1 at once', 'crash-now', ['node', '-e', 'process.exit(1)']],
+    [
+      'exits 1 300 ms after start',
+      'crash-later',
+      ['node', '-e', 'setTimeout(() => process.exit(1), 300)'],
+    ],
   ])(
     'an image that %s fails the deploy with the exit code in `reason` and the GitHub Deployment marked failure',
-    async (name, command) => {
+    async (_what, name, command) => {
+      await createWorker(name, true);
       const count = gh.deployments.length;
       const run = await runAction('ecs-deploy', {
         cwd: work,
         env: env(),
         inputs: {
           cluster: 'apps',
-          service: 'worker',
-          'task-definition': workerDefinitionFile(`worker-${name.length}.json`, command),
+          service: name,
+          'task-definition': workerDefinitionFile(`${name}.json`, command),
           'container-images': `work=${v1Image}`,
           environment: 'production',
           'github-token': gh.token,
@@ -501,4 +511,39 @@ describe('a service without a load balancer (a worker)', () => {
       ]);
     },
   );
+
+  test('a stopped reason with planted runner commands cannot forge an output, a mask or an annotation', async () => {
+    await createWorker('puller', false);
+    h.aws.addFault({
+      kind: 'fail-image-pull',
+      image: v1Image,
+      message:
+        'CannotPullContainerError: denied\n::set-output name=status::succeeded\n::add-mask::hunter2\n::warning ::pwned <img src=x>',
+    });
+    try {
+      const run = await runAction('ecs-deploy', {
+        cwd: work,
+        env: env(),
+        inputs: {
+          cluster: 'apps',
+          service: 'puller',
+          'task-definition': workerDefinitionFile('worker-pull.json', STAYS_UP),
+          'container-images': `work=${v1Image}`,
+          'environment-variables': 'work.PLANTED=1',
+        },
+      });
+      expect(run.code).toBe(1);
+      expect(['failed', 'rolled-back']).toContain(run.outputs.status);
+      expect(run.outputs.reason).toContain('CannotPullContainerError: denied');
+      expect(run.masked).not.toContain('hunter2');
+      const lines = run.stdout.split(/\r?\n/);
+      expect(lines.filter((l) => /^\s*::(set-output|add-mask::hunter2|warning)/.test(l))).toEqual(
+        [],
+      );
+      expect(run.summary).not.toContain('<img');
+      expect(run.summary.split('\n').filter((l) => /^\s*::/.test(l))).toEqual([]);
+    } finally {
+      h.aws.clearFaults();
+    }
+  });
 });

@@ -248,3 +248,17 @@ test('a rollback that ECS undoes does not mark the revision it started from: `to
   );
   expect(await running()).toBe(start);
 });
+
+test('a `reason` with planted runner commands is printed as one line and escaped in the summary', async () => {
+  const planted =
+    'gate failed\n::set-output name=status::succeeded\n::add-mask::hunter2\n::warning ::pwned <b>x</b>';
+  const run = await rollback('previous', { reason: planted });
+  expect(['unchanged', 'succeeded']).toContain(run.outputs.status);
+  expect(run.masked).not.toContain('hunter2');
+  const lines = run.stdout.split(/\r?\n/);
+  expect(lines.filter((l) => /^\s*::(set-output|add-mask::hunter2|warning)/.test(l))).toEqual([]);
+  expect(lines).toContain(
+    'Reason: gate failed ⏎ ::set-output name=status::succeeded ⏎ ::add-mask::hunter2 ⏎ ::warning ::pwned <b>x</b>',
+  );
+  expect(run.summary).not.toContain('<b>');
+});
