@@ -8,7 +8,7 @@ import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { DeployResult } from '../../../packages/ecs/src/deploy';
-import { getInputs, type Inputs } from './inputs';
+import { getInputs, phrased, type Inputs } from './inputs';
 import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
 import { runnerLog } from '../../../packages/kit/src/step-log';
 import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summary-sections';
@@ -148,7 +148,7 @@ export async function run(deps: Deps = {}): Promise<void> {
       });
     } catch (error) {
       await record.markThrown(error, 'Cancelled while deploying');
-      throw error;
+      throw phrased(error);
     }
     // A cancel that came while the last answer was read wins: never `succeeded` after SIGTERM.
     if (signal.aborted) {

@@ -36,7 +36,7 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
   const [kind, word] = verdicts[r.status];
   const s = new SummaryBuilder(`Rollback of ${inputs.service}`);
   s.verdict(kind, word);
-  s.text(markdownSafe(r.message));
+  s.text(markdownSafe(r.reason));
   s.facts([
     ['Service', serviceLabel(inputs.cluster, inputs.service)],
     ['From', shortTaskDefinition(r.from)],
@@ -128,12 +128,13 @@ export async function run(deps: Deps = {}): Promise<void> {
       throw signal.reason;
     }
     core.setOutput('status', result.status);
-    if (result.status === 'succeeded') await record.mark('success', result.message);
-    else if (result.status === 'unknown') await record.mark('error', result.message);
-    else if (result.status !== 'in-progress') await record.mark('failure', result.message);
+    core.setOutput('reason', result.reason);
+    if (result.status === 'succeeded') await record.mark('success', result.reason);
+    else if (result.status === 'unknown') await record.mark('error', result.reason);
+    else if (result.status !== 'in-progress') await record.mark('failure', result.reason);
     await writeSummary(inputs, result, record.id);
     if (['failed', 'timed-out', 'unknown'].includes(result.status))
-      throw new ActionFailure(result.message);
-    core.info(logSafe(result.message));
+      throw new ActionFailure(result.reason);
+    core.info(logSafe(result.reason));
   });
 }

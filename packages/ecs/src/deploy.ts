@@ -5,13 +5,13 @@ import type {
   ServiceEvent,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { ActionFailure, ConfigurationError } from '../../kit/src/errors';
+import { ActionFailure } from '../../kit/src/errors';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
 import { followAndExplain, unreadableSentence, type FollowResult } from './follow';
 import { formatCounts, type RolloutState, type StageSpan } from './rollout';
-import { describeService, type DeployLog } from './service';
+import { describeService, NoRunningRevisionError, type DeployLog } from './service';
 import { unknownTaskDefinitionFields, withoutFields } from './sdk-fields';
 import { summarizeStoppedTasks, type StoppedTask } from './stopped-tasks';
 import {
@@ -186,7 +186,7 @@ function statusOf(followed: FollowResult): DeployStatus {
 
 /**
  * Renders, registers and rolls out a new revision of a service's task definition, following the
- * rollout until it settles. Returns what happened; throws {@link ConfigurationError} for user
+ * rollout until it settles. Returns what happened; throws a ConfigurationError for user
  * mistakes found on the way (unknown service or container) before anything is registered.
  */
 export async function deploy(opts: DeployOptions): Promise<DeployResult> {
@@ -217,8 +217,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     let source: SourceTaskDefinition;
     if (opts.source.kind === 'current') {
       if (!running)
-        throw new ConfigurationError(
-          `Input \`task-definition\` is \`current\` but service \`${opts.service}\` has no task definition.`,
+        throw new NoRunningRevisionError(
+          `service \`${opts.service}\` has no task definition to start from.`,
         );
       source = fromDescribed(running, runningTags);
     } else {
@@ -357,7 +357,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     return {
       ...base,
       status: 'in-progress',
-      reason: `The deployment of ${shortTaskDefinition(taskDefinitionArn)} started; not waiting for it (\`wait-until: none\`).`,
+      reason: `The deployment of ${shortTaskDefinition(taskDefinitionArn)} started; not waiting for it.`,
       taskDefinitionArn,
       serviceDeploymentArn,
       plannedCalls,

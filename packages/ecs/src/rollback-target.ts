@@ -153,7 +153,7 @@ export function resolvePrevious(
     return {
       kind: 'noop',
       target: current,
-      message: `ECS already rolled back the latest deployment (${shortTaskDefinition(latest.target)}, ${latest.status}); the service is on ${shortTaskDefinition(current)}. Name a revision in \`to\` to go further back.`,
+      message: `ECS already rolled back the latest deployment (${shortTaskDefinition(latest.target)}, ${latest.status}); the service is on ${shortTaskDefinition(current)}. To go further back, name the revision to roll back to.`,
     };
   }
   if (
@@ -168,7 +168,7 @@ export function resolvePrevious(
       return {
         kind: 'noop',
         target: current,
-        message: `The service was already rolled back from ${shortTaskDefinition(left)} to ${shortTaskDefinition(current)} (${tagValue(tagsOf(left), TAGS.rolledBackAt) ?? 'earlier'}); not rolling back again. Name a revision in \`to\` to go further back.`,
+        message: `The service was already rolled back from ${shortTaskDefinition(left)} to ${shortTaskDefinition(current)} (${tagValue(tagsOf(left), TAGS.rolledBackAt) ?? 'earlier'}); not rolling back again. To go further back, name the revision to roll back to.`,
       };
     }
   }
@@ -194,7 +194,7 @@ export function resolvePrevious(
   }
   return {
     kind: 'not-found',
-    message: `No earlier revision completed a deployment of this service before ${shortTaskDefinition(current)} (in the ${entries.length} service deployment(s) ECS keeps). Name a revision in \`to\`.`,
+    message: `No earlier revision completed a deployment of this service before ${shortTaskDefinition(current)} (in the ${entries.length} service deployment(s) ECS keeps). Name the revision to roll back to.`,
   };
 }
 

@@ -57,7 +57,8 @@ export interface RollbackResult {
   to?: string;
   /** The commit the target revision was deployed from (its `shipkit:git-sha` tag). */
   targetGitSha?: string;
-  message: string;
+  /** One sentence saying what happened (the `reason` output), as a deploy's `reason`. */
+  reason: string;
   serviceDeploymentArn?: string;
   timeline: StageSpan[];
   events: ServiceEvent[];
@@ -125,25 +126,25 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
         active.lifecycleStage ? ` at ${active.lifecycleStage}` : ''
       }) is still in progress on ${opts.service}, and \`${opts.to.value}\` is not the revision it started from${
         source ? ` (${shortTaskDefinition(source)})` : ''
-      }. Nothing was changed: roll back with \`to: previous\` to stop it and return traffic at once, or wait until it ends.`,
+      }. Nothing was changed: roll back to the previous revision to stop it and return traffic at once, or wait until it ends.`,
     );
   }
 
   const resolution = await resolveTarget(opts, current, cache);
   if (resolution.kind === 'not-found') throw new ActionFailure(resolution.message);
   if (resolution.kind === 'noop' || resolution.target === current) {
-    const message =
+    const reason =
       resolution.kind === 'noop'
         ? resolution.message
         : `The service already runs ${shortTaskDefinition(current)} (${resolution.why}); nothing to roll back.`;
-    log.info(message);
+    log.info(reason);
     opts.onFact?.('to-task-definition-arn', current);
     return {
       ...empty,
       status: 'unchanged',
       from: current,
       to: current,
-      message,
+      reason,
       targetGitSha: tagValue((await cache.get(current)).tags, TAGS.gitSha),
       durationMs: clock.now() - startedAt,
     };
@@ -192,7 +193,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
       ...empty,
       ...base,
       status: 'in-progress',
-      message: `Started rolling back to ${shortTaskDefinition(target)}; not waiting (\`wait-until: none\`).`,
+      reason: `Started rolling back to ${shortTaskDefinition(target)}; not waiting for it.`,
       durationMs: clock.now() - startedAt,
     };
   }
@@ -231,19 +232,19 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
   const stoppedTasks = followed.stoppedTasks;
   const stopped = summarizeStoppedTasks(stoppedTasks);
   const to = shortTaskDefinition(target);
-  let message: string;
+  let reason: string;
   switch (status) {
     case 'succeeded':
-      message = `Rolled back ${opts.service} from ${shortTaskDefinition(current)} to ${to}${opts.reason ? ` (${opts.reason})` : ''}.`;
+      reason = `Rolled back ${opts.service} from ${shortTaskDefinition(current)} to ${to}${opts.reason ? ` (${opts.reason})` : ''}.`;
       break;
     case 'unknown':
-      message = unreadableSentence(`the rollback to ${to}`, followed);
+      reason = unreadableSentence(`the rollback to ${to}`, followed);
       break;
     case 'timed-out':
-      message = `Timed out after ${formatDuration(opts.timeoutMs)} rolling back to ${to}: the deployment is ${followed.state.status ?? 'in progress'}${followed.state.stage ? ` at ${followed.state.stage}` : ''}${followed.state.phase === 'settling' ? ', but the service has not settled on it' : ''}${formatCounts(followed.state.counts) ? ` (${formatCounts(followed.state.counts)})` : ''}.${stopped ? ` ${stopped}.` : ''}`;
+      reason = `Timed out after ${formatDuration(opts.timeoutMs)} rolling back to ${to}: the deployment is ${followed.state.status ?? 'in progress'}${followed.state.stage ? ` at ${followed.state.stage}` : ''}${followed.state.phase === 'settling' ? ', but the service has not settled on it' : ''}${formatCounts(followed.state.counts) ? ` (${formatCounts(followed.state.counts)})` : ''}.${stopped ? ` ${stopped}.` : ''}`;
       break;
     default:
-      message = followed.endedOnCrash
+      reason = followed.endedOnCrash
         ? `The rollback to ${to} failed: tasks of ${to} stopped on their own${stopped ? ` (${stopped})` : ''}.`
         : `The rollback to ${to} failed${followed.state.reason ? ` (${followed.state.reason})` : ''}${stopped ? `: ${stopped}` : ''}.${
             followed.state.phase === 'rolled-back'
@@ -254,7 +255,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
   return {
     ...base,
     status,
-    message,
+    reason,
     timeline: followed.timeline,
     events: followed.events,
     stoppedTasks,

@@ -7,6 +7,17 @@ import type { EcsApi } from './api';
 /** What a deploy or a rollback writes to the log; the action maps it to the runner. */
 export type DeployLog = StepLog;
 
+/**
+ * The deploy was asked to start from the running revision, and the service has none. The message
+ * states the fact; the action says which input asked for it.
+ */
+export class NoRunningRevisionError extends ConfigurationError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoRunningRevisionError';
+  }
+}
+
 /** Reads the service; a missing or inactive service is a configuration mistake. */
 export async function describeService(
   api: EcsApi,

@@ -67,7 +67,7 @@ export async function stopDeployment(
     return {
       ...base,
       status: 'in-progress',
-      message: `Requested the rollback of deployment ${active.serviceDeploymentArn}; not waiting.`,
+      reason: `Requested the rollback of deployment ${active.serviceDeploymentArn}; not waiting for it.`,
       timeline: [],
       events: [],
       stoppedTasks: [],
@@ -112,7 +112,7 @@ export async function stopDeployment(
       : ok
         ? 'succeeded'
         : 'failed';
-  const message =
+  const reason =
     status === 'unknown'
       ? unreadableSentence(`the rollback of ${shortTaskDefinition(from)}`, followed)
       : status === 'succeeded'
@@ -123,7 +123,7 @@ export async function stopDeployment(
   return {
     ...base,
     status,
-    message,
+    reason,
     timeline: followed.timeline,
     events: followed.events,
     stoppedTasks: [],
