@@ -387,3 +387,47 @@ describe('deploy: following a slow rollout', () => {
     expect(clock.now() - (ecs.startedAt + 73_000)).toBeLessThanOrEqual(3000);
   });
 });
+
+describe('deploy: following a blue/green bake', () => {
+  const BAKE_MIN = 10;
+  const bg = {
+    deploymentConfiguration: { strategy: 'BLUE_GREEN' as const, bakeTimeInMinutes: BAKE_MIN },
+  };
+  /** Traffic shifted at 20 s, baking 10 min, clean-up, completion at 20 s + 10 min + 5 s. */
+  const done = 20_000 + BAKE_MIN * 60_000 + 5000;
+  const bakeScript = (ms: number): Moment => {
+    const stage = ms < 20_000 ? 'SCALE_UP' : ms < done - 5000 ? 'BAKE_TIME' : 'CLEAN_UP';
+    if (ms < done)
+      return {
+        service: service([rolling(TD2, 'IN_PROGRESS', 2, 2), rolling(TD1, 'COMPLETED', 2, 2)], bg),
+        deployment: {
+          serviceDeploymentArn: 'sd2',
+          status: 'IN_PROGRESS',
+          lifecycleStage: stage,
+          updatedAt: new Date(T0 + (stage === 'BAKE_TIME' ? 20_000 : 0)),
+          deploymentConfiguration: { bakeTimeInMinutes: BAKE_MIN },
+        },
+      };
+    return {
+      service: service([rolling(TD2, 'COMPLETED', 2, 2)], bg),
+      deployment: { serviceDeploymentArn: 'sd2', status: 'SUCCESSFUL' },
+    };
+  };
+
+  test('said once with the bake time, few calls while baking, completion noticed within 2.5 s', async () => {
+    const { result, ecs, log, clock } = await run(bakeScript, {
+      initial: bg,
+      timeoutMs: 30 * 60_000,
+    });
+    expect(result.status).toBe('succeeded');
+    expect(log.filter((l) => l.startsWith('Baking'))).toEqual([
+      expect.stringMatching(/^Baking for 10m 00s: nothing changes for about /),
+    ]);
+    const bakeFrom = ecs.startedAt + 20_000;
+    const bakeEnd = ecs.startedAt + done - 5000;
+    expect(ecs.count('*', bakeFrom, bakeEnd) / ((bakeEnd - bakeFrom) / 60_000)).toBeLessThanOrEqual(
+      12,
+    );
+    expect(clock.now() - (ecs.startedAt + done)).toBeLessThanOrEqual(2500);
+  });
+});

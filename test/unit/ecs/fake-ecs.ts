@@ -81,11 +81,17 @@ export function service(
   };
 }
 
-/** A task of web:2 that stopped on its own with `exitCode`. */
-export function crashedTask(id: string, exitCode: number, at: number, reason?: string): Task {
+/** A task of `taskDefinitionArn` (web:2) that stopped on its own with `exitCode`. */
+export function crashedTask(
+  id: string,
+  exitCode: number,
+  at: number,
+  reason?: string,
+  taskDefinitionArn = TD2,
+): Task {
   return {
     taskArn: `arn:aws:ecs:us-east-1:000000000000:task/apps/${id}`,
-    taskDefinitionArn: TD2,
+    taskDefinitionArn,
     lastStatus: 'STOPPED',
     desiredStatus: 'STOPPED',
     stopCode: 'EssentialContainerExited',
@@ -103,7 +109,7 @@ export function event(id: string, at: number, message: string): ServiceEvent {
 
 /** The scripted ECS. `script(ms)` says what ECS answers `ms` after the deployment started. */
 export class FakeEcs {
-  readonly calls: { op: string; at: number }[] = [];
+  readonly calls: { op: string; at: number; input?: unknown }[] = [];
   /** Errors to throw, by operation, before answering (consumed in order). */
   readonly failures: Record<string, unknown[]> = {};
   /** Throws this error for every call of the operation (after `failures`). */
@@ -128,8 +134,8 @@ export class FakeEcs {
     return this.script(this.clock.now() - this.startedAt);
   }
 
-  private async call<T>(op: string, answer: () => T): Promise<T> {
-    this.calls.push({ op, at: this.clock.now() });
+  private async call<T>(op: string, answer: () => T, input?: unknown): Promise<T> {
+    this.calls.push({ op, at: this.clock.now(), input });
     const queued = this.failures[op];
     if (queued?.length) throw queued.shift();
     if (this.failAlways[op]) throw this.failAlways[op];
@@ -180,7 +186,7 @@ export class FakeEcs {
         })),
       describeTasks: () =>
         this.call('DescribeTasks', () => ({ tasks: this.moment().stopped ?? [], $metadata: {} })),
-      tagResource: () => this.call('TagResource', () => ({ $metadata: {} })),
+      tagResource: (input) => this.call('TagResource', () => ({ $metadata: {} }), input),
     };
     return api as EcsApi;
   }
