@@ -12,8 +12,10 @@ export interface PacingOptions {
   clock: Clock;
   /** The wait between looks when no change is expected at a known time. */
   intervalMs: number;
-  /** The wait between looks while nothing can change (default 15 s). */
+  /** The longest wait between looks while nothing can change (default 15 s) … */
   slowIntervalMs?: number;
+  /** … reached from this first wait (default 4 s), growing 1.6 times a look. */
+  quietStartMs?: number;
   /** Close watching starts this long before the expected change (default 2 s). */
   leadMs?: number;
   /** The wait between looks while watching closely (default 1.5 s) … */
@@ -38,6 +40,7 @@ export class RolloutPacer {
   private readonly expected: { at: number; what: 'drain' | 'bake' }[] = [];
   private delayMs: number | undefined | null = null;
   private announced = new Set<string>();
+  private quietLooks = 0;
 
   constructor(private readonly opts: PacingOptions) {}
 
@@ -83,10 +86,19 @@ export class RolloutPacer {
     const lead = this.opts.leadMs ?? 2000;
     const pending = this.expected.filter((e) => now < e.at + watchFor);
     this.expected.splice(0, this.expected.length, ...pending);
-    if (!pending.length) return this.opts.intervalMs;
+    if (!pending.length) {
+      this.quietLooks = 0;
+      return this.opts.intervalMs;
+    }
     const next = Math.min(...pending.map((e) => e.at));
     const watch = this.opts.watchIntervalMs ?? 1500;
-    if (now < next - lead) return Math.max(watch, Math.min(this.slow, next - lead - now));
+    if (now < next - lead) {
+      // The wait grows towards the slow interval rather than jumping to it, so a change that
+      // comes early after all (a shorter delay than configured) is still seen within seconds.
+      const grown = (this.opts.quietStartMs ?? 4000) * 1.6 ** this.quietLooks++;
+      return Math.max(watch, Math.min(this.slow, grown, next - lead - now));
+    }
+    this.quietLooks = 0;
     return watch;
   }
 

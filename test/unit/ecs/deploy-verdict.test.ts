@@ -381,6 +381,13 @@ describe('deploy: following a slow rollout', () => {
     expect(progress.length).toBeLessThanOrEqual(3);
   });
 
+  test('a drain that ends long before its delay (targets deregistered early) is still noticed within seconds', async () => {
+    const early = (ms: number): Moment => drainScript(ms < 17_000 ? ms : 73_000 + ms);
+    const { result, ecs, clock } = await run(early, { drainMs: DRAIN });
+    expect(result.status).toBe('succeeded');
+    expect(clock.now() - (ecs.startedAt + 17_000)).toBeLessThanOrEqual(8000);
+  });
+
   test('without a readable deregistration delay, the usual pace still notices completion', async () => {
     const { result, ecs, clock } = await run(drainScript);
     expect(result.status).toBe('succeeded');
