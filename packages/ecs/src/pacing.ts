@@ -59,7 +59,7 @@ export class RolloutPacer {
       this.expected.push({ at: started + delay, what: 'drain' });
       this.announce(
         'drain',
-        `Draining the old tasks' connections: the target group's deregistration delay is ${formatDuration(delay)}, so nothing changes for about ${formatDuration(Math.max(0, started + delay - now))}; looking every ${formatDuration(this.slow)} until shortly before.`,
+        `Draining the old tasks' connections: the target group's deregistration delay is ${formatDuration(delay)}, so nothing changes for about ${formatDuration(Math.max(0, started + delay - now))}; looking less often (up to every ${formatDuration(this.slow)}) until shortly before.`,
       );
     }
     if (state.stage === 'BAKE_TIME' && !this.announced.has('bake')) {
@@ -72,7 +72,7 @@ export class RolloutPacer {
         this.expected.push({ at: end, what: 'bake' });
         this.announce(
           'bake',
-          `Baking for ${formatDuration(minutes * 60_000)}: nothing changes for about ${formatDuration(Math.max(0, end - now))}; looking every ${formatDuration(this.slow)} until shortly before.`,
+          `Baking for ${formatDuration(minutes * 60_000)}: nothing changes for about ${formatDuration(Math.max(0, end - now))}; looking less often (up to every ${formatDuration(this.slow)}) until shortly before.`,
         );
       }
     }
