@@ -147,9 +147,15 @@ export function failureReason(opts: {
       return unreadableSentence(`the deployment of ${target}`, opts.followed);
     default:
       if (opts.followed.endedOnCrash) {
+        // The counts of one look at crash-looping tasks may read 2/2: they are stated only when
+        // they show the service unsettled, which is true.
+        const completedBy =
+          state.phase === 'settling'
+            ? unsettled(target, state)
+            : `ECS marked the deployment of ${target} ${state.status ?? 'completed'} while its tasks kept stopping and being replaced`;
         const ecs =
           state.phase === 'settling' || state.phase === 'succeeded'
-            ? ` ${unsettled(target, state)}${opts.circuitBreakerRollback ? '; the circuit breaker does not act on a completed deployment, so nothing was rolled back' : ''}.`
+            ? ` ${completedBy}${opts.circuitBreakerRollback ? '; the circuit breaker does not act on a completed deployment, so nothing was rolled back' : ''}.`
             : opts.circuitBreakerRollback
               ? ''
               : ' The service has no circuit breaker with rollback: nothing was rolled back.';

@@ -176,7 +176,9 @@ describe('deploy: a task of the new revision that stops on its own fails the dep
       ),
     );
     expect(result.status).toBe('failed');
-    expect(result.reason).toMatch(/exit code 1/);
+    expect(result.reason).toBe(
+      'The deployment of web:2 failed: tasks of web:2 stopped on their own (1 task stopped: Essential container in task exited (web: exit code 1)). ECS marked the deployment of web:2 COMPLETED while its tasks kept stopping and being replaced. The service runs web:2.',
+    );
   });
 
   test('in progress, circuit breaker with rollback on: ECS rolls back and the result says so, with the exit code', async () => {
