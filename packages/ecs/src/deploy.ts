@@ -5,7 +5,8 @@ import type {
   ServiceEvent,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { ActionFailure } from '../../kit/src/errors';
+import { ActionFailure, errorMessage } from '../../kit/src/errors';
+import { logSafe } from '../../kit/src/log-text';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
@@ -443,7 +444,7 @@ async function findNewServiceDeployment(
     return newest?.serviceDeploymentArn;
   } catch (error) {
     log.debug(
-      `ListServiceDeployments failed (${String(error)}); following the service's deployments instead.`,
+      `ListServiceDeployments failed (${logSafe(errorMessage(error))}); following the service's deployments instead.`,
     );
     return undefined;
   }

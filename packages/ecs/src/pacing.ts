@@ -137,7 +137,7 @@ export class RolloutPacer {
       groups.length && this.opts.deregistrationDelayMs
         ? await this.opts.deregistrationDelayMs(groups).catch((error: unknown) => {
             this.opts.debug?.(
-              `Could not read the deregistration delay (${String(error)}); looking at the usual pace.`,
+              `Could not read the deregistration delay (${error instanceof Error ? error.message : String(error)}); looking at the usual pace.`,
             );
             return undefined;
           })

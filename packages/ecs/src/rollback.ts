@@ -137,7 +137,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
       resolution.kind === 'noop'
         ? resolution.message
         : `The service already runs ${shortTaskDefinition(current)} (${resolution.why}); nothing to roll back.`;
-    log.info(reason);
+    log.info(logSafe(reason));
     opts.onFact?.('to-task-definition-arn', current);
     return {
       ...empty,

@@ -2,6 +2,8 @@
 // with ROLLBACK, so production traffic returns to the revision it started from at once.
 import type { ServiceDeployment } from '@aws-sdk/client-ecs';
 import { formatDuration } from '../../kit/src/duration';
+import { errorMessage } from '../../kit/src/errors';
+import { logSafe } from '../../kit/src/log-text';
 import type { Clock } from '../../kit/src/poll';
 import { followAndExplain, unreadableSentence } from './follow';
 import { taskDefinitionOfRevisions, type RevisionCache } from './history';
@@ -52,7 +54,7 @@ export async function stopDeployment(
         ],
       });
     } catch (error) {
-      log.debug(`Could not tag ${from} as rolled back: ${String(error)}`);
+      log.debug(`Could not tag ${from} as rolled back: ${logSafe(errorMessage(error))}`);
     }
   }
   await opts.onStarted?.({ targetGitSha });
