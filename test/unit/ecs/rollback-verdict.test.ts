@@ -1,3 +1,4 @@
+import { CancelledError } from '../../../packages/kit/src/errors';
 import { rollback, type RollbackResult } from '../../../packages/ecs/src/rollback';
 import type { DeployLog } from '../../../packages/ecs/src/service';
 import {
@@ -20,6 +21,7 @@ const initial = service([rolling(TD2, 'COMPLETED', 2, 2, { status: 'PRIMARY' })]
 async function rollBack(
   script: (ms: number) => Moment,
   prepare: (ecs: FakeEcs) => void = () => undefined,
+  signal?: AbortSignal,
 ): Promise<{ result: RollbackResult; ecs: FakeEcs; lines: string[] }> {
   const clock = new FakeClock();
   const ecs = new FakeEcs(clock, script, initial);
@@ -39,6 +41,7 @@ async function rollBack(
     timeoutMs: 60_000,
     log,
     clock,
+    signal,
   });
   return { result, ecs, lines };
 }
@@ -92,5 +95,19 @@ describe('rollback follows its own deployment with the same verdict as a deploy'
         { key: 'shipkit:rolled-back-by', value: SD },
       ]),
     });
+  });
+
+  test('a cancel during the look that would read success wins: it throws, never `succeeded`', async () => {
+    const controller = new AbortController();
+    await expect(
+      rollBack(
+        (ms) => {
+          if (ms > 0) controller.abort(new CancelledError('the workflow was cancelled (SIGTERM)'));
+          return { service: onWeb1(2, 0) };
+        },
+        undefined,
+        controller.signal,
+      ),
+    ).rejects.toThrow('the workflow was cancelled (SIGTERM)');
   });
 });
