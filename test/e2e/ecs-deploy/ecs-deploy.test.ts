@@ -191,6 +191,8 @@ beforeAll(async () => {
       taskDefinition: td.taskDefinition!.taskDefinitionArn,
       desiredCount: 2,
       launchType: 'FARGATE',
+      // An awsvpc service needs its network configuration, as on AWS.
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1', 'subnet-2'] } },
       loadBalancers: [{ targetGroupArn: tgArn, containerName: 'web', containerPort: 8080 }],
       deploymentConfiguration: {
         minimumHealthyPercent: 100,
