@@ -55,6 +55,32 @@ export default tseslint.config(
     },
   },
   {
+    // One action never imports another action's src/: what two actions share lives in the kit
+    // or in a domain package.
+    files: ['actions/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@actions/core',
+              message:
+                "Use packages/kit/src/core: the same runner protocol without @actions/core's HTTP client at start-up.",
+            },
+          ],
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(?!\\.\\.|packages/)[^/]+/src(/|$)',
+              message:
+                "One action must not import another action's src/: move what both need to packages/kit or a domain package.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -4,8 +4,18 @@ import type { DeploymentStrategy } from '@aws-sdk/client-ecs';
 import { InputParser } from '../../../packages/kit/src/inputs';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { parseImageRef } from '../../../packages/ecs/src/image-ref';
-import { checkContainers, loadTaskDefinitionJson } from '../../../packages/ecs/src/task-definition';
-import { getGitHubToken, getWaitInputs, requireAwsRegion, type WaitUntil } from './service-inputs';
+import { NoRunningRevisionError } from '../../../packages/ecs/src/service';
+import {
+  checkContainers,
+  loadTaskDefinitionJson,
+  UnknownContainerError,
+} from '../../../packages/ecs/src/task-definition';
+import {
+  getGitHubToken,
+  getWaitInputs,
+  requireAwsRegion,
+  type WaitUntil,
+} from '../../../packages/kit/src/rollout-inputs';
 
 /** Everything ecs-deploy reads from its inputs, validated. */
 export interface Inputs {
@@ -59,6 +69,23 @@ function readTaskDefinitionFile(
   return { kind: 'file', path: value, json };
 }
 
+const INPUT_OF = { images: 'container-images', environment: 'environment-variables' } as const;
+
+/**
+ * Phrases what the deploy found wrong in the configuration (it states facts) with the inputs
+ * that asked for it; any other error is returned as it is.
+ */
+export function phrased(error: unknown): unknown {
+  if (error instanceof UnknownContainerError) {
+    return new ConfigurationError(
+      `Input \`${INPUT_OF[error.option]}\` names container \`${error.container}\`, which ${error.source} does not have (it has ${error.have.map((n) => `\`${n}\``).join(', ')}).`,
+    );
+  }
+  if (error instanceof NoRunningRevisionError)
+    return new ConfigurationError(`Input \`task-definition\` is \`current\`, but ${error.message}`);
+  return error;
+}
+
 /** Reads and validates every input; throws ConfigurationError naming the first bad one. */
 export function getInputs(p = new InputParser()): Inputs {
   const cluster = p.string('cluster');
@@ -97,12 +124,16 @@ export function getInputs(p = new InputParser()): Inputs {
       taskDefinition.json,
       `Task definition file \`${taskDefinition.path}\``,
     );
-    checkContainers(
-      source.definition,
-      images,
-      environment,
-      `task definition file \`${taskDefinition.path}\``,
-    );
+    try {
+      checkContainers(
+        source.definition,
+        images,
+        environment,
+        `task definition file \`${taskDefinition.path}\``,
+      );
+    } catch (error) {
+      throw phrased(error);
+    }
   }
 
   const strategyText = p.choice('strategy', Object.keys(STRATEGIES));

@@ -1,20 +1,17 @@
 import * as core from '../../../packages/kit/src/core';
 import { ActionFailure } from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
+import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import { runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { DeployResult } from '../../../packages/ecs/src/deploy';
-import { getInputs, type Inputs } from './inputs';
-import {
-  actionEcsApi,
-  addServiceSections,
-  coreLog,
-  GitHubDeploymentRecord,
-  serviceLabel,
-} from './service-action';
+import { getInputs, phrased, type Inputs } from './inputs';
+import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
+import { runnerLog } from '../../../packages/kit/src/step-log';
+import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summary-sections';
 
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
@@ -40,6 +37,7 @@ const VERDICT: Record<
   failed: ['failure', 'failed'],
   'rolled-back': ['failure', 'rolled back'],
   'timed-out': ['failure', 'timed out'],
+  unknown: ['warning', 'outcome unknown'],
 };
 
 async function writeSummary(
@@ -52,7 +50,7 @@ async function writeSummary(
   const [kind, word] = VERDICT[r.status];
   const s = new SummaryBuilder(`ECS deploy of ${inputs.service}`);
   s.verdict(kind, word);
-  s.text(r.reason);
+  s.text(markdownSafe(r.reason));
   s.facts([
     ['Service', serviceLabel(inputs.cluster, inputs.service)],
     [
@@ -91,7 +89,7 @@ async function writeSummary(
       ]),
     );
   }
-  await addServiceSections(s, r);
+  addServiceSections(s, r);
   await s.write();
 }
 
@@ -100,7 +98,9 @@ export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
     const { deploy } = await import('../../../packages/ecs/src/deploy');
-    const api = await actionEcsApi(deps.ecs, signal);
+    const { meteredActionEcsApi, deregistrationDelayReader } =
+      await import('../../../packages/ecs/src/client');
+    const api = await meteredActionEcsApi(deps.ecs, signal);
     const record = new GitHubDeploymentRecord(deps.github, inputs.environmentUrl);
     let result: DeployResult;
     try {
@@ -118,8 +118,9 @@ export async function run(deps: Deps = {}): Promise<void> {
         timeoutMs: inputs.timeoutMs,
         dryRun: inputs.dryRun,
         provenance: { gitSha: process.env.GITHUB_SHA || undefined, workflowRun: workflowRun() },
-        log: coreLog,
+        log: runnerLog,
         signal,
+        deregistrationDelayMs: deregistrationDelayReader(),
         clock: deps.clock,
         onFact: (name, value) => core.setOutput(name, value),
         beforeChange: async () => {
@@ -147,17 +148,23 @@ export async function run(deps: Deps = {}): Promise<void> {
       });
     } catch (error) {
       await record.markThrown(error, 'Cancelled while deploying');
-      throw error;
+      throw phrased(error);
+    }
+    // A cancel that came while the last answer was read wins: never `succeeded` after SIGTERM.
+    if (signal.aborted) {
+      await record.markThrown(signal.reason, 'Cancelled while deploying');
+      throw signal.reason;
     }
     core.setOutput('status', result.status);
     core.setOutput('reason', result.reason);
     if (result.status === 'succeeded') await record.mark('success', result.reason);
     else if (result.status === 'in-progress')
       core.info('GitHub deployment left in_progress: the rollout was not awaited.');
+    else if (result.status === 'unknown') await record.mark('error', result.reason);
     else await record.mark('failure', result.reason);
     await writeSummary(inputs, result, record.id);
-    if (['failed', 'rolled-back', 'timed-out'].includes(result.status))
+    if (['failed', 'rolled-back', 'timed-out', 'unknown'].includes(result.status))
       throw new ActionFailure(result.reason);
-    core.info(result.reason);
+    core.info(logSafe(result.reason));
   });
 }

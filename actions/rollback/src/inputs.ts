@@ -1,11 +1,16 @@
+import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { InputParser } from '../../../packages/kit/src/inputs';
-import { parseTargetSpec, type TargetSpec } from '../../../packages/ecs/src/rollback-target';
+import {
+  nearMissOfPrevious,
+  parseTargetSpec,
+  type TargetSpec,
+} from '../../../packages/ecs/src/rollback-target';
 import {
   getGitHubToken,
   getWaitInputs,
   requireAwsRegion,
   type WaitUntil,
-} from '../../ecs-deploy/src/service-inputs';
+} from '../../../packages/kit/src/rollout-inputs';
 
 /** Everything rollback reads from its inputs, validated. */
 export interface Inputs {
@@ -19,17 +24,19 @@ export interface Inputs {
   githubToken?: string;
 }
 
+const ACCEPTED_TO =
+  '`previous` (in lower case), a task definition ARN, `family:revision`, a commit SHA (7 to 40 hex digits), an image tag or an image digest (`sha256:` and 64 hex digits)';
+
 /** Reads and validates every input; throws ConfigurationError naming the first bad one. */
 export function getInputs(p = new InputParser()): Inputs {
   const cluster = p.string('cluster');
   const service = p.required('service');
   const toText = p.string('to') ?? 'previous';
   const to = parseTargetSpec(toText);
-  if (!to) {
-    p.fail(
-      'to',
-      toText,
-      '`previous`, a task definition ARN, `family:revision`, a commit SHA (7 to 40 hex digits), an image tag or an image digest (`sha256:` and 64 hex digits)',
+  if (!to) p.fail('to', toText, ACCEPTED_TO);
+  if (nearMissOfPrevious(toText)) {
+    throw new ConfigurationError(
+      `Input \`to\`: \`${toText.trim()}\` looks like a misspelling of \`previous\`, so it is not taken for an image tag. Give ${ACCEPTED_TO}.`,
     );
   }
   const reason = p.string('reason');

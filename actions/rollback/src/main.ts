@@ -1,6 +1,7 @@
 import * as core from '../../../packages/kit/src/core';
-import { ActionFailure, errorMessage } from '../../../packages/kit/src/errors';
+import { ActionFailure, ConfigurationError, errorMessage } from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
+import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import { runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { Clock } from '../../../packages/kit/src/poll';
@@ -8,13 +9,9 @@ import type { GitHubDeployments } from '../../../packages/kit/src/github-deploym
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { RollbackResult } from '../../../packages/ecs/src/rollback';
 import { getInputs, type Inputs } from './inputs';
-import {
-  actionEcsApi,
-  addServiceSections,
-  coreLog,
-  GitHubDeploymentRecord,
-  serviceLabel,
-} from '../../ecs-deploy/src/service-action';
+import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
+import { runnerLog } from '../../../packages/kit/src/step-log';
+import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summary-sections';
 
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
@@ -25,23 +22,28 @@ export interface Deps {
 
 async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number): Promise<void> {
   const { shortTaskDefinition } = await import('../../../packages/ecs/src/task-definition');
-  const verdicts: Record<RollbackResult['status'], ['success' | 'failure' | 'neutral', string]> = {
+  const verdicts: Record<
+    RollbackResult['status'],
+    ['success' | 'failure' | 'warning' | 'neutral', string]
+  > = {
     succeeded: ['success', 'rolled back'],
     unchanged: ['neutral', 'nothing to roll back'],
     'in-progress': ['neutral', 'rollback started'],
     failed: ['failure', 'rollback failed'],
     'timed-out': ['failure', 'rollback timed out'],
+    unknown: ['warning', 'outcome unknown'],
   };
   const [kind, word] = verdicts[r.status];
   const s = new SummaryBuilder(`Rollback of ${inputs.service}`);
   s.verdict(kind, word);
-  s.text(r.message);
+  s.text(markdownSafe(r.reason));
   s.facts([
     ['Service', serviceLabel(inputs.cluster, inputs.service)],
     ['From', shortTaskDefinition(r.from)],
     ['To', shortTaskDefinition(r.to)],
     ['Method', r.method ? `\`${r.method}\`` : undefined],
-    ['Reason', inputs.reason],
+    // The table escapes `|` itself; the rest of the Markdown and HTML in an echoed input is escaped here.
+    ['Reason', inputs.reason && markdownSafe(inputs.reason).replace(/\\\|/g, '|')],
     ['Target commit', r.targetGitSha],
     ['GitHub deployment', githubId ? `${inputs.environmentName} (#${githubId})` : undefined],
     ['Duration', formatDuration(r.durationMs)],
@@ -53,7 +55,7 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
       r.timeline.map((t) => [t.stage, t.endedAt ? formatDuration(t.endedAt - t.startedAt) : '–']),
     );
   }
-  await addServiceSections(s, r);
+  addServiceSections(s, r);
   await s.write();
 }
 
@@ -62,13 +64,15 @@ export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
     const { rollback } = await import('../../../packages/ecs/src/rollback');
-    const api = await actionEcsApi(deps.ecs, signal);
+    const { meteredActionEcsApi, deregistrationDelayReader, ecrImageChecker } =
+      await import('../../../packages/ecs/src/client');
+    const api = await meteredActionEcsApi(deps.ecs, signal);
     const record = new GitHubDeploymentRecord(deps.github);
     if (inputs.environmentName && !record.github) {
       const { GitHubDeployments } = await import('../../../packages/kit/src/github-deployments');
       record.github = new GitHubDeployments(inputs.githubToken ?? '');
     }
-    if (inputs.reason) core.info(`Reason: ${inputs.reason}`);
+    if (inputs.reason) core.info(`Reason: ${logSafe(inputs.reason)}`);
     let result: RollbackResult;
     try {
       result = await rollback({
@@ -79,8 +83,10 @@ export async function run(deps: Deps = {}): Promise<void> {
         reason: inputs.reason,
         waitUntil: inputs.waitUntil,
         timeoutMs: inputs.timeoutMs,
-        log: coreLog,
+        log: runnerLog,
         signal,
+        deregistrationDelayMs: deregistrationDelayReader(),
+        imageExists: ecrImageChecker(),
         clock: deps.clock,
         onFact: (name, value) => core.setOutput(name, value),
         onStarted: async ({ targetGitSha }) => {
@@ -104,20 +110,31 @@ export async function run(deps: Deps = {}): Promise<void> {
             );
             await record.mark('in_progress', `Rolling back ${inputs.service}`);
           } catch (error) {
-            core.warning(`Could not record a GitHub deployment: ${errorMessage(error)}`);
+            core.warning(`Could not record a GitHub deployment: ${logSafe(errorMessage(error))}`);
           }
         },
       });
     } catch (error) {
       await record.markThrown(error, 'Cancelled while rolling back');
+      const { RollbackTargetError } = await import('../../../packages/ecs/src/rollback-target');
+      // The domain states the facts; the action says which input named the target.
+      if (error instanceof RollbackTargetError)
+        throw new ConfigurationError(`Input \`to\`: ${error.message}`);
       throw error;
     }
+    // A cancel that came while the last answer was read wins: never `succeeded` after SIGTERM.
+    if (signal.aborted) {
+      await record.markThrown(signal.reason, 'Cancelled while rolling back');
+      throw signal.reason;
+    }
     core.setOutput('status', result.status);
-    if (result.status === 'succeeded') await record.mark('success', result.message);
-    else if (result.status !== 'in-progress') await record.mark('failure', result.message);
+    core.setOutput('reason', result.reason);
+    if (result.status === 'succeeded') await record.mark('success', result.reason);
+    else if (result.status === 'unknown') await record.mark('error', result.reason);
+    else if (result.status !== 'in-progress') await record.mark('failure', result.reason);
     await writeSummary(inputs, result, record.id);
-    if (result.status === 'failed' || result.status === 'timed-out')
-      throw new ActionFailure(result.message);
-    core.info(result.message);
+    if (['failed', 'timed-out', 'unknown'].includes(result.status))
+      throw new ActionFailure(result.reason);
+    core.info(logSafe(result.reason));
   });
 }

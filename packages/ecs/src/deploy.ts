@@ -2,23 +2,19 @@ import type {
   DeploymentConfiguration,
   DeploymentStrategy,
   RegisterTaskDefinitionCommandInput,
-  Service,
   ServiceEvent,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { ActionFailure, ConfigurationError } from '../../kit/src/errors';
+import { ActionFailure, errorMessage } from '../../kit/src/errors';
+import { logSafe } from '../../kit/src/log-text';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
-import {
-  followRollout,
-  formatCounts,
-  formatProgress,
-  type RolloutState,
-  type StageSpan,
-} from './rollout';
+import { followAndExplain, unreadableSentence, type FollowResult } from './follow';
+import { formatCounts, type RolloutState, type StageSpan } from './rollout';
+import { describeService, NoRunningRevisionError, type DeployLog } from './service';
 import { unknownTaskDefinitionFields, withoutFields } from './sdk-fields';
-import { findStoppedTasks, summarizeStoppedTasks, type StoppedTask } from './stopped-tasks';
+import { summarizeStoppedTasks, type StoppedTask } from './stopped-tasks';
 import {
   diffTaskDefinitions,
   fromDescribed,
@@ -33,16 +29,15 @@ import {
 
 /** How the action ended. `in-progress`: not waited for; `dry-run`: nothing was changed. */
 export type DeployStatus =
-  'succeeded' | 'failed' | 'rolled-back' | 'timed-out' | 'unchanged' | 'in-progress' | 'dry-run';
-
-/** What the deploy writes to the log; the action maps these to `core`. */
-export interface DeployLog {
-  info(message: string): void;
-  debug(message: string): void;
-  warning(message: string): void;
-  /** Wraps a phase (the action shows it as a log group). */
-  group<T>(name: string, fn: () => Promise<T>): Promise<T>;
-}
+  | 'succeeded'
+  | 'failed'
+  | 'rolled-back'
+  | 'timed-out'
+  /** Following gave up on transient errors: the outcome could not be read. */
+  | 'unknown'
+  | 'unchanged'
+  | 'in-progress'
+  | 'dry-run';
 
 /** Options of {@link deploy}. */
 export interface DeployOptions {
@@ -74,6 +69,8 @@ export interface DeployOptions {
   onDeploymentStarted?: () => Promise<void> | void;
   /** Polling cadence for tests and benchmarks (see followRollout). */
   intervalMs?: number;
+  /** Reads the deregistration delay of target groups (ms), to look slowly while old tasks drain. */
+  deregistrationDelayMs?: (targetGroupArns: string[]) => Promise<number | undefined>;
 }
 
 /** What {@link deploy} did and saw. */
@@ -94,32 +91,6 @@ export interface DeployResult {
   state?: RolloutState;
   startedAt: number;
   durationMs: number;
-}
-
-/** Reads the service; a missing or inactive service is a configuration mistake. */
-export async function describeService(
-  api: EcsApi,
-  cluster: string | undefined,
-  service: string,
-): Promise<Service> {
-  const out = await api.describeServices({ cluster, services: [service] });
-  const found = out.services?.[0];
-  const where = cluster ? ` in cluster \`${cluster}\`` : ' in the default cluster';
-  if (!found) {
-    const failure = out.failures?.[0];
-    throw new ConfigurationError(
-      `Service \`${service}\` was not found${where}${failure?.reason ? ` (${failure.reason})` : ''}.`,
-    );
-  }
-  if (found.status && found.status !== 'ACTIVE') {
-    throw new ConfigurationError(`Service \`${service}\`${where} is ${found.status}, not ACTIVE.`);
-  }
-  if (found.deploymentController?.type && found.deploymentController.type !== 'ECS') {
-    throw new ConfigurationError(
-      `Service \`${service}\` uses the ${found.deploymentController.type} deployment controller; shipkit deploys services that use ECS deployments (rolling, blue/green, linear, canary).`,
-    );
-  }
-  return found;
 }
 
 function plannedDeploymentConfiguration(
@@ -143,17 +114,18 @@ export function failureReason(opts: {
   status: DeployStatus;
   taskDefinitionArn: string;
   previousTaskDefinitionArn?: string;
-  state: RolloutState;
+  followed: Pick<FollowResult, 'state' | 'service' | 'endedOnCrash' | 'unreadable'>;
   stoppedTasks: StoppedTask[];
-  service?: Service;
+  circuitBreakerRollback?: boolean;
   timeoutMs: number;
 }): string {
+  const { state, service } = opts.followed;
   const target = shortTaskDefinition(opts.taskDefinitionArn);
   const stopped = summarizeStoppedTasks(opts.stoppedTasks);
-  const ecsReason = opts.state.reason ? ` (${opts.state.reason})` : '';
-  const counts = formatCounts(opts.state.counts);
+  const ecsReason = state.reason ? ` (${state.reason})` : '';
+  const counts = formatCounts(state.counts);
   const running = [
-    ...new Set((opts.service?.deployments ?? []).map((d) => shortTaskDefinition(d.taskDefinition))),
+    ...new Set((service?.deployments ?? []).map((d) => shortTaskDefinition(d.taskDefinition))),
   ];
   const serving = running.length ? ` The service runs ${running.join(' and ')}.` : '';
   const tail = stopped ? `: ${stopped}.` : '.';
@@ -165,18 +137,46 @@ export function failureReason(opts: {
           : ''
       }`;
     case 'timed-out':
+      if (state.phase === 'settling')
+        return `Timed out after ${formatDuration(opts.timeoutMs)}: ${unsettled(target, state)}.${serving}${stopped ? ` ${stopped}.` : ''}`;
       return `Timed out after ${formatDuration(opts.timeoutMs)}: the deployment of ${target} is still ${
-        opts.state.status ?? 'in progress'
-      }${opts.state.stage ? ` at stage ${opts.state.stage}` : ''}${counts ? ` (${counts})` : ''}${ecsReason}.${serving}${
+        state.status ?? 'in progress'
+      }${state.stage ? ` at stage ${state.stage}` : ''}${counts ? ` (${counts})` : ''}${ecsReason}.${serving}${
         stopped ? ` ${stopped}.` : ''
       }`;
+    case 'unknown':
+      return unreadableSentence(`the deployment of ${target}`, opts.followed);
     default:
+      if (opts.followed.endedOnCrash) {
+        // The counts of one look at crash-looping tasks may read 2/2: they are stated only when
+        // they show the service unsettled, which is true.
+        const completedBy =
+          state.phase === 'settling'
+            ? unsettled(target, state)
+            : `ECS marked the deployment of ${target} ${state.status ?? 'completed'} while its tasks kept stopping and being replaced`;
+        const ecs =
+          state.phase === 'settling' || state.phase === 'succeeded'
+            ? ` ${completedBy}${opts.circuitBreakerRollback ? '; the circuit breaker does not act on a completed deployment, so nothing was rolled back' : ''}.`
+            : opts.circuitBreakerRollback
+              ? ''
+              : ' The service has no circuit breaker with rollback: nothing was rolled back.';
+        return `The deployment of ${target} failed: tasks of ${target} stopped on their own${stopped ? ` (${stopped})` : ''}.${ecs}${serving}`;
+      }
       return `The deployment of ${target} failed${ecsReason}${tail}${serving}`;
   }
 }
 
-function statusOf(state: RolloutState, timedOut: boolean): DeployStatus {
-  if (timedOut) return 'timed-out';
+/** `ECS marked the deployment of web:2 COMPLETED, but the service has not settled on it (0/2 running, 2 pending)`. */
+function unsettled(target: string, state: RolloutState): string {
+  const counts = formatCounts(state.counts);
+  return `ECS marked the deployment of ${target} ${state.status ?? 'completed'}, but the service has not settled on it${counts ? ` (${counts})` : ''}`;
+}
+
+function statusOf(followed: FollowResult): DeployStatus {
+  if (followed.unreadable) return 'unknown';
+  const { state } = followed;
+  if (followed.endedOnCrash) return 'failed';
+  if (followed.timedOut) return 'timed-out';
   switch (state.phase) {
     case 'succeeded':
     case 'traffic-shifted':
@@ -193,7 +193,7 @@ function statusOf(state: RolloutState, timedOut: boolean): DeployStatus {
 
 /**
  * Renders, registers and rolls out a new revision of a service's task definition, following the
- * rollout until it settles. Returns what happened; throws {@link ConfigurationError} for user
+ * rollout until it settles. Returns what happened; throws a ConfigurationError for user
  * mistakes found on the way (unknown service or container) before anything is registered.
  */
 export async function deploy(opts: DeployOptions): Promise<DeployResult> {
@@ -224,8 +224,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     let source: SourceTaskDefinition;
     if (opts.source.kind === 'current') {
       if (!running)
-        throw new ConfigurationError(
-          `Input \`task-definition\` is \`current\` but service \`${opts.service}\` has no task definition.`,
+        throw new NoRunningRevisionError(
+          `service \`${opts.service}\` has no task definition to start from.`,
         );
       source = fromDescribed(running, runningTags);
     } else {
@@ -364,7 +364,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     return {
       ...base,
       status: 'in-progress',
-      reason: `The deployment of ${shortTaskDefinition(taskDefinitionArn)} started; not waiting for it (\`wait-until: none\`).`,
+      reason: `The deployment of ${shortTaskDefinition(taskDefinitionArn)} started; not waiting for it.`,
       taskDefinitionArn,
       serviceDeploymentArn,
       plannedCalls,
@@ -372,55 +372,45 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     };
   }
 
-  const followed = await log.group('Following the rollout', () =>
-    followRollout({
+  const breaker = service.deploymentConfiguration?.deploymentCircuitBreaker;
+  const circuitBreakerRollback = !!breaker?.enable && !!breaker.rollback;
+  const followed = await followAndExplain(
+    {
       api,
       cluster: opts.cluster,
       service: opts.service,
       serviceDeploymentArn,
       strategy: deploymentConfiguration?.strategy ?? service.deploymentConfiguration?.strategy,
       taskDefinitionArn,
-      waitUntil: opts.waitUntil as 'stable' | 'traffic-shifted',
+      waitUntil: opts.waitUntil,
+      explainWith: taskDefinitionArn,
+      circuitBreakerRollback,
+      deregistrationDelayMs: opts.deregistrationDelayMs,
       deadline,
-      eventsSince: startedAt,
+      startedAt,
+      log,
       signal: opts.signal,
       clock,
       intervalMs: opts.intervalMs,
-      onEvent: (e) => log.info(`event: ${e.message ?? ''}`),
-      onStage: (stage, previous) =>
-        log.info(
-          `stage: ${stage}${previous ? ` (${previous.stage} took ${formatDuration((previous.endedAt ?? clock.now()) - previous.startedAt)})` : ''}`,
-        ),
-      onProgress: (state) => log.info(formatProgress(state)),
-      onThrottle: (_e, delay) =>
-        log.info(`ECS is throttling; next check in ${formatDuration(delay)}.`),
-    }),
+    },
+    'Following the rollout',
   );
-  const status = statusOf(followed.state, followed.timedOut);
-  let stoppedTasks: StoppedTask[] = [];
-  let reason: string;
-  if (status === 'succeeded') {
-    reason =
-      followed.state.phase === 'traffic-shifted'
+  const status = statusOf(followed);
+  const stoppedTasks = followed.stoppedTasks;
+  const reason =
+    status === 'succeeded'
+      ? followed.state.phase === 'traffic-shifted'
         ? `Production traffic is on ${shortTaskDefinition(taskDefinitionArn)}; the bake has begun.`
-        : `${shortTaskDefinition(taskDefinitionArn)} is deployed and stable${formatCounts(followed.state.counts) ? ` (${formatCounts(followed.state.counts)})` : ''}.`;
-  } else {
-    stoppedTasks = await findStoppedTasks(api, {
-      cluster: opts.cluster,
-      service: opts.service,
-      taskDefinitionArn,
-      since: startedAt,
-    });
-    reason = failureReason({
-      status,
-      taskDefinitionArn,
-      previousTaskDefinitionArn: previousArn,
-      state: followed.state,
-      stoppedTasks,
-      service: followed.service,
-      timeoutMs: opts.timeoutMs,
-    });
-  }
+        : `${shortTaskDefinition(taskDefinitionArn)} is deployed and stable${formatCounts(followed.state.counts) ? ` (${formatCounts(followed.state.counts)})` : ''}.`
+      : failureReason({
+          status,
+          taskDefinitionArn,
+          previousTaskDefinitionArn: previousArn,
+          followed,
+          stoppedTasks,
+          circuitBreakerRollback,
+          timeoutMs: opts.timeoutMs,
+        });
   return {
     ...base,
     status,
@@ -454,7 +444,7 @@ async function findNewServiceDeployment(
     return newest?.serviceDeploymentArn;
   } catch (error) {
     log.debug(
-      `ListServiceDeployments failed (${String(error)}); following the service's deployments instead.`,
+      `ListServiceDeployments failed (${logSafe(errorMessage(error))}); following the service's deployments instead.`,
     );
     return undefined;
   }

@@ -1,4 +1,5 @@
 import type { Tag } from '@aws-sdk/client-ecs';
+import { ConfigurationError } from '../../kit/src/errors';
 import { imageHasVersion } from './image-ref';
 import { shortTaskDefinition, TAGS, tagValue } from './task-definition';
 
@@ -40,6 +41,47 @@ export function parseTargetSpec(text: string): TargetSpec | undefined {
   return undefined;
 }
 
+/**
+ * The revision to roll back to cannot be what was asked for (not found, an image that is not in
+ * its repository). The message states the facts; the action says which input named the target.
+ */
+export class RollbackTargetError extends ConfigurationError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RollbackTargetError';
+  }
+}
+
+/** Words people write for `previous` that are not it; never read as image tags. */
+const PREVIOUS_SYNONYMS = new Set(['prev', 'last', 'latest', 'prior', 'before', 'back']);
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+/**
+ * True when `text` looks like a mistaken `previous` (`Previous`, `PREVIOUS`, `prev`, `previos`,
+ * `last`, …): such a value must not be taken for an image tag and deploy an image nobody meant.
+ */
+export function nearMissOfPrevious(text: string): boolean {
+  const raw = text.trim();
+  const t = raw.toLowerCase();
+  if (raw === 'previous') return false;
+  if (t === 'previous' || PREVIOUS_SYNONYMS.has(t)) return true;
+  if (t.length >= 4 && 'previous'.startsWith(t)) return true;
+  return t.length >= 5 && editDistance(t, 'previous') <= 2;
+}
+
 /** What rollback should do. */
 export type Resolution =
   | { kind: 'noop'; message: string; target?: string }
@@ -56,10 +98,41 @@ function newestFirst(history: HistoryEntry[]): HistoryEntry[] {
   return [...history].sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
 }
 
-/** True when `tags` say a shipkit rollback left this revision for `current` close to `at`. */
-function markedRolledBackTo(tags: Tag[] | undefined, current: string): boolean {
+/** Statuses of a rollback's own deployment that mean it did not happen (ECS undid or stopped it). */
+const UNDONE = new Set([
+  'ROLLBACK_REQUESTED',
+  'ROLLBACK_IN_PROGRESS',
+  'ROLLBACK_SUCCESSFUL',
+  'ROLLBACK_FAILED',
+  'STOP_REQUESTED',
+  'STOPPED',
+]);
+
+/**
+ * True when `tags` carry a shipkit rollback mark that holds: the rollback's service deployment
+ * (when the mark names it) was not undone or stopped by ECS. A mark without that name (older
+ * marks, or a stopped blue/green deployment) holds.
+ */
+function rollbackMarkHolds(tags: Tag[] | undefined, entries: HistoryEntry[]): boolean {
+  if (!tagValue(tags, TAGS.rolledBackAt)) return false;
+  const by = tagValue(tags, TAGS.rolledBackBy);
+  if (!by) return true;
+  const deployment = entries.find((e) => e.serviceDeploymentArn === by);
+  return !deployment || !UNDONE.has(deployment.status);
+}
+
+/** True when `tags` say a shipkit rollback (one that held) left this revision for `current`. */
+function markedRolledBackTo(
+  tags: Tag[] | undefined,
+  current: string,
+  entries: HistoryEntry[],
+): boolean {
   const to = tagValue(tags, TAGS.rolledBackTo);
-  return !!to && (to === shortTaskDefinition(current) || to === current);
+  return (
+    !!to &&
+    (to === shortTaskDefinition(current) || to === current) &&
+    rollbackMarkHolds(tags, entries)
+  );
 }
 
 /**
@@ -80,7 +153,7 @@ export function resolvePrevious(
     return {
       kind: 'noop',
       target: current,
-      message: `ECS already rolled back the latest deployment (${shortTaskDefinition(latest.target)}, ${latest.status}); the service is on ${shortTaskDefinition(current)}. Name a revision in \`to\` to go further back.`,
+      message: `ECS already rolled back the latest deployment (${shortTaskDefinition(latest.target)}, ${latest.status}); the service is on ${shortTaskDefinition(current)}. To go further back, name the revision to roll back to.`,
     };
   }
   if (
@@ -89,13 +162,13 @@ export function resolvePrevious(
     ['SUCCESSFUL', 'IN_PROGRESS', 'PENDING'].includes(latest.status)
   ) {
     const left = latest.sources.find(
-      (s) => s !== current && markedRolledBackTo(tagsOf(s), current),
+      (s) => s !== current && markedRolledBackTo(tagsOf(s), current, entries),
     );
     if (left) {
       return {
         kind: 'noop',
         target: current,
-        message: `The service was already rolled back from ${shortTaskDefinition(left)} to ${shortTaskDefinition(current)} (${tagValue(tagsOf(left), TAGS.rolledBackAt) ?? 'earlier'}); not rolling back again. Name a revision in \`to\` to go further back.`,
+        message: `The service was already rolled back from ${shortTaskDefinition(left)} to ${shortTaskDefinition(current)} (${tagValue(tagsOf(left), TAGS.rolledBackAt) ?? 'earlier'}); not rolling back again. To go further back, name the revision to roll back to.`,
       };
     }
   }
@@ -110,7 +183,7 @@ export function resolvePrevious(
   if (start < 0) start = -1;
   for (const e of entries.slice(start + 1)) {
     if (e.status !== 'SUCCESSFUL' || !e.target || e.target === current) continue;
-    if (tagValue(tagsOf(e.target), TAGS.rolledBackAt)) continue;
+    if (rollbackMarkHolds(tagsOf(e.target), entries)) continue;
     return {
       kind: 'target',
       target: e.target,
@@ -121,7 +194,7 @@ export function resolvePrevious(
   }
   return {
     kind: 'not-found',
-    message: `No earlier revision completed a deployment of this service before ${shortTaskDefinition(current)} (in the ${entries.length} service deployment(s) ECS keeps). Name a revision in \`to\`.`,
+    message: `No earlier revision completed a deployment of this service before ${shortTaskDefinition(current)} (in the ${entries.length} service deployment(s) ECS keeps). Name the revision to roll back to.`,
   };
 }
 

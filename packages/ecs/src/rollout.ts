@@ -1,12 +1,15 @@
-import type { Deployment, Service, ServiceDeployment, ServiceEvent } from '@aws-sdk/client-ecs';
-import { poll, systemClock, DeadlineExceededError, type Clock } from '../../kit/src/poll';
-import type { EcsApi } from './api';
+import type { Deployment, Service, ServiceDeployment } from '@aws-sdk/client-ecs';
 
 /** Where a rollout stands, as shipkit reads it. */
 export type RolloutPhase =
   | 'in-progress'
   /** Production traffic is on the new revision; the bake (or clean-up) has begun. */
   | 'traffic-shifted'
+  /**
+   * ECS marked the deployment completed, but the service's counts have not settled on it (more
+   * than one deployment, running ≠ desired, or tasks pending): followed until they agree.
+   */
+  | 'settling'
   | 'succeeded'
   /** ECS is rolling back (circuit breaker, alarm or a requested rollback). */
   | 'rolling-back'
@@ -47,6 +50,49 @@ function final(phase: RolloutPhase): boolean {
   return phase === 'succeeded' || phase === 'rolled-back' || phase === 'failed';
 }
 
+/**
+ * True when the service's counts have settled on `taskDefinitionArn`: one deployment, of that
+ * revision, running = desired and nothing pending (what AWS's services-stable waiter checks).
+ */
+export function countsSettled(service: Service, taskDefinitionArn: string): boolean {
+  const deployments = service.deployments ?? [];
+  return (
+    deployments.length === 1 &&
+    deployments[0].taskDefinition === taskDefinitionArn &&
+    (service.runningCount ?? 0) === (service.desiredCount ?? 0) &&
+    (service.pendingCount ?? 0) === 0
+  );
+}
+
+/** The service's own counts (what the waiter reads). */
+function serviceCounts(service: Service, failed?: number): RolloutCounts {
+  return {
+    desired: service.desiredCount,
+    running: service.runningCount,
+    pending: service.pendingCount,
+    failed,
+  };
+}
+
+/** ECS says the rollout completed: a success once the service's counts agree, else still settling. */
+function completed(
+  status: string,
+  reason: string | undefined,
+  counts: RolloutCounts,
+  service: Service | undefined,
+  taskDefinitionArn: string | undefined,
+): RolloutState {
+  if (service && taskDefinitionArn && countsSettled(service, taskDefinitionArn))
+    return { phase: 'succeeded', status, reason, counts, final: true };
+  return {
+    phase: 'settling',
+    status,
+    reason,
+    counts: service ? serviceCounts(service, counts.failed) : counts,
+    final: false,
+  };
+}
+
 function fromServiceDeployment(
   d: ServiceDeployment,
   service?: Service,
@@ -65,8 +111,7 @@ function fromServiceDeployment(
   let phase: RolloutPhase;
   switch (d.status) {
     case 'SUCCESSFUL':
-      phase = 'succeeded';
-      break;
+      return completed(d.status, reason, counts, service, taskDefinitionArn);
     case 'ROLLBACK_SUCCESSFUL':
       phase = 'rolled-back';
       break;
@@ -117,15 +162,8 @@ function fromRollingDeployments(service: Service, taskDefinitionArn: string): Ro
     }
     return { phase: 'failed', status: 'FAILED', reason, counts, final: true };
   }
-  if (ours?.rolloutState === 'COMPLETED' && ours === primary) {
-    return {
-      phase: 'succeeded',
-      status: 'COMPLETED',
-      reason: ours.rolloutStateReason,
-      counts,
-      final: true,
-    };
-  }
+  if (ours?.rolloutState === 'COMPLETED' && ours === primary)
+    return completed('COMPLETED', ours.rolloutStateReason, counts, service, taskDefinitionArn);
   return {
     phase: 'in-progress',
     status: ours?.rolloutState ?? 'IN_PROGRESS',
@@ -165,196 +203,6 @@ export interface StageSpan {
   endedAt?: number;
 }
 
-/** Options of {@link followRollout}. */
-export interface FollowOptions {
-  api: EcsApi;
-  cluster?: string;
-  service: string;
-  /** The service deployment to follow; without it only the service is read. */
-  serviceDeploymentArn?: string;
-  /**
-   * The service's strategy. A `ROLLING` deployment (the default) is followed on the service alone
-   * (rolloutState, counts and events in one call) and the service deployment is read only to
-   * confirm an outcome; other strategies are followed on the service deployment (its stage).
-   */
-  strategy?: string;
-  /** The revision being rolled out (or rolled back to). */
-  taskDefinitionArn: string;
-  waitUntil: 'stable' | 'traffic-shifted';
-  /** Overrides when following is done (default: {@link waitSatisfied} with `waitUntil`). */
-  satisfied?: (state: RolloutState) => boolean;
-  /** Epoch ms after which following stops and the result says `timedOut`. */
-  deadline: number;
-  /** Service events created before this (epoch ms) are not reported. */
-  eventsSince: number;
-  signal?: AbortSignal;
-  clock?: Clock;
-  /** Wait between the first checks (default 1 s) … */
-  fastIntervalMs?: number;
-  /** … for this many checks (default 1), then `intervalMs` (default 2.7 s: about 22 calls a minute rolling, 27 otherwise). */
-  fastChecks?: number;
-  intervalMs?: number;
-  /** Other strategies: the service (events, counts) is read every this many checks (default 5) and whenever the deployment moves. */
-  serviceEvery?: number;
-  onEvent?: (event: ServiceEvent) => void;
-  onStage?: (stage: string, previous: StageSpan | undefined) => void;
-  onProgress?: (state: RolloutState, previous: RolloutState | undefined) => void;
-  onThrottle?: (error: unknown, delayMs: number) => void;
-}
-
-/** What following a rollout saw. */
-export interface FollowResult {
-  state: RolloutState;
-  timedOut: boolean;
-  timeline: StageSpan[];
-  events: ServiceEvent[];
-  service?: Service;
-  deployment?: ServiceDeployment;
-  checks: number;
-}
-
-function progressKey(s: RolloutState): string {
-  return JSON.stringify([s.phase, s.status, s.stage, s.counts]);
-}
-
-/**
- * Follows a rollout until it is final (or, with `traffic-shifted`, until production traffic is on
- * the new revision), printing each new service event once and each stage change. One ECS call
- * per check most of the time: the service deployment (or the service when there is none); the
- * service is also read every few checks and when the deployment moves, for its events.
- * Fast at first, then every `intervalMs`; throttling backs off (the kit's poll).
- */
-export async function followRollout(opts: FollowOptions): Promise<FollowResult> {
-  const clock = opts.clock ?? systemClock;
-  const fast = opts.fastIntervalMs ?? 1000;
-  const fastChecks = opts.fastChecks ?? 1;
-  const interval = opts.intervalMs ?? 2700;
-  const rolling = !opts.serviceDeploymentArn || (opts.strategy ?? 'ROLLING') === 'ROLLING';
-  let lastDeploymentCheck = 0;
-  const serviceEvery = opts.serviceEvery ?? 5;
-  const seen = new Set<string>();
-  const events: ServiceEvent[] = [];
-  const timeline: StageSpan[] = [];
-  let snapshot: RolloutSnapshot = {};
-  let state: RolloutState | undefined;
-  let lastServiceCheck = 0;
-  let checks = 0;
-
-  const readService = async (): Promise<void> => {
-    const out = await opts.api.describeServices({
-      cluster: opts.cluster,
-      services: [opts.service],
-    });
-    const service = out.services?.[0];
-    if (!service) return;
-    snapshot = { ...snapshot, service };
-    const fresh = (service.events ?? [])
-      .filter(
-        (e) => e.id && !seen.has(e.id) && (e.createdAt?.getTime() ?? 0) >= opts.eventsSince - 1000,
-      )
-      .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
-    for (const e of fresh) {
-      seen.add(e.id as string);
-      events.push(e);
-      opts.onEvent?.(e);
-    }
-  };
-
-  const readDeployment = async (): Promise<void> => {
-    if (!opts.serviceDeploymentArn) return;
-    const out = await opts.api.describeServiceDeployments({
-      serviceDeploymentArns: [opts.serviceDeploymentArn],
-    });
-    const deployment = out.serviceDeployments?.[0];
-    if (deployment) snapshot = { ...snapshot, deployment };
-  };
-
-  const step = async (
-    attempt: number,
-  ): Promise<{ done: true; value: RolloutState } | { done: false; delayMs: number }> => {
-    checks = attempt;
-    let current: RolloutState;
-    if (rolling) {
-      await readService();
-      const fromService = interpretRollout({ service: snapshot.service }, opts.taskDefinitionArn);
-      // Success needs no confirmation; a failure or rollback is read on the service deployment for its status and reason.
-      const confirm =
-        (fromService.final && fromService.phase !== 'succeeded') ||
-        fromService.phase === 'rolling-back' ||
-        attempt - lastDeploymentCheck >= 8;
-      if (opts.serviceDeploymentArn && confirm) {
-        await readDeployment();
-        lastDeploymentCheck = attempt;
-        current = interpretRollout(snapshot, opts.taskDefinitionArn);
-      } else {
-        current = fromService;
-      }
-    } else {
-      const before = snapshot.deployment
-        ? progressKey(interpretRollout(snapshot, opts.taskDefinitionArn))
-        : '';
-      await readDeployment();
-      const moved =
-        !!snapshot.deployment &&
-        progressKey(interpretRollout(snapshot, opts.taskDefinitionArn)) !== before;
-      const next = interpretRollout(snapshot, opts.taskDefinitionArn);
-      if (
-        !snapshot.deployment ||
-        attempt === 1 ||
-        moved ||
-        next.final ||
-        attempt - lastServiceCheck >= serviceEvery
-      ) {
-        await readService();
-        lastServiceCheck = attempt;
-      }
-      current = interpretRollout(snapshot, opts.taskDefinitionArn);
-    }
-    if (current.stage && current.stage !== timeline[timeline.length - 1]?.stage) {
-      const now = clock.now();
-      const previous = timeline[timeline.length - 1];
-      if (previous) previous.endedAt = now;
-      timeline.push({ stage: current.stage, startedAt: now });
-      opts.onStage?.(current.stage, previous);
-    }
-    if (!state || progressKey(state) !== progressKey(current)) opts.onProgress?.(current, state);
-    state = current;
-    if (opts.satisfied ? opts.satisfied(current) : waitSatisfied(current, opts.waitUntil))
-      return { done: true, value: current };
-    return { done: false, delayMs: attempt < fastChecks ? fast : interval };
-  };
-
-  let timedOut = false;
-  try {
-    // Nothing has moved right after the update: the first look comes after the fast interval.
-    await clock.sleep(Math.min(fast, Math.max(0, opts.deadline - clock.now())), opts.signal);
-    state = await poll(step, {
-      deadline: opts.deadline,
-      initialDelayMs: fast,
-      maxDelayMs: 20_000,
-      jitter: 0,
-      signal: opts.signal,
-      clock,
-      what: `the deployment of ${opts.taskDefinitionArn}`,
-      onThrottle: opts.onThrottle,
-    });
-  } catch (error) {
-    if (!(error instanceof DeadlineExceededError)) throw error;
-    timedOut = true;
-  }
-  const last = timeline[timeline.length - 1];
-  if (last && !last.endedAt) last.endedAt = clock.now();
-  return {
-    state: state ?? interpretRollout(snapshot, opts.taskDefinitionArn),
-    timedOut,
-    timeline,
-    events,
-    service: snapshot.service,
-    deployment: snapshot.deployment,
-    checks,
-  };
-}
-
 /** `2/3 running, 1 pending, 4 failed` for a rollout's counts. */
 export function formatCounts(counts: RolloutCounts): string {
   const parts: string[] = [];
@@ -368,5 +216,6 @@ export function formatCounts(counts: RolloutCounts): string {
 /** One progress line of a rollout: `status · stage · counts`, each part when known. */
 export function formatProgress(state: RolloutState): string {
   const counts = formatCounts(state.counts);
-  return `${state.status ?? state.phase}${state.stage ? ` · ${state.stage}` : ''}${counts ? ` · ${counts}` : ''}`;
+  const settling = state.phase === 'settling' ? ' · waiting for the service to settle' : '';
+  return `${state.status ?? state.phase}${state.stage ? ` · ${state.stage}` : ''}${settling}${counts ? ` · ${counts}` : ''}`;
 }

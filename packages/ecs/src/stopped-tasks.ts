@@ -96,3 +96,12 @@ export async function findStoppedTasks(
     .slice(0, opts.limit ?? 10)
     .map(toStoppedTask);
 }
+
+/**
+ * True when a task stopped on its own (its essential container exited, or it failed to start),
+ * rather than being stopped by the scheduler (scale-in, failed load balancer health checks) or a
+ * user.
+ */
+export function stoppedOnItsOwn(task: StoppedTask): boolean {
+  return task.stopCode === 'EssentialContainerExited' || task.stopCode === 'TaskFailedToStart';
+}

@@ -20,6 +20,8 @@ export const TAGS = {
   rolledBackAt: 'shipkit:rolled-back-at',
   /** The revision (`family:revision`) that rollback went to. */
   rolledBackTo: 'shipkit:rolled-back-to',
+  /** The service deployment of that rollback: the mark holds unless ECS undid it. */
+  rolledBackBy: 'shipkit:rolled-back-by',
 } as const;
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition does not accept. */
@@ -121,8 +123,29 @@ export function containerNames(def: { containerDefinitions?: ContainerDefinition
 }
 
 /**
- * Checks that every container named by `images` and `environment` exists in `def`; throws a
- * {@link ConfigurationError} naming the input and the containers that do exist.
+ * A container named for an image or environment variables is not in the task definition. The
+ * message states the facts; the action says which input named the container.
+ */
+export class UnknownContainerError extends ConfigurationError {
+  constructor(
+    /** Which option named it: the images, or the environment variables. */
+    readonly option: 'images' | 'environment',
+    readonly container: string,
+    /** Describes the task definition (`task definition file \`td.json\``). */
+    readonly source: string,
+    /** The containers the task definition has. */
+    readonly have: string[],
+  ) {
+    super(
+      `container \`${container}\` is not in ${source} (it has ${have.map((n) => `\`${n}\``).join(', ')}).`,
+    );
+    this.name = 'UnknownContainerError';
+  }
+}
+
+/**
+ * Checks that every container named by `images` and `environment` exists in `def`; throws an
+ * {@link UnknownContainerError} with the containers that do exist.
  */
 export function checkContainers(
   def: { containerDefinitions?: ContainerDefinition[] },
@@ -131,17 +154,12 @@ export function checkContainers(
   source: string,
 ): void {
   const names = containerNames(def);
-  const have = names.map((n) => `\`${n}\``).join(', ');
-  for (const [input, keys] of [
-    ['container-images', [...images.keys()]],
-    ['environment-variables', [...environment.keys()]],
+  for (const [option, keys] of [
+    ['images', [...images.keys()]],
+    ['environment', [...environment.keys()]],
   ] as const) {
     for (const name of keys) {
-      if (!names.includes(name)) {
-        throw new ConfigurationError(
-          `Input \`${input}\` names container \`${name}\`, which ${source} does not have (it has ${have}).`,
-        );
-      }
+      if (!names.includes(name)) throw new UnknownContainerError(option, name, source, names);
     }
   }
 }
@@ -162,7 +180,7 @@ export function mergeTags(...lists: Tag[][]): Tag[] {
 
 /**
  * Renders the revision to register: the source with its images and environment variables set
- * and its tags merged. Never mutates the source. Throws {@link ConfigurationError} for unknown
+ * and its tags merged. Never mutates the source. Throws {@link UnknownContainerError} for unknown
  * containers.
  */
 export function renderTaskDefinition(

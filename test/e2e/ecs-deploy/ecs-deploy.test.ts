@@ -30,6 +30,72 @@ let v1Image: string;
 let brokenImage: string;
 
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+/** A worker process that stays up until SIGTERM. */
+const STAYS_UP = [
+  'node',
+  '-e',
+  "setInterval(() => {}, 1000); process.on('SIGTERM', () => process.exit(0))",
+];
+
+function workerDefinitionFile(name: string, command: string[]): string {
+  writeFileSync(
+    join(work, name),
+    JSON.stringify({
+      family: 'worker',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        { name: 'work', image: 'placeholder', essential: true, command, stopTimeout: 2 },
+      ],
+    }),
+  );
+  return name;
+}
+
+async function workerRevision(name: string): Promise<string | undefined> {
+  const out = await h.ecs.send(new DescribeServicesCommand({ cluster: 'apps', services: [name] }));
+  return out.services![0].taskDefinition;
+}
+
+/**
+ * Creates a worker service `name` (no load balancer, no container health check, 2 tasks that
+ * stay up) and waits until it is stable; `breaker`: circuit breaker with rollback.
+ */
+async function createWorker(name: string, breaker: boolean): Promise<void> {
+  const worker = await h.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'worker',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        { name: 'work', image: v1Image, essential: true, command: STAYS_UP, stopTimeout: 2 },
+      ],
+    }),
+  );
+  await h.ecs.send(
+    new CreateServiceCommand({
+      cluster: 'apps',
+      serviceName: name,
+      taskDefinition: worker.taskDefinition!.taskDefinitionArn,
+      desiredCount: 2,
+      launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
+      deploymentConfiguration: {
+        minimumHealthyPercent: 100,
+        maximumPercent: 200,
+        deploymentCircuitBreaker: { enable: breaker, rollback: breaker },
+      },
+    }),
+  );
+  await waitUntilServicesStable(
+    { client: h.ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+    { cluster: 'apps', services: [name] },
+  );
+}
 
 function taskDefinitionFile(name: string, extra: Record<string, unknown> = {}): string {
   const path = join(work, name);
@@ -125,7 +191,8 @@ beforeAll(async () => {
       taskDefinition: td.taskDefinition!.taskDefinitionArn,
       desiredCount: 2,
       launchType: 'FARGATE',
-      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
+      // An awsvpc service needs its network configuration, as on AWS.
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1', 'subnet-2'] } },
       loadBalancers: [{ targetGroupArn: tgArn, containerName: 'web', containerPort: 8080 }],
       deploymentConfiguration: {
         minimumHealthyPercent: 100,
@@ -210,6 +277,10 @@ test('v1 deploys rolling and succeeds: outputs, tags, summary and GitHub Deploym
 });
 
 test('deploying the same thing again registers nothing and reports `unchanged`', async () => {
+  // Whatever the service runs now, with the image it runs: this test needs no earlier one.
+  const running = (await service()).taskDefinition!;
+  const td = await h.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: running }));
+  const image = td.taskDefinition!.containerDefinitions![0].image!;
   const before = await revisionCount();
   const run = await runAction('ecs-deploy', {
     cwd: work,
@@ -218,12 +289,14 @@ test('deploying the same thing again registers nothing and reports `unchanged`',
       cluster: 'apps',
       service: 'shop',
       'task-definition': 'current',
-      'container-images': `web=${v1Image}`,
+      'container-images': `web=${image}`,
     },
   });
   expect(run.code).toBe(0);
   expect(run.outputs.status).toBe('unchanged');
-  expect(run.outputs.reason).toMatch(/equals the running revision shop:2/);
+  expect(run.outputs.reason).toBe(
+    `The rendered task definition equals the running revision ${running.split('/').pop()}; nothing to deploy.`,
+  );
   expect(await revisionCount()).toBe(before);
 });
 
@@ -386,4 +459,103 @@ test('SIGTERM while following the rollout: the GitHub Deployment is marked `erro
   expect(gh.deployments).toHaveLength(count + 1);
   expect(gh.deployments[count].statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
   expect(run.outputs['task-definition-arn']).toMatch(/task-definition\/shop:\d+$/);
+});
+
+describe('a service without a load balancer (a worker)', () => {
+  test('a worker whose tasks stay up completes, and the sentence states the true counts', async () => {
+    await createWorker('worker-up', true);
+    const run = await runAction('ecs-deploy', {
+      cwd: work,
+      env: env(),
+      inputs: {
+        cluster: 'apps',
+        service: 'worker-up',
+        'task-definition': workerDefinitionFile('worker-up.json', STAYS_UP),
+        'container-images': `work=${v1Image}`,
+        'environment-variables': 'work.QUEUE=orders',
+      },
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.outputs.status).toBe('succeeded');
+    expect(run.outputs.reason).toMatch(/^worker:\d+ is deployed and stable \(2\/2 running\)\.$/);
+    expect(await workerRevision('worker-up')).toBe(run.outputs['task-definition-arn']);
+  });
+
+  test.each([
+    ['exits 1 at once', 'crash-now', ['node', '-e', 'process.exit(1)']],
+    [
+      'exits 1 300 ms after start',
+      'crash-later',
+      ['node', '-e', 'setTimeout(() => process.exit(1), 300)'],
+    ],
+  ])(
+    'an image that %s fails the deploy with the exit code in `reason` and the GitHub Deployment marked failure',
+    async (_what, name, command) => {
+      await createWorker(name, true);
+      const before = await workerRevision(name);
+      const count = gh.deployments.length;
+      const run = await runAction('ecs-deploy', {
+        cwd: work,
+        env: env(),
+        inputs: {
+          cluster: 'apps',
+          service: name,
+          'task-definition': workerDefinitionFile(`${name}.json`, command),
+          'container-images': `work=${v1Image}`,
+          environment: 'production',
+          'github-token': gh.token,
+        },
+      });
+      expect(run.code).toBe(1);
+      // The circuit breaker counts the crashes and ECS takes the service back.
+      expect(run.outputs.status).toBe('rolled-back');
+      expect(await workerRevision(name)).toBe(before);
+      expect(run.outputs.reason).toMatch(/The service is back on worker:\d+\./);
+      expect(run.outputs.reason).toMatch(
+        /Essential container in task exited \(work: exit code 1\)/,
+      );
+      expect(run.outputs.reason).not.toMatch(/deployed and stable/);
+      expect(run.error).toBe(run.outputs.reason);
+      expect(gh.deployments).toHaveLength(count + 1);
+      expect(gh.deployments[count].statuses.map((s) => s.state)).toEqual([
+        'in_progress',
+        'failure',
+      ]);
+    },
+  );
+
+  test('a stopped reason with planted runner commands cannot forge an output, a mask or an annotation', async () => {
+    await createWorker('puller', false);
+    h.aws.addFault({
+      kind: 'fail-image-pull',
+      image: v1Image,
+      message:
+        'CannotPullContainerError: denied\n::set-output name=status::succeeded\n::add-mask::hunter2\n::warning ::pwned <img src=x>',
+    });
+    try {
+      const run = await runAction('ecs-deploy', {
+        cwd: work,
+        env: env(),
+        inputs: {
+          cluster: 'apps',
+          service: 'puller',
+          'task-definition': workerDefinitionFile('worker-pull.json', STAYS_UP),
+          'container-images': `work=${v1Image}`,
+          'environment-variables': 'work.PLANTED=1',
+        },
+      });
+      expect(run.code).toBe(1);
+      expect(['failed', 'rolled-back']).toContain(run.outputs.status);
+      expect(run.outputs.reason).toContain('CannotPullContainerError: denied');
+      expect(run.masked).not.toContain('hunter2');
+      const lines = run.stdout.split(/\r?\n/);
+      expect(lines.filter((l) => /^\s*::(set-output|add-mask::hunter2|warning)/.test(l))).toEqual(
+        [],
+      );
+      expect(run.summary).not.toContain('<img');
+      expect(run.summary.split('\n').filter((l) => /^\s*::/.test(l))).toEqual([]);
+    } finally {
+      h.aws.clearFaults();
+    }
+  });
 });

@@ -2,6 +2,7 @@ import {
   CreateClusterCommand,
   CreateServiceCommand,
   DescribeServicesCommand,
+  ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   waitUntilServicesStable,
 } from '@aws-sdk/client-ecs';
@@ -56,6 +57,11 @@ function rollback(to: string, extra: Record<string, string> = {}): Promise<Actio
   });
 }
 
+async function revisionCount(): Promise<number> {
+  const out = await h.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'shop' }));
+  return out.taskDefinitionArns!.length;
+}
+
 async function running(): Promise<string> {
   const out = await h.ecs.send(
     new DescribeServicesCommand({ cluster: 'apps', services: ['shop'] }),
@@ -72,7 +78,7 @@ beforeAll(async () => {
   );
   const tgArn = await createTargetGroup(h, 'shop-tg', { VpcId: 'vpc-1' });
   listenerPort = await createForwardListener(h, lb.LoadBalancers![0].LoadBalancerArn, tgArn);
-  for (const tag of ['v0', 'v1', 'v3']) images[tag] = await h.pushApp('shop', tag);
+  for (const tag of ['v0', 'v1', 'v3', 'v4']) images[tag] = await h.pushApp('shop', tag);
   images.v2 = await h.pushApp('shop', 'v2', { broken: true });
   const td = await h.ecs.send(
     new RegisterTaskDefinitionCommand({
@@ -184,4 +190,75 @@ test('rolling back to an image tag takes the revision that ran it; an unknown co
     'Invalid configuration: Input `to`: no revision of `shop` is tagged with commit `deadbee` or runs an image tagged `deadbee` (searched 5 revisions).',
   );
   expect(await running()).toBe('shop:5');
+});
+
+test.each(['Previous', 'prev', 'previos', 'last'])(
+  '`to: %s` is refused as a near-miss of `previous`, with the accepted forms, before anything changes',
+  async (to) => {
+    const before = await running();
+    const revisions = await revisionCount();
+    const run = await rollback(to);
+    expect(run.code).toBe(1);
+    expect(run.error).toBe(
+      `Invalid configuration: Input \`to\`: \`${to}\` looks like a misspelling of \`previous\`, so it is not taken for an image tag. Give \`previous\` (in lower case), a task definition ARN, \`family:revision\`, a commit SHA (7 to 40 hex digits), an image tag or an image digest (\`sha256:\` and 64 hex digits).`,
+    );
+    expect(await running()).toBe(before);
+    expect(await revisionCount()).toBe(revisions);
+  },
+);
+
+test('an image tag that is not in the repository is refused before anything is registered', async () => {
+  const before = await running();
+  const revisions = await revisionCount();
+  const run = await rollback('v9');
+  expect(run.code).toBe(1);
+  expect(run.error).toMatch(
+    /^Invalid configuration: Input `to`: no revision of `shop` runs an image tagged `v9`, and `.*\/shop:v9` is not in its repository; nothing was registered\.$/,
+  );
+  expect(await running()).toBe(before);
+  expect(await revisionCount()).toBe(revisions);
+});
+
+test('an image tag in the repository that no revision ran: registered from the running revision and rolled out', async () => {
+  const revisions = await revisionCount();
+  const run = await rollback('v4');
+  expect(run.error).toBeUndefined();
+  expect(run.outputs.status).toBe('succeeded');
+  expect(await revisionCount()).toBe(revisions + 1);
+  expect((await httpGet(`http://127.0.0.1:${listenerPort}/`)).body).toMatch(/^v4 /);
+});
+
+test('a rollback that ECS undoes does not mark the revision it started from: `to: previous` later names it, with a true sentence', async () => {
+  const start = await running();
+  // The broken revision (v2): the rollback's own deployment fails and ECS rolls it back.
+  const failed = await rollback('shop:4');
+  expect(failed.code).toBe(1);
+  expect(failed.outputs.status).toBe('failed');
+  expect(failed.error).toMatch(/^The rollback to shop:4 failed/);
+  expect(failed.error).toContain(`ECS undid it: the service is back on ${start}`);
+  expect(await running()).toBe(start);
+
+  expect((await deploy(SHA.v3, images.v3, 'three-b')).outputs.status).toBe('succeeded');
+  const next = await running();
+  const back = await rollback('previous');
+  expect(back.error).toBeUndefined();
+  expect(back.outputs['to-task-definition-arn']).toMatch(new RegExp(`${start}$`));
+  expect(back.stdout).toContain(
+    `Rolling back shop from ${next} to ${start}: ${start} is the newest revision that completed a deployment before ${next}`,
+  );
+  expect(await running()).toBe(start);
+});
+
+test('a `reason` with planted runner commands is printed as one line and escaped in the summary', async () => {
+  const planted =
+    'gate failed\n::set-output name=status::succeeded\n::add-mask::hunter2\n::warning ::pwned <b>x</b>';
+  const run = await rollback('previous', { reason: planted });
+  expect(['unchanged', 'succeeded']).toContain(run.outputs.status);
+  expect(run.masked).not.toContain('hunter2');
+  const lines = run.stdout.split(/\r?\n/);
+  expect(lines.filter((l) => /^\s*::(set-output|add-mask::hunter2|warning)/.test(l))).toEqual([]);
+  expect(lines).toContain(
+    'Reason: gate failed ⏎ ::set-output name=status::succeeded ⏎ ::add-mask::hunter2 ⏎ ::warning ::pwned <b>x</b>',
+  );
+  expect(run.summary).not.toContain('<b>');
 });

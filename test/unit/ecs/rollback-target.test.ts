@@ -2,6 +2,7 @@ import type { Tag } from '@aws-sdk/client-ecs';
 import {
   findByImage,
   findBySha,
+  nearMissOfPrevious,
   parseTargetSpec,
   resolvePrevious,
   type HistoryEntry,
@@ -28,6 +29,12 @@ function entry(
   };
 }
 const noTags = (): Tag[] => [];
+/** The tags a shipkit rollback to `to` leaves, naming its own service deployment `by`. */
+const markedBy = (to: string, by: string): Tag[] => [
+  { key: 'shipkit:rolled-back-at', value: '2026-01-01T00:00:00Z' },
+  { key: 'shipkit:rolled-back-to', value: to },
+  { key: 'shipkit:rolled-back-by', value: by },
+];
 
 describe('resolvePrevious', () => {
   beforeEach(() => (clock = 0));
@@ -160,6 +167,53 @@ describe('resolvePrevious', () => {
       }),
       'not-found',
     ],
+    [
+      'a rollback ECS undid does not mark the revision it started from: `previous` after a new deploy names that revision',
+      () => ({
+        current: 4,
+        history: [
+          entry('SUCCESSFUL', 1),
+          entry('SUCCESSFUL', 2, [1]),
+          entry('SUCCESSFUL', 3, [2]),
+          entry('ROLLBACK_SUCCESSFUL', 2, [3], {
+            serviceDeploymentArn: 'sd/rollback-to-2',
+            rolledBackTo: td(3),
+          }),
+          entry('SUCCESSFUL', 4, [3]),
+        ],
+        tags: { 3: markedBy('web:2', 'sd/rollback-to-2') },
+      }),
+      'target web:3',
+    ],
+    [
+      'a rollback that held marks the revision it left: `previous` skips it',
+      () => ({
+        current: 4,
+        history: [
+          entry('SUCCESSFUL', 1),
+          entry('SUCCESSFUL', 3, [1]),
+          entry('SUCCESSFUL', 1, [3], { serviceDeploymentArn: 'sd/rollback-to-1' }),
+          entry('SUCCESSFUL', 4, [1]),
+        ],
+        tags: { 3: markedBy('web:1', 'sd/rollback-to-1') },
+      }),
+      'target web:1',
+    ],
+    [
+      'a rollback ECS undid, then another rollback that held: the second mark counts',
+      () => ({
+        current: 2,
+        history: [
+          entry('SUCCESSFUL', 1),
+          entry('SUCCESSFUL', 2, [1]),
+          entry('SUCCESSFUL', 3, [2]),
+          entry('ROLLBACK_SUCCESSFUL', 2, [3], { serviceDeploymentArn: 'sd/first' }),
+          entry('SUCCESSFUL', 2, [3], { serviceDeploymentArn: 'sd/second' }),
+        ],
+        tags: { 3: markedBy('web:2', 'sd/second') },
+      }),
+      'noop',
+    ],
   ])('%s', (_name, make, expected) => {
     const { current, history, tags = {} } = make();
     const tagsOf = (arn: string): Tag[] => tags[Number(arn.split(':').pop())] ?? noTags();
@@ -188,6 +242,66 @@ describe('parseTargetSpec', () => {
     '%p is rejected',
     (text) => {
       expect(parseTargetSpec(text)).toBeUndefined();
+    },
+  );
+});
+
+describe('resolvePrevious after a rollback that ECS undid says what happened', () => {
+  beforeEach(() => (clock = 0));
+
+  test('right after it, `previous` is a no-op whose sentence names the undone rollback and where the service is', () => {
+    const history = [
+      entry('SUCCESSFUL', 1),
+      entry('SUCCESSFUL', 2, [1]),
+      entry('SUCCESSFUL', 3, [2]),
+      entry('ROLLBACK_SUCCESSFUL', 2, [3], { serviceDeploymentArn: 'sd/rollback-to-2' }),
+    ];
+    const result = resolvePrevious(td(3), history, (arn) =>
+      arn === td(3) ? markedBy('web:2', 'sd/rollback-to-2') : [],
+    );
+    expect(result).toMatchObject({ kind: 'noop' });
+    expect((result as { message: string }).message).toMatch(
+      /^ECS already rolled back the latest deployment \(web:2, ROLLBACK_SUCCESSFUL\); the service is on web:3\./,
+    );
+  });
+
+  test('after a new deploy, the sentence for the revision found is true: it completed a deployment before the current one', () => {
+    const history = [
+      entry('SUCCESSFUL', 1),
+      entry('SUCCESSFUL', 2, [1]),
+      entry('SUCCESSFUL', 3, [2]),
+      entry('ROLLBACK_SUCCESSFUL', 2, [3], { serviceDeploymentArn: 'sd/rollback-to-2' }),
+      entry('SUCCESSFUL', 4, [3]),
+    ];
+    const result = resolvePrevious(td(4), history, (arn) =>
+      arn === td(3) ? markedBy('web:2', 'sd/rollback-to-2') : [],
+    );
+    expect(result).toMatchObject({ kind: 'target', target: td(3) });
+    expect((result as { why: string }).why).toMatch(
+      /^web:3 is the newest revision that completed a deployment before web:4/,
+    );
+  });
+});
+
+describe('nearMissOfPrevious', () => {
+  test.each([
+    'Previous',
+    'PREVIOUS',
+    'prev',
+    'previos',
+    'previus',
+    'prevous',
+    'last',
+    'latest',
+    'previ',
+  ])('%p is a near-miss of `previous`, never an image tag', (text) => {
+    expect(nearMissOfPrevious(text)).toBe(true);
+  });
+
+  test.each(['previous', 'v1.2.3', 'preview', 'prod', 'release-7', 'a1b2c3d', 'web:12'])(
+    '%p is not',
+    (text) => {
+      expect(nearMissOfPrevious(text)).toBe(false);
     },
   );
 });

@@ -44,7 +44,7 @@ describe('interpretRollout reads a service deployment', () => {
     ],
     ['baking', sd('IN_PROGRESS', { lifecycleStage: 'BAKE_TIME' }), 'traffic-shifted', false],
     ['cleaning up', sd('IN_PROGRESS', { lifecycleStage: 'CLEAN_UP' }), 'traffic-shifted', false],
-    ['successful', sd('SUCCESSFUL'), 'succeeded', true],
+    ['successful, service not read yet', sd('SUCCESSFUL'), 'settling', false],
     ['rollback requested', sd('ROLLBACK_REQUESTED'), 'rolling-back', false],
     ['rolling back', sd('ROLLBACK_IN_PROGRESS'), 'rolling-back', false],
     [
@@ -92,6 +92,61 @@ describe('interpretRollout reads a service deployment', () => {
       V2,
     );
     expect(state.reason).toBe('alarm web-5xx');
+  });
+});
+
+describe('interpretRollout calls a completed rollout a success only when the counts settled on it', () => {
+  const completed = { taskDefinition: V2, status: 'PRIMARY', rolloutState: 'COMPLETED' } as const;
+  test.each<[string, Service, RolloutPhase, boolean]>([
+    [
+      'one deployment, running = desired, nothing pending',
+      { ...svc([completed]), desiredCount: 2, runningCount: 2, pendingCount: 0 },
+      'succeeded',
+      true,
+    ],
+    [
+      'tasks still pending',
+      { ...svc([completed]), desiredCount: 2, runningCount: 0, pendingCount: 2 },
+      'settling',
+      false,
+    ],
+    [
+      'fewer running than desired',
+      { ...svc([completed]), desiredCount: 2, runningCount: 1, pendingCount: 0 },
+      'settling',
+      false,
+    ],
+    [
+      'an old deployment still there',
+      {
+        ...svc([completed, { taskDefinition: V1, status: 'ACTIVE', rolloutState: 'COMPLETED' }]),
+        desiredCount: 2,
+        runningCount: 2,
+        pendingCount: 0,
+      },
+      'settling',
+      false,
+    ],
+  ])('rolling: %s', (_name, service, phase, isFinal) => {
+    const state = interpretRollout({ service }, V2);
+    expect([state.phase, state.final]).toEqual([phase, isFinal]);
+  });
+
+  test.each<[string, Partial<Service>, RolloutPhase]>([
+    ['settled', { desiredCount: 2, runningCount: 2, pendingCount: 0 }, 'succeeded'],
+    ['not settled', { desiredCount: 2, runningCount: 0, pendingCount: 2 }, 'settling'],
+  ])('service deployment SUCCESSFUL, service %s', (_name, counts, phase) => {
+    const service = { ...svc([completed]), ...counts };
+    expect(interpretRollout({ deployment: sd('SUCCESSFUL'), service }, V2).phase).toBe(phase);
+  });
+
+  test('a settling state shows the service counts, which the sentence may then state', () => {
+    const service = { ...svc([completed]), desiredCount: 2, runningCount: 0, pendingCount: 2 };
+    expect(interpretRollout({ service }, V2).counts).toMatchObject({
+      desired: 2,
+      running: 0,
+      pending: 2,
+    });
   });
 });
 

@@ -9,6 +9,7 @@ import {
   loadTaskDefinitionJson,
   provenanceTags,
   renderTaskDefinition,
+  UnknownContainerError,
   sameTaskDefinition,
 } from '../../../packages/ecs/src/task-definition';
 
@@ -162,7 +163,10 @@ describe('renderTaskDefinition', () => {
         source: 'task definition file `td.json`',
       }),
     ).toThrow(
-      'Input `container-images` names container `api`, which task definition file `td.json` does not have (it has `web`, `proxy`).',
+      new UnknownContainerError('images', 'api', 'task definition file `td.json`', [
+        'web',
+        'proxy',
+      ]),
     );
   });
 

@@ -1,8 +1,8 @@
-// Inputs the two ECS service actions, ecs-deploy and rollback, read alike.
-import type { InputParser } from '../../../packages/kit/src/inputs';
-import { ConfigurationError } from '../../../packages/kit/src/errors';
+// Inputs that actions which start and follow a rollout read alike (ecs-deploy, rollback).
+import { ConfigurationError } from './errors';
+import type { InputParser } from './inputs';
 
-/** How far an ECS service action follows the rollout it starts. */
+/** How far an action follows the rollout it starts. */
 export type WaitUntil = 'stable' | 'traffic-shifted' | 'none';
 
 /** Reads `wait-until` and `timeout` (1 s to 6 h; `defaultTimeout` when unset). */
