@@ -4,7 +4,7 @@
 // tasks of the revision rolled out.
 import type { Service, ServiceDeployment, ServiceEvent } from '@aws-sdk/client-ecs';
 import { formatDuration } from '../../kit/src/duration';
-import { errorMessage, isThrottlingError } from '../../kit/src/errors';
+import { errorMessage, isThrottlingError, isTransientAwsError } from '../../kit/src/errors';
 import { logSafe } from '../../kit/src/log-text';
 import { poll, systemClock, DeadlineExceededError, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
@@ -77,31 +77,6 @@ export interface FollowResult {
 
 function progressKey(s: RolloutState): string {
   return JSON.stringify([s.phase, s.status, s.stage, s.counts]);
-}
-
-/**
- * True for errors worth another look: AWS server faults (5xx past the SDK's own retries),
- * request timeouts and network errors. Reading a rollout is idempotent.
- */
-export function isTransientError(error: unknown): boolean {
-  if (!error || typeof error !== 'object') return false;
-  const e = error as {
-    name?: string;
-    code?: string;
-    $fault?: string;
-    $metadata?: { httpStatusCode?: number };
-  };
-  if (e.name === 'AbortError' || e.name === 'CancelledError') return false;
-  if ((e.$metadata?.httpStatusCode ?? 0) >= 500 || e.$fault === 'server') return true;
-  if (
-    /^(TimeoutError|RequestTimeout|RequestTimeoutException|ServiceUnavailable|InternalFailure|NetworkingError)$/.test(
-      e.name ?? '',
-    )
-  )
-    return true;
-  return /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT)$/.test(
-    e.code ?? '',
-  );
 }
 
 const STARTED = /has started (\d+) tasks?/;
@@ -180,7 +155,7 @@ export async function followRollout(opts: FollowOptions): Promise<FollowResult> 
     try {
       return (await opts.crashes?.find()) ?? [];
     } catch (error) {
-      if (opts.signal?.aborted || (!isTransientError(error) && !isThrottlingError(error)))
+      if (opts.signal?.aborted || (!isTransientAwsError(error) && !isThrottlingError(error)))
         throw error;
       return [];
     }
@@ -194,7 +169,8 @@ export async function followRollout(opts: FollowOptions): Promise<FollowResult> 
     try {
       current = await opts.reader.read(attempt);
     } catch (error) {
-      if (opts.signal?.aborted || isThrottlingError(error) || !isTransientError(error)) throw error;
+      if (opts.signal?.aborted || isThrottlingError(error) || !isTransientAwsError(error))
+        throw error;
       unreadable = { error, failures: (unreadable?.failures ?? 0) + 1 };
       const delayMs = nextDelay(attempt);
       opts.onTransientError?.(error, unreadable.failures, delayMs);

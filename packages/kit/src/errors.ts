@@ -92,7 +92,13 @@ const NETWORK_CODES = new Set([
   'ENOTFOUND',
   'ENETUNREACH',
   'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
+
+/** Error names AWS services and the SDK give to an attempt that was not answered. */
+const TRANSIENT_NAMES =
+  /^(TimeoutError|RequestTimeout|RequestTimeoutException|ServiceUnavailable|InternalFailure|NetworkingError)$/;
 
 /**
  * True when an error says nothing about the request itself, only that this attempt could not be
@@ -106,7 +112,7 @@ export function isTransientAwsError(error: unknown): boolean {
   if (error instanceof CancelledError) return false;
   const e = error as Partial<AwsErrorLike> & { code?: string };
   if (e.name === 'AbortError') return false;
-  if (error instanceof AwsCallTimeoutError || e.name === 'TimeoutError') return true;
+  if (error instanceof AwsCallTimeoutError || TRANSIENT_NAMES.test(e.name ?? '')) return true;
   if (isThrottlingError(error)) return true;
   if (e.$fault === 'server') return true;
   const status = e.$metadata?.httpStatusCode;

@@ -95,6 +95,13 @@ describe('isTransientAwsError', () => {
     ['a server fault', sdk('InternalFailure', { $fault: 'server' }), true],
     ['an HTTP 503', sdk('Unknown', { $metadata: { httpStatusCode: 503 } }), true],
     ['the SDK timing out an attempt', sdk('TimeoutError'), true],
+    ['a service that is unavailable, named only', sdk('ServiceUnavailable'), true],
+    ['a networking error the SDK names', sdk('NetworkingError'), true],
+    [
+      "undici's socket error",
+      Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+      true,
+    ],
     ['a call the kit abandoned', new AwsCallTimeoutError('ECS', 'DescribeServices', 1000), true],
     [
       'a reset connection',
