@@ -6,7 +6,7 @@ import type {
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { ActionFailure, errorMessage } from '../../kit/src/errors';
-import { logSafe } from '../../kit/src/log-text';
+import { logSafe, parenthetical } from '../../kit/src/log-text';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
@@ -122,7 +122,7 @@ export function failureReason(opts: {
   const { state, service } = opts.followed;
   const target = shortTaskDefinition(opts.taskDefinitionArn);
   const stopped = summarizeStoppedTasks(opts.stoppedTasks);
-  const ecsReason = state.reason ? ` (${state.reason})` : '';
+  const ecsReason = parenthetical(state.reason);
   const counts = formatCounts(state.counts);
   const running = [
     ...new Set((service?.deployments ?? []).map((d) => shortTaskDefinition(d.taskDefinition))),

@@ -1,6 +1,6 @@
 import type { ServiceDeployment, ServiceEvent } from '@aws-sdk/client-ecs';
 import { ActionFailure, errorMessage } from '../../kit/src/errors';
-import { logSafe } from '../../kit/src/log-text';
+import { logSafe, parenthetical } from '../../kit/src/log-text';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
@@ -235,7 +235,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
   let reason: string;
   switch (status) {
     case 'succeeded':
-      reason = `Rolled back ${opts.service} from ${shortTaskDefinition(current)} to ${to}${opts.reason ? ` (${opts.reason})` : ''}.`;
+      reason = `Rolled back ${opts.service} from ${shortTaskDefinition(current)} to ${to}${parenthetical(opts.reason)}.`;
       break;
     case 'unknown':
       reason = unreadableSentence(`the rollback to ${to}`, followed);
@@ -246,7 +246,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
     default:
       reason = followed.endedOnCrash
         ? `The rollback to ${to} failed: tasks of ${to} stopped on their own${stopped ? ` (${stopped})` : ''}.`
-        : `The rollback to ${to} failed${followed.state.reason ? ` (${followed.state.reason})` : ''}${stopped ? `: ${stopped}` : ''}.${
+        : `The rollback to ${to} failed${parenthetical(followed.state.reason)}${stopped ? `: ${stopped}` : ''}.${
             followed.state.phase === 'rolled-back'
               ? ` ECS undid it: the service is back on ${shortTaskDefinition(current)}, which is not marked as rolled back.`
               : ''

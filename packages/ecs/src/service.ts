@@ -1,4 +1,5 @@
 // Reading the ECS service a deploy or a rollback works on.
+import { parenthetical } from '../../kit/src/log-text';
 import type { Service } from '@aws-sdk/client-ecs';
 import { ConfigurationError } from '../../kit/src/errors';
 import type { StepLog } from '../../kit/src/step-log';
@@ -30,7 +31,7 @@ export async function describeService(
   if (!found) {
     const failure = out.failures?.[0];
     throw new ConfigurationError(
-      `Service \`${service}\` was not found${where}${failure?.reason ? ` (${failure.reason})` : ''}.`,
+      `Service \`${service}\` was not found${where}${parenthetical(failure?.reason)}.`,
     );
   }
   if (found.status && found.status !== 'ACTIVE') {

@@ -3,7 +3,7 @@
 import type { ServiceDeployment } from '@aws-sdk/client-ecs';
 import { formatDuration } from '../../kit/src/duration';
 import { errorMessage } from '../../kit/src/errors';
-import { logSafe } from '../../kit/src/log-text';
+import { logSafe, parenthetical } from '../../kit/src/log-text';
 import type { Clock } from '../../kit/src/poll';
 import { followAndExplain, unreadableSentence } from './follow';
 import { taskDefinitionOfRevisions, type RevisionCache } from './history';
@@ -118,10 +118,10 @@ export async function stopDeployment(
     status === 'unknown'
       ? unreadableSentence(`the rollback of ${shortTaskDefinition(from)}`, followed)
       : status === 'succeeded'
-        ? `Stopped the deployment of ${shortTaskDefinition(from)}: production traffic is back on ${shortTaskDefinition(to)}${opts.reason ? ` (${opts.reason})` : ''}.`
+        ? `Stopped the deployment of ${shortTaskDefinition(from)}: production traffic is back on ${shortTaskDefinition(to)}${parenthetical(opts.reason)}.`
         : status === 'timed-out'
           ? `Timed out after ${formatDuration(opts.timeoutMs)} waiting for the rollback of ${shortTaskDefinition(from)}: the deployment is ${followed.state.status}${followed.state.stage ? ` at ${followed.state.stage}` : ''}.`
-          : `Rolling back the deployment of ${shortTaskDefinition(from)} ended ${followed.state.status}${followed.state.reason ? ` (${followed.state.reason})` : ''}.`;
+          : `Rolling back the deployment of ${shortTaskDefinition(from)} ended ${followed.state.status}${parenthetical(followed.state.reason)}.`;
   return {
     ...base,
     status,

@@ -64,3 +64,12 @@ export function markdownSafe(text: unknown, maxLength = 4000): string {
     .replace(/>/g, '&gt;')
     .replace(/([\\`*_[\]{}#|!~])/g, '\\$1');
 }
+
+/**
+ * ` (text)` for a clause placed inside a sentence, without the full stop or spaces `text` may
+ * end with (so a reason that is a sentence does not end as `…).).`); '' for no text.
+ */
+export function parenthetical(text: string | undefined): string {
+  const trimmed = (text ?? '').replace(/[\s.]+$/, '');
+  return trimmed ? ` (${trimmed})` : '';
+}

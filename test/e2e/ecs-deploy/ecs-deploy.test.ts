@@ -355,7 +355,7 @@ test.each([
     expect(run.outputs.status).toBe('rolled-back');
     expect(run.error).toMatch(reason);
     expect(run.error).toMatch(
-      /was rolled back \(ECS deployment circuit breaker: tasks failed to start\.\)/,
+      /was rolled back \(ECS deployment circuit breaker: tasks failed to start\)/,
     );
     expect(run.error).toContain('The service is back on shop:2.');
     expect(run.outputs.reason).toBe(run.error);

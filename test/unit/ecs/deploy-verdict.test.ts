@@ -210,7 +210,7 @@ describe('deploy: a task of the new revision that stops on its own fails the dep
     );
     expect(result.status).toBe('rolled-back');
     expect(result.reason).toMatch(
-      /^The deployment of web:2 failed and was rolled back \(ECS deployment circuit breaker: tasks failed to start\.\): 1 task stopped: Essential container in task exited \(web: exit code 137\)\. The service is back on web:1\.$/,
+      /^The deployment of web:2 failed and was rolled back \(ECS deployment circuit breaker: tasks failed to start\): 1 task stopped: Essential container in task exited \(web: exit code 137\)\. The service is back on web:1\.$/,
     );
   });
 

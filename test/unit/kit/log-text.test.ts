@@ -3,6 +3,7 @@ import {
   logSafe,
   logSafeLines,
   markdownSafe,
+  parenthetical,
 } from '../../../packages/kit/src/log-text';
 import * as core from '../../../packages/kit/src/core';
 
@@ -77,4 +78,14 @@ describe('core.info', () => {
     }
     expect(readsAsCommand(writes.join(''))).toBe(false);
   });
+});
+
+describe('parenthetical', () => {
+  it.each([
+    ['gate failed in run 42', ' (gate failed in run 42)'],
+    ['3 consecutive successes).', ' (3 consecutive successes))'],
+    ['ends with a full stop. ', ' (ends with a full stop)'],
+    ['', ''],
+    [undefined, ''],
+  ])('turns %j into %j', (text, out) => expect(parenthetical(text)).toBe(out));
 });
