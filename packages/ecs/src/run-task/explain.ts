@@ -1,4 +1,5 @@
 import type { Task } from '@aws-sdk/client-ecs';
+import { logSafe } from '../../../kit/src/log-text';
 import { taskId } from './target';
 
 /** How one task ended. */
@@ -74,8 +75,12 @@ export function describeFailure(o: TaskOutcome): string {
   return `Task ${o.taskId} ${parts.join('; ')}.`;
 }
 
-/** The last log lines as a block for a reason, or '' when there are none. */
+/**
+ * The last log lines as a block for a reason, or '' when there are none. Each line is made safe
+ * to print (one line, no control characters, no runner command), as the reason is printed and
+ * handed to later steps.
+ */
 export function lastLinesBlock(o: TaskOutcome): string {
   if (!o.lastLines.length) return '';
-  return `\nLast log lines of task ${o.taskId}:\n${o.lastLines.map((l) => `  ${l}`).join('\n')}`;
+  return `\nLast log lines of task ${o.taskId}:\n${o.lastLines.map((l) => `  ${logSafe(l, 500)}`).join('\n')}`;
 }

@@ -34,7 +34,10 @@ export interface RunOneOffOptions {
   clock: Clock;
   target: RunTarget;
   timeoutMs: number;
-  /** Wait between two looks at the tasks and their logs (default 2 s). */
+  /**
+   * Longest wait between two looks at the tasks and their logs (default 2 s); the first looks
+   * come sooner (from 500 ms, growing by half each time), so a short task ends promptly.
+   */
   pollIntervalMs?: number;
   /** After StopTask on a timeout, how long to wait for the tasks to stop (default 2 min). */
   stopGraceMs?: number;
@@ -171,6 +174,7 @@ export async function runOneOffTask(opts: RunOneOffOptions): Promise<RunOneOffRe
   }
 
   const deadline = startedAt + opts.timeoutMs;
+  let wait = Math.min(500, interval);
   let stopDeadline: number | undefined;
   let timedOut = false;
   let cancelled = false;
@@ -186,9 +190,10 @@ export async function runOneOffTask(opts: RunOneOffOptions): Promise<RunOneOffRe
       const out = await ecs.describeTasks({ cluster, tasks: arns });
       latest = new Map([...latest, ...(out.tasks ?? []).map((t) => [t.taskArn!, t] as const)]);
       for (const [arn, t] of latest) {
-        if (lastStatus.get(arn) !== t.lastStatus) {
+        const before = lastStatus.get(arn);
+        if (before !== t.lastStatus) {
           lastStatus.set(arn, t.lastStatus);
-          log.debug(`Task ${taskId(arn)}: ${t.lastStatus}`);
+          log.info(`Task ${taskId(arn)}: ${before ? `${before} → ` : ''}${t.lastStatus}`);
         }
       }
       await drainAll();
@@ -202,7 +207,8 @@ export async function runOneOffTask(opts: RunOneOffOptions): Promise<RunOneOffRe
         stopDeadline = now + (opts.stopGraceMs ?? 120_000);
       } else if (stopDeadline !== undefined && now >= stopDeadline) break;
       const left = (stopDeadline ?? deadline) - now;
-      await clock.sleep(left > 0 ? Math.min(interval, left) : interval, opts.signal);
+      await clock.sleep(left > 0 ? Math.min(wait, left) : wait, opts.signal);
+      wait = Math.min(interval, wait * 1.5);
     } catch (error) {
       if (error instanceof CancelledError || opts.signal?.aborted) {
         cancelled = true;
