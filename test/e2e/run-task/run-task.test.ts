@@ -131,12 +131,13 @@ test('SIGTERM when the first log line appears stops the task and exits', async (
   const run = await runTask(
     {
       'task-definition': 'migrate',
-      command: `node -e "console.log('crawl started'); setInterval(() => {}, 1000)"`,
+      // The line is assembled by the task, so the command echoed in the log does not contain it.
+      command: `node -e "console.log(['crawl', 'started'].join(' ')); setInterval(() => {}, 1000)"`,
     },
     {
       onStart: (child) =>
         child.stdout!.on('data', (d: Buffer) => {
-          if (!sent && d.toString().includes('crawl started')) {
+          if (!sent && /^crawl started$/m.test(d.toString())) {
             sent = true;
             child.kill('SIGTERM');
           }

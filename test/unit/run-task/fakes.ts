@@ -31,6 +31,10 @@ export class FakeEcs implements RunTaskEcs {
   describes = 0;
   failures: { arn?: string; reason?: string }[] = [];
   describeError?: Error;
+  /** Thrown by RunTask after the tasks have started (an answer cut short). */
+  runError?: Error;
+  private started = false;
+  taskDefinitionArn = 'arn:aws:ecs:us-east-1:000000000000:task-definition/migrate:4';
   service: Record<string, unknown> = {};
   taskDefinition: Record<string, unknown> = {};
   constructor(private readonly scripts: Script[]) {}
@@ -40,6 +44,8 @@ export class FakeEcs implements RunTaskEcs {
   async runTask(input: RunTaskCommandInput) {
     this.calls.push('RunTask');
     this.runInput = input;
+    this.started = true;
+    if (this.runError) throw this.runError;
     return {
       tasks: this.scripts.map((_, i) => ({ taskArn: this.arn(i), lastStatus: 'PROVISIONING' })),
       failures: this.failures,
@@ -53,7 +59,11 @@ export class FakeEcs implements RunTaskEcs {
     return {
       tasks: this.scripts.map((s, i) => {
         const stopped = this.stops.some((x) => x.task === this.arn(i));
-        return { taskArn: this.arn(i), ...s(this.describes, stopped) };
+        return {
+          taskArn: this.arn(i),
+          taskDefinitionArn: this.taskDefinitionArn,
+          ...s(this.describes, stopped),
+        };
       }),
       $metadata: {},
     };
@@ -62,6 +72,13 @@ export class FakeEcs implements RunTaskEcs {
     this.calls.push('StopTask');
     this.stops.push(input);
     return { $metadata: {} };
+  }
+  async listTasks(input: { startedBy?: string }) {
+    this.calls.push(`ListTasks ${input.startedBy}`);
+    const running = this.scripts
+      .map((_, i) => this.arn(i))
+      .filter((arn) => this.started && !this.stops.some((x) => x.task === arn));
+    return { taskArns: running, $metadata: {} };
   }
   async describeServices() {
     this.calls.push('DescribeServices');

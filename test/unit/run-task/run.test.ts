@@ -17,7 +17,7 @@ const target: RunTarget = {
   container: 'job',
   essentialContainers: ['job'],
   awslogs: { group: '/ecs/jobs', region: 'us-east-1', streamPrefix: 'jobs' },
-  input: { cluster: 'jobs', taskDefinition: 'migrate:4', count: 1 },
+  input: { cluster: 'jobs', taskDefinition: 'migrate:4', count: 1, startedBy: 'shipkit/7' },
 };
 
 function setup(scripts: Script[], extra: Partial<RunOneOffOptions> = {}) {
@@ -226,4 +226,31 @@ test('without awslogs it says so once and reports the exit code', async () => {
     log.infos.filter((m) => m.includes('has no awslogs log configuration (it uses `json-file`)')),
   ).toHaveLength(1);
   expect(r.logStream).toBeUndefined();
+});
+
+test('a cancel while RunTask is in flight finds the tasks it started and stops them', async () => {
+  const controller = new AbortController();
+  const { ecs, opts } = setup([() => ({ lastStatus: 'PROVISIONING' })], {
+    signal: controller.signal,
+  });
+  const cancel = new CancelledError('the workflow was cancelled (SIGTERM)');
+  controller.abort(cancel);
+  ecs.runError = cancel;
+  const r = await runOneOffTask(opts);
+  expect(r.status).toBe('cancelled');
+  expect(ecs.calls).toContain('ListTasks shipkit/7');
+  expect(ecs.stops.map((s) => s.task)).toEqual([ecs.arn(0)]);
+  expect(r.reason).toBe(
+    `Cancelled while RunTask was in flight; stopped task ${'0'.repeat(32)} (StopTask).`,
+  );
+});
+
+test('another RunTask error is thrown without looking for tasks', async () => {
+  const { ecs, opts } = setup([() => ({ lastStatus: 'RUNNING' })]);
+  ecs.runError = Object.assign(new Error('TaskDefinition is inactive'), {
+    name: 'ClientException',
+    $metadata: { httpStatusCode: 400 },
+  });
+  await expect(runOneOffTask(opts)).rejects.toThrow('TaskDefinition is inactive');
+  expect(ecs.calls).toEqual(['RunTask']);
 });

@@ -11,6 +11,8 @@ import type {
   DescribeTasksCommandInput,
   DescribeTasksCommandOutput,
   ECSClient,
+  ListTasksCommandInput,
+  ListTasksCommandOutput,
   RunTaskCommandInput,
   RunTaskCommandOutput,
   StopTaskCommandInput,
@@ -25,6 +27,7 @@ export interface RunTaskEcs {
   runTask(input: RunTaskCommandInput): Promise<RunTaskCommandOutput>;
   describeTasks(input: DescribeTasksCommandInput): Promise<DescribeTasksCommandOutput>;
   stopTask(input: StopTaskCommandInput): Promise<StopTaskCommandOutput>;
+  listTasks(input: ListTasksCommandInput): Promise<ListTasksCommandOutput>;
   describeServices(input: DescribeServicesCommandInput): Promise<DescribeServicesCommandOutput>;
   describeTaskDefinition(
     input: DescribeTaskDefinitionCommandInput,
@@ -46,6 +49,7 @@ export async function createRunTaskEcs(client: ECSClient): Promise<RunTaskEcs> {
     runTask: (i) => client.send(new sdk.RunTaskCommand(i)),
     describeTasks: (i) => client.send(new sdk.DescribeTasksCommand(i)),
     stopTask: (i) => client.send(new sdk.StopTaskCommand(i)),
+    listTasks: (i) => client.send(new sdk.ListTasksCommand(i)),
     describeServices: (i) => client.send(new sdk.DescribeServicesCommand(i)),
     describeTaskDefinition: (i) => client.send(new sdk.DescribeTaskDefinitionCommand(i)),
   };

@@ -71,6 +71,34 @@ function describeRunFailures(failures: Failure[]): string {
 }
 
 /**
+ * The running tasks this run may have started without learning it (RunTask cut short): started
+ * by the same `startedBy`, of the same task definition, created since the run began (a minute
+ * of clock skew allowed).
+ */
+async function findStartedTasks(opts: RunOneOffOptions, since: number): Promise<string[]> {
+  const { ecs, target } = opts;
+  const listed = await ecs.listTasks({
+    cluster: target.input.cluster,
+    startedBy: target.input.startedBy,
+    desiredStatus: 'RUNNING',
+  });
+  const candidates = listed.taskArns ?? [];
+  if (!candidates.length) return [];
+  const described = await ecs.describeTasks({
+    cluster: target.input.cluster,
+    tasks: candidates.slice(0, 100),
+  });
+  return (described.tasks ?? [])
+    .filter(
+      (t) =>
+        t.taskDefinitionArn === target.taskDefinitionArn &&
+        (t.createdAt?.getTime() ?? since) >= since - 60_000,
+    )
+    .map((t) => t.taskArn!)
+    .filter(Boolean);
+}
+
+/**
  * Runs a one-off task (or `count` of them) and follows it until it stops: prints the
  * container's log lines as they arrive, explains how each task ended, and never leaves a task
  * behind: on the timeout, on cancellation (`signal`) and on any failure after RunTask it stops
@@ -97,12 +125,8 @@ export async function runOneOffTask(opts: RunOneOffOptions): Promise<RunOneOffRe
     ...extra,
   });
 
-  const started = await ecs.runTask(target.input);
-  const tasks = started.tasks ?? [];
-  const failures = started.failures ?? [];
-  const arns = tasks.map((t) => t.taskArn!).filter(Boolean);
-  if (arns.length) opts.onStarted?.(arns);
   const stoppedByRun: string[] = [];
+  const arns: string[] = [];
   const stopAll = async (cause: string): Promise<void> => {
     for (const arn of arns) {
       if (stoppedByRun.includes(arn)) continue;
@@ -119,6 +143,31 @@ export async function runOneOffTask(opts: RunOneOffOptions): Promise<RunOneOffRe
       }
     }
   };
+
+  let started;
+  try {
+    started = await ecs.runTask(target.input);
+  } catch (error) {
+    // A cancel (or a lost answer) while RunTask was in flight: the tasks may have started
+    // without this run learning their ARNs. Find them by who started them, and stop them.
+    const cancel = error instanceof CancelledError || opts.signal?.aborted === true;
+    if (!cancel && !isTransientAwsError(error)) throw error;
+    arns.push(...(await findStartedTasks(opts, startedAt).catch(() => [])));
+    if (arns.length) opts.onStarted?.(arns);
+    await stopAll(
+      cancel ? 'the workflow run was cancelled' : `RunTask failed: ${errorMessage(error)}`,
+    );
+    if (!cancel) throw error;
+    return result(
+      'cancelled',
+      `Cancelled while RunTask was in flight; ${stoppedByRun.length ? `stopped ${stoppedByRun.map((a) => `task ${taskId(a)}`).join(', ')} (StopTask)` : 'no task of this run was found running'}.`,
+      { taskArns: arns, stoppedByRun },
+    );
+  }
+  const tasks = started.tasks ?? [];
+  const failures = started.failures ?? [];
+  arns.push(...tasks.map((t) => t.taskArn!).filter(Boolean));
+  if (arns.length) opts.onStarted?.(arns);
 
   if (failures.length || arns.length < target.input.count!) {
     const what = `RunTask started ${arns.length} of ${target.input.count} task(s)`;
