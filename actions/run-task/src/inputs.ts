@@ -1,4 +1,8 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { InputParser } from '../../../packages/kit/src/inputs';
+import { parseImageRef } from '../../../packages/ecs/src/image-ref';
+import { checkContainers, loadTaskDefinitionJson } from '../../../packages/ecs/src/task-definition';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import type { NetworkOverride, TaskSource } from '../../../packages/ecs/src/run-task/target';
 import { parseCommand } from './command';
@@ -59,6 +63,37 @@ function getNetwork(p: InputParser): NetworkOverride | undefined {
   };
 }
 
+/** A task definition file (`….json`, relative to the workspace) with the images to render into it. */
+function getTaskDefinitionFile(p: InputParser, path: string): TaskSource {
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const full = isAbsolute(path) ? path : resolve(workspace, path);
+  if (!existsSync(full) || !statSync(full).isFile())
+    throw new ConfigurationError(
+      `Input \`task-definition\`: file \`${path}\` was not found in the workspace (give a path to a task definition JSON, a family, \`family:revision\` or an ARN).`,
+    );
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(full, 'utf8'));
+  } catch (error) {
+    return p.fail(
+      'task-definition',
+      path,
+      `a JSON file; it does not parse (${(error as Error).message})`,
+    );
+  }
+  const definition = loadTaskDefinitionJson(json, `Task definition file \`${path}\``);
+  const images = p.map('container-images', { keyPattern: NAME, keyForm: 'container' });
+  for (const [container, image] of images)
+    if (!parseImageRef(image))
+      p.fail(
+        'container-images',
+        `${container}=${image}`,
+        'one `container=image` per line, each image a reference such as `registry/repo:tag` or `registry/repo@sha256:<64 hex>`',
+      );
+  checkContainers(definition.definition, images, new Map(), `task definition file \`${path}\``);
+  return { kind: 'file', path, definition, images };
+}
+
 function getTags(p: InputParser): Map<string, string> {
   const tags = p.map('tags', { keyPattern: /^[^\s=]{1,128}$/, keyForm: 'key' });
   if (tags.size > 50)
@@ -96,6 +131,8 @@ export function getInputs(p = new InputParser()): Inputs {
   if (service) {
     if (!SERVICE.test(service)) p.fail('service', service, 'a service name or ARN');
     source = { kind: 'service', service };
+  } else if (taskDefinition!.endsWith('.json')) {
+    source = getTaskDefinitionFile(p, taskDefinition!);
   } else {
     if (!TASK_DEFINITION.test(taskDefinition!))
       p.fail(
@@ -105,6 +142,10 @@ export function getInputs(p = new InputParser()): Inputs {
       );
     source = { kind: 'reference', reference: taskDefinition! };
   }
+  if (source.kind !== 'file' && p.string('container-images'))
+    throw new ConfigurationError(
+      'Input `container-images` applies to a task definition file (`task-definition: ….json`) only.',
+    );
   const container = p.string('container');
   if (container && !NAME.test(container)) p.fail('container', container, 'a container name');
 

@@ -82,7 +82,10 @@ async function writeSummary(
   s.text(markdownSafe(r.reason.split('\n')[0]));
   s.facts([
     ['Cluster', inputs.cluster ?? 'default'],
-    ['Task definition', target.taskDefinition],
+    [
+      'Task definition',
+      `${target.taskDefinition}${target.registered && inputs.source.kind === 'file' ? ` (registered from \`${inputs.source.path}\`)` : ''}`,
+    ],
     ['Service', target.service],
     ['Container', target.container],
     [
@@ -159,6 +162,7 @@ export async function run(deps: Deps = {}): Promise<void> {
       },
       inputs.region,
     );
+    if (target.registered) core.info(`Registered ${target.taskDefinitionArn}.`);
     core.info(
       `Running ${inputs.count === 1 ? 'a task' : `${inputs.count} tasks`} of ${target.taskDefinition}${target.service ? ` (the definition of service ${target.service})` : ''}, container \`${target.container}\`${inputs.command ? `: ${logSafe(JSON.stringify(inputs.command))}` : ''}.`,
     );

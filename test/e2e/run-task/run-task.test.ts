@@ -7,7 +7,7 @@ import {
   RegisterTaskDefinitionCommand,
   type ContainerDefinition,
 } from '@aws-sdk/client-ecs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAction, type ActionRun, type RunOptions } from '../../support/run-action';
@@ -231,6 +231,32 @@ test("a service's network configuration is used when none is given", async () =>
   expect(bare.error).toContain('awsvpc network mode, which needs subnets');
 });
 
+test('a task definition file is rendered with container-images, registered and run', async () => {
+  writeFileSync(
+    join(tickets, 'migrate-task.json'),
+    JSON.stringify({
+      family: 'rendered',
+      containerDefinitions: [
+        { name: 'job', image: 'placeholder', essential: true, logConfiguration: AWSLOGS },
+      ],
+    }),
+  );
+  const run = await runTask(
+    {
+      'task-definition': 'migrate-task.json',
+      'container-images': `job=${image}`,
+      command: 'node -e "console.log(\'rendered and ran\')"',
+    },
+    { cwd: tickets },
+  );
+  expect(run.error).toBeUndefined();
+  expect(run.stdout).toContain(
+    'Registered arn:aws:ecs:us-east-1:000000000000:task-definition/rendered:1.',
+  );
+  expect(run.stdout).toMatch(/^rendered and ran$/m);
+  expect(run.summary).toContain('rendered:1 (registered from `migrate-task.json`)');
+});
+
 test.each([
   [
     { 'task-definition': 'migrate', command: '["node", "-e"' },
@@ -250,6 +276,11 @@ test.each([
     'Input `network-configuration`',
   ],
   [{}, 'Input `task-definition`'],
+  [
+    { 'task-definition': 'migrate', 'container-images': 'job=x:1' },
+    'Input `container-images` applies to a task definition file',
+  ],
+  [{ 'task-definition': 'missing.json' }, 'file `missing.json` was not found'],
 ])('bad inputs %j fail before any call and start nothing', async (inputs, message) => {
   const before = (await tasks('STOPPED')).length;
   const run = await runTask(inputs);

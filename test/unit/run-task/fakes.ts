@@ -1,5 +1,11 @@
 import type { OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
-import type { RunTaskCommandInput, StopTaskCommandInput, Task } from '@aws-sdk/client-ecs';
+import type {
+  RegisterTaskDefinitionCommandInput,
+  RegisterTaskDefinitionCommandOutput,
+  RunTaskCommandInput,
+  StopTaskCommandInput,
+  Task,
+} from '@aws-sdk/client-ecs';
 import { CancelledError } from '../../../packages/kit/src/errors';
 import type { Clock } from '../../../packages/kit/src/poll';
 import type { LogsReader, RunTaskEcs } from '../../../packages/ecs/src/run-task/api';
@@ -79,6 +85,20 @@ export class FakeEcs implements RunTaskEcs {
       .map((_, i) => this.arn(i))
       .filter((arn) => this.started && !this.stops.some((x) => x.task === arn));
     return { taskArns: running, $metadata: {} };
+  }
+  registered: RegisterTaskDefinitionCommandInput[] = [];
+  async registerTaskDefinition(input: RegisterTaskDefinitionCommandInput) {
+    this.calls.push('RegisterTaskDefinition');
+    this.registered.push(input);
+    const revision = this.registered.length;
+    return {
+      taskDefinition: {
+        ...input,
+        taskDefinitionArn: `arn:aws:ecs:us-east-1:000000000000:task-definition/${input.family}:${revision}`,
+        revision,
+      },
+      $metadata: {},
+    } as RegisterTaskDefinitionCommandOutput;
   }
   async describeServices() {
     this.calls.push('DescribeServices');

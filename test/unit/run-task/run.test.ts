@@ -16,6 +16,7 @@ const target: RunTarget = {
   taskDefinition: 'migrate:4',
   container: 'job',
   essentialContainers: ['job'],
+  registered: false,
   awslogs: { group: '/ecs/jobs', region: 'us-east-1', streamPrefix: 'jobs' },
   input: { cluster: 'jobs', taskDefinition: 'migrate:4', count: 1, startedBy: 'shipkit/7' },
 };

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../../../packages/kit/src/errors';
+import { loadTaskDefinitionJson } from '../../../packages/ecs/src/task-definition';
 import {
   logStreamConsoleUrl,
   resolveRunTarget,
@@ -147,5 +148,43 @@ test('a FARGATE-only definition run without a service gets launch type FARGATE',
 test('the console address encodes the group and stream the way the console does', () => {
   expect(logStreamConsoleUrl('eu-west-1', '/ecs/api', 'api/web/abc')).toBe(
     'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Fecs$252Fapi/log-events/api$252Fweb$252Fabc',
+  );
+});
+
+test('a task definition file is rendered with the images, registered, and that revision is run', async () => {
+  const e = ecs();
+  const definition = loadTaskDefinitionJson(
+    {
+      family: 'migrate',
+      containerDefinitions: [{ name: 'job', image: 'placeholder', essential: true }],
+    },
+    'file `td.json`',
+  );
+  const t = await resolveRunTarget(
+    e,
+    request({
+      source: {
+        kind: 'file',
+        path: 'td.json',
+        definition,
+        images: new Map([['job', 'registry/app@sha256:' + 'a'.repeat(64)]]),
+      },
+    }),
+    'eu-west-1',
+  );
+  expect(e.registered).toEqual([
+    {
+      family: 'migrate',
+      containerDefinitions: [
+        { name: 'job', image: 'registry/app@sha256:' + 'a'.repeat(64), essential: true },
+      ],
+      tags: undefined,
+    },
+  ]);
+  expect(e.calls).not.toContain('DescribeTaskDefinition');
+  expect(t.registered).toBe(true);
+  expect(t.taskDefinition).toBe('migrate:1');
+  expect(t.input.taskDefinition).toBe(
+    'arn:aws:ecs:us-east-1:000000000000:task-definition/migrate:1',
   );
 });

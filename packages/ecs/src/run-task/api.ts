@@ -13,6 +13,8 @@ import type {
   ECSClient,
   ListTasksCommandInput,
   ListTasksCommandOutput,
+  RegisterTaskDefinitionCommandInput,
+  RegisterTaskDefinitionCommandOutput,
   RunTaskCommandInput,
   RunTaskCommandOutput,
   StopTaskCommandInput,
@@ -28,6 +30,9 @@ export interface RunTaskEcs {
   describeTasks(input: DescribeTasksCommandInput): Promise<DescribeTasksCommandOutput>;
   stopTask(input: StopTaskCommandInput): Promise<StopTaskCommandOutput>;
   listTasks(input: ListTasksCommandInput): Promise<ListTasksCommandOutput>;
+  registerTaskDefinition(
+    input: RegisterTaskDefinitionCommandInput,
+  ): Promise<RegisterTaskDefinitionCommandOutput>;
   describeServices(input: DescribeServicesCommandInput): Promise<DescribeServicesCommandOutput>;
   describeTaskDefinition(
     input: DescribeTaskDefinitionCommandInput,
@@ -50,6 +55,7 @@ export async function createRunTaskEcs(client: ECSClient): Promise<RunTaskEcs> {
     describeTasks: (i) => client.send(new sdk.DescribeTasksCommand(i)),
     stopTask: (i) => client.send(new sdk.StopTaskCommand(i)),
     listTasks: (i) => client.send(new sdk.ListTasksCommand(i)),
+    registerTaskDefinition: (i) => client.send(new sdk.RegisterTaskDefinitionCommand(i)),
     describeServices: (i) => client.send(new sdk.DescribeServicesCommand(i)),
     describeTaskDefinition: (i) => client.send(new sdk.DescribeTaskDefinitionCommand(i)),
   };

@@ -8,13 +8,16 @@ import type {
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { ConfigurationError } from '../../../kit/src/errors';
+import { renderTaskDefinition, type SourceTaskDefinition } from '../task-definition';
 import type { RunTaskEcs } from './api';
 
 /** Where the task definition to run comes from. */
 export type TaskSource =
   | { kind: 'service'; service: string }
   /** `family`, `family:revision` or a task definition ARN. */
-  | { kind: 'reference'; reference: string };
+  | { kind: 'reference'; reference: string }
+  /** A task definition file, rendered with `images` and registered as a new revision. */
+  | { kind: 'file'; path: string; definition: SourceTaskDefinition; images: Map<string, string> };
 
 /** Overrides of the awsvpc network configuration (each one replaces the service's value). */
 export interface NetworkOverride {
@@ -59,6 +62,8 @@ export interface RunTarget {
   logDriver?: string;
   /** The service the definition and network came from. */
   service?: string;
+  /** True when the revision was registered from a file for this run. */
+  registered: boolean;
   input: RunTaskCommandInput;
 }
 
@@ -176,10 +181,19 @@ export async function resolveRunTarget(
       : undefined;
     platformVersion =
       svc.platformVersion && svc.platformVersion !== 'LATEST' ? svc.platformVersion : undefined;
-  } else reference = req.source.reference;
+  } else if (req.source.kind === 'reference') reference = req.source.reference;
+  else reference = '';
 
-  const described = await ecs.describeTaskDefinition({ taskDefinition: reference });
-  const td = described.taskDefinition;
+  let td: TaskDefinition | undefined;
+  if (req.source.kind === 'file') {
+    const rendered = renderTaskDefinition(req.source.definition, {
+      images: req.source.images,
+      environment: new Map(),
+      tags: [],
+      source: `task definition file \`${req.source.path}\``,
+    });
+    td = (await ecs.registerTaskDefinition(rendered)).taskDefinition;
+  } else td = (await ecs.describeTaskDefinition({ taskDefinition: reference })).taskDefinition;
   if (!td?.taskDefinitionArn)
     throw new ConfigurationError(`Task definition \`${reference}\` was not found.`);
   const container = pickContainer(td, req.container);
@@ -227,6 +241,7 @@ export async function resolveRunTarget(
     awslogs,
     logDriver: awslogs ? undefined : container.logConfiguration?.logDriver,
     service,
+    registered: req.source.kind === 'file',
     input,
   };
 }
