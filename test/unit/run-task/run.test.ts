@@ -40,7 +40,7 @@ function setup(scripts: Script[], extra: Partial<RunOneOffOptions> = {}) {
   return { ecs, logs, clock, log, opts, stream };
 }
 
-test('a task that exits 0 succeeds, its log lines printed in order as they arrive', async () => {
+test('a task that exits 0 succeeds, its log lines printed in order as they arrive, the last one after it stopped', async () => {
   const { ecs, logs, log, opts, stream } = setup([
     (n) => (n < 3 ? { lastStatus: 'RUNNING' } : stoppedWith(0)),
   ]);
@@ -54,7 +54,7 @@ test('a task that exits 0 succeeds, its log lines printed in order as they arriv
   const r = await runOneOffTask(opts);
   expect(r.status).toBe('succeeded');
   expect(r.exitCode).toBe(0);
-  expect(log.lines).toEqual(['line 1', 'line 2']);
+  expect(log.lines).toEqual(['line 1', 'line 2', 'line 3']);
   expect(r.reason).toMatch(/^Task 0{32} of migrate:4 exited with code 0 after /);
   expect(ecs.stops).toEqual([]);
   expect(r.logStream).toEqual({ group: '/ecs/jobs', region: 'us-east-1', stream: stream(0) });

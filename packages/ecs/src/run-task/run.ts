@@ -274,6 +274,16 @@ export async function runOneOffTask(opts: RunOneOffOptions): Promise<RunOneOffRe
     }
   }
 
+  // CloudWatch Logs may make the last lines readable a moment after the task has stopped.
+  if (!cancelled && followers.size) {
+    try {
+      await clock.sleep(Math.min(1000, interval), opts.signal);
+      await drainAll();
+    } catch (error) {
+      if (!(error instanceof CancelledError))
+        log.debug(`Last read of the logs failed: ${errorMessage(error)}`);
+    }
+  }
   const essential = new Set(target.essentialContainers);
   const outcomes = arns.map((arn) =>
     taskOutcome(
