@@ -125,7 +125,7 @@ export function getInputs(p = new InputParser()): Inputs {
     );
   if (!service && !taskDefinition)
     throw new ConfigurationError(
-      'Input `task-definition` (a family, `family:revision` or ARN) or `service` is required.',
+      'Input `task-definition` (a family, `family:revision`, an ARN or a `.json` file) or `service` is required.',
     );
   let source: TaskSource;
   if (service) {

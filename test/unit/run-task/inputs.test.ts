@@ -66,7 +66,10 @@ test('every input read into its typed form', () => {
 });
 
 test.each([
-  [{}, 'Input `task-definition` (a family, `family:revision` or ARN) or `service` is required.'],
+  [
+    {},
+    'Input `task-definition` (a family, `family:revision`, an ARN or a `.json` file) or `service` is required.',
+  ],
   [
     { service: 'a', 'task-definition': 'b' },
     'Inputs `service` and `task-definition` are exclusive',
