@@ -22,6 +22,7 @@ import { createEcrService, type LocalEcrService } from './ecr';
 import { Ecs } from './ecs';
 import { Elb, ELB_XMLNS } from './elb';
 import { FaultInjector, type Fault } from './faults';
+import { Logs } from './logs';
 import { Rds, RDS_LIST_ITEM_NAMES, RDS_LIST_WRAPPERS } from './rds';
 import { createS3Service, type S3Service } from './s3';
 import {
@@ -162,6 +163,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   }
   for (const f of options.faults ?? []) faults.add(f);
 
+  // CloudWatch Logs: its wire operations, and where `awslogs` containers write.
+  const logs = new Logs();
+  ecs.runner.setAwslogsSink(logs);
+
   const cloudwatchOps = cloudwatch.operations;
   const json: JsonServiceDef[] = [
     {
@@ -182,6 +187,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       contentType: 'application/x-amz-json-1.0',
       queryCompatible: true,
       operations: cloudwatchOps,
+    },
+    {
+      target: 'Logs_20140328',
+      signingName: 'logs',
+      contentType: 'application/x-amz-json-1.1',
+      operations: logs.operations,
     },
   ];
   const query: QueryServiceDef[] = [

@@ -44,6 +44,52 @@ export interface TaskRunnerEvents {
   healthChanged(task: Task): void;
 }
 
+/** Where the output of containers using the `awslogs` log driver goes (CloudWatch Logs). */
+export interface AwslogsSink {
+  /**
+   * Opens (creates when missing) a log stream, and the group too when `createGroup`. Returns
+   * the error the log driver reports when it cannot, or undefined.
+   */
+  openStream(
+    region: string,
+    group: string,
+    stream: string,
+    createGroup: boolean,
+  ): string | undefined;
+  /** Appends events to an opened stream. */
+  put(
+    region: string,
+    group: string,
+    stream: string,
+    events: { timestamp: number; message: string }[],
+  ): void;
+}
+
+/** Where one container's `awslogs` output goes. */
+interface AwslogsTarget {
+  region: string;
+  group: string;
+  stream: string;
+}
+
+/**
+ * The `awslogs` destination of a container, or undefined for another driver. The stream is
+ * `<awslogs-stream-prefix>/<container name>/<task id>` as on ECS; without a prefix (allowed on
+ * EC2 only) ECS names it after the Docker container id, here `<task id>-<container name>`.
+ */
+export function awslogsTarget(def: ContainerDefinition, taskId: string): AwslogsTarget | undefined {
+  const config = def.logConfiguration as
+    { logDriver?: string; options?: Record<string, string> } | undefined;
+  if (config?.logDriver !== 'awslogs') return undefined;
+  const options = config.options ?? {};
+  const prefix = options['awslogs-stream-prefix'];
+  return {
+    region: options['awslogs-region'] ?? 'us-east-1',
+    group: options['awslogs-group'] ?? '',
+    stream: prefix ? `${prefix}/${def.name}/${taskId}` : `${taskId}-${def.name}`,
+  };
+}
+
 interface Running {
   processes: Map<string, ChildProcess>;
   healthTimers: NodeJS.Timeout[];
@@ -141,6 +187,7 @@ export function toHostPorts(
 export class TaskRunner {
   private readonly running = new Map<string, Running>();
   private readonly exits = new Map<ChildProcess, Promise<void>>();
+  private awslogs?: AwslogsSink;
 
   constructor(
     private readonly clock: Clock,
@@ -149,6 +196,45 @@ export class TaskRunner {
     private readonly logDir: string,
   ) {
     mkdirSync(logDir, { recursive: true });
+  }
+
+  /** Sends the output of `awslogs` containers to CloudWatch Logs from now on. */
+  setAwslogsSink(sink: AwslogsSink): void {
+    this.awslogs = sink;
+  }
+
+  /**
+   * Forwards a child's stdout and stderr, line by line with the time each line arrived, to its
+   * `awslogs` stream and to the container's log file. Resolves when both pipes have closed.
+   */
+  private forwardOutput(child: ChildProcess, target: AwslogsTarget, file: string): Promise<void> {
+    const sink = this.awslogs!;
+    const pipe = (stream: NodeJS.ReadableStream | null): Promise<void> =>
+      new Promise((resolve) => {
+        if (!stream) return resolve();
+        let partial = '';
+        const emit = (lines: string[]): void => {
+          const timestamp = this.clock.now().getTime();
+          sink.put(
+            target.region,
+            target.group,
+            target.stream,
+            lines.map((message) => ({ timestamp, message })),
+          );
+        };
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => {
+          appendFileSync(file, chunk);
+          const lines = (partial + chunk).split('\n');
+          partial = lines.pop() ?? '';
+          if (lines.length) emit(lines.map((l) => l.replace(/\r$/, '')));
+        });
+        stream.once('close', () => {
+          if (partial) emit([partial]);
+          resolve();
+        });
+      });
+    return Promise.all([pipe(child.stdout), pipe(child.stderr)]).then(() => undefined);
   }
 
   /** Path of a container's combined stdout/stderr log. */
@@ -222,6 +308,25 @@ export class TaskRunner {
       const cwd = join(image.rootfs, def.workingDirectory ?? image.config.workingDir ?? '/');
       const env = containerEnv(image, def, c.networkBindings[0]?.hostPort);
       const resolved = resolveArgv(argv, image.rootfs);
+      const awslogs = this.awslogs ? awslogsTarget(def, taskId) : undefined;
+      if (awslogs) {
+        const refused = this.awslogs!.openStream(
+          awslogs.region,
+          awslogs.group,
+          awslogs.stream,
+          (def.logConfiguration as { options?: Record<string, string> }).options?.[
+            'awslogs-create-group'
+          ] === 'true',
+        );
+        if (refused)
+          return this.abortStart(
+            task,
+            run,
+            events,
+            c,
+            `ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: ${refused} : exit status 1`,
+          );
+      }
       const log = openSync(this.logPath(taskId, def.name), 'a');
       let child: ChildProcess;
       try {
@@ -229,7 +334,7 @@ export class TaskRunner {
           cwd: existsSync(cwd) ? cwd : image.rootfs,
           env,
           detached: true,
-          stdio: ['ignore', log, log],
+          stdio: awslogs ? ['ignore', 'pipe', 'pipe'] : ['ignore', log, log],
         });
       } catch (error) {
         closeSync(log);
@@ -258,8 +363,24 @@ export class TaskRunner {
       c.runtimeId = `${taskId}-${child.pid}`;
       c.lastStatus = 'RUNNING';
       run.processes.set(def.name, child);
-      this.exits.set(child, new Promise((resolve) => child.once('exit', () => resolve())));
-      child.once('exit', (code, signal) => {
+      // With awslogs, a container has exited once its output is in the stream too (a process
+      // left behind holding the pipes is not waited for past a second).
+      const drained = awslogs
+        ? this.forwardOutput(child, awslogs, this.logPath(taskId, def.name))
+        : Promise.resolve();
+      const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.once('exit', (code, signal) => resolve([code, signal])),
+      ).then(async (result) => {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+        clearTimeout(timer);
+        return result;
+      });
+      this.exits.set(
+        child,
+        exited.then(() => undefined),
+      );
+      void exited.then(([code, signal]) => {
         run.processes.delete(def.name);
         c.lastStatus = 'STOPPED';
         c.exitCode = code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : undefined);
