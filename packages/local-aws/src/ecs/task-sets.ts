@@ -277,5 +277,11 @@ export function withTaskSets(view: unknown, svc: Service): unknown {
 
 /** What DescribeTaskSets returns for a task set. */
 export function taskSetView(set: TaskSet): unknown {
-  return clone(set);
+  // Dates stay this realm's (the JSON writer turns them into epoch seconds).
+  return {
+    ...clone(set),
+    createdAt: set.createdAt,
+    updatedAt: set.updatedAt,
+    stabilityStatusAt: set.stabilityStatusAt,
+  };
 }
