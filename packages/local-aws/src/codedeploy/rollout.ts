@@ -80,6 +80,7 @@ export class Rollouts {
           new Halt('Failed', 'INTERNAL_ERROR', (error as Error).message, false),
         ),
       )
+      .catch((error: unknown) => this.note(d, `internal error: ${(error as Error).message}`))
       .finally(() => this.running.delete(d.deploymentId));
   }
 
@@ -270,7 +271,7 @@ export class Rollouts {
     d.startTime = this.now();
     this.setTarget(d, 'InProgress');
     try {
-      await this.prepare(d, group, spec, rt);
+      await this.prepare(d, group, rt);
       this.hook(d, spec, 'BeforeInstall');
       await this.install(d, group, spec, rt);
       this.hook(d, spec, 'AfterInstall');
@@ -318,12 +319,7 @@ export class Rollouts {
   }
 
   /** Finds the service, its blue task set, the target groups and the listeners' default rules. */
-  private async prepare(
-    d: Deployment,
-    group: DeploymentGroup,
-    spec: AppSpec,
-    rt: Runtime,
-  ): Promise<void> {
+  private async prepare(d: Deployment, group: DeploymentGroup, rt: Runtime): Promise<void> {
     const svc = await rt.calls.service(rt.cluster, rt.service);
     if (!svc || svc.deploymentController?.type !== 'CODE_DEPLOY')
       throw new Halt(
@@ -367,7 +363,6 @@ export class Rollouts {
     }
     rt.blue = blue;
     d.target.targetArn = svc.serviceArn;
-    void spec;
     await this.refresh(d, rt);
   }
 
@@ -523,8 +518,15 @@ export class Rollouts {
     d.completeTime = this.now();
     this.setTarget(d, 'Failed');
     this.note(d, `deployment ${h.status.toLowerCase()}: ${h.code}: ${h.message}`);
-    if (h.rollback && rt.blue && rt.blueTg && rt.greenTg) await this.rollBack(d, group, rt);
     this.summarise(d, group);
+    if (!(h.rollback && rt.blue && rt.blueTg && rt.greenTg)) return;
+    try {
+      await this.rollBack(d, group, rt);
+    } catch (error) {
+      const message = `the rollback failed: ${(error as Error).message}`;
+      d.deploymentStatusMessages.push(message);
+      this.note(d, message);
+    }
   }
 
   /**
