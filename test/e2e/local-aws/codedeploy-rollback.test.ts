@@ -8,6 +8,7 @@ import {
   type CodeDeployClient,
 } from '@aws-sdk/client-codedeploy';
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import {
   codeDeployClient,
   createStack,
@@ -160,4 +161,61 @@ test('StopDeployment with rollback while waiting in Ready puts test traffic back
   await expect(cd.send(new StopDeploymentCommand({ deploymentId: id }))).rejects.toThrow(
     expect.objectContaining({ name: 'DeploymentAlreadyCompletedException' }),
   );
+});
+
+test('a green whose container exits at start fails Install with the exit code; production never leaves blue', async () => {
+  const s = await createStack(h, cd, 'crash', await h.pushApp('crash', 'v1'));
+  const blueTd = (await service(h, s)).taskDefinition!;
+  const image = await h.pushApp('crash', 'v2');
+  const v2 = (
+    await h.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'crash',
+        containerDefinitions: [
+          {
+            name: 'web',
+            image,
+            command: ['node', '-e', 'process.exit(3)'],
+            portMappings: [{ containerPort: 8080 }],
+          },
+        ],
+      }),
+    )
+  ).taskDefinition!.taskDefinitionArn!;
+  const id = await deploy(cd, s, v2);
+  const shares = new Set<number>();
+  const failed = await eventually(async () => {
+    shares.add((await weights(h, s.prodListener))[s.greenTg] ?? 0);
+    const d = await deployment(cd, id);
+    return d.status === 'Failed' ? d : undefined;
+  }, 'the deployment to fail');
+  expect(failed.errorInformation!.code).toBe('ECS_UPDATE_ERROR');
+  expect(failed.errorInformation!.message).toContain('exit code 3');
+  const target = await ecsTarget(cd, s, id);
+  expect(target.lifecycleEvents!.find((e) => e.lifecycleEventName === 'Install')!.status).toBe(
+    'Failed',
+  );
+  expect([...shares]).toEqual([0]);
+  await rolledBack(id);
+  await backOnBlue(s, blueTd);
+});
+
+test('STOP_DEPLOYMENT without a go-ahead within the wait time stops the deployment and rolls back', async () => {
+  const s = await createStack(h, cd, 'late', await h.pushApp('late', 'v1'), {
+    blueGreenDeploymentConfiguration: {
+      terminateBlueInstancesOnDeploymentSuccess: {
+        action: 'TERMINATE',
+        terminationWaitTimeInMinutes: 0,
+      },
+      deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 1 },
+    },
+  });
+  const blueTd = (await service(h, s)).taskDefinition!;
+  const v2 = await registerWeb(h, 'late', await h.pushApp('late', 'v2'));
+  const id = await deploy(cd, s, v2);
+  await until(cd, id, 'Ready');
+  const stopped = await until(cd, id, 'Stopped');
+  expect(stopped.errorInformation!.code).toBe('TIMEOUT');
+  await rolledBack(id);
+  await backOnBlue(s, blueTd);
 });

@@ -4,6 +4,7 @@
  */
 import {
   ContinueDeploymentCommand,
+  CreateDeploymentCommand,
   CreateDeploymentConfigCommand,
   GetDeploymentConfigCommand,
   GetDeploymentGroupCommand,
@@ -164,9 +165,54 @@ test('STOP_DEPLOYMENT waits in Ready with test traffic on green and production o
     'Pending',
   );
 
+  await expect(deploy(cd, s, v2)).rejects.toThrow(
+    expect.objectContaining({ name: 'DeploymentLimitExceededException' }),
+  );
   await cd.send(
     new ContinueDeploymentCommand({ deploymentId: id, deploymentWaitType: 'READY_WAIT' }),
   );
   await until(cd, id, 'Succeeded');
   expect(await version(s.prodPort)).toBe('v2');
+});
+
+test('linear: production moves in equal steps, one interval apart', async () => {
+  await cd.send(
+    new CreateDeploymentConfigCommand({
+      deploymentConfigName: 'Linear50PercentEvery1Minute',
+      computePlatform: 'ECS',
+      trafficRoutingConfig: {
+        type: 'TimeBasedLinear',
+        timeBasedLinear: { linearPercentage: 50, linearInterval: 1 },
+      },
+    }),
+  );
+  const s = await createStack(h, cd, 'linear', await h.pushApp('linear', 'v1'));
+  const v2 = await registerWeb(h, 'linear', await h.pushApp('linear', 'v2'));
+  const id = await deploy(cd, s, v2, { deploymentConfigName: 'Linear50PercentEvery1Minute' });
+  await eventually(async () => {
+    const w = await weights(h, s.prodListener);
+    return w[s.greenTg] === 50 && w[s.blueTg] === 50;
+  }, 'the first linear step');
+  await until(cd, id, 'Succeeded');
+  expect(await weights(h, s.prodListener)).toEqual({ [s.blueTg]: 0, [s.greenTg]: 100 });
+});
+
+test.each([
+  ['an unknown application', 'NoSuchApp', 'DgpECS-cd-x', 'ApplicationDoesNotExistException'],
+  [
+    'an unknown deployment group',
+    'AppECS-cd-once',
+    'NoSuchGroup',
+    'DeploymentGroupDoesNotExistException',
+  ],
+])('CreateDeployment for %s is refused', async (_what, app, group, error) => {
+  await expect(
+    cd.send(
+      new CreateDeploymentCommand({
+        applicationName: app,
+        deploymentGroupName: group,
+        revision: { revisionType: 'AppSpecContent', appSpecContent: { content: '{}' } },
+      }),
+    ),
+  ).rejects.toThrow(expect.objectContaining({ name: error }));
 });

@@ -7,6 +7,7 @@
 import { AwsError } from '../contracts';
 import { arn, digitsId, parseArn } from '../ids';
 import type { EcsContext } from './context';
+import { SETTLE_MS } from './scheduler';
 import type { LoadBalancerRef, Service, Tag, Task } from './model';
 import { clone, nameOf } from './util';
 
@@ -167,7 +168,8 @@ export function deleteTaskSet(ctx: EcsContext, svc: TaskSetService, set: TaskSet
 /**
  * Whether a task of a task set counts as healthy: RUNNING, passing its container health checks
  * (when it has some), and `healthy` in its target groups, or `unused` there (no listener routes to
- * the group yet, so the load balancer cannot judge it: the green task set before test traffic).
+ * the group yet, so the load balancer cannot judge it: the green task set before test traffic);
+ * a task nothing judges counts after the scheduler's settle window ({@link SETTLE_MS}).
  */
 export function taskSetTaskHealthy(ctx: EcsContext, t: Task): boolean {
   if (t.lastStatus !== 'RUNNING' || t.desiredStatus !== 'RUNNING') return false;
@@ -177,9 +179,18 @@ export function taskSetTaskHealthy(ctx: EcsContext, t: Task): boolean {
     (c) => c.essential !== false && c.healthCheck?.command?.length,
   );
   if (checks && t.healthStatus !== 'HEALTHY') return false;
+  let judged = !!checks;
   for (const target of t.targets ?? []) {
     const st = ctx.opts.elb.targetState(target.targetGroupArn, target.port)?.state;
     if (st !== 'healthy' && st !== 'unused') return false;
+    if (st === 'healthy') judged = true;
+  }
+  // Nothing judges the task yet: it counts once it stayed RUNNING for the settle window, as
+  // the scheduler treats tasks without health signals.
+  if (!judged && !t.wasHealthy) {
+    if (!t.startedAt || Date.now() < t.startedAt.getTime() + ctx.opts.clock.real(SETTLE_MS))
+      return false;
+    t.wasHealthy = true;
   }
   return true;
 }
