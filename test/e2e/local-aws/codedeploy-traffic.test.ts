@@ -216,3 +216,20 @@ test.each([
     ),
   ).rejects.toThrow(expect.objectContaining({ name: error }));
 });
+
+test('the next deployment goes back into the first target group, the roles of the groups swapped', async () => {
+  const s = await createStack(h, cd, 'twice', await h.pushApp('twice', 'v1'));
+  const v2 = await registerWeb(h, 'twice', await h.pushApp('twice', 'v2'));
+  await until(cd, await deploy(cd, s, v2), 'Succeeded');
+  const v3 = await registerWeb(h, 'twice', await h.pushApp('twice', 'v3'));
+  const id = await deploy(cd, s, v3);
+  await until(cd, id, 'Succeeded');
+  expect(await weights(h, s.prodListener)).toEqual({ [s.blueTg]: 100, [s.greenTg]: 0 });
+  expect(await version(s.prodPort)).toBe('v3');
+  const labels = Object.fromEntries(
+    (await ecsTarget(cd, s, id)).taskSetsInfo!.map((t) => [t.taskSetLabel, t.targetGroup!.name]),
+  );
+  expect(labels).toEqual({ Blue: 'twice-green', Green: 'twice-blue' });
+  const previous = (await deployment(cd, id)).previousRevision;
+  expect(previous?.appSpecContent?.content).toContain(v2);
+});
