@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Clock } from './clock';
 import { CloudWatch } from './cloudwatch';
+import { CodeDeploy, CODEDEPLOY_TARGET } from './codedeploy';
 import { createEcrService, type LocalEcrService } from './ecr';
 import { Ecs } from './ecs';
 import { Elb, ELB_XMLNS } from './elb';
@@ -136,6 +137,15 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   });
   stopTask = (taskArn, reason) => ecs.stopTaskByFault(taskArn, reason);
   const ecsRef = ecs;
+  // CodeDeploy (ECS blue/green) drives ECS task sets and ELB listener weights through their APIs.
+  const codedeploy = new CodeDeploy({
+    clock,
+    accountId: ACCOUNT_ID,
+    ecs: ecs.operations,
+    elb,
+    cloudwatch,
+    log,
+  });
 
   const state = (): unknown => ({
     version: 1,
@@ -145,6 +155,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     cloudwatch: cloudwatch.snapshot(),
     ecr: ecr.snapshot(),
     rds: rds.snapshot(),
+    codedeploy: codedeploy.snapshot(),
   });
 
   if (options.stateFile && existsSync(options.stateFile)) {
@@ -160,6 +171,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     cloudwatch.restore(saved.cloudwatch);
     await elb.restore(saved.elb);
     ecs.restore(saved.ecs);
+    codedeploy.restore((saved as { codedeploy?: unknown }).codedeploy);
   }
   for (const f of options.faults ?? []) faults.add(f);
 
@@ -180,6 +192,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       signingName: 'ecr',
       contentType: 'application/x-amz-json-1.1',
       operations: ecr.operations,
+    },
+    {
+      target: CODEDEPLOY_TARGET,
+      signingName: 'codedeploy',
+      contentType: 'application/x-amz-json-1.1',
+      operations: codedeploy.operations,
     },
     {
       target: 'GraniteServiceVersion20100801',

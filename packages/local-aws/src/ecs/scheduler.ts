@@ -14,6 +14,7 @@ import type {
   TaskDefinition,
 } from './model';
 import type { TaskRunnerEvents } from './task-runner';
+import { reconcileTaskSets, usesTaskSets } from './task-sets';
 import { clone, nameOf } from './util';
 import { updateCounts } from './views';
 
@@ -192,6 +193,8 @@ export class Scheduler {
       updateCounts(state, svc);
       return;
     }
+    // CODE_DEPLOY and EXTERNAL services run task sets (task-sets.ts), not deployments.
+    if (usesTaskSets(svc)) return reconcileTaskSets(this.ctx, svc);
     const primary = state.primary(svc);
     if (!primary) return;
     deployments.checkAlarms(svc, primary);

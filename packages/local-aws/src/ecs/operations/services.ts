@@ -9,7 +9,14 @@ import {
   requireNetworkConfiguration,
   validateLoadBalancers,
 } from '../validate';
+import {
+  checkDeploymentController,
+  refuseTaskSetServiceChanges,
+  startTaskSetService,
+} from '../external-controller';
+import { usesTaskSets, withTaskSets } from '../task-sets';
 import { serviceView } from '../views';
+import { taskSetOperations } from './task-sets';
 
 /** The service operations. */
 export function serviceOperations(ctx: EcsContext): Record<string, JsonOperation> {
@@ -36,11 +43,7 @@ export function serviceOperations(ctx: EcsContext): Record<string, JsonOperation
       const loadBalancers = validateLoadBalancers(input.loadBalancers, opts.elb);
       const controller =
         (input.deploymentController as { type?: string } | undefined)?.type ?? 'ECS';
-      if (controller !== 'ECS')
-        throw new AwsError(
-          'InvalidParameterException',
-          `local-aws supports the ECS deployment controller only, not \`${controller}\`.`,
-        );
+      checkDeploymentController(controller, loadBalancers);
       const now = opts.clock.now();
       const svc: Service = {
         serviceArn: arn('ecs', rc.region, rc.accountId, `service/${cluster.clusterName}/${name}`),
@@ -62,7 +65,7 @@ export function serviceOperations(ctx: EcsContext): Record<string, JsonOperation
           {},
           loadBalancers,
         ),
-        deploymentController: { type: 'ECS' },
+        deploymentController: { type: controller },
         deployments: [],
         events: [],
         networkConfiguration: clone(input.networkConfiguration),
@@ -78,14 +81,16 @@ export function serviceOperations(ctx: EcsContext): Record<string, JsonOperation
       };
       state.services.set(state.serviceKey(svc), svc);
       state.serviceRuntime.delete(svc.serviceArn);
-      deployments.start(svc, td);
+      if (usesTaskSets(svc)) startTaskSetService(ctx, svc);
+      else deployments.start(svc, td);
       scheduler.reconcile(svc);
-      return { service: serviceView(state, svc, false) };
+      return { service: withTaskSets(serviceView(state, svc, false), svc) };
     },
     UpdateService: (input: Input) => {
       const svc = state.service(input);
       if (svc.status !== 'ACTIVE')
         throw new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
+      refuseTaskSetServiceChanges(svc, input);
       let td: TaskDefinition | undefined;
       if (input.taskDefinition !== undefined) {
         td = state.resolveTaskDef(requireString(input, 'taskDefinition'));
@@ -147,7 +152,7 @@ export function serviceOperations(ctx: EcsContext): Record<string, JsonOperation
         deployments.start(svc, td ?? current);
       }
       scheduler.kick(svc);
-      return { service: serviceView(state, svc, false) };
+      return { service: withTaskSets(serviceView(state, svc, false), svc) };
     },
     DescribeServices: (input: Input) => {
       const cluster = state.cluster(input.cluster);
@@ -163,7 +168,7 @@ export function serviceOperations(ctx: EcsContext): Record<string, JsonOperation
       const failures: unknown[] = [];
       for (const ref of input.services as string[]) {
         const s = state.findService(cluster, ref);
-        if (s) services.push(serviceView(state, s, include));
+        if (s) services.push(withTaskSets(serviceView(state, s, include), s));
         else
           failures.push({
             arn: ref.startsWith('arn:')
@@ -200,7 +205,8 @@ export function serviceOperations(ctx: EcsContext): Record<string, JsonOperation
       svc.status = 'DRAINING';
       svc.desiredCount = 0;
       scheduler.kick(svc);
-      return { service: serviceView(state, svc, false) };
+      return { service: withTaskSets(serviceView(state, svc, false), svc) };
     },
+    ...taskSetOperations(ctx),
   };
 }
