@@ -106,7 +106,8 @@ export interface PublishResult {
   alreadyPresent: boolean;
 }
 
-function tagLines(tags: TagResult[]): string[] {
+/** One log line per tag: `  <tag>: tagged` or `  <tag>: already there`. */
+export function tagLines(tags: TagResult[]): string[] {
   return tags.map((t) => `  ${t.tag}: ${t.status === 'unchanged' ? 'already there' : 'tagged'}`);
 }
 

@@ -1,6 +1,7 @@
 import {
   buildAndPush,
   prepareAndLogin,
+  tagLines,
   type BuildAndPublishOptions,
   type BuildSpec,
   type PublishResult,
@@ -137,6 +138,7 @@ export async function publishImages(opts: PublishImagesOptions): Promise<ImageJo
           `${where}:${job.commitTag} is ${found.digest}: reusing it, nothing is built.`,
         );
         const tags = await tagImage(ecr, repository, found.image, job.tags);
+        for (const line of tagLines(tags)) progress.info(line);
         results.push({
           repository: name,
           action: 'reused',
@@ -161,6 +163,7 @@ export async function publishImages(opts: PublishImagesOptions): Promise<ImageJo
           `${where}:${job.contentTag} is ${found.digest}${found.builtFrom ? `, built from ${found.builtFrom}` : ''}: its build inputs are unchanged, so it is tagged for this commit instead of rebuilt.`,
         );
         const tags = await tagImage(ecr, repository, found.image, job.tags);
+        for (const line of tagLines(tags)) progress.info(line);
         results.push({
           repository: name,
           action: 'unchanged',
