@@ -66,10 +66,17 @@ export async function contextTree(context: string, run: Run = runCommand): Promi
   const dir = await realpath(context).catch(() => {
     throw new ContentTagError(`the build context ${context} does not exist`);
   });
-  const top = await git(run, ['rev-parse', '--show-toplevel'], dir);
+  const found = await run('git', ['rev-parse', '--show-toplevel'], {
+    cwd: dir,
+    env: process.env,
+    timeoutMs: 120_000,
+  });
+  const top = found.code === 0 ? found.stdout.trim() : '';
   if (!top) {
+    // git's own words say why (no checkout, or one it refuses to read: `safe.directory`).
+    const why = found.lines.filter((l) => l.trim()).slice(-1)[0];
     throw new ContentTagError(
-      `the build context ${context} is not inside a git checkout (the content tag is the git tree of the context)`,
+      `the build context ${context} is not inside a git checkout git can read (the content tag is the git tree of the context)${why ? `: git says ${why.trim()}` : ''}`,
     );
   }
   const rel = relative(await realpath(top), dir)

@@ -165,7 +165,7 @@ describe('content tag', () => {
     [
       'outside any git checkout',
       () => mkdtempSync(join(tmpdir(), 'no-git-')),
-      /is not inside a git checkout/,
+      /is not inside a git checkout git can read .*: git says fatal: not a git repository/,
     ],
     [
       'without a Dockerfile',
