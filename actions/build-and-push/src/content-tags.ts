@@ -28,6 +28,15 @@ export async function contentTags(inputs: Inputs): Promise<string[] | undefined>
           `Content tag${image.line ? ` of ${image.line}` : ''}: ${derived.tag} (git tree ${derived.tree}${derived.dirty ? ', from the files: the context differs from the commit' : ''}).`,
         ),
       );
+      if (derived.ignored.length) {
+        const shown = derived.ignored.slice(0, 5).join(', ');
+        const more = derived.ignored.length > 5 ? ` and ${derived.ignored.length - 5} more` : '';
+        core.info(
+          logSafe(
+            `Not in the content tag: ${shown}${more} (git ignores them). If the build copies one of them, set \`skip-unchanged: false\`: a change to it would not rebuild the image.`,
+          ),
+        );
+      }
       tags.push(derived.tag);
     } catch (error) {
       if (error instanceof ContentTagError) {

@@ -27,6 +27,11 @@ export interface ContextTree {
   tree: string;
   /** True when the context differs from the commit (changed or untracked files): hashed from the files. */
   dirty: boolean;
+  /**
+   * Paths in the context that git ignores, so the tree does not cover them (a folder counts
+   * once): a build that copies one would not be seen to change.
+   */
+  ignored: string[];
 }
 
 /** The content tag of an image and what went into it. */
@@ -85,6 +90,12 @@ export async function contextTree(context: string, run: Run = runCommand): Promi
   if (rel.startsWith('..'))
     throw new ContentTagError(`the build context ${context} is outside ${top}`);
   const pathspec = rel || '.';
+  const ignoredOut = await git(
+    run,
+    ['ls-files', '--others', '--ignored', '--exclude-standard', '--directory', '--', pathspec],
+    top,
+  );
+  const ignored = (ignoredOut ?? '').split('\n').filter(Boolean);
   const status = await git(
     run,
     ['status', '--porcelain', '--untracked-files=all', '--', pathspec],
@@ -92,7 +103,7 @@ export async function contextTree(context: string, run: Run = runCommand): Promi
   );
   if (status === '') {
     const tree = await git(run, ['rev-parse', '--verify', '--quiet', `HEAD:${rel}`], top);
-    if (tree) return { tree, dirty: false };
+    if (tree) return { tree, dirty: false, ignored };
   }
   const scratch = await mkdtemp(join(tmpdir(), 'shipkit-content-tag-'));
   try {
@@ -111,7 +122,7 @@ export async function contextTree(context: string, run: Run = runCommand): Promi
     }
     const tree = await git(run, ['write-tree', ...(rel ? [`--prefix=${rel}/`] : [])], top, env);
     if (!tree) throw new ContentTagError(`the build context ${context} holds no file git can see`);
-    return { tree, dirty: true };
+    return { tree, dirty: true, ignored };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -140,10 +140,17 @@ describe('content tag', () => {
     expect(dirty.dirty).toBe(true);
     git('commit', '-qam', 'three');
     const committed = await contextTree(join(repo, 'api'));
-    expect(committed).toEqual({ tree: git('rev-parse', 'HEAD:api'), dirty: false });
+    expect(committed).toEqual({ tree: git('rev-parse', 'HEAD:api'), dirty: false, ignored: [] });
     expect(dirty.tree).toBe(committed.tree);
     // The repository's own index is left as it was.
     expect(git('status', '--porcelain')).toBe('');
+  });
+
+  it('lists the paths of the context that git ignores, each ignored folder once', async () => {
+    write('api/node_modules/x/index.js', 'x\n');
+    write('api/node_modules/y/index.js', 'y\n');
+    write('worker/node_modules/z.js', 'z\n');
+    expect((await contextTree(join(repo, 'api'))).ignored).toEqual(['api/node_modules/']);
   });
 
   it('takes the whole checkout when the context is its root', async () => {
