@@ -3,9 +3,11 @@
 // as a ratio to a full rebuild of the same image measured in the same run (buildah, fresh
 // storage, so nothing comes from a cache). Also: layer bytes uploaded by a promotion within one
 // repository (must be 0), the bundle bytes a promotion loads (≤ 1.5 MB) and the cold start to a
-// bad tag template (≤ 2× `node -e 0`).
+// bad tag template (≤ 2× `node -e 0`). And with `images`: a two-image build where one context
+// changed, as a ratio to building both (fresh storage each time), and the bytes uploaded for the
+// unchanged image (must be 0).
 // Run: npx tsx scripts/bench-image.ts   (build first: npm run build)
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -16,7 +18,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startLocalAws, type LocalAws } from '../packages/local-aws/src';
 import { ROOT, runAction, type ActionRun } from '../test/support/run-action';
 import {
@@ -42,6 +44,105 @@ function nodeTime(args: string[], env: NodeJS.ProcessEnv): number {
 function mustSucceed(run: ActionRun, what: string): ActionRun {
   if (run.code !== 0) throw new Error(`${what} failed: ${run.error ?? run.stderr.slice(-500)}`);
   return run;
+}
+
+/**
+ * A two-image build where one context changed, against building both: a git checkout with two
+ * copies of the sample service; each run in an empty container storage.
+ */
+async function benchImages(aws: LocalAws, dir: string, storages: string[]): Promise<BenchRow[]> {
+  const repo = join(dir, 'checkout');
+  const git = (...args: string[]): string =>
+    execFileSync('git', args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] })
+      .toString()
+      .trim();
+  const write = (path: string, text: string): void => {
+    mkdirSync(dirname(join(repo, path)), { recursive: true });
+    writeFileSync(join(repo, path), text);
+  };
+  mkdirSync(repo);
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.email', 'bench@example.com');
+  git('config', 'user.name', 'bench');
+  for (const name of ['api', 'worker']) {
+    write(`${name}/Dockerfile`, readFileSync(join(SAMPLE_CONTEXT, 'Dockerfile'), 'utf8'));
+    write(`${name}/server.js`, readFileSync(join(SAMPLE_CONTEXT, 'server.js'), 'utf8'));
+  }
+  const commit = (message: string): string => {
+    git('add', '-A');
+    git('commit', '-q', '--allow-empty', '-m', message);
+    return git('rev-parse', 'HEAD');
+  };
+  let n = 0;
+  const act = async (inputs: Record<string, string>): Promise<ActionRun> => {
+    const storage = join(dir, `images-storage-${n++}`);
+    mkdirSync(storage);
+    storages.push(storage);
+    const sha = commit(`run ${n}`);
+    return mustSucceed(
+      await runAction('build-and-push', {
+        cwd: repo,
+        env: { ...localAwsEnv(aws.endpoint, dir, sha), ...privateStorageEnv(storage) },
+        inputs: {
+          builder: 'buildah',
+          'create-repository': 'true',
+          images: 'bench-api=api\nbench-worker=worker',
+          ...inputs,
+        },
+      }),
+      'images build',
+    );
+  };
+  const counters = (repo_: string): number =>
+    (aws.ecr as unknown as { uploadCounters: (r: string) => { blobBytes: number } }).uploadCounters(
+      repo_,
+    ).blobBytes;
+
+  const both: number[] = [];
+  const one: number[] = [];
+  let unchangedBytes = 0;
+  for (let i = 0; i < 3; i++) {
+    // Both contexts changed: both built (and tagged with their new content tags).
+    write('api/version.txt', `${i}\n`);
+    write('worker/version.txt', `${i}\n`);
+    const all = await act({});
+    if (!all.summary.includes('2 images: 2 built')) {
+      throw new Error('the two-image build with both changed did not build both');
+    }
+    both.push(all.durationMs);
+    write('worker/version.txt', `${i}, again\n`);
+    const before = counters('bench-api');
+    const run = await act({});
+    if (!run.summary.includes('1 built, 1 unchanged')) {
+      throw new Error('the two-image build with one change did not rebuild exactly one image');
+    }
+    unchangedBytes += counters('bench-api') - before;
+    one.push(run.durationMs);
+  }
+  const ratio = median(one) / median(both);
+  return [
+    {
+      name: 'build-and-push images: two images built (baseline)',
+      value: Math.round(median(both)),
+      unit: 'ms',
+      target: '—',
+      ok: true,
+    },
+    {
+      name: `build-and-push images: two images, one changed (${Math.round(median(one))} ms)`,
+      value: Number(ratio.toFixed(3)),
+      unit: '× building both',
+      target: '≤ 0.75×',
+      ok: ratio <= 0.75,
+    },
+    {
+      name: 'build-and-push images: layer bytes uploaded for the unchanged image',
+      value: unchangedBytes,
+      unit: 'bytes',
+      target: '= 0',
+      ok: unchangedBytes === 0,
+    },
+  ];
 }
 
 /** Runs the benchmarks and returns their rows. */
@@ -158,6 +259,8 @@ export async function bench(): Promise<BenchRow[]> {
     }
     const cold = median(bad) / median(base);
 
+    const images = await benchImages(aws, dir, storages);
+
     const ratio = (ms: number): string => `${(ms / rebuild).toFixed(3)}× rebuild`;
     return [
       {
@@ -209,6 +312,7 @@ export async function bench(): Promise<BenchRow[]> {
         target: '≤ 2×',
         ok: cold <= 2,
       },
+      ...images,
     ];
   } finally {
     await aws?.stop();

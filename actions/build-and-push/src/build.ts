@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionFailure } from '../../../packages/kit/src/errors';
 import { systemClock } from '../../../packages/kit/src/poll';
+import type { Builder } from '../../../packages/image/src/builder';
 import { resolveTarget, type RunContext } from './context';
+import type { Inputs } from './inputs';
 import { say, type Outcome } from './outcome';
 import { STATE, WORK_DIR_PREFIX } from './state';
 
@@ -16,25 +18,24 @@ function privateWorkDir(): string {
   return dir;
 }
 
-/** Builds the image once, pushes it by digest and tags it (see `buildAndPublish`). */
-export async function build(ctx: RunContext): Promise<Outcome> {
-  const { inputs, ecr, repository, host, getLogin, client, signal } = ctx;
-  const { buildAndPublish, chooseBuilder } =
-    await import('../../../packages/image/src/build-and-publish');
-  const { CommandNotFoundError } = await import('../../../packages/image/src/exec');
+/** What every build of a run shares: the builder, its private login and work directory. */
+export interface BuildSetup {
+  builder: Builder;
+  workDir: string;
+  authFile: string;
+  env: NodeJS.ProcessEnv;
+}
 
-  let cacheRef: string | undefined;
-  if (inputs.cacheRepository) {
-    const cacheRepo = await resolveTarget(
-      ecr,
-      { repository: inputs.cacheRepository },
-      inputs.createRepository,
-      (name) =>
-        `Input \`cache\` keeps the layer cache in the repository \`${name}\`, which does not exist. Create it, or set \`create-repository: true\`.`,
-    );
-    cacheRef = `${host}/${cacheRepo.repository.name}`;
-  }
-
+/**
+ * Creates the job-private work directory and login file (the post step removes them) and
+ * chooses the builder, once per run.
+ */
+export async function setUpBuild(
+  host: string,
+  inputs: Inputs,
+  signal: AbortSignal,
+): Promise<BuildSetup> {
+  const { chooseBuilder } = await import('../../../packages/image/src/build-and-publish');
   const workDir = privateWorkDir();
   const authDir = join(workDir, 'auth');
   mkdirSync(authDir, { mode: 0o700 });
@@ -49,11 +50,52 @@ export async function build(ctx: RunContext): Promise<Outcome> {
   if (reason) core.info(reason);
   core.saveState(STATE.builder, builder.name);
   core.saveState(STATE.registry, host);
+  return { builder, workDir, authFile, env };
+}
+
+/** A missing builder program, said with what installs it; other errors as they are. */
+export async function explainMissing(error: unknown, builder: Builder): Promise<unknown> {
+  const { CommandNotFoundError } = await import('../../../packages/image/src/exec');
+  if (error instanceof CommandNotFoundError) {
+    return new ActionFailure(
+      `${error.message}: builder \`${builder.name}\` needs it (on Debian or Ubuntu: apt-get install buildah; or use a runner with a Docker engine and \`builder: buildx\`).`,
+    );
+  }
+  return error;
+}
+
+/** The layer cache repository of `repository` (`<name>-cache`), created when allowed. */
+export async function cacheRefOf(
+  ctx: Pick<RunContext, 'ecr' | 'inputs'>,
+  host: string,
+  cacheRepository: string,
+): Promise<string> {
+  const cacheRepo = await resolveTarget(
+    ctx.ecr,
+    { repository: cacheRepository },
+    ctx.inputs.createRepository,
+    (name) =>
+      `Input \`cache\` keeps the layer cache in the repository \`${name}\`, which does not exist. Create it, or set \`create-repository: true\`.`,
+  );
+  return `${host}/${cacheRepo.repository.name}`;
+}
+
+/**
+ * Builds the image once, pushes it by digest and tags it (see `buildAndPublish`); with a content
+ * tag in `ctx`, the image gets it too.
+ */
+export async function build(ctx: RunContext): Promise<Outcome> {
+  const { inputs, repository, host, getLogin, client, signal } = ctx;
+  const { buildAndPublish } = await import('../../../packages/image/src/build-and-publish');
+  const cacheRef = inputs.cacheRepository
+    ? await cacheRefOf(ctx, host, inputs.cacheRepository)
+    : undefined;
+  const { builder, workDir, authFile, env } = await setUpBuild(host, inputs, signal);
 
   try {
     const login = await getLogin();
     const result = await buildAndPublish({
-      ecr,
+      ecr: ctx.ecr,
       repository,
       host,
       builder,
@@ -68,7 +110,7 @@ export async function build(ctx: RunContext): Promise<Outcome> {
         labels: inputs.labels,
         platforms: inputs.platforms,
       },
-      tags: inputs.tags,
+      tags: ctx.contentTag ? [...inputs.tags, ctx.contentTag] : inputs.tags,
       push: inputs.push,
       cacheRef,
       workDir,
@@ -76,11 +118,7 @@ export async function build(ctx: RunContext): Promise<Outcome> {
       env,
       signal,
       clock: systemClock,
-      progress: {
-        info: say,
-        output: say,
-        phase: (title, work) => core.group(title, work),
-      },
+      progress: buildProgress,
     });
     if (inputs.push) core.setOutput('digest', result.digest);
     else core.info('Input `push` is false: nothing was pushed.');
@@ -96,14 +134,17 @@ export async function build(ctx: RunContext): Promise<Outcome> {
       build: { ...result.build, builder: builder.name, settings: result.settings },
       cacheRef,
       stats: result.stats,
+      contentTag: ctx.contentTag,
       repositoryCreated: false,
     };
   } catch (error) {
-    if (error instanceof CommandNotFoundError) {
-      throw new ActionFailure(
-        `${error.message}: builder \`${builder.name}\` needs it (on Debian or Ubuntu: apt-get install buildah; or use a runner with a Docker engine and \`builder: buildx\`).`,
-      );
-    }
-    throw error;
+    throw await explainMissing(error, builder);
   }
 }
+
+/** Where the image package's progress goes: log lines and groups. */
+export const buildProgress = {
+  info: say,
+  output: say,
+  phase: <T>(title: string, work: () => Promise<T>): Promise<T> => core.group(title, work),
+};

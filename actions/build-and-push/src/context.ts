@@ -21,6 +21,8 @@ export interface RunContext {
   ecrFor(region: string): Promise<EcrApi>;
   /** Aborted when the run is cancelled. */
   signal: AbortSignal;
+  /** The image's content tag, when `skip-unchanged` is on. */
+  contentTag?: string;
 }
 
 /** Masks every form a registry credential could be printed in. */

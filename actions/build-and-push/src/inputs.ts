@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputParser } from '../../../packages/kit/src/inputs';
+import { parseImageLines, type ImageInput } from './images-input';
 import type { BuilderChoice } from '../../../packages/image/src/build-and-publish';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import {
@@ -23,7 +24,15 @@ import {
 
 /** Everything build-and-push reads from its inputs, validated. */
 export interface Inputs {
+  /** The repository (with `images`: the first image's, whose registry they all share). */
   repository: RepositoryRef;
+  /** The images of the `images` input; undefined for the single-image form. */
+  images?: ImageInput[];
+  /**
+   * Look for each image's content tag and tag the image that holds it instead of rebuilding
+   * (`skip-unchanged`; on by default with `images`, never with `push: false`).
+   */
+  skipUnchanged: boolean;
   /** Absolute build context directory. */
   context: string;
   /** Absolute Dockerfile path, when set. */
@@ -152,10 +161,36 @@ export function getInputs(
   now = new Date(),
 ): Inputs {
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
-  const repositoryText = p.required('repository');
-  const repository =
-    parseRepository(repositoryText) ?? p.fail('repository', repositoryText, REPOSITORY_FORM);
-  checkRegistry('repository', repositoryText, repository.registry, REPOSITORY_FORM, env);
+  const imageLines = p.lines('images');
+  let images: ImageInput[] | undefined;
+  let repository: RepositoryRef;
+  if (imageLines.length) {
+    const both = [
+      ['repository', !!p.string('repository')],
+      // `.` is the default the runner passes: only another value is a conflict.
+      ['context', (p.string('context') ?? '.') !== '.'],
+      ['file', !!p.string('file')],
+      ['promote-from', !!p.string('promote-from')],
+    ].find(([, set]) => set);
+    if (both) {
+      throw new ConfigurationError(
+        `Inputs \`images\` and \`${both[0]}\` cannot be used together: each line of \`images\` names its repository, context and Dockerfile${both[0] === 'promote-from' ? ', and `images` builds' : ''}.`,
+      );
+    }
+    images = parseImageLines(imageLines, {
+      workspace,
+      repositoryForm: REPOSITORY_FORM,
+      defaultFiles: DEFAULT_FILES,
+      checkRegistry: (text, registry) =>
+        checkRegistry('images', text, registry, REPOSITORY_FORM, env),
+    });
+    repository = images[0].repository;
+  } else {
+    const repositoryText = p.required('repository');
+    repository =
+      parseRepository(repositoryText) ?? p.fail('repository', repositoryText, REPOSITORY_FORM);
+    checkRegistry('repository', repositoryText, repository.registry, REPOSITORY_FORM, env);
+  }
 
   const promoteText = p.string('promote-from');
   let promoteFrom: ImageRef | undefined;
@@ -196,12 +231,18 @@ export function getInputs(
   ) as BuilderChoice;
   const cache = p.bool('cache', false);
   const cacheName = `${repository.repository}${CACHE_SUFFIX}`;
-  if (cache && cacheName.length > MAX_REPOSITORY_NAME) {
-    throw new ConfigurationError(
-      `Input \`cache\` keeps the layer cache in \`${cacheName}\`, which is longer than ECR's ${MAX_REPOSITORY_NAME} characters: shorten \`repository\` to at most ${MAX_REPOSITORY_NAME - CACHE_SUFFIX.length} characters or set \`cache: false\`.`,
-    );
+  for (const name of images
+    ? images.map((i) => i.repository.repository)
+    : [repository.repository]) {
+    if (cache && `${name}${CACHE_SUFFIX}`.length > MAX_REPOSITORY_NAME) {
+      throw new ConfigurationError(
+        `Input \`cache\` keeps the layer cache in \`${name}${CACHE_SUFFIX}\`, which is longer than ECR's ${MAX_REPOSITORY_NAME} characters: shorten \`${images ? 'images' : 'repository'}\` to at most ${MAX_REPOSITORY_NAME - CACHE_SUFFIX.length} characters or set \`cache: false\`.`,
+      );
+    }
   }
   const skipIfExists = p.bool('skip-if-exists', false);
+  const skipUnchangedSet = !!p.string('skip-unchanged');
+  let skipUnchanged = p.bool('skip-unchanged', !!images);
   const createRepository = p.bool('create-repository', false);
   const push = p.bool('push', true);
 
@@ -232,6 +273,7 @@ export function getInputs(
       ['labels', userLabels.size > 0],
       ['cache', cache],
       ['skip-if-exists', skipIfExists],
+      ['skip-unchanged', skipUnchanged],
     ];
     const set = buildOnly.filter(([, on]) => on).map(([name]) => `\`${name}\``);
     if (set.length) {
@@ -244,7 +286,7 @@ export function getInputs(
         'Input `promote-from` writes tags to the registry, so `push` cannot be `false`.',
       );
     }
-  } else {
+  } else if (!images) {
     if (!existsSync(context) || !statSync(context).isDirectory()) {
       p.fail('context', contextText, 'a directory (the build context), relative to the workspace');
     }
@@ -271,6 +313,15 @@ export function getInputs(
     }
   }
 
+  if (skipUnchanged && !push) {
+    if (skipUnchangedSet) {
+      throw new ConfigurationError(
+        'Input `skip-unchanged` looks in the registry for the image of the same build inputs, so `push` cannot be `false`.',
+      );
+    }
+    skipUnchanged = false;
+  }
+
   const labels = new Map<string, string>();
   if (git.sha) labels.set('org.opencontainers.image.revision', git.sha);
   if (env.GITHUB_REPOSITORY) {
@@ -285,6 +336,8 @@ export function getInputs(
 
   return {
     repository,
+    images,
+    skipUnchanged,
     context,
     file,
     target,

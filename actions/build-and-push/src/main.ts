@@ -8,11 +8,14 @@ import type { EcrApi } from '../../../packages/image/src/ecr';
 import type { RegistryLogin } from '../../../packages/image/src/publish';
 import type { RegistryClient } from '../../../packages/image/src/registry';
 import { build } from './build';
+import { contentTags } from './content-tags';
+import { publishAll } from './images';
 import { maskLogin, resolveTarget, type RunContext } from './context';
 import { getInputs } from './inputs';
 import { say, writeSummary, type Outcome } from './outcome';
 import { promote } from './promote';
 import { reuse } from './reuse';
+import { unchanged } from './unchanged';
 
 /** What the action can be given instead of the real world (tests). */
 export interface Deps {
@@ -30,12 +33,22 @@ async function defaultEcr(region: string, signal: AbortSignal): Promise<EcrApi> 
 export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
+    const tags = await contentTags(inputs);
     const ecrHost = inputs.repository.registry
       ? parseEcrHost(inputs.repository.registry)
       : undefined;
     const region = ecrHost?.region ?? resolveRegion(undefined);
     const ecrFor = (r: string): Promise<EcrApi> => (deps.ecr ?? defaultEcr)(r, signal);
     const ecr = await ecrFor(region);
+    if (inputs.images) {
+      await publishAll({
+        inputs: { ...inputs, images: inputs.images },
+        ecr,
+        contentTags: tags,
+        signal,
+      });
+      return;
+    }
     const publish = await import('../../../packages/image/src/publish');
     const { RegistryClient } = await import('../../../packages/image/src/registry');
 
@@ -78,13 +91,24 @@ export async function run(deps: Deps = {}): Promise<void> {
     const client = async (): Promise<RegistryClient> =>
       new RegistryClient((await getLogin()).auth, signal);
 
-    const ctx: RunContext = { inputs, ecr, repository, host, getLogin, client, ecrFor, signal };
+    const ctx: RunContext = {
+      inputs,
+      ecr,
+      repository,
+      host,
+      getLogin,
+      client,
+      ecrFor,
+      signal,
+      contentTag: tags?.[0],
+    };
     let outcome: Outcome;
     if (inputs.promoteFrom) {
       outcome = await promote(ctx);
     } else {
       const reused = inputs.skipIfExists ? await reuse(ctx) : undefined;
-      outcome = reused ?? (await build(ctx));
+      const same = !reused && ctx.contentTag ? await unchanged(ctx) : undefined;
+      outcome = reused ?? same ?? (await build(ctx));
     }
     outcome.repositoryCreated = created;
 
@@ -97,8 +121,12 @@ export async function run(deps: Deps = {}): Promise<void> {
     );
     core.setOutput('action', outcome.action);
     await writeSummary(outcome, inputs);
-    say(
-      `${outcome.action === 'built' ? (outcome.pushed ? 'Built and pushed' : 'Built (push is false)') : outcome.action === 'promoted' ? 'Promoted' : 'Reused'} ${image} as ${outcome.tags.map((t) => t.tag).join(', ')}.`,
-    );
+    const done = {
+      built: outcome.pushed ? 'Built and pushed' : 'Built (push is false)',
+      promoted: 'Promoted',
+      reused: 'Reused',
+      unchanged: 'Unchanged since an earlier build, tagged',
+    }[outcome.action];
+    say(`${done} ${image} as ${outcome.tags.map((t) => t.tag).join(', ')}.`);
   });
 }

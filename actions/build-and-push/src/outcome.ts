@@ -10,7 +10,7 @@ import type { Inputs } from './inputs';
 
 /** What one run did, for outputs and the summary. */
 export interface Outcome {
-  action: 'built' | 'promoted' | 'reused';
+  action: 'built' | 'promoted' | 'reused' | 'unchanged';
   digest: string;
   registry: string;
   repository: string;
@@ -22,6 +22,10 @@ export interface Outcome {
   cacheRef?: string;
   stats?: TransferStats;
   promotion?: { source: string; mode: string };
+  /** The content tag the image was looked up by, or got when built (`skip-unchanged`). */
+  contentTag?: string;
+  /** `unchanged`: the commit the image was built from, when its labels say. */
+  builtFrom?: string;
   repositoryCreated: boolean;
 }
 
@@ -31,8 +35,18 @@ export function say(text: string): void {
 }
 
 /** Text from outside as inline code in the summary, or escaped prose when it cannot be code. */
-function code(text: string): string {
+export function code(text: string): string {
   return /^[^`|\\<>\r\n\u2028\u2029]*$/.test(text) ? `\`${text}\`` : markdownSafe(text);
+}
+
+/** A commit as the summary shows it: its short SHA when it is one. */
+export function shortCommit(sha: string): string {
+  return /^[0-9a-f]{40}$/.test(sha) ? sha.slice(0, 7) : sha;
+}
+
+/** `unchanged since <sha>` (or without the commit when the image does not say it). */
+export function unchangedSince(builtFrom: string | undefined): string {
+  return builtFrom ? `unchanged since ${code(shortCommit(builtFrom))}` : 'unchanged';
 }
 
 /** One tag's line in the log. */
@@ -51,7 +65,11 @@ export async function writeSummary(o: Outcome, inputs: Inputs): Promise<void> {
   const s = new SummaryBuilder('Build and push');
   const verb =
     o.action === 'built' ? (o.pushed ? 'built and pushed' : 'built (not pushed)') : o.action;
-  s.verdict('success', `${verb} ${code(`${o.repository}@${o.digest.slice(0, 19)}…`)}`);
+  const image = code(`${o.repository}@${o.digest.slice(0, 19)}…`);
+  s.verdict(
+    'success',
+    o.action === 'unchanged' ? `${image} ${unchangedSince(o.builtFrom)}` : `${verb} ${image}`,
+  );
   const cache = !inputs.cache
     ? 'off'
     : o.build
@@ -60,6 +78,12 @@ export async function writeSummary(o: Outcome, inputs: Inputs): Promise<void> {
   s.facts([
     ['Image', code(`${o.registry}/${o.repository}@${o.digest}`)],
     ['Action', o.action],
+    [
+      'Content tag',
+      o.contentTag
+        ? `${code(o.contentTag)}${o.action === 'unchanged' ? ` (already in the repository: ${unchangedSince(o.builtFrom)}, not rebuilt, no layers moved)` : ''}`
+        : undefined,
+    ],
     [
       'Source',
       o.promotion

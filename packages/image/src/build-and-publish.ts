@@ -106,18 +106,23 @@ export interface PublishResult {
   alreadyPresent: boolean;
 }
 
-function tagLines(tags: TagResult[]): string[] {
+/** One log line per tag: `  <tag>: tagged` or `  <tag>: already there`. */
+export function tagLines(tags: TagResult[]): string[] {
   return tags.map((t) => `  ${t.tag}: ${t.status === 'unchanged' ? 'already there' : 'tagged'}`);
 }
 
+/** What {@link prepareAndLogin} needs: the builder, the registry login and where to report. */
+export type LoginOptions = Pick<
+  BuildAndPublishOptions,
+  'builder' | 'host' | 'login' | 'authFile' | 'env' | 'signal' | 'progress'
+>;
+
 /**
- * Builds the image once, pushes it by digest (uploading only the blobs the repository lacks) and
- * then tags it with ECR's API, so an immutable tag conflict is found before anything is
- * half-tagged. With `push: false` it only builds. The digest reported is the one the registry
- * holds; the tags all name it.
+ * Finds the builder's settings for this machine and logs it in to the registry, once for any
+ * number of builds; returns the builder's notes on its settings.
  */
-export async function buildAndPublish(opts: BuildAndPublishOptions): Promise<PublishResult> {
-  const { ecr, repository, host, builder, login, progress } = opts;
+export async function prepareAndLogin(opts: LoginOptions): Promise<string[]> {
+  const { builder, host, login, progress } = opts;
   let settings: string[] = [];
   if (builder.prepare) {
     settings = (await builder.prepare(opts.env, opts.signal)).notes;
@@ -134,9 +139,33 @@ export async function buildAndPublish(opts: BuildAndPublishOptions): Promise<Pub
       `Logged in to ${host} (password through standard input; config private to this job, removed by the post step).`,
     );
   });
+  return settings;
+}
 
+/**
+ * Builds the image once, pushes it by digest (uploading only the blobs the repository lacks) and
+ * then tags it with ECR's API, so an immutable tag conflict is found before anything is
+ * half-tagged. With `push: false` it only builds. The digest reported is the one the registry
+ * holds; the tags all name it.
+ */
+export async function buildAndPublish(opts: BuildAndPublishOptions): Promise<PublishResult> {
+  return buildAndPush(opts, await prepareAndLogin(opts));
+}
+
+/**
+ * {@link buildAndPublish} for a builder already logged in by {@link prepareAndLogin} (`settings`
+ * are its notes). With `name`, the log's phases name the image (`Build api (buildah)`), for runs
+ * that build several.
+ */
+export async function buildAndPush(
+  opts: BuildAndPublishOptions,
+  settings: string[],
+  name?: string,
+): Promise<PublishResult> {
+  const { ecr, repository, host, builder, login, progress } = opts;
+  const which = name ? ` ${name}` : '';
   const started = opts.clock.now();
-  const build = await progress.phase(`Build (${builder.name})`, () =>
+  const build = await progress.phase(`Build${which} (${builder.name})`, () =>
     builder.build({
       ...opts.spec,
       destination: `${host}/${repository.name}`,
@@ -169,7 +198,7 @@ export async function buildAndPublish(opts: BuildAndPublishOptions): Promise<Pub
     return result;
   }
 
-  await progress.phase('Push', async () => {
+  await progress.phase(`Push${which}`, async () => {
     let manifest: StoredManifest | undefined;
     if (build.layout) {
       const stats = emptyStats();
