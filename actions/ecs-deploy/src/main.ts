@@ -3,6 +3,7 @@ import { ActionFailure } from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
 import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import { runAction } from '../../../packages/kit/src/run';
+import { setStepTimeout } from '../../../packages/kit/src/run-signal';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
@@ -97,6 +98,7 @@ async function writeSummary(
 export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
+    setStepTimeout(inputs.timeoutMs);
     const { deploy } = await import('../../../packages/ecs/src/deploy');
     const { meteredActionEcsApi, deregistrationDelayReader } =
       await import('../../../packages/ecs/src/client');

@@ -3,6 +3,7 @@ import { ActionFailure, ConfigurationError, errorMessage } from '../../../packag
 import { formatDuration } from '../../../packages/kit/src/duration';
 import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import { runAction } from '../../../packages/kit/src/run';
+import { setStepTimeout } from '../../../packages/kit/src/run-signal';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
@@ -63,6 +64,7 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
 export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
+    setStepTimeout(inputs.timeoutMs);
     const { rollback } = await import('../../../packages/ecs/src/rollback');
     const { meteredActionEcsApi, deregistrationDelayReader, ecrImageChecker } =
       await import('../../../packages/ecs/src/client');

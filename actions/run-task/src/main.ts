@@ -4,6 +4,7 @@ import { formatDuration } from '../../../packages/kit/src/duration';
 import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import { systemClock, type Clock } from '../../../packages/kit/src/poll';
 import { runAction } from '../../../packages/kit/src/run';
+import { setStepTimeout } from '../../../packages/kit/src/run-signal';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { LogsReaderFor, RunTaskEcs } from '../../../packages/ecs/src/run-task/api';
 import type { RunOneOffResult, RunTaskLog } from '../../../packages/ecs/src/run-task/run';
@@ -141,6 +142,7 @@ async function writeSummary(
 export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
+    setStepTimeout(inputs.timeoutMs);
     const { resolveRunTarget, logStreamConsoleUrl } =
       await import('../../../packages/ecs/src/run-task/target');
     const { runOneOffTask } = await import('../../../packages/ecs/src/run-task/run');

@@ -5,7 +5,7 @@ import {
   errorMessage,
   type AwsErrorLike,
 } from './errors';
-import { currentRunSignal } from './run-signal';
+import { currentRunDeadline, currentRunSignal } from './run-signal';
 import { VERSION } from './version';
 
 /** How long one AWS call may take before the kit abandons it. */
@@ -138,6 +138,18 @@ export function withErrorContext<C extends KitClient>(
   return client;
 }
 
+/**
+ * How long a call may take: the per-call limit, cut at the end of the step's `timeout` when one
+ * is set (a call that starts after it still gets the short after-cancel limit, so the action
+ * can read the state it reports).
+ */
+function callTimeout(limits: AwsCallLimits): number {
+  const end = currentRunDeadline();
+  if (end === undefined) return limits.callTimeoutMs;
+  const left = end - Date.now();
+  return left > 0 ? Math.min(limits.callTimeoutMs, left) : limits.afterCancelTimeoutMs;
+}
+
 /** `send` with the run's signal and a deadline on every promise-style call. */
 function boundSend(send: Send, service: string, limits: AwsCallLimits): Send {
   return async (command, options, callback) => {
@@ -146,7 +158,7 @@ function boundSend(send: Send, service: string, limits: AwsCallLimits): Send {
     }
     const run = currentRunSignal();
     const afterCancel = run?.aborted ?? false;
-    const timeoutMs = afterCancel ? limits.afterCancelTimeoutMs : limits.callTimeoutMs;
+    const timeoutMs = afterCancel ? limits.afterCancelTimeoutMs : callTimeout(limits);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new Error('deadline')), timeoutMs);
     const own = (options as { abortSignal?: AbortSignal } | undefined)?.abortSignal;

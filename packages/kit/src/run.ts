@@ -8,7 +8,7 @@ import {
   isAwsError,
 } from './errors';
 import { DeadlineExceededError } from './poll';
-import { setCurrentRunSignal } from './run-signal';
+import { setCurrentRunSignal, setRunDeadline } from './run-signal';
 
 /** What the run wrapper hands to an action's main function. */
 export interface ActionContext {
@@ -55,6 +55,7 @@ export async function runAction(main: (ctx: ActionContext) => Promise<void>): Pr
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     setCurrentRunSignal(undefined);
+    setRunDeadline(undefined);
   }
   if (signalled) process.exit();
 }

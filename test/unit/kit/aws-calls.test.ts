@@ -126,4 +126,24 @@ describe('AWS calls through a kit client', () => {
       await endpoint.close();
     }
   });
+
+  test("a call still in flight when the step's own timeout ends is abandoned then, not at the per-call limit", async () => {
+    const endpoint = await silentEndpoint();
+    try {
+      const run = await runAction('ecs-call', {
+        script,
+        inputs: { 'step-timeout': '1s' },
+        env: awsEnv(endpoint.url),
+        killAfterMs: 60_000,
+      });
+      expect(endpoint.held.length).toBeGreaterThan(0);
+      expect(endpoint.held.every((res) => !res.headersSent)).toBe(true);
+      expect(run.code).toBe(1);
+      expect(run.outputs['ended-in-catch']).toBe('true');
+      expect(run.error).toMatch(/^ECS DescribeServices timed out: no answer within \d+(ms|s) /);
+      expect(run.error).not.toMatch(/within 3m/);
+    } finally {
+      await endpoint.close();
+    }
+  });
 });
