@@ -4,9 +4,12 @@
 //   `pg_dump | gzip -1 > /dev/null`, each round running the baseline, both formats and pg_dump
 //   alone (the physical limit) one after the other, in a rotating order; every figure is the
 //   median of the rounds with its spread (min–max), and ratios are taken within a round. For each
-//   format: the end-to-end ratio (baseline time / action time), the streaming ratio (bytes per
-//   second pg_dump writes between its first and last byte, action / baseline) and the fixed cost
-//   (wall time outside that window: Node start, bundle, S3 client, bucket check, completion).
+//   format: the end-to-end ratio (baseline time / action time), the streaming ratio (the
+//   baseline's streaming window / the action's, i.e. the rate at which the database streams) and
+//   the fixed cost (wall time outside that window: Node start, bundle, S3 client, bucket check,
+//   completion). The window is read from pg_dump's own write counter (/proc/<pid>/io): it opens
+//   once pg_dump wrote 1 MiB (its queries to the server come before) and closes at its last
+//   write, so it is the same measure for the pipeline and the action whatever the format.
 //   The action uploads to an S3 endpoint that discards the bytes (scripts/lib/null-s3.ts), as
 //   the baseline writes to /dev/null; runs against s3rver, which stores every byte on the same
 //   CPUs, are printed for information.
