@@ -191,10 +191,13 @@ async function main(): Promise<void> {
     }
   }
   const width = Math.max(...rows.map((r) => r.name.length));
-  console.log(`\n${'measure'.padEnd(width)}  ${'value'.padStart(12)}  unit          target`);
+  // A median of repeated runs shows the range of the runs beside it.
+  console.log(
+    `\n${'measure'.padEnd(width)}  ${'value'.padStart(12)}  ${'spread'.padEnd(11)}  unit          target`,
+  );
   for (const r of rows) {
     console.log(
-      `${r.ok ? ' ' : '!'}${r.name.padEnd(width - 1)}  ${String(r.value).padStart(12)}  ${r.unit.padEnd(12)}  ${r.target}`,
+      `${r.ok ? ' ' : '!'}${r.name.padEnd(width - 1)}  ${String(r.value).padStart(12)}  ${(r.spread ?? '').padEnd(11)}  ${r.unit.padEnd(12)}  ${r.target}`,
     );
   }
   const missed = rows.filter((r) => !r.ok).length;

@@ -2,6 +2,8 @@
 export interface BenchRow {
   name: string;
   value: number;
+  /** For a median of repeated runs: the range of the runs (`min–max`), shown beside it. */
+  spread?: string;
   unit: string;
   target: string;
   ok: boolean;

@@ -122,10 +122,9 @@ interface CheckedDatabase {
 async function checkDatabase(
   database: PgConnection,
   verify: BackupVerification,
+  found: Promise<PgClient[]>,
   signal?: AbortSignal,
 ): Promise<CheckedDatabase> {
-  // Called first: its programs start before anything is awaited.
-  const found = findPgClients();
   const pg = await import('./pg');
   const clients = await found;
   const server = await pg.serverInfo(database, clients, signal);
@@ -164,10 +163,48 @@ function dumpSource(
 }
 
 /**
+ * Starts pg_dump as early as it can be: with a single client installed (the only one the check
+ * could choose) it starts while psql checks the server, its stderr held back and dropped unless
+ * the check passes; otherwise it starts once the check chose the client. Returns undefined when
+ * the check failed (reported where the check is awaited).
+ */
+async function startEarly(
+  source: PgDumpBackupSource,
+  found: Promise<PgClient[]>,
+  database: Promise<CheckedDatabase>,
+  compressionLevel: number,
+  log: BackupLog,
+): Promise<StartedSource | undefined> {
+  const clients = await found.catch(() => undefined);
+  const held: string[] = [];
+  let adopted = false;
+  const ahead =
+    clients?.length === 1
+      ? startBackupSource(dumpSource(source, clients[0]), compressionLevel, (line) =>
+          adopted ? log.info(line) : held.push(line),
+        )
+      : undefined;
+  const checked = await database.catch(() => undefined);
+  if (ahead && checked?.client.bindir === clients?.[0].bindir) {
+    adopted = true;
+    for (const line of held.splice(0)) log.info(line);
+    return ahead;
+  }
+  if (ahead) await stopBackupSource(ahead);
+  if (!checked) return undefined;
+  return startBackupSource(
+    dumpSource(source, checked.client, checked.server.databaseBytes),
+    compressionLevel,
+    (line) => log.info(line),
+  );
+}
+
+/**
  * Backs up a database (pg_dump) or files (tar) to S3, proves the backup, then applies retention:
  * 1. checks the bucket and the database at once, and chooses a key no object holds yet
- *    (pg_dump starts as soon as the database is checked, unless this is a dry run or the dump
- *    must share a snapshot with a restore check; it is stopped if a check fails);
+ *    (pg_dump starts during or right after the database check, see `startEarly`, unless this
+ *    is a dry run or the dump must share a snapshot with a restore check; it is stopped if a
+ *    check fails);
  * 2. streams the backup into S3 with its checksum ({@link streamBackup});
  * 3. reads it back and compares the checksum, reads its table of contents, and with
  *    `restore` restores it and compares row counts with the dumped snapshot; a failed proof
@@ -185,27 +222,25 @@ export async function runBackup(
   const { log, signal, bucket, source } = opts;
   const kind: BackupKind = source.type === 'files' ? 'files' : source.format;
   facts.kind = kind;
+  // Called first: its programs start before anything is awaited.
+  const found = source.type === 'pg-dump' ? findPgClients() : undefined;
+  found?.catch(() => undefined); // awaited through the check
   const database =
-    source.type === 'pg-dump' ? checkDatabase(source.database, opts.verify, signal) : undefined;
-  database?.catch(() => undefined); // awaited below; a failure is reported there
-  // pg_dump only reads: it starts as soon as the database is checked, so its catalog work runs
-  // while the S3 client loads and the bucket is checked.
-  let early: StartedSource | undefined;
-  const checkedEarly =
-    source.type === 'pg-dump' && !opts.dryRun && opts.verify.kind !== 'restore'
-      ? await database?.catch(() => undefined)
+    source.type === 'pg-dump' && found
+      ? checkDatabase(source.database, opts.verify, found, signal)
       : undefined;
-  if (source.type === 'pg-dump' && checkedEarly) {
-    early = startBackupSource(
-      dumpSource(source, checkedEarly.client, checkedEarly.server.databaseBytes),
-      opts.compressionLevel,
-      (line) => log.info(line),
-    );
-  }
+  database?.catch(() => undefined); // awaited below; a failure is reported there
+  // pg_dump only reads: it starts before the S3 client loads and the bucket is checked, so its
+  // catalog work runs meanwhile.
+  const early =
+    source.type === 'pg-dump' && found && database && !opts.dryRun && opts.verify.kind !== 'restore'
+      ? await startEarly(source, found, database, opts.compressionLevel, log)
+      : undefined;
+  let unclaimed = early;
   /** Hands the early pg_dump to the stream (once); the stream then owns it. */
   const takeEarly = (): StartedSource | undefined => {
-    const taken = early;
-    early = undefined;
+    const taken = unclaimed;
+    unclaimed = undefined;
     return taken;
   };
   const dir = mkdtempSync(join(opts.tempDir, 'shipkit-db-backup-'));
@@ -388,7 +423,7 @@ export async function runBackup(
     facts.retention = await retention(opts, s3, folder, key, now);
     return facts;
   } finally {
-    if (early) await stopBackupSource(early);
+    if (unclaimed) await stopBackupSource(unclaimed);
     await session?.close();
     rmSync(dir, { recursive: true, force: true });
   }
