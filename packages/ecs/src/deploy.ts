@@ -16,6 +16,7 @@ import { describeService, NoRunningRevisionError, type DeployLog } from './servi
 import { unknownTaskDefinitionFields, withoutFields } from './sdk-fields';
 import { summarizeStoppedTasks, type StoppedTask } from './stopped-tasks';
 import {
+  describeChange,
   diffTaskDefinitions,
   fromDescribed,
   loadTaskDefinitionJson,
@@ -312,6 +313,13 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       plannedCalls,
       durationMs: clock.now() - startedAt,
     };
+  }
+
+  if (changes.length) {
+    log.info(
+      `${opts.dryRun ? 'Would change' : 'Changes'} from ${running ? shortTaskDefinition(previousArn) : 'nothing running'}:`,
+    );
+    for (const change of changes) log.info(`  ${logSafe(describeChange(change))}`);
   }
 
   if (opts.dryRun) {

@@ -314,6 +314,9 @@ test('dry run prints the changes and the calls, and registers nothing', async ()
   });
   expect(run.code).toBe(0);
   expect(run.outputs.status).toBe('dry-run');
+  // What would change is in the log, not only in the summary.
+  expect(run.stdout).toMatch(/^Would change from shop:\d+:$/m);
+  expect(run.stdout).toMatch(/^ {2}web image: \S+ → \S+broken\S*$/m);
   expect(run.stdout).toMatch(/RegisterTaskDefinition family=shop/);
   expect(run.stdout).toMatch(/UpdateService apps\/shop/);
   expect(await revisionCount()).toBe(before);
