@@ -33,6 +33,8 @@ export interface Inputs {
   environmentUrl?: string;
   githubToken?: string;
   dryRun: boolean;
+  /** False: register the revision only (`deploy: false`). */
+  deploy: boolean;
 }
 
 const STRATEGIES: Record<string, DeploymentStrategy> = {
@@ -173,6 +175,7 @@ export function getInputs(p = new InputParser()): Inputs {
   }
   const githubToken = getGitHubToken(p, environmentName);
   const dryRun = p.bool('dry-run', false);
+  const deploy = p.bool('deploy', true);
 
   requireAwsRegion();
 
@@ -191,5 +194,6 @@ export function getInputs(p = new InputParser()): Inputs {
     environmentUrl,
     githubToken,
     dryRun,
+    deploy,
   };
 }

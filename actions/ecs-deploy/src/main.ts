@@ -34,6 +34,7 @@ const VERDICT: Record<
   succeeded: ['success', 'deployed'],
   unchanged: ['neutral', 'unchanged'],
   'dry-run': ['neutral', 'dry run'],
+  registered: ['success', 'registered, not deployed'],
   'in-progress': ['neutral', 'deployment started'],
   failed: ['failure', 'failed'],
   'rolled-back': ['failure', 'rolled back'],
@@ -119,6 +120,7 @@ export async function run(deps: Deps = {}): Promise<void> {
         waitUntil: inputs.waitUntil,
         timeoutMs: inputs.timeoutMs,
         dryRun: inputs.dryRun,
+        deploy: inputs.deploy,
         provenance: { gitSha: process.env.GITHUB_SHA || undefined, workflowRun: workflowRun() },
         log: runnerLog,
         signal,
@@ -160,6 +162,8 @@ export async function run(deps: Deps = {}): Promise<void> {
     core.setOutput('status', result.status);
     core.setOutput('reason', result.reason);
     if (result.status === 'succeeded') await record.mark('success', result.reason);
+    else if (result.status === 'registered' || result.status === 'dry-run')
+      core.debug(`No GitHub deployment recorded: ${result.status}.`);
     else if (result.status === 'in-progress')
       core.info('GitHub deployment left in_progress: the rollout was not awaited.');
     else if (result.status === 'unknown') await record.mark('error', result.reason);

@@ -28,7 +28,10 @@ import {
   type SourceTaskDefinition,
 } from './task-definition';
 
-/** How the action ended. `in-progress`: not waited for; `dry-run`: nothing was changed. */
+/**
+ * How the action ended. `in-progress`: not waited for; `dry-run`: nothing was changed;
+ * `registered`: the revision was registered and the service left as it was.
+ */
 export type DeployStatus =
   | 'succeeded'
   | 'failed'
@@ -38,6 +41,7 @@ export type DeployStatus =
   | 'unknown'
   | 'unchanged'
   | 'in-progress'
+  | 'registered'
   | 'dry-run';
 
 /** Options of {@link deploy}. */
@@ -55,6 +59,8 @@ export interface DeployOptions {
   waitUntil: 'stable' | 'traffic-shifted' | 'none';
   timeoutMs: number;
   dryRun: boolean;
+  /** False: register the rendered revision and stop there (the service is not updated). */
+  deploy?: boolean;
   provenance: { gitSha?: string; workflowRun?: string };
   log: DeployLog;
   signal?: AbortSignal;
@@ -289,7 +295,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       `RegisterTaskDefinition family=${rendered.family} with ${rendered.containerDefinitions?.length ?? 0} container(s) and ${rendered.tags?.length ?? 0} tag(s)`,
     );
   }
-  if (!unchangedDefinition || deploymentConfiguration || countChange) {
+  if (opts.deploy !== false && (!unchangedDefinition || deploymentConfiguration || countChange)) {
     plannedCalls.push(
       `UpdateService ${opts.cluster ? `${opts.cluster}/` : ''}${opts.service} taskDefinition=${
         unchangedDefinition ? shortTaskDefinition(previousArn) : `${rendered.family}:<new revision>`
@@ -301,7 +307,10 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     );
   }
 
-  if (unchangedDefinition && !deploymentConfiguration && !countChange) {
+  if (
+    unchangedDefinition &&
+    (opts.deploy === false || (!deploymentConfiguration && !countChange))
+  ) {
     const reason = `The rendered task definition equals the running revision ${shortTaskDefinition(previousArn)}; nothing to deploy.`;
     log.info(reason);
     if (previousArn) opts.onFact?.('task-definition-arn', previousArn);
@@ -334,7 +343,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     };
   }
 
-  await opts.beforeChange?.();
+  // Registering alone changes no service: no deployment to record.
+  if (opts.deploy !== false) await opts.beforeChange?.();
   const taskDefinitionArn = await log.group('Registering the task definition', async () => {
     if (unchangedDefinition && previousArn) {
       log.info(
@@ -350,6 +360,19 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     return arn;
   });
   opts.onFact?.('task-definition-arn', taskDefinitionArn);
+
+  if (opts.deploy === false) {
+    const reason = `Registered ${shortTaskDefinition(taskDefinitionArn)}; ${opts.service} was not updated and still runs ${shortTaskDefinition(previousArn)}.`;
+    log.info(reason);
+    return {
+      ...base,
+      status: 'registered',
+      reason,
+      taskDefinitionArn,
+      plannedCalls,
+      durationMs: clock.now() - startedAt,
+    };
+  }
 
   const updated = await api.updateService({
     cluster: opts.cluster,

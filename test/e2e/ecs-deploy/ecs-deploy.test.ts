@@ -300,6 +300,38 @@ test('deploying the same thing again registers nothing and reports `unchanged`',
   expect(await revisionCount()).toBe(before);
 });
 
+test('deploy: false registers the revision, sets its ARN and leaves the service and GitHub alone', async () => {
+  const running = (await service()).taskDefinition!;
+  const before = await revisionCount();
+  const requests = gh.requests.length;
+  const run = await runAction('ecs-deploy', {
+    cwd: work,
+    env: env(),
+    inputs: {
+      cluster: 'apps',
+      service: 'shop',
+      'container-images': `web=${brokenImage}`,
+      environment: 'production',
+      'github-token': gh.token,
+      deploy: 'false',
+    },
+  });
+  expect(run.error).toBeUndefined();
+  expect(run.code).toBe(0);
+  expect(run.outputs.status).toBe('registered');
+  expect(await revisionCount()).toBe(before + 1);
+  const registered = run.outputs['task-definition-arn'];
+  expect(registered).toMatch(/:task-definition\/shop:\d+$/);
+  expect(registered).not.toBe(running);
+  const td = await h.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: registered }));
+  expect(td.taskDefinition!.containerDefinitions![0].image).toBe(brokenImage);
+  expect((await service()).taskDefinition).toBe(running);
+  expect(run.outputs.reason).toBe(
+    `Registered ${registered.split('/').pop()}; shop was not updated and still runs ${running.split('/').pop()}.`,
+  );
+  expect(gh.requests.length).toBe(requests);
+});
+
 test('dry run prints the changes and the calls, and registers nothing', async () => {
   const before = await revisionCount();
   const run = await runAction('ecs-deploy', {
