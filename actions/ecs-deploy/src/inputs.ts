@@ -11,6 +11,14 @@ import {
   UnknownContainerError,
 } from '../../../packages/ecs/src/task-definition';
 import {
+  AppSpecFileError,
+  NotForCodeDeployError,
+} from '../../../packages/ecs/src/codedeploy/rollout';
+import {
+  TestTrafficWaitError,
+  UnknownCodeDeployTargetError,
+} from '../../../packages/ecs/src/codedeploy/group';
+import {
   getGitHubToken,
   getWaitInputs,
   requireAwsRegion,
@@ -26,8 +34,14 @@ export interface Inputs {
   environment: Map<string, Map<string, string>>;
   strategy?: DeploymentStrategy;
   bakeTimeMinutes?: number;
-  waitUntil: WaitUntil;
+  waitUntil: WaitUntil | 'test-traffic';
   timeoutMs: number;
+  codeDeploy: {
+    application?: string;
+    deploymentGroup?: string;
+    config?: string;
+    appSpec?: { path: string; json: unknown };
+  };
   desiredCount?: number;
   environmentName?: string;
   environmentUrl?: string;
@@ -44,30 +58,52 @@ const STRATEGIES: Record<string, DeploymentStrategy> = {
 const CONTAINER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const ENV_KEY = /^[A-Za-z0-9_-]{1,255}\.[^\s=]+$/;
 
-/** Reads the task definition file named by `task-definition`, relative to the workspace. */
-function readTaskDefinitionFile(
+/** Reads the JSON file an input names, relative to the workspace. */
+function readJsonFile(
   p: InputParser,
+  input: string,
   value: string,
+  what: string,
 ): { kind: 'file'; path: string; json: unknown } {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   const full = isAbsolute(value) ? value : resolve(workspace, value);
   if (!existsSync(full) || !statSync(full).isFile()) {
     throw new ConfigurationError(
-      `Input \`task-definition\`: file \`${value}\` was not found in the workspace (give a path to a task definition JSON, or \`current\`).`,
+      `Input \`${input}\`: file \`${value}\` was not found in the workspace (give a path to ${what}).`,
     );
   }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(full, 'utf8'));
   } catch (error) {
-    return p.fail(
-      'task-definition',
-      value,
-      `a JSON file; it does not parse (${(error as Error).message})`,
-    );
+    return p.fail(input, value, `a JSON file; it does not parse (${(error as Error).message})`);
   }
   return { kind: 'file', path: value, json };
 }
+
+/** Reads the task definition file named by `task-definition`, relative to the workspace. */
+function readTaskDefinitionFile(
+  p: InputParser,
+  value: string,
+): { kind: 'file'; path: string; json: unknown } {
+  return readJsonFile(p, 'task-definition', value, 'a task definition JSON, or `current`');
+}
+
+/** CodeDeploy application, deployment group and deployment configuration names. */
+const CODEDEPLOY_NAME = /^[A-Za-z0-9._+=,@-]{1,100}$/;
+
+function codeDeployName(p: InputParser, input: string): string | undefined {
+  const value = p.string(input);
+  if (value !== undefined && !CODEDEPLOY_NAME.test(value))
+    p.fail(input, value, 'a CodeDeploy name: 1 to 100 letters, digits and `._+=,@-`');
+  return value;
+}
+
+const NOT_FOR_CODEDEPLOY = {
+  strategy: 'strategy',
+  bakeTimeMinutes: 'bake-time',
+  desiredCount: 'desired-count',
+} as const;
 
 const INPUT_OF = { images: 'container-images', environment: 'environment-variables' } as const;
 
@@ -83,6 +119,25 @@ export function phrased(error: unknown): unknown {
   }
   if (error instanceof NoRunningRevisionError)
     return new ConfigurationError(`Input \`task-definition\` is \`current\`, but ${error.message}`);
+  if (error instanceof NotForCodeDeployError)
+    return new ConfigurationError(
+      `Input \`${NOT_FOR_CODEDEPLOY[error.option]}\` does not apply: ${error.message}`,
+    );
+  if (error instanceof UnknownCodeDeployTargetError) {
+    const input =
+      error.which === 'application' ? 'codedeploy-application' : 'codedeploy-deployment-group';
+    return new ConfigurationError(
+      `Input \`${input}\` (\`${error.resourceName}\`, the default when unset): ${error.message}`,
+    );
+  }
+  if (error instanceof AppSpecFileError)
+    return new ConfigurationError(
+      error.source
+        ? `Input \`codedeploy-appspec\`: file \`${error.source}\`: ${error.message}`
+        : `Input \`codedeploy-appspec\` is needed: ${error.message}.`,
+    );
+  if (error instanceof TestTrafficWaitError)
+    return new ConfigurationError(`Input \`wait-until\` is \`test-traffic\`, but ${error.message}`);
   return error;
 }
 
@@ -150,7 +205,28 @@ export function getInputs(p = new InputParser()): Inputs {
     }
     bakeTimeMinutes = bakeMs / 60_000;
   }
-  const { waitUntil, timeoutMs } = getWaitInputs(p, '30m');
+  // `test-traffic` is ecs-deploy's own (CodeDeploy); the other values are read as every rollout reads them.
+  const testTraffic = p.string('wait-until') === 'test-traffic';
+  const waited = testTraffic
+    ? {
+        waitUntil: 'test-traffic' as const,
+        timeoutMs: p.duration('timeout', {
+          default: '30m',
+          min: 1000,
+          max: 6 * 3_600_000,
+        }) as number,
+      }
+    : getWaitInputs(p, '30m');
+  const { waitUntil, timeoutMs } = waited;
+  const appSpecPath = p.string('codedeploy-appspec');
+  const codeDeploy = {
+    application: codeDeployName(p, 'codedeploy-application'),
+    deploymentGroup: codeDeployName(p, 'codedeploy-deployment-group'),
+    config: codeDeployName(p, 'codedeploy-config'),
+    appSpec: appSpecPath
+      ? readJsonFile(p, 'codedeploy-appspec', appSpecPath, 'an ECS AppSpec in JSON')
+      : undefined,
+  };
   const desiredCount = p.int('desired-count', { min: 0, max: 5000 });
 
   const environmentName = p.string('environment');
@@ -186,6 +262,7 @@ export function getInputs(p = new InputParser()): Inputs {
     bakeTimeMinutes,
     waitUntil,
     timeoutMs,
+    codeDeploy,
     desiredCount,
     environmentName,
     environmentUrl,

@@ -8,6 +8,7 @@ import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { DeployResult } from '../../../packages/ecs/src/deploy';
+import type { CodeDeployApi } from '../../../packages/ecs/src/codedeploy/api';
 import { getInputs, phrased, type Inputs } from './inputs';
 import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
 import { runnerLog } from '../../../packages/kit/src/step-log';
@@ -16,6 +17,7 @@ import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summ
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
   ecs?: EcsApi;
+  codeDeploy?: CodeDeployApi;
   github?: GitHubDeployments;
   clock?: Clock;
 }
@@ -34,6 +36,7 @@ const VERDICT: Record<
   unchanged: ['neutral', 'unchanged'],
   'dry-run': ['neutral', 'dry run'],
   'in-progress': ['neutral', 'deployment started'],
+  ready: ['neutral', 'green on the test listener'],
   failed: ['failure', 'failed'],
   'rolled-back': ['failure', 'rolled back'],
   'timed-out': ['failure', 'timed out'],
@@ -61,6 +64,18 @@ async function writeSummary(
     ['Status', `\`${r.status}\``],
     ['Service deployment', r.serviceDeploymentArn],
     [
+      'CodeDeploy deployment',
+      r.codeDeploy?.deploymentId
+        ? `[${r.codeDeploy.deploymentId}](${r.codeDeploy.consoleUrl}) (${markdownSafe(r.codeDeploy.application)} / ${markdownSafe(r.codeDeploy.deploymentGroup)}${r.codeDeploy.config ? `, ${markdownSafe(r.codeDeploy.config)}` : ''})`
+        : undefined,
+    ],
+    ['CodeDeploy status', r.codeDeploy?.status],
+    ['CodeDeploy error', r.codeDeploy?.error ? markdownSafe(r.codeDeploy.error) : undefined],
+    [
+      'Production traffic on green',
+      r.codeDeploy?.greenPercent !== undefined ? `${r.codeDeploy.greenPercent}%` : undefined,
+    ],
+    [
       'GitHub deployment',
       githubDeploymentId ? `${inputs.environmentName} (#${githubDeploymentId})` : undefined,
     ],
@@ -77,6 +92,22 @@ async function writeSummary(
   if (r.status === 'dry-run' && r.plannedCalls.length) {
     s.heading('Would call');
     s.list(r.plannedCalls.map((c) => `\`${c}\``));
+  }
+  if (r.codeDeploy?.lifecycleEvents.length) {
+    s.heading('CodeDeploy lifecycle events');
+    s.table(
+      ['Event', 'Status', 'Duration', 'Diagnostics'],
+      r.codeDeploy.lifecycleEvents.map((e) => [
+        e.name,
+        e.status,
+        e.durationMs !== undefined ? formatDuration(e.durationMs) : '–',
+        e.message ? markdownSafe(e.message) : '',
+      ]),
+    );
+  }
+  if (r.status === 'dry-run' && r.codeDeploy) {
+    s.heading('AppSpec it would send');
+    s.details('AppSpec', r.codeDeploy.appSpec, true);
   }
   if (r.timeline.length) {
     s.heading('Timeline');
@@ -98,7 +129,7 @@ export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
     const { deploy } = await import('../../../packages/ecs/src/deploy');
-    const { meteredActionEcsApi, deregistrationDelayReader } =
+    const { meteredActionEcsApi, deregistrationDelayReader, realCodeDeployApi } =
       await import('../../../packages/ecs/src/client');
     const api = await meteredActionEcsApi(deps.ecs, signal);
     const record = new GitHubDeploymentRecord(deps.github, inputs.environmentUrl);
@@ -117,6 +148,16 @@ export async function run(deps: Deps = {}): Promise<void> {
         waitUntil: inputs.waitUntil,
         timeoutMs: inputs.timeoutMs,
         dryRun: inputs.dryRun,
+        codeDeploy: {
+          api: lazyCodeDeployApi(deps.codeDeploy, realCodeDeployApi),
+          application: inputs.codeDeploy.application,
+          deploymentGroup: inputs.codeDeploy.deploymentGroup,
+          config: inputs.codeDeploy.config,
+          appSpec: inputs.codeDeploy.appSpec
+            ? { source: inputs.codeDeploy.appSpec.path, json: inputs.codeDeploy.appSpec.json }
+            : undefined,
+          region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
+        },
         provenance: { gitSha: process.env.GITHUB_SHA || undefined, workflowRun: workflowRun() },
         log: runnerLog,
         signal,
@@ -160,6 +201,8 @@ export async function run(deps: Deps = {}): Promise<void> {
     if (result.status === 'succeeded') await record.mark('success', result.reason);
     else if (result.status === 'in-progress')
       core.info('GitHub deployment left in_progress: the rollout was not awaited.');
+    else if (result.status === 'ready')
+      core.info('GitHub deployment left in_progress: the deployment waits for a go-ahead.');
     else if (result.status === 'unknown') await record.mark('error', result.reason);
     else await record.mark('failure', result.reason);
     await writeSummary(inputs, result, record.id);
@@ -167,4 +210,21 @@ export async function run(deps: Deps = {}): Promise<void> {
       throw new ActionFailure(result.reason);
     core.info(logSafe(result.reason));
   });
+}
+
+/** A CodeDeploy API whose client is built on the first call (only CODE_DEPLOY services need it). */
+function lazyCodeDeployApi(
+  injected: CodeDeployApi | undefined,
+  build: () => Promise<CodeDeployApi>,
+): CodeDeployApi {
+  if (injected) return injected;
+  let real: Promise<CodeDeployApi> | undefined;
+  const get = (): Promise<CodeDeployApi> => (real ??= build());
+  return {
+    getDeploymentGroup: async (i) => (await get()).getDeploymentGroup(i),
+    createDeployment: async (i) => (await get()).createDeployment(i),
+    getDeployment: async (i) => (await get()).getDeployment(i),
+    getDeploymentTarget: async (i) => (await get()).getDeploymentTarget(i),
+    continueDeployment: async (i) => (await get()).continueDeployment(i),
+  };
 }

@@ -117,3 +117,17 @@ export function ecrImageChecker(): (image: string) => Promise<'exists' | 'missin
     }
   };
 }
+
+/** Builds the CodeDeploy API from the SDK client, on first need (lazy imports keep cold start small). */
+export async function realCodeDeployApi(): Promise<import('./codedeploy/api').CodeDeployApi> {
+  const [{ CodeDeployClient }, kitAws, { createCodeDeployApi }] = await Promise.all([
+    import('@aws-sdk/client-codedeploy'),
+    import('../../kit/src/aws'),
+    import('./codedeploy/api'),
+  ]);
+  const client = kitAws.withErrorContext(
+    new CodeDeployClient(kitAws.awsClientConfig(kitAws.resolveRegion())),
+    'CodeDeploy',
+  );
+  return createCodeDeployApi(client);
+}
