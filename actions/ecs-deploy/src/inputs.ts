@@ -127,7 +127,7 @@ export function phrased(error: unknown): unknown {
     const input =
       error.which === 'application' ? 'codedeploy-application' : 'codedeploy-deployment-group';
     return new ConfigurationError(
-      `Input \`${input}\` (\`${error.resourceName}\`, the default when unset): ${error.message}`,
+      `Input \`${input}\` (\`${error.resourceName}\`${error.defaulted ? ', the default name' : ''}): ${error.message}`,
     );
   }
   if (error instanceof AppSpecFileError)

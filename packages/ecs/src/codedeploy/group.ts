@@ -11,6 +11,8 @@ export interface CodeDeployTarget {
   deploymentGroup: string;
   /** A deployment configuration name; unset keeps the group's. */
   config?: string;
+  /** Which of the names are the console's defaults (not given). */
+  defaulted?: { application: boolean; deploymentGroup: boolean };
 }
 
 /** The application or the deployment group does not exist. `which` says which one. */
@@ -19,6 +21,8 @@ export class UnknownCodeDeployTargetError extends ConfigurationError {
     readonly which: 'application' | 'deployment-group',
     readonly resourceName: string,
     message: string,
+    /** True when the name was not given and is the console's default. */
+    readonly defaulted = false,
   ) {
     super(message);
     this.name = 'UnknownCodeDeployTargetError';
@@ -72,12 +76,14 @@ export async function readDeploymentGroup(
         'application',
         target.application,
         `CodeDeploy application \`${target.application}\` does not exist${parenthetical(message)}.`,
+        target.defaulted?.application,
       );
     if (name === 'DeploymentGroupDoesNotExistException')
       throw new UnknownCodeDeployTargetError(
         'deployment-group',
         target.deploymentGroup,
         `CodeDeploy deployment group \`${target.deploymentGroup}\` does not exist in application \`${target.application}\`${parenthetical(message)}.`,
+        target.defaulted?.deploymentGroup,
       );
     throw error;
   }

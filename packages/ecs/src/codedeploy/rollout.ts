@@ -128,6 +128,7 @@ export async function prepareCodeDeploy(
     application: cd.application ?? names.application,
     deploymentGroup: cd.deploymentGroup ?? names.deploymentGroup,
     config: cd.config,
+    defaulted: { application: !cd.application, deploymentGroup: !cd.deploymentGroup },
   };
   const group = await readDeploymentGroup(cd.api, target);
   opts.log.info(
