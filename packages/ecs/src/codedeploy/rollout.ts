@@ -11,7 +11,7 @@ import type { EcsApi } from '../api';
 import { followAndExplain, isSuccess, unreadableSentence } from '../follow';
 import { formatCounts, type RolloutState, type StageSpan } from '../rollout';
 import type { DeployLog } from '../service';
-import { summarizeStoppedTasks, type StoppedTask } from '../stopped-tasks';
+import { stoppedOnItsOwn, summarizeStoppedTasks, type StoppedTask } from '../stopped-tasks';
 import { shortTaskDefinition } from '../task-definition';
 import type { CodeDeployApi } from './api';
 import { fillAppSpec, type AppSpecFill } from './appspec';
@@ -344,7 +344,9 @@ export function codeDeployReason(o: {
   const eventPart = failedEvent
     ? ` Lifecycle event ${failedEvent.name} failed${parenthetical(failedEvent.message)}.`
     : '';
-  const stopped = summarizeStoppedTasks(o.stoppedTasks);
+  // Tasks that stopped on their own explain a failure; those the scheduler stopped (green removed) do not.
+  const own = o.stoppedTasks.filter(stoppedOnItsOwn);
+  const stopped = summarizeStoppedTasks(own.length ? own : o.stoppedTasks);
   const stoppedPart = stopped ? ` ${stopped}.` : '';
   const counts = formatCounts(o.state.counts);
   switch (o.status) {
