@@ -13,7 +13,8 @@ import {
 import {
   AppSpecFileError,
   NotForCodeDeployError,
-} from '../../../packages/ecs/src/codedeploy/rollout';
+  UnknownCodeDeployDeploymentError,
+} from '../../../packages/ecs/src/codedeploy/errors';
 import {
   TestTrafficWaitError,
   UnknownCodeDeployTargetError,
@@ -42,6 +43,8 @@ export interface Inputs {
     config?: string;
     appSpec?: { path: string; json: unknown };
   };
+  /** A CodeDeploy deployment id to send the go-ahead to (instead of deploying a revision). */
+  continueDeployment?: string;
   desiredCount?: number;
   environmentName?: string;
   environmentUrl?: string;
@@ -136,6 +139,8 @@ export function phrased(error: unknown): unknown {
         ? `Input \`codedeploy-appspec\`: file \`${error.source}\`: ${error.message}`
         : `Input \`codedeploy-appspec\` is needed: ${error.message}.`,
     );
+  if (error instanceof UnknownCodeDeployDeploymentError)
+    return new ConfigurationError(`Input \`continue-deployment\`: ${error.message}`);
   if (error instanceof TestTrafficWaitError)
     return new ConfigurationError(`Input \`wait-until\` is \`test-traffic\`, but ${error.message}`);
   return error;
@@ -149,8 +154,32 @@ export function getInputs(p = new InputParser()): Inputs {
   const taskDefinition =
     tdText === 'current' ? ({ kind: 'current' } as const) : readTaskDefinitionFile(p, tdText);
 
+  const continueDeployment = p.string('continue-deployment');
+  if (continueDeployment !== undefined && !/^d-[A-Z0-9]{9}$/.test(continueDeployment))
+    p.fail(
+      'continue-deployment',
+      continueDeployment,
+      'a CodeDeploy deployment id such as `d-A1B2C3D4E`',
+    );
   const images = p.map('container-images', { keyPattern: CONTAINER_NAME, keyForm: 'container' });
-  if (!images.size)
+  if (continueDeployment !== undefined) {
+    for (const input of [
+      'container-images',
+      'environment-variables',
+      'codedeploy-appspec',
+      'strategy',
+      'bake-time',
+      'desired-count',
+    ])
+      if (p.string(input) !== undefined)
+        throw new ConfigurationError(
+          `Input \`${input}\` does not apply with \`continue-deployment\`, which sends the go-ahead to a deployment already created.`,
+        );
+    if (taskDefinition.kind === 'file')
+      throw new ConfigurationError(
+        'Input `task-definition` does not apply with `continue-deployment`, which sends the go-ahead to a deployment already created.',
+      );
+  } else if (!images.size)
     throw new ConfigurationError(
       'Input `container-images` is required: one `container=image` per line.',
     );
@@ -218,6 +247,10 @@ export function getInputs(p = new InputParser()): Inputs {
       }
     : getWaitInputs(p, '30m');
   const { waitUntil, timeoutMs } = waited;
+  if (continueDeployment !== undefined && waitUntil === 'test-traffic')
+    throw new ConfigurationError(
+      'Input `wait-until` is `test-traffic`, but `continue-deployment` sends the go-ahead past the test-traffic stop: use `stable`, `traffic-shifted` or `none`.',
+    );
   const appSpecPath = p.string('codedeploy-appspec');
   const codeDeploy = {
     application: codeDeployName(p, 'codedeploy-application'),
@@ -249,6 +282,10 @@ export function getInputs(p = new InputParser()): Inputs {
   }
   const githubToken = getGitHubToken(p, environmentName);
   const dryRun = p.bool('dry-run', false);
+  if (dryRun && continueDeployment !== undefined)
+    throw new ConfigurationError(
+      'Input `dry-run` does not apply with `continue-deployment`: the go-ahead is the only change it makes.',
+    );
 
   requireAwsRegion();
 
@@ -263,6 +300,7 @@ export function getInputs(p = new InputParser()): Inputs {
     waitUntil,
     timeoutMs,
     codeDeploy,
+    continueDeployment,
     desiredCount,
     environmentName,
     environmentUrl,

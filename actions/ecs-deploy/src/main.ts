@@ -133,60 +133,80 @@ export async function run(deps: Deps = {}): Promise<void> {
       await import('../../../packages/ecs/src/client');
     const api = await meteredActionEcsApi(deps.ecs, signal);
     const record = new GitHubDeploymentRecord(deps.github, inputs.environmentUrl);
+    const codeDeploy = {
+      api: lazyCodeDeployApi(deps.codeDeploy, realCodeDeployApi),
+      application: inputs.codeDeploy.application,
+      deploymentGroup: inputs.codeDeploy.deploymentGroup,
+      config: inputs.codeDeploy.config,
+      appSpec: inputs.codeDeploy.appSpec
+        ? { source: inputs.codeDeploy.appSpec.path, json: inputs.codeDeploy.appSpec.json }
+        : undefined,
+      region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
+    };
+    const beforeChange = async (): Promise<void> => {
+      if (!inputs.environmentName) return;
+      if (!record.github) {
+        const { GitHubDeployments } = await import('../../../packages/kit/src/github-deployments');
+        record.github = new GitHubDeployments(inputs.githubToken ?? '');
+      }
+      const githubId = await record.github.create(
+        {
+          environment: inputs.environmentName,
+          description: `Deploy ${inputs.service}`,
+          payload: { service: inputs.service, cluster: inputs.cluster ?? 'default' },
+        },
+        signal,
+      );
+      record.id = githubId;
+      core.setOutput('github-deployment-id', String(githubId));
+      core.info(
+        `Recorded GitHub deployment ${githubId} for environment ${inputs.environmentName}.`,
+      );
+      await record.mark('in_progress', `Deploying ${inputs.service}`);
+    };
     let result: DeployResult;
     try {
-      result = await deploy({
-        api,
-        cluster: inputs.cluster,
-        service: inputs.service,
-        source: inputs.taskDefinition,
-        images: inputs.images,
-        environment: inputs.environment,
-        strategy: inputs.strategy,
-        bakeTimeMinutes: inputs.bakeTimeMinutes,
-        desiredCount: inputs.desiredCount,
-        waitUntil: inputs.waitUntil,
-        timeoutMs: inputs.timeoutMs,
-        dryRun: inputs.dryRun,
-        codeDeploy: {
-          api: lazyCodeDeployApi(deps.codeDeploy, realCodeDeployApi),
-          application: inputs.codeDeploy.application,
-          deploymentGroup: inputs.codeDeploy.deploymentGroup,
-          config: inputs.codeDeploy.config,
-          appSpec: inputs.codeDeploy.appSpec
-            ? { source: inputs.codeDeploy.appSpec.path, json: inputs.codeDeploy.appSpec.json }
-            : undefined,
-          region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
-        },
-        provenance: { gitSha: process.env.GITHUB_SHA || undefined, workflowRun: workflowRun() },
-        log: runnerLog,
-        signal,
-        deregistrationDelayMs: deregistrationDelayReader(),
-        clock: deps.clock,
-        onFact: (name, value) => core.setOutput(name, value),
-        beforeChange: async () => {
-          if (!inputs.environmentName) return;
-          if (!record.github) {
-            const { GitHubDeployments } =
-              await import('../../../packages/kit/src/github-deployments');
-            record.github = new GitHubDeployments(inputs.githubToken ?? '');
-          }
-          const githubId = await record.github.create(
-            {
-              environment: inputs.environmentName,
-              description: `Deploy ${inputs.service}`,
-              payload: { service: inputs.service, cluster: inputs.cluster ?? 'default' },
-            },
-            signal,
-          );
-          record.id = githubId;
-          core.setOutput('github-deployment-id', String(githubId));
-          core.info(
-            `Recorded GitHub deployment ${githubId} for environment ${inputs.environmentName}.`,
-          );
-          await record.mark('in_progress', `Deploying ${inputs.service}`);
-        },
-      });
+      if (inputs.continueDeployment !== undefined) {
+        const { continueCodeDeployment } =
+          await import('../../../packages/ecs/src/codedeploy/continue');
+        await beforeChange();
+        result = await continueCodeDeployment({
+          cd: codeDeploy,
+          ecs: api,
+          cluster: inputs.cluster,
+          service: inputs.service,
+          deploymentId: inputs.continueDeployment,
+          // `test-traffic` is refused with `continue-deployment` when inputs are read.
+          waitUntil: inputs.waitUntil === 'test-traffic' ? 'stable' : inputs.waitUntil,
+          timeoutMs: inputs.timeoutMs,
+          log: runnerLog,
+          signal,
+          clock: deps.clock,
+        });
+      } else {
+        result = await deploy({
+          api,
+          cluster: inputs.cluster,
+          service: inputs.service,
+          source: inputs.taskDefinition,
+          images: inputs.images,
+          environment: inputs.environment,
+          strategy: inputs.strategy,
+          bakeTimeMinutes: inputs.bakeTimeMinutes,
+          desiredCount: inputs.desiredCount,
+          waitUntil: inputs.waitUntil,
+          timeoutMs: inputs.timeoutMs,
+          dryRun: inputs.dryRun,
+          codeDeploy,
+          provenance: { gitSha: process.env.GITHUB_SHA || undefined, workflowRun: workflowRun() },
+          log: runnerLog,
+          signal,
+          deregistrationDelayMs: deregistrationDelayReader(),
+          clock: deps.clock,
+          onFact: (name, value) => core.setOutput(name, value),
+          beforeChange,
+        });
+      }
     } catch (error) {
       await record.markThrown(error, 'Cancelled while deploying');
       throw phrased(error);
@@ -195,6 +215,10 @@ export async function run(deps: Deps = {}): Promise<void> {
     if (signal.aborted) {
       await record.markThrown(signal.reason, 'Cancelled while deploying');
       throw signal.reason;
+    }
+    if (inputs.continueDeployment !== undefined) {
+      core.setOutput('codedeploy-deployment-id', inputs.continueDeployment);
+      if (result.taskDefinitionArn) core.setOutput('task-definition-arn', result.taskDefinitionArn);
     }
     core.setOutput('status', result.status);
     core.setOutput('reason', result.reason);

@@ -111,7 +111,7 @@ test('a green whose container exits at start fails with the exit code and CodeDe
   expect(await version(s.prodPort)).toBe('v1');
 });
 
-test('wait-until test-traffic returns in Ready with the test listener on green and production on blue', async () => {
+test('wait-until test-traffic returns in Ready with the test listener on green and production on blue; continue-deployment then moves production to green', async () => {
   const s = await createStack(h, cd, 'cdready', await h.pushApp('cdready', 'v1'), {
     blueGreenDeploymentConfiguration: {
       terminateBlueInstancesOnDeploymentSuccess: {
@@ -132,6 +132,16 @@ test('wait-until test-traffic returns in Ready with the test listener on green a
   expect((await deployment(cd, run.outputs['codedeploy-deployment-id'])).status).toBe('Ready');
   expect(await version(s.testPort)).toBe('v2');
   expect(await version(s.prodPort)).toBe('v1');
+
+  const go = await deployStep(s, {
+    'continue-deployment': run.outputs['codedeploy-deployment-id'],
+  });
+  expect(go.error).toBeUndefined();
+  expect(go.outputs.status).toBe('succeeded');
+  expect(go.outputs['task-definition-arn']).toBe(run.outputs['task-definition-arn']);
+  expect(go.stdout).toContain('Sent the go-ahead to CodeDeploy deployment');
+  expect(go.stdout).toContain('traffic: 100% → green');
+  expect(await version(s.prodPort)).toBe('v2');
 });
 
 test('wait-until test-traffic with a group that reroutes at once fails before anything is registered', async () => {
@@ -156,4 +166,18 @@ test('an unknown deployment group fails before anything is registered, naming th
   expect(run.code).not.toBe(0);
   expect(run.error).toMatch(/Input `codedeploy-deployment-group` \(`nope`/);
   expect(await revisions('cdnogroup')).toBe(1);
+});
+
+test('continue-deployment with a deployment of another service fails naming the input', async () => {
+  const s = await createStack(h, cd, 'cdother', await h.pushApp('cdother', 'v1'));
+  const ok = await deployStep(s, { 'container-images': `web=${await h.pushApp('cdother', 'v2')}` });
+  expect(ok.outputs.status).toBe('succeeded');
+  const other = await createStack(h, cd, 'cdother2', await h.pushApp('cdother2', 'v1'));
+  const run = await deployStep(other, {
+    'continue-deployment': ok.outputs['codedeploy-deployment-id'],
+  });
+  expect(run.code).not.toBe(0);
+  expect(run.error).toMatch(
+    /Input `continue-deployment`: CodeDeploy deployment `d-\w+` does not deploy service `cdother2`/,
+  );
 });

@@ -4,6 +4,7 @@
 import type { DeploymentGroupInfo } from '@aws-sdk/client-codedeploy';
 import type { Service } from '@aws-sdk/client-ecs';
 import { ActionFailure, ConfigurationError } from '../../../kit/src/errors';
+import { AppSpecFileError, NotForCodeDeployError } from './errors';
 import { formatDuration } from '../../../kit/src/duration';
 import { logSafe, parenthetical } from '../../../kit/src/log-text';
 import type { Clock } from '../../../kit/src/poll';
@@ -64,28 +65,6 @@ export interface PreparedCodeDeploy {
   group: DeploymentGroupInfo;
   fill: Omit<AppSpecFill, 'taskDefinitionArn'>;
   targetId: string;
-}
-
-/** An option of the deploy that a CODE_DEPLOY service does not take (the fact, not the input). */
-export class NotForCodeDeployError extends ConfigurationError {
-  constructor(
-    readonly option: 'strategy' | 'bakeTimeMinutes' | 'desiredCount',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'NotForCodeDeployError';
-  }
-}
-
-/** The AppSpec file cannot be used; `source` names it. */
-export class AppSpecFileError extends ConfigurationError {
-  constructor(
-    readonly source: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AppSpecFileError';
-  }
 }
 
 const PLACEHOLDER = 'arn:aws:ecs:region:account:task-definition/family:revision';
@@ -243,7 +222,8 @@ export async function startAndFollow(opts: {
   const target = shortTaskDefinition(opts.taskDefinitionArn);
   log.info(`Started CodeDeploy deployment ${deploymentId} of ${target} to ${opts.service}: ${url}`);
   await opts.onDeploymentStarted?.();
-  if (opts.waitUntil === 'none')
+  const waitUntil = opts.waitUntil;
+  if (waitUntil === 'none')
     return {
       status: 'in-progress',
       reason: `CodeDeploy deployment ${deploymentId} of ${target} started; not waiting for it.`,
@@ -252,10 +232,51 @@ export async function startAndFollow(opts: {
       stoppedTasks: [],
     };
 
-  const reader = codeDeployStatusReader({
+  return followCodeDeploy({
+    ...opts,
+    waitUntil,
     api: cd.api,
     deploymentId,
     targetId: prepared.targetId,
+    facts,
+  });
+}
+
+/** What {@link followCodeDeploy} needs: the deployment, its ECS service and how far to follow. */
+export interface FollowCodeDeployOptions {
+  api: CodeDeployApi;
+  deploymentId: string;
+  /** `<cluster name>:<service name>`. */
+  targetId: string;
+  /** Facts known so far; filled in while following. */
+  facts: CodeDeployFacts;
+  ecs: EcsApi;
+  cluster?: string;
+  service: string;
+  /** The green revision: its tasks that stop explain a failure. */
+  taskDefinitionArn: string;
+  previousTaskDefinitionArn?: string;
+  waitUntil: 'stable' | 'traffic-shifted' | 'test-traffic';
+  timeoutMs: number;
+  deadline: number;
+  startedAt: number;
+  log: DeployLog;
+  signal?: AbortSignal;
+  clock: Clock;
+  intervalMs?: number;
+}
+
+/**
+ * Follows a CodeDeploy deployment through the shared loop with the CodeDeploy status reader,
+ * logging lifecycle events and traffic as they move, and says how it ended.
+ */
+export async function followCodeDeploy(opts: FollowCodeDeployOptions): Promise<CodeDeployRun> {
+  const { log, facts, deploymentId } = opts;
+  const target = shortTaskDefinition(opts.taskDefinitionArn);
+  const reader = codeDeployStatusReader({
+    api: opts.api,
+    deploymentId,
+    targetId: opts.targetId,
     onLifecycleEvent: (e) => {
       facts.lifecycleEvents.push(e);
       log.info(
