@@ -3,7 +3,7 @@
  * against local-aws: the deployment goes through CodeDeploy, is followed to its end (or to
  * `Ready` with `wait-until: test-traffic`), and a green that cannot start is explained.
  */
-import { type CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { CreateDeploymentConfigCommand, type CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,17 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'shipkit-codedeploy-'));
   h = await startHarness({ timeScale: 30 });
   cd = codeDeployClient(h);
+  // The canary share stays 3 AWS minutes (6 s at this time scale): longer than a look's interval.
+  await cd.send(
+    new CreateDeploymentConfigCommand({
+      deploymentConfigName: 'Canary10Percent3Minutes',
+      computePlatform: 'ECS',
+      trafficRoutingConfig: {
+        type: 'TimeBasedCanary',
+        timeBasedCanary: { canaryPercentage: 10, canaryInterval: 3 },
+      },
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -77,6 +88,24 @@ test('an all-at-once CodeDeploy deployment succeeds: production serves green, bl
     status: 'PRIMARY',
     taskDefinition: run.outputs['task-definition-arn'],
   });
+});
+
+test('a canary deployment (codedeploy-config) shows the traffic split as it shifts and ends with production on green and blue gone', async () => {
+  const s = await createStack(h, cd, 'cdcanary', await h.pushApp('cdcanary', 'v1'));
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdcanary', 'v2')}`,
+    'codedeploy-config': 'Canary10Percent3Minutes',
+  });
+  expect(run.error).toBeUndefined();
+  expect(run.outputs.status).toBe('succeeded');
+  expect(run.stdout).toContain('configuration Canary10Percent3Minutes');
+  const shares = [...run.stdout.matchAll(/traffic: (\d+)% → green/g)].map((m) => Number(m[1]));
+  expect(shares).toEqual([10, 100]);
+  expect((await deployment(cd, run.outputs['codedeploy-deployment-id'])).deploymentConfigName).toBe(
+    'Canary10Percent3Minutes',
+  );
+  expect(await version(s.prodPort)).toBe('v2');
+  expect((await service(h, s)).taskSets).toHaveLength(1);
 });
 
 test('a green whose container exits at start fails with the exit code and CodeDeploy rolls back', async () => {
