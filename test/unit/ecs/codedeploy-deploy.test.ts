@@ -138,7 +138,7 @@ test('a dry run of a CODE_DEPLOY service reads the group, shows the AppSpec it w
     expect.stringContaining('"TaskDefinition": "<the registered revision>"'),
   );
   expect(cd.calls).toEqual(['GetDeploymentGroup AppECS-apps-web/DgpECS-apps-web']);
-  expect(ecs.count('registerTaskDefinition')).toBe(0);
+  expect(ecs.count('RegisterTaskDefinition')).toBe(0);
 });
 
 test.each([
@@ -155,7 +155,7 @@ test.each([
     await expect(outcome).rejects.toThrow(UnknownCodeDeployTargetError);
     await expect(outcome).rejects.toMatchObject({ which, defaulted: false });
     await expect(outcome).rejects.toThrow(message);
-    expect(ecs.count('registerTaskDefinition')).toBe(0);
+    expect(ecs.count('RegisterTaskDefinition')).toBe(0);
     expect(cd.calls).not.toContain('CreateDeployment');
   },
 );
@@ -163,7 +163,7 @@ test.each([
 test('test-traffic with a group that reroutes at once fails before anything is registered', async () => {
   const { outcome, ecs } = await attempt({ waitUntil: 'test-traffic' });
   await expect(outcome).rejects.toThrow(TestTrafficWaitError);
-  expect(ecs.count('registerTaskDefinition')).toBe(0);
+  expect(ecs.count('RegisterTaskDefinition')).toBe(0);
 });
 
 test('a strategy for a CODE_DEPLOY service is refused before any CodeDeploy call', async () => {
@@ -176,6 +176,6 @@ test('test-traffic for a service with ECS deployments is refused before anything
   const ecsService = service([rolling(TD1, 'COMPLETED', 2, 2, { status: 'PRIMARY' })]);
   const { outcome, ecs, cd } = await attempt({ waitUntil: 'test-traffic' }, ecsService);
   await expect(outcome).rejects.toThrow(/uses ECS deployments; only a CodeDeploy blue\/green/);
-  expect(ecs.count('registerTaskDefinition')).toBe(0);
+  expect(ecs.count('RegisterTaskDefinition')).toBe(0);
   expect(cd.calls).toEqual([]);
 });
