@@ -280,7 +280,7 @@ export async function followCodeDeploy(opts: FollowCodeDeployOptions): Promise<C
     onLifecycleEvent: (e) => {
       facts.lifecycleEvents.push(e);
       log.info(
-        `lifecycle event ${e.name}: ${e.status}${e.durationMs !== undefined ? ` (${formatDuration(e.durationMs)})` : ''}${
+        `lifecycle event ${logSafe(e.name, 80)}: ${logSafe(e.status, 40)}${e.durationMs !== undefined ? ` (${formatDuration(e.durationMs)})` : ''}${
           e.status === 'Failed' && e.message ? `: ${logSafe(e.message, 300)}` : ''
         }`,
       );
