@@ -173,6 +173,29 @@ test('wait-until test-traffic returns in Ready with the test listener on green a
   expect(await version(s.prodPort)).toBe('v2');
 });
 
+test('wait-until test-traffic with a green whose /health fails: the action fails and production traffic never leaves blue', async () => {
+  const s = await createStack(h, cd, 'cdsick', await h.pushApp('cdsick', 'v1'), {
+    blueGreenDeploymentConfiguration: {
+      terminateBlueInstancesOnDeploymentSuccess: {
+        action: 'TERMINATE',
+        terminationWaitTimeInMinutes: 0,
+      },
+      deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 600 },
+    },
+  });
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdsick', 'v2', { broken: true })}`,
+    'wait-until': 'test-traffic',
+  });
+  expect(run.code).not.toBe(0);
+  expect(run.outputs.status).toBe('rolled-back');
+  expect(run.outputs.reason).toContain('Lifecycle event AllowTestTraffic failed');
+  expect(run.outputs.reason).toContain('failed ELB health checks');
+  expect(run.stdout).not.toContain('→ green');
+  expect(await weights(h, s.prodListener)).toEqual({ [s.blueTg]: 100, [s.greenTg]: 0 });
+  expect(await version(s.prodPort)).toBe('v1');
+});
+
 test('wait-until test-traffic with a group that reroutes at once fails before anything is registered', async () => {
   const s = await createStack(h, cd, 'cdnowait', await h.pushApp('cdnowait', 'v1'));
   const run = await deployStep(s, {
