@@ -43,6 +43,22 @@ test.each([
       'CodeDeploy deployment d-1 of web:2 was stopped (MANUAL_STOP: stopped). 1 task stopped: Scaling activity initiated by (deployment ecs-svc/1) (web: exit code 0).',
   },
   {
+    name: 'rolled back on failed health checks: those tasks, not the ones scaled in',
+    status: 'rolled-back' as const,
+    facts: { status: 'Failed', error: 'ECS_UPDATE_ERROR: unhealthy', lifecycleEvents: [] },
+    stopped: [
+      scaledIn,
+      {
+        taskId: 'c3',
+        stopCode: 'ServiceSchedulerInitiated',
+        stoppedReason: 'Task failed ELB health checks in (target-group green)',
+        containers: [],
+      },
+    ],
+    reason:
+      'CodeDeploy deployment d-1 of web:2 failed and CodeDeploy rolled it back (ECS_UPDATE_ERROR: unhealthy). 1 task stopped: Task failed ELB health checks in (target-group green). Production traffic is back on web:1.',
+  },
+  {
     name: 'ready: test traffic on green, production on blue',
     status: 'ready' as const,
     facts: { status: 'Ready', lifecycleEvents: [] },

@@ -348,6 +348,9 @@ export async function followCodeDeploy(opts: FollowCodeDeployOptions): Promise<C
   };
 }
 
+/** ECS's stopped reason for a task removed by scaling in (such as green's, on rollback). */
+const SCALED_IN = /^Scaling activity initiated by/;
+
 /** The sentence that says how a CodeDeploy deployment ended and, when it went wrong, why. */
 export function codeDeployReason(o: {
   status: CodeDeployOutcome;
@@ -365,9 +368,13 @@ export function codeDeployReason(o: {
   const eventPart = failedEvent
     ? ` Lifecycle event ${failedEvent.name} failed${parenthetical(failedEvent.message)}.`
     : '';
-  // Tasks that stopped on their own explain a failure; those the scheduler stopped (green removed) do not.
+  // Tasks that stopped on their own explain a failure best, then those stopped for another
+  // reason (failed health checks); those scaled in when green was removed explain nothing.
   const own = o.stoppedTasks.filter(stoppedOnItsOwn);
-  const stopped = summarizeStoppedTasks(own.length ? own : o.stoppedTasks);
+  const notScaledIn = o.stoppedTasks.filter((t) => !SCALED_IN.test(t.stoppedReason ?? ''));
+  const stopped = summarizeStoppedTasks(
+    own.length ? own : notScaledIn.length ? notScaledIn : o.stoppedTasks,
+  );
   const stoppedPart = stopped ? ` ${stopped}.` : '';
   const counts = formatCounts(o.state.counts);
   switch (o.status) {
