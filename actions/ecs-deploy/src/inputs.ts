@@ -11,6 +11,15 @@ import {
   UnknownContainerError,
 } from '../../../packages/ecs/src/task-definition';
 import {
+  AppSpecFileError,
+  NotForCodeDeployError,
+  UnknownCodeDeployDeploymentError,
+} from '../../../packages/ecs/src/codedeploy/errors';
+import {
+  TestTrafficWaitError,
+  UnknownCodeDeployTargetError,
+} from '../../../packages/ecs/src/codedeploy/group';
+import {
   getGitHubToken,
   getWaitInputs,
   requireAwsRegion,
@@ -26,8 +35,16 @@ export interface Inputs {
   environment: Map<string, Map<string, string>>;
   strategy?: DeploymentStrategy;
   bakeTimeMinutes?: number;
-  waitUntil: WaitUntil;
+  waitUntil: WaitUntil | 'test-traffic';
   timeoutMs: number;
+  codeDeploy: {
+    application?: string;
+    deploymentGroup?: string;
+    config?: string;
+    appSpec?: { path: string; json: unknown };
+  };
+  /** A CodeDeploy deployment id to send the go-ahead to (instead of deploying a revision). */
+  continueDeployment?: string;
   desiredCount?: number;
   environmentName?: string;
   environmentUrl?: string;
@@ -46,30 +63,52 @@ const STRATEGIES: Record<string, DeploymentStrategy> = {
 const CONTAINER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const ENV_KEY = /^[A-Za-z0-9_-]{1,255}\.[^\s=]+$/;
 
-/** Reads the task definition file named by `task-definition`, relative to the workspace. */
-function readTaskDefinitionFile(
+/** Reads the JSON file an input names, relative to the workspace. */
+function readJsonFile(
   p: InputParser,
+  input: string,
   value: string,
+  what: string,
 ): { kind: 'file'; path: string; json: unknown } {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   const full = isAbsolute(value) ? value : resolve(workspace, value);
   if (!existsSync(full) || !statSync(full).isFile()) {
     throw new ConfigurationError(
-      `Input \`task-definition\`: file \`${value}\` was not found in the workspace (give a path to a task definition JSON, or \`current\`).`,
+      `Input \`${input}\`: file \`${value}\` was not found in the workspace (give a path to ${what}).`,
     );
   }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(full, 'utf8'));
   } catch (error) {
-    return p.fail(
-      'task-definition',
-      value,
-      `a JSON file; it does not parse (${(error as Error).message})`,
-    );
+    return p.fail(input, value, `a JSON file; it does not parse (${(error as Error).message})`);
   }
   return { kind: 'file', path: value, json };
 }
+
+/** Reads the task definition file named by `task-definition`, relative to the workspace. */
+function readTaskDefinitionFile(
+  p: InputParser,
+  value: string,
+): { kind: 'file'; path: string; json: unknown } {
+  return readJsonFile(p, 'task-definition', value, 'a task definition JSON, or `current`');
+}
+
+/** CodeDeploy application, deployment group and deployment configuration names. */
+const CODEDEPLOY_NAME = /^[A-Za-z0-9._+=,@-]{1,100}$/;
+
+function codeDeployName(p: InputParser, input: string): string | undefined {
+  const value = p.string(input);
+  if (value !== undefined && !CODEDEPLOY_NAME.test(value))
+    p.fail(input, value, 'a CodeDeploy name: 1 to 100 letters, digits and `._+=,@-`');
+  return value;
+}
+
+const NOT_FOR_CODEDEPLOY = {
+  strategy: 'strategy',
+  bakeTimeMinutes: 'bake-time',
+  desiredCount: 'desired-count',
+} as const;
 
 const INPUT_OF = { images: 'container-images', environment: 'environment-variables' } as const;
 
@@ -85,6 +124,27 @@ export function phrased(error: unknown): unknown {
   }
   if (error instanceof NoRunningRevisionError)
     return new ConfigurationError(`Input \`task-definition\` is \`current\`, but ${error.message}`);
+  if (error instanceof NotForCodeDeployError)
+    return new ConfigurationError(
+      `Input \`${NOT_FOR_CODEDEPLOY[error.option]}\` does not apply: ${error.message}`,
+    );
+  if (error instanceof UnknownCodeDeployTargetError) {
+    const input =
+      error.which === 'application' ? 'codedeploy-application' : 'codedeploy-deployment-group';
+    return new ConfigurationError(
+      `Input \`${input}\` (\`${error.resourceName}\`${error.defaulted ? ', the default name' : ''}): ${error.message}`,
+    );
+  }
+  if (error instanceof AppSpecFileError)
+    return new ConfigurationError(
+      error.source
+        ? `Input \`codedeploy-appspec\`: file \`${error.source}\`: ${error.message}`
+        : `Input \`codedeploy-appspec\` is needed: ${error.message}.`,
+    );
+  if (error instanceof UnknownCodeDeployDeploymentError)
+    return new ConfigurationError(`Input \`continue-deployment\`: ${error.message}`);
+  if (error instanceof TestTrafficWaitError)
+    return new ConfigurationError(`Input \`wait-until\` is \`test-traffic\`, but ${error.message}`);
   return error;
 }
 
@@ -96,8 +156,32 @@ export function getInputs(p = new InputParser()): Inputs {
   const taskDefinition =
     tdText === 'current' ? ({ kind: 'current' } as const) : readTaskDefinitionFile(p, tdText);
 
+  const continueDeployment = p.string('continue-deployment');
+  if (continueDeployment !== undefined && !/^d-[A-Z0-9]{9}$/.test(continueDeployment))
+    p.fail(
+      'continue-deployment',
+      continueDeployment,
+      'a CodeDeploy deployment id such as `d-A1B2C3D4E`',
+    );
   const images = p.map('container-images', { keyPattern: CONTAINER_NAME, keyForm: 'container' });
-  if (!images.size)
+  if (continueDeployment !== undefined) {
+    for (const input of [
+      'container-images',
+      'environment-variables',
+      'codedeploy-appspec',
+      'strategy',
+      'bake-time',
+      'desired-count',
+    ])
+      if (p.string(input) !== undefined)
+        throw new ConfigurationError(
+          `Input \`${input}\` does not apply with \`continue-deployment\`, which sends the go-ahead to a deployment already created.`,
+        );
+    if (taskDefinition.kind === 'file')
+      throw new ConfigurationError(
+        'Input `task-definition` does not apply with `continue-deployment`, which sends the go-ahead to a deployment already created.',
+      );
+  } else if (!images.size)
     throw new ConfigurationError(
       'Input `container-images` is required: one `container=image` per line.',
     );
@@ -152,7 +236,32 @@ export function getInputs(p = new InputParser()): Inputs {
     }
     bakeTimeMinutes = bakeMs / 60_000;
   }
-  const { waitUntil, timeoutMs } = getWaitInputs(p, '30m');
+  // `test-traffic` is ecs-deploy's own (CodeDeploy); the other values are read as every rollout reads them.
+  const testTraffic = p.string('wait-until') === 'test-traffic';
+  const waited = testTraffic
+    ? {
+        waitUntil: 'test-traffic' as const,
+        timeoutMs: p.duration('timeout', {
+          default: '30m',
+          min: 1000,
+          max: 6 * 3_600_000,
+        }) as number,
+      }
+    : getWaitInputs(p, '30m');
+  const { waitUntil, timeoutMs } = waited;
+  if (continueDeployment !== undefined && waitUntil === 'test-traffic')
+    throw new ConfigurationError(
+      'Input `wait-until` is `test-traffic`, but `continue-deployment` sends the go-ahead past the test-traffic stop: use `stable`, `traffic-shifted` or `none`.',
+    );
+  const appSpecPath = p.string('codedeploy-appspec');
+  const codeDeploy = {
+    application: codeDeployName(p, 'codedeploy-application'),
+    deploymentGroup: codeDeployName(p, 'codedeploy-deployment-group'),
+    config: codeDeployName(p, 'codedeploy-config'),
+    appSpec: appSpecPath
+      ? readJsonFile(p, 'codedeploy-appspec', appSpecPath, 'an ECS AppSpec in JSON')
+      : undefined,
+  };
   const desiredCount = p.int('desired-count', { min: 0, max: 5000 });
 
   const environmentName = p.string('environment');
@@ -176,6 +285,10 @@ export function getInputs(p = new InputParser()): Inputs {
   const githubToken = getGitHubToken(p, environmentName);
   const dryRun = p.bool('dry-run', false);
   const deploy = p.bool('deploy', true);
+  if (dryRun && continueDeployment !== undefined)
+    throw new ConfigurationError(
+      'Input `dry-run` does not apply with `continue-deployment`: the go-ahead is the only change it makes.',
+    );
 
   requireAwsRegion();
 
@@ -189,6 +302,8 @@ export function getInputs(p = new InputParser()): Inputs {
     bakeTimeMinutes,
     waitUntil,
     timeoutMs,
+    codeDeploy,
+    continueDeployment,
     desiredCount,
     environmentName,
     environmentUrl,

@@ -9,6 +9,7 @@ import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { DeployResult } from '../../../packages/ecs/src/deploy';
+import type { CodeDeployApi } from '../../../packages/ecs/src/codedeploy/api';
 import { getInputs, phrased, type Inputs } from './inputs';
 import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
 import { runnerLog } from '../../../packages/kit/src/step-log';
@@ -17,6 +18,7 @@ import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summ
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
   ecs?: EcsApi;
+  codeDeploy?: CodeDeployApi;
   github?: GitHubDeployments;
   clock?: Clock;
 }
@@ -36,6 +38,7 @@ const VERDICT: Record<
   'dry-run': ['neutral', 'dry run'],
   registered: ['success', 'registered, not deployed'],
   'in-progress': ['neutral', 'deployment started'],
+  ready: ['neutral', 'green on the test listener'],
   failed: ['failure', 'failed'],
   'rolled-back': ['failure', 'rolled back'],
   'timed-out': ['failure', 'timed out'],
@@ -63,6 +66,18 @@ async function writeSummary(
     ['Status', `\`${r.status}\``],
     ['Service deployment', r.serviceDeploymentArn],
     [
+      'CodeDeploy deployment',
+      r.codeDeploy?.deploymentId
+        ? `[${r.codeDeploy.deploymentId}](${r.codeDeploy.consoleUrl}) (${markdownSafe(r.codeDeploy.application)} / ${markdownSafe(r.codeDeploy.deploymentGroup)}${r.codeDeploy.config ? `, ${markdownSafe(r.codeDeploy.config)}` : ''})`
+        : undefined,
+    ],
+    ['CodeDeploy status', r.codeDeploy?.status],
+    ['CodeDeploy error', r.codeDeploy?.error ? markdownSafe(r.codeDeploy.error) : undefined],
+    [
+      'Production traffic on green',
+      r.codeDeploy?.greenPercent !== undefined ? `${r.codeDeploy.greenPercent}%` : undefined,
+    ],
+    [
       'GitHub deployment',
       githubDeploymentId ? `${inputs.environmentName} (#${githubDeploymentId})` : undefined,
     ],
@@ -79,6 +94,22 @@ async function writeSummary(
   if (r.status === 'dry-run' && r.plannedCalls.length) {
     s.heading('Would call');
     s.list(r.plannedCalls.map((c) => `\`${c}\``));
+  }
+  if (r.codeDeploy?.lifecycleEvents.length) {
+    s.heading('CodeDeploy lifecycle events');
+    s.table(
+      ['Event', 'Status', 'Duration', 'Diagnostics'],
+      r.codeDeploy.lifecycleEvents.map((e) => [
+        e.name,
+        e.status,
+        e.durationMs !== undefined ? formatDuration(e.durationMs) : '–',
+        e.message ? markdownSafe(e.message) : '',
+      ]),
+    );
+  }
+  if (r.status === 'dry-run' && r.codeDeploy) {
+    s.heading('AppSpec it would send');
+    s.details('AppSpec', r.codeDeploy.appSpec, true);
   }
   if (r.timeline.length) {
     s.heading('Timeline');
@@ -101,55 +132,85 @@ export async function run(deps: Deps = {}): Promise<void> {
     const inputs = getInputs();
     setStepTimeout(inputs.timeoutMs);
     const { deploy } = await import('../../../packages/ecs/src/deploy');
-    const { meteredActionEcsApi, deregistrationDelayReader } =
+    const { meteredActionEcsApi, deregistrationDelayReader, realCodeDeployApi } =
       await import('../../../packages/ecs/src/client');
     const api = await meteredActionEcsApi(deps.ecs, signal);
     const record = new GitHubDeploymentRecord(deps.github, inputs.environmentUrl);
+    const codeDeploy = {
+      api: lazyCodeDeployApi(deps.codeDeploy, realCodeDeployApi),
+      application: inputs.codeDeploy.application,
+      deploymentGroup: inputs.codeDeploy.deploymentGroup,
+      config: inputs.codeDeploy.config,
+      appSpec: inputs.codeDeploy.appSpec
+        ? { source: inputs.codeDeploy.appSpec.path, json: inputs.codeDeploy.appSpec.json }
+        : undefined,
+      region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
+    };
+    const beforeChange = async (): Promise<void> => {
+      if (!inputs.environmentName) return;
+      if (!record.github) {
+        const { GitHubDeployments } = await import('../../../packages/kit/src/github-deployments');
+        record.github = new GitHubDeployments(inputs.githubToken ?? '');
+      }
+      const githubId = await record.github.create(
+        {
+          environment: inputs.environmentName,
+          description: `Deploy ${inputs.service}`,
+          payload: { service: inputs.service, cluster: inputs.cluster ?? 'default' },
+        },
+        signal,
+      );
+      record.id = githubId;
+      core.setOutput('github-deployment-id', String(githubId));
+      core.info(
+        `Recorded GitHub deployment ${githubId} for environment ${inputs.environmentName}.`,
+      );
+      await record.mark('in_progress', `Deploying ${inputs.service}`);
+    };
     let result: DeployResult;
     try {
-      result = await deploy({
-        api,
-        cluster: inputs.cluster,
-        service: inputs.service,
-        source: inputs.taskDefinition,
-        images: inputs.images,
-        environment: inputs.environment,
-        strategy: inputs.strategy,
-        bakeTimeMinutes: inputs.bakeTimeMinutes,
-        desiredCount: inputs.desiredCount,
-        waitUntil: inputs.waitUntil,
-        timeoutMs: inputs.timeoutMs,
-        dryRun: inputs.dryRun,
-        deploy: inputs.deploy,
-        provenance: { gitSha: process.env.GITHUB_SHA || undefined, workflowRun: workflowRun() },
-        log: runnerLog,
-        signal,
-        deregistrationDelayMs: deregistrationDelayReader(),
-        clock: deps.clock,
-        onFact: (name, value) => core.setOutput(name, value),
-        beforeChange: async () => {
-          if (!inputs.environmentName) return;
-          if (!record.github) {
-            const { GitHubDeployments } =
-              await import('../../../packages/kit/src/github-deployments');
-            record.github = new GitHubDeployments(inputs.githubToken ?? '');
-          }
-          const githubId = await record.github.create(
-            {
-              environment: inputs.environmentName,
-              description: `Deploy ${inputs.service}`,
-              payload: { service: inputs.service, cluster: inputs.cluster ?? 'default' },
-            },
-            signal,
-          );
-          record.id = githubId;
-          core.setOutput('github-deployment-id', String(githubId));
-          core.info(
-            `Recorded GitHub deployment ${githubId} for environment ${inputs.environmentName}.`,
-          );
-          await record.mark('in_progress', `Deploying ${inputs.service}`);
-        },
-      });
+      if (inputs.continueDeployment !== undefined) {
+        const { continueCodeDeployment } =
+          await import('../../../packages/ecs/src/codedeploy/continue');
+        await beforeChange();
+        result = await continueCodeDeployment({
+          cd: codeDeploy,
+          ecs: api,
+          cluster: inputs.cluster,
+          service: inputs.service,
+          deploymentId: inputs.continueDeployment,
+          // `test-traffic` is refused with `continue-deployment` when inputs are read.
+          waitUntil: inputs.waitUntil === 'test-traffic' ? 'stable' : inputs.waitUntil,
+          timeoutMs: inputs.timeoutMs,
+          log: runnerLog,
+          signal,
+          clock: deps.clock,
+        });
+      } else {
+        result = await deploy({
+          api,
+          cluster: inputs.cluster,
+          service: inputs.service,
+          source: inputs.taskDefinition,
+          images: inputs.images,
+          environment: inputs.environment,
+          strategy: inputs.strategy,
+          bakeTimeMinutes: inputs.bakeTimeMinutes,
+          desiredCount: inputs.desiredCount,
+          waitUntil: inputs.waitUntil,
+          timeoutMs: inputs.timeoutMs,
+          dryRun: inputs.dryRun,
+          deploy: inputs.deploy,
+          codeDeploy,
+          provenance: { gitSha: process.env.GITHUB_SHA || undefined, workflowRun: workflowRun() },
+          log: runnerLog,
+          signal,
+          deregistrationDelayMs: deregistrationDelayReader(),
+          clock: deps.clock,
+          onFact: (name, value) => core.setOutput(name, value),
+          beforeChange,
+        });
+      }
     } catch (error) {
       await record.markThrown(error, 'Cancelled while deploying');
       throw phrased(error);
@@ -159,6 +220,10 @@ export async function run(deps: Deps = {}): Promise<void> {
       await record.markThrown(signal.reason, 'Cancelled while deploying');
       throw signal.reason;
     }
+    if (inputs.continueDeployment !== undefined) {
+      core.setOutput('codedeploy-deployment-id', inputs.continueDeployment);
+      if (result.taskDefinitionArn) core.setOutput('task-definition-arn', result.taskDefinitionArn);
+    }
     core.setOutput('status', result.status);
     core.setOutput('reason', result.reason);
     if (result.status === 'succeeded') await record.mark('success', result.reason);
@@ -166,6 +231,8 @@ export async function run(deps: Deps = {}): Promise<void> {
       core.debug(`No GitHub deployment recorded: ${result.status}.`);
     else if (result.status === 'in-progress')
       core.info('GitHub deployment left in_progress: the rollout was not awaited.');
+    else if (result.status === 'ready')
+      core.info('GitHub deployment left in_progress: the deployment waits for a go-ahead.');
     else if (result.status === 'unknown') await record.mark('error', result.reason);
     else await record.mark('failure', result.reason);
     await writeSummary(inputs, result, record.id);
@@ -173,4 +240,21 @@ export async function run(deps: Deps = {}): Promise<void> {
       throw new ActionFailure(result.reason);
     core.info(logSafe(result.reason));
   });
+}
+
+/** A CodeDeploy API whose client is built on the first call (only CODE_DEPLOY services need it). */
+function lazyCodeDeployApi(
+  injected: CodeDeployApi | undefined,
+  build: () => Promise<CodeDeployApi>,
+): CodeDeployApi {
+  if (injected) return injected;
+  let real: Promise<CodeDeployApi> | undefined;
+  const get = (): Promise<CodeDeployApi> => (real ??= build());
+  return {
+    getDeploymentGroup: async (i) => (await get()).getDeploymentGroup(i),
+    createDeployment: async (i) => (await get()).createDeployment(i),
+    getDeployment: async (i) => (await get()).getDeployment(i),
+    getDeploymentTarget: async (i) => (await get()).getDeploymentTarget(i),
+    continueDeployment: async (i) => (await get()).continueDeployment(i),
+  };
 }

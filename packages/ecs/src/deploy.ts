@@ -10,6 +10,16 @@ import { logSafe, parenthetical } from '../../kit/src/log-text';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
+import type { Service } from '@aws-sdk/client-ecs';
+import {
+  dryRunAppSpec,
+  plannedCodeDeployCall,
+  prepareCodeDeploy,
+  startAndFollow,
+  type CodeDeployFacts,
+  type CodeDeployOptions,
+} from './codedeploy/rollout';
+import { TestTrafficWaitError } from './codedeploy/group';
 import { followAndExplain, unreadableSentence, type FollowResult } from './follow';
 import { formatCounts, type RolloutState, type StageSpan } from './rollout';
 import { describeService, NoRunningRevisionError, type DeployLog } from './service';
@@ -42,6 +52,8 @@ export type DeployStatus =
   | 'unchanged'
   | 'in-progress'
   | 'registered'
+  /** A CodeDeploy deployment waits in `Ready` with test traffic on green (`test-traffic`). */
+  | 'ready'
   | 'dry-run';
 
 /** Options of {@link deploy}. */
@@ -56,8 +68,11 @@ export interface DeployOptions {
   strategy?: DeploymentStrategy;
   bakeTimeMinutes?: number;
   desiredCount?: number;
-  waitUntil: 'stable' | 'traffic-shifted' | 'none';
+  /** `test-traffic`: CodeDeploy deployments only, until green serves the test listener in `Ready`. */
+  waitUntil: 'stable' | 'traffic-shifted' | 'test-traffic' | 'none';
   timeoutMs: number;
+  /** How a service with the CODE_DEPLOY deployment controller is deployed (its client and names). */
+  codeDeploy?: CodeDeployOptions;
   dryRun: boolean;
   /** False: register the rendered revision and stop there (the service is not updated). */
   deploy?: boolean;
@@ -67,7 +82,11 @@ export interface DeployOptions {
   clock?: Clock;
   /** Called as soon as each fact is known, so outputs can be set early. */
   onFact?: (
-    name: 'task-definition-arn' | 'previous-task-definition-arn' | 'service-deployment-arn',
+    name:
+      | 'task-definition-arn'
+      | 'previous-task-definition-arn'
+      | 'service-deployment-arn'
+      | 'codedeploy-deployment-id',
     value: string,
   ) => void;
   /** Called once everything is validated, just before the first change (registration). */
@@ -96,6 +115,8 @@ export interface DeployResult {
   events: ServiceEvent[];
   stoppedTasks: StoppedTask[];
   state?: RolloutState;
+  /** The CodeDeploy side, for a service with the CODE_DEPLOY deployment controller. */
+  codeDeploy?: CodeDeployFacts;
   startedAt: number;
   durationMs: number;
 }
@@ -210,7 +231,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const { api, log } = opts;
 
   const { service, running, source } = await log.group('Reading the service', async () => {
-    const service = await describeService(api, opts.cluster, opts.service);
+    const service = await readDeployedService(api, opts.cluster, opts.service);
     const previousArn = service.taskDefinition;
     let running: TaskDefinition | undefined;
     let runningTags: { key?: string; value?: string }[] = [];
@@ -225,7 +246,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     }
     log.info(
       `Service ${opts.service} runs ${shortTaskDefinition(previousArn)} (${service.runningCount ?? 0}/${service.desiredCount ?? 0} tasks, ${
-        service.deploymentConfiguration?.strategy ?? 'ROLLING'
+        isCodeDeploy(service)
+          ? 'CodeDeploy blue/green'
+          : (service.deploymentConfiguration?.strategy ?? 'ROLLING')
       }).`,
     );
     let source: SourceTaskDefinition;
@@ -289,13 +312,33 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     startedAt,
   };
 
+  const codeDeploy = isCodeDeploy(service)
+    ? await log.group('Reading the CodeDeploy deployment group', () =>
+        prepareCodeDeploy(requireCodeDeploy(opts.codeDeploy), service, {
+          testTraffic: opts.waitUntil === 'test-traffic',
+          strategy: opts.strategy,
+          bakeTimeMinutes: opts.bakeTimeMinutes,
+          desiredCount: opts.desiredCount,
+          log,
+        }),
+      )
+    : undefined;
+  if (!codeDeploy && opts.waitUntil === 'test-traffic')
+    throw new TestTrafficWaitError(
+      `service \`${opts.service}\` uses ECS deployments; only a CodeDeploy blue/green deployment stops with test traffic on green.`,
+    );
+
   const plannedCalls: string[] = [];
   if (!unchangedDefinition) {
     plannedCalls.push(
       `RegisterTaskDefinition family=${rendered.family} with ${rendered.containerDefinitions?.length ?? 0} container(s) and ${rendered.tags?.length ?? 0} tag(s)`,
     );
   }
-  if (opts.deploy !== false && (!unchangedDefinition || deploymentConfiguration || countChange)) {
+  if (opts.deploy === false) {
+    // Registering only: no UpdateService and no CodeDeploy deployment.
+  } else if (codeDeploy) {
+    plannedCalls.push(plannedCodeDeployCall(codeDeploy));
+  } else if (!unchangedDefinition || deploymentConfiguration || countChange) {
     plannedCalls.push(
       `UpdateService ${opts.cluster ? `${opts.cluster}/` : ''}${opts.service} taskDefinition=${
         unchangedDefinition ? shortTaskDefinition(previousArn) : `${rendered.family}:<new revision>`
@@ -331,11 +374,27 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     for (const change of changes) log.info(`  ${logSafe(describeChange(change))}`);
   }
 
+  const dryRunSpec =
+    codeDeploy && opts.dryRun
+      ? dryRunAppSpec(requireCodeDeploy(opts.codeDeploy), codeDeploy)
+      : undefined;
   if (opts.dryRun) {
     log.info('Dry run: nothing is registered or updated. Would call:');
     for (const call of plannedCalls) log.info(`  ${call}`);
+    if (dryRunSpec) for (const line of dryRunSpec.split('\n')) log.info(`    ${logSafe(line)}`);
     return {
       ...base,
+      ...(codeDeploy && dryRunSpec
+        ? {
+            codeDeploy: {
+              application: codeDeploy.target.application,
+              deploymentGroup: codeDeploy.target.deploymentGroup,
+              config: codeDeploy.target.config ?? codeDeploy.group.deploymentConfigName,
+              appSpec: dryRunSpec,
+              lifecycleEvents: [],
+            },
+          }
+        : {}),
       status: 'dry-run',
       reason: `Dry run: ${changes.length} change(s) from ${shortTaskDefinition(previousArn)}; nothing was registered.`,
       plannedCalls,
@@ -373,6 +432,41 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       durationMs: clock.now() - startedAt,
     };
   }
+  if (codeDeploy) {
+    const run = await startAndFollow({
+      cd: requireCodeDeploy(opts.codeDeploy),
+      prepared: codeDeploy,
+      ecs: api,
+      cluster: opts.cluster,
+      service: opts.service,
+      taskDefinitionArn,
+      previousTaskDefinitionArn: previousArn,
+      waitUntil: opts.waitUntil,
+      timeoutMs: opts.timeoutMs,
+      deadline,
+      startedAt,
+      log,
+      signal: opts.signal,
+      clock,
+      intervalMs: opts.intervalMs,
+      onDeploymentId: (id) => opts.onFact?.('codedeploy-deployment-id', id),
+      onDeploymentStarted: opts.onDeploymentStarted,
+    });
+    return {
+      ...base,
+      status: run.status,
+      reason: run.reason,
+      taskDefinitionArn,
+      plannedCalls,
+      timeline: run.timeline,
+      stoppedTasks: run.stoppedTasks,
+      state: run.state,
+      codeDeploy: run.facts,
+      durationMs: clock.now() - startedAt,
+    };
+  }
+  // `test-traffic` was refused above for a service that is not deployed by CodeDeploy.
+  const waitUntil = opts.waitUntil === 'test-traffic' ? 'stable' : opts.waitUntil;
 
   const updated = await api.updateService({
     cluster: opts.cluster,
@@ -391,7 +485,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   );
   await opts.onDeploymentStarted?.();
 
-  if (opts.waitUntil === 'none') {
+  if (waitUntil === 'none') {
     return {
       ...base,
       status: 'in-progress',
@@ -413,7 +507,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       serviceDeploymentArn,
       strategy: deploymentConfiguration?.strategy ?? service.deploymentConfiguration?.strategy,
       taskDefinitionArn,
-      waitUntil: opts.waitUntil,
+      waitUntil,
       explainWith: taskDefinitionArn,
       circuitBreakerRollback,
       deregistrationDelayMs: opts.deregistrationDelayMs,
@@ -479,4 +573,32 @@ async function findNewServiceDeployment(
     );
     return undefined;
   }
+}
+
+function isCodeDeploy(service: Service): boolean {
+  return service.deploymentController?.type === 'CODE_DEPLOY';
+}
+
+function requireCodeDeploy(cd: CodeDeployOptions | undefined): CodeDeployOptions {
+  if (!cd)
+    throw new ActionFailure(
+      'The service is deployed by CodeDeploy, and no CodeDeploy client was given.',
+    );
+  return cd;
+}
+
+/**
+ * Reads the service a deploy works on in one DescribeServices call: a service with the
+ * CODE_DEPLOY deployment controller is taken as it is (it is deployed through CodeDeploy); any
+ * other goes through {@link describeService}'s checks.
+ */
+async function readDeployedService(
+  api: EcsApi,
+  cluster: string | undefined,
+  service: string,
+): Promise<Service> {
+  const out = await api.describeServices({ cluster, services: [service] });
+  const found = out.services?.[0];
+  if (found && isCodeDeploy(found) && (found.status ?? 'ACTIVE') === 'ACTIVE') return found;
+  return describeService({ ...api, describeServices: async () => out }, cluster, service);
 }

@@ -273,6 +273,8 @@ export interface FollowAndExplainOptions {
   serviceDeploymentArn?: string;
   /** The rollout's strategy; picks the status reader (`ROLLING` when unset). */
   strategy?: string;
+  /** A status reader of another kind (CodeDeploy) to follow with, instead of the strategy's. */
+  reader?: StatusReader;
   /** The revision whose rollout is followed (rolled out, or rolled back to). */
   taskDefinitionArn: string;
   waitUntil: 'stable' | 'traffic-shifted';
@@ -323,15 +325,17 @@ export async function followAndExplain(
 ): Promise<FollowAndExplainResult> {
   const { log } = opts;
   const clock = opts.clock ?? systemClock;
-  const reader = statusReaderFor(opts.strategy, {
-    api: opts.api,
-    cluster: opts.cluster,
-    service: opts.service,
-    serviceDeploymentArn: opts.serviceDeploymentArn,
-    taskDefinitionArn: opts.taskDefinitionArn,
-    eventsSince: opts.startedAt,
-    onEvent: (e) => log.info(`event: ${logSafe(e.message ?? '')}`),
-  });
+  const reader =
+    opts.reader ??
+    statusReaderFor(opts.strategy, {
+      api: opts.api,
+      cluster: opts.cluster,
+      service: opts.service,
+      serviceDeploymentArn: opts.serviceDeploymentArn,
+      taskDefinitionArn: opts.taskDefinitionArn,
+      eventsSince: opts.startedAt,
+      onEvent: (e) => log.info(`event: ${logSafe(e.message ?? '')}`),
+    });
   const stopped = (): Promise<StoppedTask[]> =>
     findStoppedTasks(opts.api, {
       cluster: opts.cluster,

@@ -1,0 +1,235 @@
+/**
+ * ecs-deploy on a service with the CODE_DEPLOY deployment controller, with the committed bundle
+ * against local-aws: the deployment goes through CodeDeploy, is followed to its end (or to
+ * `Ready` with `wait-until: test-traffic`), and a green that cannot start is explained.
+ */
+import { CreateDeploymentConfigCommand, type CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runAction, type ActionRun } from '../../support/run-action';
+import {
+  codeDeployClient,
+  createStack,
+  deployment,
+  service,
+  version,
+  weights,
+  type Stack,
+} from '../local-aws/codedeploy-support';
+import { startHarness, type Harness } from '../local-aws/support';
+
+let h: Harness;
+let cd: CodeDeployClient;
+let work: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'shipkit-codedeploy-'));
+  h = await startHarness({ timeScale: 30 });
+  cd = codeDeployClient(h);
+  // The canary share stays 3 AWS minutes (6 s at this time scale): longer than a look's interval.
+  await cd.send(
+    new CreateDeploymentConfigCommand({
+      deploymentConfigName: 'Canary10Percent3Minutes',
+      computePlatform: 'ECS',
+      trafficRoutingConfig: {
+        type: 'TimeBasedCanary',
+        timeBasedCanary: { canaryPercentage: 10, canaryInterval: 3 },
+      },
+    }),
+  );
+});
+
+afterAll(async () => {
+  cd?.destroy();
+  await h?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function deployStep(s: Stack, inputs: Record<string, string>): Promise<ActionRun> {
+  return runAction('ecs-deploy', {
+    cwd: work,
+    env: {
+      AWS_ENDPOINT_URL: h.aws.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    },
+    inputs: { cluster: s.cluster, service: s.service, timeout: '3m', ...inputs },
+  });
+}
+
+async function revisions(family: string): Promise<number> {
+  const out = await h.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family }));
+  return out.taskDefinitionArns!.length;
+}
+
+test('an all-at-once CodeDeploy deployment succeeds: production serves green, blue is gone, events and traffic are logged', async () => {
+  const s = await createStack(h, cd, 'cdok', await h.pushApp('cdok', 'v1'));
+  const run = await deployStep(s, { 'container-images': `web=${await h.pushApp('cdok', 'v2')}` });
+  expect(run.error).toBeUndefined();
+  expect(run.code).toBe(0);
+  expect(run.outputs.status).toBe('succeeded');
+  const id = run.outputs['codedeploy-deployment-id'];
+  expect(id).toMatch(/^d-/);
+  expect(run.outputs['task-definition-arn']).toMatch(/task-definition\/cdok:2$/);
+  expect(run.outputs.reason).toContain(`CodeDeploy deployment ${id} of cdok:2 succeeded`);
+  expect(run.stdout).toMatch(/lifecycle event Install: Succeeded \(\d/);
+  expect(run.stdout).toMatch(/lifecycle event AllowTraffic: Succeeded/);
+  expect(run.stdout).toContain('traffic: 100% → green');
+  expect(run.stdout).toContain(`codedeploy/deployments/${id}?region=us-east-1`);
+  expect(run.summary).toContain('CodeDeploy lifecycle events');
+  expect((await deployment(cd, id)).status).toBe('Succeeded');
+  expect(await version(s.prodPort)).toBe('v2');
+  const svc = await service(h, s);
+  expect(svc.taskSets).toHaveLength(1);
+  expect(svc.taskSets![0]).toMatchObject({
+    status: 'PRIMARY',
+    taskDefinition: run.outputs['task-definition-arn'],
+  });
+});
+
+test('a canary deployment (codedeploy-config) shows the traffic split as it shifts and ends with production on green and blue gone', async () => {
+  const s = await createStack(h, cd, 'cdcanary', await h.pushApp('cdcanary', 'v1'));
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdcanary', 'v2')}`,
+    'codedeploy-config': 'Canary10Percent3Minutes',
+  });
+  expect(run.error).toBeUndefined();
+  expect(run.outputs.status).toBe('succeeded');
+  expect(run.stdout).toContain('configuration Canary10Percent3Minutes');
+  const shares = [...run.stdout.matchAll(/traffic: (\d+)% → green/g)].map((m) => Number(m[1]));
+  expect(shares).toEqual([10, 100]);
+  expect((await deployment(cd, run.outputs['codedeploy-deployment-id'])).deploymentConfigName).toBe(
+    'Canary10Percent3Minutes',
+  );
+  expect(await version(s.prodPort)).toBe('v2');
+  expect((await service(h, s)).taskSets).toHaveLength(1);
+});
+
+test('a green whose container exits at start fails with the exit code and CodeDeploy rolls back', async () => {
+  const s = await createStack(h, cd, 'cdcrash', await h.pushApp('cdcrash', 'v1'));
+  writeFileSync(
+    join(work, 'crash.json'),
+    JSON.stringify({
+      family: 'cdcrash',
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: 'placeholder',
+          command: ['node', '-e', 'process.exit(3)'],
+          portMappings: [{ containerPort: 8080 }],
+        },
+      ],
+    }),
+  );
+  const run = await deployStep(s, {
+    'task-definition': 'crash.json',
+    'container-images': `web=${await h.pushApp('cdcrash', 'v2')}`,
+  });
+  expect(run.code).not.toBe(0);
+  expect(run.outputs.status).toBe('rolled-back');
+  expect(run.outputs.reason).toContain('CodeDeploy rolled it back');
+  expect(run.outputs.reason).toContain('ECS_UPDATE_ERROR');
+  expect(run.outputs.reason).toContain('exit code 3');
+  expect(run.outputs.reason).toContain('Lifecycle event Install failed');
+  expect(run.outputs.reason).toMatch(/Production traffic is back on cdcrash:1/);
+  expect((await deployment(cd, run.outputs['codedeploy-deployment-id'])).status).toBe('Failed');
+  expect(await weights(h, s.prodListener)).toEqual({ [s.blueTg]: 100, [s.greenTg]: 0 });
+  expect(await version(s.prodPort)).toBe('v1');
+});
+
+test('wait-until test-traffic returns in Ready with the test listener on green and production on blue; continue-deployment then moves production to green', async () => {
+  const s = await createStack(h, cd, 'cdready', await h.pushApp('cdready', 'v1'), {
+    blueGreenDeploymentConfiguration: {
+      terminateBlueInstancesOnDeploymentSuccess: {
+        action: 'TERMINATE',
+        terminationWaitTimeInMinutes: 0,
+      },
+      deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 600 },
+    },
+  });
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdready', 'v2')}`,
+    'wait-until': 'test-traffic',
+  });
+  expect(run.error).toBeUndefined();
+  expect(run.code).toBe(0);
+  expect(run.outputs.status).toBe('ready');
+  expect(run.outputs.reason).toContain('waiting for a go-ahead');
+  expect((await deployment(cd, run.outputs['codedeploy-deployment-id'])).status).toBe('Ready');
+  expect(await version(s.testPort)).toBe('v2');
+  expect(await version(s.prodPort)).toBe('v1');
+
+  const go = await deployStep(s, {
+    'continue-deployment': run.outputs['codedeploy-deployment-id'],
+  });
+  expect(go.error).toBeUndefined();
+  expect(go.outputs.status).toBe('succeeded');
+  expect(go.outputs['task-definition-arn']).toBe(run.outputs['task-definition-arn']);
+  expect(go.stdout).toContain('Sent the go-ahead to CodeDeploy deployment');
+  expect(go.stdout).toContain('traffic: 100% → green');
+  expect(await version(s.prodPort)).toBe('v2');
+});
+
+test('wait-until test-traffic with a green whose /health fails: the action fails and production traffic never leaves blue', async () => {
+  const s = await createStack(h, cd, 'cdsick', await h.pushApp('cdsick', 'v1'), {
+    blueGreenDeploymentConfiguration: {
+      terminateBlueInstancesOnDeploymentSuccess: {
+        action: 'TERMINATE',
+        terminationWaitTimeInMinutes: 0,
+      },
+      deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 600 },
+    },
+  });
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdsick', 'v2', { broken: true })}`,
+    'wait-until': 'test-traffic',
+  });
+  expect(run.code).not.toBe(0);
+  expect(run.outputs.status).toBe('rolled-back');
+  expect(run.outputs.reason).toContain('Lifecycle event AllowTestTraffic failed');
+  expect(run.outputs.reason).toContain('failed ELB health checks');
+  expect(run.stdout).not.toContain('→ green');
+  expect(await weights(h, s.prodListener)).toEqual({ [s.blueTg]: 100, [s.greenTg]: 0 });
+  expect(await version(s.prodPort)).toBe('v1');
+});
+
+test('wait-until test-traffic with a group that reroutes at once fails before anything is registered', async () => {
+  const s = await createStack(h, cd, 'cdnowait', await h.pushApp('cdnowait', 'v1'));
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdnowait', 'v2')}`,
+    'wait-until': 'test-traffic',
+  });
+  expect(run.code).not.toBe(0);
+  expect(run.error).toMatch(
+    /Input `wait-until` is `test-traffic`, but deployment group `DgpECS-cd-cdnowait` reroutes production traffic as soon as green is ready/,
+  );
+  expect(await revisions('cdnowait')).toBe(1);
+});
+
+test('an unknown deployment group fails before anything is registered, naming the input', async () => {
+  const s = await createStack(h, cd, 'cdnogroup', await h.pushApp('cdnogroup', 'v1'));
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdnogroup', 'v2')}`,
+    'codedeploy-deployment-group': 'nope',
+  });
+  expect(run.code).not.toBe(0);
+  expect(run.error).toMatch(/Input `codedeploy-deployment-group` \(`nope`/);
+  expect(await revisions('cdnogroup')).toBe(1);
+});
+
+test('continue-deployment with a deployment of another service fails naming the input', async () => {
+  const s = await createStack(h, cd, 'cdother', await h.pushApp('cdother', 'v1'));
+  const ok = await deployStep(s, { 'container-images': `web=${await h.pushApp('cdother', 'v2')}` });
+  expect(ok.outputs.status).toBe('succeeded');
+  const other = await createStack(h, cd, 'cdother2', await h.pushApp('cdother2', 'v1'));
+  const run = await deployStep(other, {
+    'continue-deployment': ok.outputs['codedeploy-deployment-id'],
+  });
+  expect(run.code).not.toBe(0);
+  expect(run.error).toMatch(
+    /Input `continue-deployment`: CodeDeploy deployment `d-\w+` does not deploy service `cdother2`/,
+  );
+});
