@@ -32,6 +32,10 @@ const onWeb1 = (running: number, pending: number): Moment['service'] =>
   service([rolling(TD1, 'COMPLETED', running, 2, { status: 'PRIMARY', pendingCount: pending })]);
 
 const settled = (): Moment => ({ service: onWeb1(2, 0) });
+/** ECS after the update: web:1 rolling out, one of its two tasks never starts. */
+const pending = (): Moment => ({
+  service: service([rolling(TD1, 'IN_PROGRESS', 1, 2, { status: 'PRIMARY', pendingCount: 1 })]),
+});
 const crashing = (ms: number): Moment => ({
   service: onWeb1(0, 2),
   stopped: [crashedTask('a1', 3, T0 + Math.min(ms, 100), undefined, TD1)],
@@ -101,7 +105,19 @@ async function rollBack(
 const verdictLine = (summary: string): string => summary.split('\n')[0];
 
 describe('rollback through run(deps): outputs and summary verdict', () => {
-  test.each([
+  test.each<{
+    name: string;
+    to: string;
+    inputs?: Record<string, string>;
+    script: (ms: number) => Moment;
+    status: string;
+    reason: string;
+    method?: string;
+    toArn: string;
+    verdict: string;
+    exitCode?: number;
+    updates: number;
+  }>([
     {
       name: 'settled on the target: succeeded, the step passes and the summary says rolled back',
       to: 'web:1',
@@ -139,8 +155,40 @@ describe('rollback through run(deps): outputs and summary verdict', () => {
       exitCode: 1,
       updates: 1,
     },
+    {
+      // 30 s of virtual time stays under the 30 calls a minute the action's ECS client allows:
+      // that metering waits on the wall clock, not on the injected one.
+      name: 'the target never settles: timed out at the `timeout`, the step fails',
+      to: 'web:1',
+      inputs: { timeout: '30s' },
+      script: pending,
+      status: 'timed-out',
+      reason:
+        'Timed out after 30s rolling back to web:1: the deployment is IN_PROGRESS (1/2 running, 1 pending).',
+      method: 'update-service',
+      toArn: TD1,
+      verdict: '### ❌ Rollback of web: rollback timed out',
+      exitCode: 1,
+      updates: 1,
+    },
+    {
+      name: 'not waiting: in progress once the update is made, the step passes',
+      to: 'web:1',
+      inputs: { 'wait-until': 'none' },
+      script: pending,
+      status: 'in-progress',
+      reason: 'Started rolling back to web:1; not waiting for it.',
+      method: 'update-service',
+      toArn: TD1,
+      verdict: '### ℹ️ Rollback of web: rollback started',
+      exitCode: undefined,
+      updates: 1,
+    },
   ])('$name', async (c) => {
-    const { result, ecs } = await rollBack({ to: c.to, reason: 'bad release' }, c.script);
+    const { result, ecs } = await rollBack(
+      { to: c.to, reason: 'bad release', ...c.inputs },
+      c.script,
+    );
 
     expect(result.outputs.status).toBe(c.status);
     expect(result.outputs.reason).toBe(c.reason);
