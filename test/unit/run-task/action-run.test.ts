@@ -141,6 +141,30 @@ describe('run-task through run(deps): outputs and summary verdict', () => {
     expect(result.lines).toEqual(expect.arrayContaining(['migrating', 'done']));
   });
 
+  test('RunTask places no task: not-started with no exit code, nothing to stop, the step fails', async () => {
+    const ecs = new FakeEcs([]);
+    ecs.taskDefinition = { ...definition };
+    ecs.failures = [
+      { arn: 'arn:aws:ecs:us-east-1:000000000000:container-instance/x', reason: 'RESOURCE:MEMORY' },
+    ];
+    const result = await runInProcess(
+      () => run({ ecs, logs: () => new FakeLogs(), clock: new FakeClock() }),
+      { cluster: 'jobs', 'task-definition': 'migrate:4' },
+      ENV,
+    );
+
+    expect(result.outputs.status).toBe('not-started');
+    expect(result.outputs['exit-code']).toBe('');
+    expect(result.outputs['task-arns']).toBe('');
+    expect(result.outputs.reason).toBe(
+      'RunTask started 0 of 1 task(s): arn:aws:ecs:us-east-1:000000000000:container-instance/x: RESOURCE:MEMORY.',
+    );
+    expect(verdictLine(result.summary)).toBe('### ❌ Run task migrate:4: not started');
+    expect(result.summary).toContain('RESOURCE:MEMORY');
+    expect(result.exitCode).toBe(1);
+    expect(ecs.stops).toEqual([]);
+  });
+
   test('the timeout stops the task it started, saying who stopped it and why', async () => {
     const { ecs } = await runTask({ timeout: '10s' }, neverEnds);
     expect(ecs.stops).toEqual([
