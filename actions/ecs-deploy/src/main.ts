@@ -134,7 +134,7 @@ export async function run(deps: Deps = {}): Promise<void> {
     const { deploy } = await import('../../../packages/ecs/src/deploy');
     const { meteredActionEcsApi, deregistrationDelayReader, realCodeDeployApi } =
       await import('../../../packages/ecs/src/client');
-    const api = await meteredActionEcsApi(deps.ecs, signal);
+    const api = await meteredActionEcsApi(deps.ecs, signal, deps.clock);
     const record = new GitHubDeploymentRecord(deps.github, inputs.environmentUrl);
     const codeDeploy = {
       api: lazyCodeDeployApi(deps.codeDeploy, realCodeDeployApi),

@@ -68,7 +68,7 @@ export async function run(deps: Deps = {}): Promise<void> {
     const { rollback } = await import('../../../packages/ecs/src/rollback');
     const { meteredActionEcsApi, deregistrationDelayReader, ecrImageChecker } =
       await import('../../../packages/ecs/src/client');
-    const api = await meteredActionEcsApi(deps.ecs, signal);
+    const api = await meteredActionEcsApi(deps.ecs, signal, deps.clock);
     const record = new GitHubDeploymentRecord(deps.github);
     if (inputs.environmentName && !record.github) {
       const { GitHubDeployments } = await import('../../../packages/kit/src/github-deployments');

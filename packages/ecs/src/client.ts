@@ -2,6 +2,7 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EcsApi } from './api';
 import type { CodeDeployApi } from './codedeploy/api';
+import type { Clock } from '../../kit/src/poll';
 
 /** Builds the ECS API from the SDK client, after inputs are validated (lazy imports keep cold start small). */
 export async function realEcsApi(): Promise<EcsApi> {
@@ -24,12 +25,15 @@ export async function realEcsApi(): Promise<EcsApi> {
 export async function meteredActionEcsApi(
   injected: EcsApi | undefined,
   signal: AbortSignal,
+  clock?: Clock,
 ): Promise<EcsApi> {
   const { meteredEcsApi, newCallCounter } = await import('./api');
-  const { sleep } = await import('../../kit/src/poll');
+  const { systemClock } = await import('../../kit/src/poll');
+  const time = clock ?? systemClock;
   return meteredEcsApi(injected ?? (await realEcsApi()), newCallCounter(), {
     maxPerMinute: 30,
-    sleep,
+    now: () => time.now(),
+    sleep: (ms, s) => time.sleep(ms, s),
     signal,
   });
 }
@@ -47,8 +51,9 @@ export function deregistrationDelayReader(): (
       import('@aws-sdk/client-elastic-load-balancing-v2'),
       import('../../kit/src/aws'),
     ]);
-    const client = new elb.ElasticLoadBalancingV2Client(
-      kitAws.awsClientConfig(kitAws.resolveRegion()),
+    const client = kitAws.withErrorContext(
+      new elb.ElasticLoadBalancingV2Client(kitAws.awsClientConfig(kitAws.resolveRegion())),
+      'ELBv2',
     );
     try {
       let longest: number | undefined;
@@ -96,8 +101,9 @@ export function ecrImageChecker(): (image: string) => Promise<'exists' | 'missin
       import('@aws-sdk/client-ecr'),
       import('../../kit/src/aws'),
     ]);
-    const client = new ecr.ECRClient(
-      kitAws.awsClientConfig(ecrHost?.[2] ?? kitAws.resolveRegion()),
+    const client = kitAws.withErrorContext(
+      new ecr.ECRClient(kitAws.awsClientConfig(ecrHost?.[2] ?? kitAws.resolveRegion())),
+      'ECR',
     );
     try {
       const out = await client.send(

@@ -156,15 +156,15 @@ describe('rollback through run(deps): outputs and summary verdict', () => {
       updates: 1,
     },
     {
-      // 30 s of virtual time stays under the 30 calls a minute the action's ECS client allows:
-      // that metering waits on the wall clock, not on the injected one.
+      // Two minutes of virtual time: more ECS calls than the 30 a minute the action's client
+      // allows, so the metering waits too, on the injected clock.
       name: 'the target never settles: timed out at the `timeout`, the step fails',
       to: 'web:1',
-      inputs: { timeout: '30s' },
+      inputs: { timeout: '2m' },
       script: pending,
       status: 'timed-out',
       reason:
-        'Timed out after 30s rolling back to web:1: the deployment is IN_PROGRESS (1/2 running, 1 pending).',
+        'Timed out after 2m 00s rolling back to web:1: the deployment is IN_PROGRESS (1/2 running, 1 pending).',
       method: 'update-service',
       toArn: TD1,
       verdict: '### ❌ Rollback of web: rollback timed out',
