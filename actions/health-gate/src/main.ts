@@ -40,6 +40,14 @@ function probeLine(r: ProbeResult, s: UrlState, inputs: Inputs, started: number)
   );
 }
 
+/**
+ * Text for a summary table cell that renders as text: {@link markdownSafe}, with its `|` escape
+ * left to the table's own cell escaping so it is not escaped twice.
+ */
+function tableText(text: string): string {
+  return markdownSafe(text).replace(/\\\|/g, '|');
+}
+
 /** What a response must satisfy, in a few words: `status 200-299, status=UP, body contains "x"`. */
 function expectedWords(e: Expectations): string {
   return [
@@ -121,14 +129,16 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
       : ['URL', 'Probes', 'Successes', 'p50', 'p95', 'Error rate', 'Verdict', 'Reason'],
     result.urls.map((u, i) => [
       u.url,
-      ...(perUrl ? [expectedWords(inputs.targets[i].expectations ?? inputs.expectations)] : []),
+      ...(perUrl
+        ? [tableText(expectedWords(inputs.targets[i].expectations ?? inputs.expectations))]
+        : []),
       u.probes,
       u.successes,
       u.p50Ms === undefined ? '–' : `${u.p50Ms}ms`,
       u.p95Ms === undefined ? '–' : `${u.p95Ms}ms`,
       `${u.errorRate}%`,
       u.verdict,
-      u.reason ?? '–',
+      u.reason ? tableText(u.reason) : '–',
     ]),
   );
   s.facts([
