@@ -199,6 +199,10 @@ export async function run(): Promise<void> {
     core.info(
       `Gating on ${inputs.targets.length} URL(s), a probe every ${formatDuration(inputs.intervalMs)} for at most ${formatDuration(inputs.timeoutMs)}${inputs.observeMs ? `, then observing for ${formatDuration(inputs.observeMs)}` : ''}: ${rulesSentence(inputs)}; start period ${startPeriodWords(inputs)}.`,
     );
+    for (const t of inputs.targets) {
+      if (t.expectations)
+        core.info(logSafe(`  ${t.method} ${t.displayUrl}: ${expectedWords(t.expectations)}`));
+    }
     const signals = await awsSignals(inputs);
     const result = await runGate({
       ...inputs,

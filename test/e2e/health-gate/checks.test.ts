@@ -54,6 +54,9 @@ describe('health-gate checks: expectations per URL', () => {
     expect(run.code).toBe(0);
     expect(run.outputs.healthy).toBe('true');
     expect(run.outputs.reason).toBe('All 2 URLs passed 2 consecutive probes.');
+    expect(run.stdout).toContain(
+      `  GET ${api.url}/health: status 200-299, status=UP, db.ok=true\n`,
+    );
     expect(web.requests[0].headers.accept).toBe('text/html');
     expect(api.requests[0].headers.accept).toBe('application/json');
     expect(run.summary).toContain(
