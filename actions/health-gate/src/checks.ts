@@ -92,7 +92,7 @@ function maskEntries(entries: unknown[]): (string | undefined)[] {
 async function parseYaml(text: string): Promise<unknown> {
   const { parse } = await import('yaml');
   try {
-    return parse(text, { prettyErrors: false, uniqueKeys: true });
+    return parse(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   } catch (error) {
     const e = error as { code?: string; pos?: [number, number] };
     const where: string[] = [];
@@ -184,7 +184,12 @@ export async function parseChecks(text: string, defaults: CheckDefaults): Promis
 
     const expectations: Expectations = { ...defaults.expectations };
     if (entry['expect-status'] !== undefined) {
-      const s = scalar(entry['expect-status']);
+      const raw = entry['expect-status'];
+      const s = Array.isArray(raw)
+        ? raw.every((r) => scalar(r) !== undefined)
+          ? raw.map(scalar).join(',')
+          : undefined
+        : scalar(raw);
       const status = s === undefined ? undefined : parseStatusRanges(s);
       if (!status) bad('expect-status', STATUS_FORM, s);
       expectations.status = status as NonNullable<typeof status>;
@@ -230,7 +235,7 @@ function entryHeaders(value: unknown, where: (field: string) => string): Record<
         `${where('headers')} holds a name that is not a valid header name (the name is not shown, in case it holds a value; ${HIDDEN}).`,
       );
     }
-    const v = scalar(raw);
+    const v = raw === null ? '' : scalar(raw);
     if (v === undefined || !HEADER_VALUE.test(v.trim())) {
       throw new ConfigurationError(
         `${where('headers')}: the value of \`${name}\` must be one line of text (${HIDDEN}).`,

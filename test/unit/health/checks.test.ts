@@ -51,6 +51,7 @@ describe('the checks input', () => {
         '  expect-body: <div id="app"',
         '  headers: "Accept: text/html"',
         '- {url: "https://api.example.com/ready", expect-status: 204, expect-body: ""}',
+        '- {url: "https://api.example.com/live", expect-status: [200, 300-302], headers: {X-Empty: }}',
       ].join('\n'),
       { ...DEFAULTS, expectations: { ...DEFAULTS.expectations, body: 'ok' } },
     );
@@ -83,6 +84,18 @@ describe('the checks input', () => {
         'GET',
         { Accept: 'application/json' },
         { status: [{ from: 204, to: 204 }], json: DEFAULTS.expectations.json, body: undefined },
+      ],
+      [
+        'GET',
+        { 'X-Empty': '' },
+        {
+          status: [
+            { from: 200, to: 200 },
+            { from: 300, to: 302 },
+          ],
+          json: DEFAULTS.expectations.json,
+          body: 'ok',
+        },
       ],
     ]);
     expect(masked).toContain(SECRET);
@@ -121,6 +134,11 @@ describe('the checks input', () => {
       'a bad method',
       '- url: https://a.example.com\n  method: FETCH',
       /entry 1, `method` must be one of GET/,
+    ],
+    [
+      'a status list holding a mapping',
+      '- url: https://a.example.com\n  expect-status: [200, {a: 1}]',
+      /entry 1, `expect-status` must be status codes/,
     ],
     [
       'a bad status',
