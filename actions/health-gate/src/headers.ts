@@ -2,9 +2,9 @@ import * as core from '../../../packages/kit/src/core';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 
 /** An HTTP header name (RFC 9110 token). */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** A header value: visible characters, spaces and tabs; no line break or other control character. */
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const FORM = 'one `Name: value` per line';
 const HIDDEN = 'the line is not shown because header values are secret';
@@ -21,7 +21,7 @@ export function maskHeaderValues(text: string): void {
     if (!line) continue;
     const at = line.indexOf(':');
     const name = at > 0 ? line.slice(0, at).trim() : '';
-    if (at >= 0) maskValue(line.slice(at + 1).trim());
+    if (at >= 0) maskHeaderValue(line.slice(at + 1).trim());
     if (!HEADER_NAME.test(name)) {
       core.setSecret(line);
       for (const word of line.split(/[\s:]+/).slice(1)) if (word) core.setSecret(word);
@@ -29,7 +29,11 @@ export function maskHeaderValues(text: string): void {
   }
 }
 
-function maskValue(value: string): void {
+/**
+ * Registers one header value with the runner as a secret: the whole value and what follows its
+ * first word (the token of `Bearer <token>`).
+ */
+export function maskHeaderValue(value: string): void {
   if (!value) return;
   core.setSecret(value);
   const credentials = /^\S+\s+(\S.*)$/.exec(value)?.[1];

@@ -6,6 +6,7 @@ import { resolveRegion } from '../../../packages/kit/src/aws';
 import { parseJsonAssertion, parseStatusRanges } from '../../../packages/health/src/expectations';
 import type { GateOptions } from '../../../packages/health/src/gate';
 import { maskHeaderValues, parseHeaders } from './headers';
+import { METHODS, parseChecks } from './checks';
 
 /** Everything health-gate reads from its inputs, validated: the gate's own options plus the action's. */
 export interface Inputs extends Pick<
@@ -29,7 +30,6 @@ export interface Inputs extends Pick<
   region?: string;
 }
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const TARGET_GROUP_ARN =
   /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
 
@@ -40,12 +40,21 @@ function regionOf(arn?: string): string | undefined {
 /**
  * Reads and validates every input; throws ConfigurationError naming the first bad one. Header
  * values are masked before anything is parsed, and credentials in URLs as soon as they are read.
+ * `url` and `checks` exclude each other: with `checks`, every URL is an entry of it, and each
+ * entry takes `method`, `headers` and the `expect-*` inputs for the fields it omits.
  */
-export function getInputs(p = new InputParser()): Inputs {
+export async function getInputs(p = new InputParser()): Promise<Inputs> {
   const headerText = p.string('headers') ?? '';
   maskHeaderValues(headerText);
+  const checksText = p.string('checks');
   const urls = p.lines('url');
-  if (!urls.length) throw new ConfigurationError('Input `url` is required and was not set.');
+  if (checksText && urls.length) {
+    throw new ConfigurationError(
+      'Inputs `url` and `checks` cannot both be set: list every URL as an entry of `checks` (an entry may set only its `url` and take the step inputs for the rest).',
+    );
+  }
+  if (!checksText && !urls.length)
+    throw new ConfigurationError('Input `url` or `checks` is required and neither was set.');
   // Masks the user name, password and credential-like query values of every URL at once.
   const displayUrls = urls.map((url) => redactUrl(url));
   urls.forEach((url, i) => {
@@ -84,6 +93,10 @@ export function getInputs(p = new InputParser()): Inputs {
         ),
     );
   const body = p.string('expect-body');
+  const expectations = { status: status!, json, body };
+  const targets = checksText
+    ? await parseChecks(checksText, { method, headers, expectations })
+    : urls.map((url, i) => ({ url, displayUrl: displayUrls[i], method, headers }));
 
   const healthyThreshold = p.int('healthy-threshold', { default: 2, min: 1, max: 100 }) as number;
   const unhealthyThreshold = p.int('unhealthy-threshold', {
@@ -133,8 +146,8 @@ export function getInputs(p = new InputParser()): Inputs {
     : undefined;
 
   return {
-    targets: urls.map((url, i) => ({ url, displayUrl: displayUrls[i], method, headers })),
-    expectations: { status: status!, json, body },
+    targets,
+    expectations,
     healthyThreshold,
     unhealthyThreshold,
     intervalMs,

@@ -8,7 +8,7 @@ import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import { systemClock } from '../../../packages/kit/src/poll';
 import { runAction } from '../../../packages/kit/src/run';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
-import { formatStatusRanges } from '../../../packages/health/src/expectations';
+import { formatStatusRanges, type Expectations } from '../../../packages/health/src/expectations';
 import {
   runGate,
   type GateResult,
@@ -38,6 +38,23 @@ function probeLine(r: ProbeResult, s: UrlState, inputs: Inputs, started: number)
   return logSafe(
     `${t} ${r.ok ? '✓' : '✗'} ${status} ${latency}  ${r.url}${r.error ? `  ${r.error}` : ''}  (${progress.join(', ')})`,
   );
+}
+
+/**
+ * Text for a summary table cell that renders as text: {@link markdownSafe}, with its `|` escape
+ * left to the table's own cell escaping so it is not escaped twice.
+ */
+function tableText(text: string): string {
+  return markdownSafe(text).replace(/\\\|/g, '|');
+}
+
+/** What a response must satisfy, in a few words: `status 200-299, status=UP, body contains "x"`. */
+function expectedWords(e: Expectations): string {
+  return [
+    `status ${formatStatusRanges(e.status)}`,
+    ...e.json.map((j) => j.text),
+    ...(e.body ? [`body contains ${JSON.stringify(e.body)}`] : []),
+  ].join(', ');
 }
 
 /** The counting rules in one sentence, for the log and the summary. */
@@ -73,7 +90,17 @@ function writeReport(result: GateResult, inputs: Inputs): string {
       maxLatencyMs: inputs.maxLatencyMs,
       maxErrorRate: inputs.maxErrorRate,
     },
-    urls: result.urls,
+    urls: result.urls.map((u, i) => {
+      const e = inputs.targets[i].expectations ?? inputs.expectations;
+      return {
+        ...u,
+        expected: {
+          status: formatStatusRanges(e.status),
+          json: e.json.map((j) => j.text),
+          body: e.body,
+        },
+      };
+    }),
     signals: result.signals,
     probes: result.probes.map((p) => ({
       time: p.time,
@@ -95,30 +122,28 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
     result.healthy ? 'healthy' : 'not healthy',
   );
   s.text(markdownSafe(result.reason));
+  const perUrl = inputs.targets.some((t) => t.expectations);
   s.table(
-    ['URL', 'Probes', 'Successes', 'p50', 'p95', 'Error rate', 'Verdict'],
-    result.urls.map((u) => [
+    perUrl
+      ? ['URL', 'Expected', 'Probes', 'Successes', 'p50', 'p95', 'Error rate', 'Verdict', 'Reason']
+      : ['URL', 'Probes', 'Successes', 'p50', 'p95', 'Error rate', 'Verdict', 'Reason'],
+    result.urls.map((u, i) => [
       u.url,
+      ...(perUrl
+        ? [tableText(expectedWords(inputs.targets[i].expectations ?? inputs.expectations))]
+        : []),
       u.probes,
       u.successes,
       u.p50Ms === undefined ? '–' : `${u.p50Ms}ms`,
       u.p95Ms === undefined ? '–' : `${u.p95Ms}ms`,
       `${u.errorRate}%`,
       u.verdict,
+      u.reason ? tableText(u.reason) : '–',
     ]),
   );
   s.facts([
     ['Rules', `${rulesSentence(inputs)}; a probe every ${formatDuration(inputs.intervalMs)}`],
-    [
-      'Expected',
-      [
-        `status ${formatStatusRanges(inputs.expectations.status)}`,
-        ...inputs.expectations.json.map((j) => j.text),
-        ...(inputs.expectations.body
-          ? [`body contains ${JSON.stringify(inputs.expectations.body)}`]
-          : []),
-      ].join(', '),
-    ],
+    ['Expected', perUrl ? 'per URL, in the table' : expectedWords(inputs.expectations)],
     ['Start period', startPeriodWords(inputs)],
     ['Observe once healthy', inputs.observeMs ? formatDuration(inputs.observeMs) : undefined],
     [
@@ -169,11 +194,15 @@ async function awsSignals(inputs: Inputs): Promise<SignalCheck[]> {
 /** Runs the health gate: probe, decide, report. */
 export async function run(): Promise<void> {
   await runAction(async ({ signal }) => {
-    const inputs = getInputs();
+    const inputs = await getInputs();
     const started = Date.now();
     core.info(
       `Gating on ${inputs.targets.length} URL(s), a probe every ${formatDuration(inputs.intervalMs)} for at most ${formatDuration(inputs.timeoutMs)}${inputs.observeMs ? `, then observing for ${formatDuration(inputs.observeMs)}` : ''}: ${rulesSentence(inputs)}; start period ${startPeriodWords(inputs)}.`,
     );
+    for (const t of inputs.targets) {
+      if (t.expectations)
+        core.info(logSafe(`  ${t.method} ${t.displayUrl}: ${expectedWords(t.expectations)}`));
+    }
     const signals = await awsSignals(inputs);
     const result = await runGate({
       ...inputs,

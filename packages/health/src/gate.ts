@@ -35,7 +35,9 @@ export interface SignalStats {
 }
 
 export interface GateOptions {
+  /** The URLs to probe; a target's own `expectations` replace {@link GateOptions.expectations}. */
   targets: Target[];
+  /** What a response must satisfy, for every target that does not carry its own. */
   expectations: Expectations;
   healthyThreshold: number;
   unhealthyThreshold: number;
@@ -79,6 +81,11 @@ export interface UrlStats {
   errorRate: number;
   verdict:
     'healthy' | 'unhealthy' | 'not healthy in time' | 'still waiting' | 'breach' | 'cancelled';
+  /**
+   * Why this URL did not pass: the gate's reason when this URL decided it, else the error of its
+   * last probe when that probe failed. Unset for a URL that passed.
+   */
+  reason?: string;
 }
 
 export interface GateResult {
@@ -139,7 +146,14 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
   };
   const send: Prober =
     opts.prober ??
-    ((target, signal) => probe(target, opts.expectations, opts.requestTimeoutMs, clock, signal));
+    ((target, signal) =>
+      probe(
+        target,
+        target.expectations ?? opts.expectations,
+        opts.requestTimeoutMs,
+        clock,
+        signal,
+      ));
   const states = opts.targets.map((t) => newUrlState(t.displayUrl, rules));
   const all: ProbeResult[] = [];
   let decision:
@@ -320,7 +334,15 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
     if (state.phase === 'waiting') return final.deadline ? 'not healthy in time' : 'still waiting';
     return state.phase;
   };
-  const urls = states.map((state) => statsFor(state, verdictOf(state)));
+  const reasonOf = (state: UrlState): string | undefined => {
+    if (final.failedUrl === state.url) return final.reason;
+    const last = state.probes[state.probes.length - 1];
+    return last && !last.ok ? last.error : undefined;
+  };
+  const urls = states.map((state) => ({
+    ...statsFor(state, verdictOf(state)),
+    reason: reasonOf(state),
+  }));
   const signals: SignalStats[] = signalStates.map((st) => ({
     name: st.name,
     readings: st.readings,

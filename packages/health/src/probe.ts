@@ -9,6 +9,8 @@ export interface Target {
   displayUrl: string;
   method: string;
   headers: Record<string, string>;
+  /** What a response of this URL must satisfy; the gate's own expectations when unset. */
+  expectations?: Expectations;
 }
 
 /** What one probe saw. */

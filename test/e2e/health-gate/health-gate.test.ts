@@ -411,7 +411,7 @@ describe('health-gate keeps secrets and stops when asked', () => {
 
 describe('health-gate rejects bad inputs before sending any request', () => {
   test.each<[Record<string, string>, RegExp]>([
-    [{ url: '' }, /Input `url` is required/],
+    [{ url: '' }, /Input `url` or `checks` is required and neither was set/],
     [
       { url: 'ftp://example.com/x' },
       /Input `url` must be one or more http:\/\/ or https:\/\/ URLs/,

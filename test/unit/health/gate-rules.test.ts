@@ -190,6 +190,20 @@ describe('the gate with its default rules decides in probes, not at the timeout'
     expect(result.sent.get('http://svc/b')).toBe(3);
   });
 
+  test('each URL carries its own reason: the gate reason on the URL that decided, the last error on a URL still failing, none on a healthy one', async () => {
+    const result = await gateOn(
+      (n, url) => (url.endsWith('/b') ? E503 : url.endsWith('/c') && n > 1 ? REFUSED : OK),
+      {},
+      ['http://svc/a', 'http://svc/b', 'http://svc/c'],
+    );
+    expect(result.urls.map((u) => [u.url, u.verdict, u.reason])).toEqual([
+      ['http://svc/a', 'healthy', undefined],
+      ['http://svc/b', 'unhealthy', result.reason],
+      ['http://svc/c', 'still waiting', 'connection refused'],
+    ]);
+    expect(result.reason).toMatch(/^http:\/\/svc\/b never became healthy/);
+  });
+
   test('latency and timing come from the injected clock', async () => {
     const result = await gateOn(() => OK);
     expect(result.probes.map((p) => p.time)).toEqual([
