@@ -19,7 +19,8 @@ const tools = [
   ['buildah', 'buildah', 'the suites that build images'],
   ['skopeo', 'skopeo', 'the suites that copy images'],
   ['chromium', 'chromium', "the demo's report page check"],
-  ['aws', 'awscli', "the AWS CLI's S3 suite"],
+  ['aws', 'awscli', "the AWS CLI's S3 suite and the examples' migration step"],
+  ['jq', 'jq', "the examples' migration step"],
 ];
 const missing = tools.filter(([command]) => !has(command));
 if (missing.length) {
