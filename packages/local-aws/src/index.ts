@@ -1,6 +1,6 @@
 /**
  * local-aws: one process that speaks the AWS wire protocols of ECS, ECR, ELBv2, CloudWatch,
- * RDS and S3, so that unmodified AWS SDK clients pointed at it with `AWS_ENDPOINT_URL`
+ * CloudWatch Logs, CodeDeploy, RDS and S3, so that unmodified AWS SDK clients pointed at it with `AWS_ENDPOINT_URL`
  * work. Tasks run as real local processes behind real listener ports.
  */
 import {
@@ -147,6 +147,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     log,
   });
 
+  // CloudWatch Logs: its wire operations, and where `awslogs` containers write.
+  const logs = new Logs();
+  ecs.runner.setAwslogsSink(logs);
+
   const state = (): unknown => ({
     version: 1,
     savedAt: new Date().toISOString(),
@@ -156,6 +160,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     ecr: ecr.snapshot(),
     rds: rds.snapshot(),
     codedeploy: codedeploy.snapshot(),
+    logs: logs.snapshot(),
   });
 
   if (options.stateFile && existsSync(options.stateFile)) {
@@ -166,6 +171,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         ? new Date(v)
         : v,
     ) as { ecs?: unknown; elb?: unknown; cloudwatch?: unknown; ecr?: unknown };
+    // Log events hold numbers and free text: read them without the date reviver, so a message
+    // that looks like a timestamp stays a string.
+    logs.restore((JSON.parse(text) as { logs?: unknown }).logs);
     ecr.restore(JSON.parse(text).ecr);
     rds.restore(JSON.parse(text).rds);
     cloudwatch.restore(saved.cloudwatch);
@@ -174,10 +182,6 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     codedeploy.restore((saved as { codedeploy?: unknown }).codedeploy);
   }
   for (const f of options.faults ?? []) faults.add(f);
-
-  // CloudWatch Logs: its wire operations, and where `awslogs` containers write.
-  const logs = new Logs();
-  ecs.runner.setAwslogsSink(logs);
 
   const cloudwatchOps = cloudwatch.operations;
   const json: JsonServiceDef[] = [

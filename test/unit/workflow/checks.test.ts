@@ -36,6 +36,7 @@ describe('the example workflows', () => {
         'deploy-staging.yml',
         'deploy.yml',
         'rollback.yml',
+        'scheduled-task.yml',
       ].sort(),
     );
   });

@@ -142,6 +142,8 @@ describe("the deploy notification's message", () => {
     TO: 'arn:aws:ecs:eu-west-1:111122223333:task-definition/app:42',
     DEPLOY_STATUS: 'succeeded',
     DEPLOY_REASON: 'Deployed app:42.',
+    MIGRATE_OUTCOME: 'skipped',
+    MIGRATE_REASON: '',
     GATE_OUTCOME: 'failure',
     GATE_REASON: 'https://app.example.com/health became unhealthy: <3> & more',
     ROLLBACK_STATUS: 'succeeded',
@@ -158,7 +160,26 @@ describe("the deploy notification's message", () => {
       GATE_REASON: '${{ steps.gate.outputs.reason }}',
       ROLLBACK_STATUS: '${{ steps.rollback.outputs.status }}',
       IMAGE: '${{ steps.image.outputs.image }}',
+      MIGRATE_OUTCOME: '${{ steps.migrate.outcome }}',
+      MIGRATE_REASON: '${{ steps.migrate.outputs.reason }}',
     });
+  });
+
+  test('a failed migration says so and gives its reason; nothing was deployed', () => {
+    const failedMigration = composeWith({
+      JOB_STATUS: 'failure',
+      ENVIRONMENT: 'staging',
+      SERVICE: 'app',
+      CLUSTER: 'app-staging',
+      IMAGE: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:9f2c',
+      MIGRATE_OUTCOME: 'failure',
+      MIGRATE_REASON: 'Task 0123 exited with code 3: relation "users" already exists',
+      RUN_URL: 'https://github.com/acme/app/actions/runs/8',
+    });
+    expect(failedMigration.text.split('\n').slice(3, 5)).toEqual([
+      'Status: migration failed, deploy not started',
+      'Reason: Task 0123 exited with code 3: relation "users" already exists',
+    ]);
   });
 
   test('a failed gate names the service, both versions, every status, the gate reason and the run', () => {

@@ -94,6 +94,11 @@ interface Running {
   processes: Map<string, ChildProcess>;
   healthTimers: NodeJS.Timeout[];
   stopping: boolean;
+  /**
+   * Settles once the container process being spawned is registered (or failed to start): a
+   * stop that arrives meanwhile waits for it, so the new process is stopped with the others.
+   */
+  spawning?: Promise<void>;
 }
 
 /** Asks the OS for a free TCP port on 127.0.0.1. */
@@ -289,6 +294,8 @@ export class TaskRunner {
       task.containers.flatMap((c) => c.networkBindings.map((b) => [b.containerPort, b.hostPort])),
     );
     for (const def of td.containerDefinitions) {
+      // A stop that came while the previous container was being spawned: start no more.
+      if (run.stopping) return;
       const c = task.containers.find((x) => x.name === def.name)!;
       const image = images.get(def.name)!;
       c.imageDigest = image.digest;
@@ -327,6 +334,8 @@ export class TaskRunner {
             `ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: ${refused} : exit status 1`,
           );
       }
+      let spawned!: () => void;
+      run.spawning = new Promise<void>((resolve) => (spawned = resolve));
       const log = openSync(this.logPath(taskId, def.name), 'a');
       let child: ChildProcess;
       try {
@@ -338,6 +347,7 @@ export class TaskRunner {
         });
       } catch (error) {
         closeSync(log);
+        spawned();
         return this.abortStart(
           task,
           run,
@@ -352,6 +362,7 @@ export class TaskRunner {
         child.once('error', (e) => resolve(e));
       });
       if (startError) {
+        spawned();
         return this.abortStart(
           task,
           run,
@@ -380,6 +391,7 @@ export class TaskRunner {
         child,
         exited.then(() => undefined),
       );
+      spawned();
       void exited.then(([code, signal]) => {
         run.processes.delete(def.name);
         c.lastStatus = 'STOPPED';
@@ -490,6 +502,8 @@ export class TaskRunner {
     const run = this.running.get(task.taskArn);
     if (!run) return;
     run.stopping = true;
+    // A process being spawned right now is not in `run.processes` yet: wait until it is.
+    await run.spawning;
     for (const t of run.healthTimers) this.clock.clear(t);
     const children = [...run.processes.values()];
     const exits = children.map((c) => this.exits.get(c) ?? Promise.resolve());

@@ -1,7 +1,7 @@
 /** ListTasks, DescribeTasks, RunTask, StopTask. */
 import { AwsError, type JsonOperation } from '../../contracts';
 import type { EcsContext } from '../context';
-import type { Task, TaskDefinition } from '../model';
+import type { Cluster, Task, TaskDefinition } from '../model';
 import { clone, nameOf, paginate, parseTags, requireString, type Input } from '../util';
 import { requireNetworkConfiguration } from '../validate';
 import { taskView } from '../views';
@@ -10,6 +10,55 @@ interface ContainerOverride {
   name: string;
   command?: string[];
   environment?: { name: string; value: string }[];
+}
+
+/** The capacity providers AWS runs on Fargate; any other one is backed by container instances. */
+const FARGATE_PROVIDERS = new Set(['FARGATE', 'FARGATE_SPOT']);
+
+/**
+ * Where RunTask places its tasks, refused as ECS refuses it. There are no container instances
+ * here, so the EC2 and EXTERNAL launch types (and capacity providers other than Fargate's) have
+ * nowhere to run: ECS answers that with an error, not with `failures`. Returns the launch type.
+ */
+function placement(input: Input, cluster: Cluster, td: TaskDefinition): string {
+  const strategy = Array.isArray(input.capacityProviderStrategy)
+    ? (input.capacityProviderStrategy as { capacityProvider?: unknown }[])
+    : undefined;
+  const launchType = typeof input.launchType === 'string' ? input.launchType : undefined;
+  if (launchType && strategy?.length)
+    throw new AwsError(
+      'InvalidParameterException',
+      'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.',
+    );
+  if (launchType && !['FARGATE', 'EC2', 'EXTERNAL'].includes(launchType))
+    throw new AwsError(
+      'InvalidParameterException',
+      `Invalid launch type \`${launchType}\`: use FARGATE, EC2 or EXTERNAL.`,
+    );
+  for (const item of strategy ?? []) {
+    const name = String(item?.capacityProvider ?? '');
+    if (FARGATE_PROVIDERS.has(name)) continue;
+    if (!cluster.capacityProviders.includes(name))
+      throw new AwsError(
+        'InvalidParameterException',
+        'The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.',
+      );
+    throw new AwsError(
+      'InvalidParameterException',
+      'No Container Instances were found in your cluster.',
+    );
+  }
+  if (launchType === 'EC2' || launchType === 'EXTERNAL')
+    throw new AwsError(
+      'InvalidParameterException',
+      'No Container Instances were found in your cluster.',
+    );
+  if (td.requiresCompatibilities?.length && !td.requiresCompatibilities.includes('FARGATE'))
+    throw new AwsError(
+      'InvalidParameterException',
+      'Task definition does not support launch_type FARGATE.',
+    );
+  return 'FARGATE';
 }
 
 /** The task operations. */
@@ -62,6 +111,7 @@ export function taskOperations(ctx: EcsContext): Record<string, JsonOperation> {
       if (!td || td.status !== 'ACTIVE')
         throw new AwsError('ClientException', 'TaskDefinition not found.');
       requireNetworkConfiguration(td, input.networkConfiguration);
+      const launchType = placement(input, cluster, td);
       const count = input.count === undefined ? 1 : Number(input.count);
       if (!(count >= 1 && count <= 10))
         throw new AwsError('InvalidParameterException', '`count` must be between 1 and 10.');
@@ -90,7 +140,7 @@ export function taskOperations(ctx: EcsContext): Record<string, JsonOperation> {
           td,
           typeof input.group === 'string' ? input.group : `family:${td.family}`,
           input.startedBy as string | undefined,
-          input.launchType as string | undefined,
+          launchType,
         );
         t.overrides = { containerOverrides: clone(overrides) };
         t.tags = parseTags(input.tags);
