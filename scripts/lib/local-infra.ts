@@ -38,6 +38,7 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
   type Action,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { buildOciImage, pushOciImage } from '../../test/support/oci-image';
@@ -237,8 +238,16 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
         UnhealthyThresholdCount: 3,
       }),
     );
+    const arn = out.TargetGroups![0].TargetGroupArn!;
+    // AWS drains a replaced task for 300 s by default: 10 s keeps a local rollout short.
+    await elb.send(
+      new ModifyTargetGroupAttributesCommand({
+        TargetGroupArn: arn,
+        Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '10' }],
+      }),
+    );
     created.push(`target group ${name}`);
-    return out.TargetGroups![0].TargetGroupArn!;
+    return arn;
   };
 
   const loadBalancer = async (name: string): Promise<string> => {

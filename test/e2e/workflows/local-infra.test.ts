@@ -12,6 +12,7 @@ import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -132,6 +133,16 @@ test('creates what the staging and production examples expect, prints how to dep
   expect(production.loadBalancers![0].advancedConfiguration!.alternateTargetGroupArn).toContain(
     'app-production-green',
   );
+
+  // Replaced tasks drain for 10 s, not AWS's default 300 s, so a local rollout stays short.
+  const stagingGroup = (await elb.send(new DescribeTargetGroupsCommand({ Names: ['app-staging'] })))
+    .TargetGroups![0];
+  const attributes = await elb.send(
+    new DescribeTargetGroupAttributesCommand({ TargetGroupArn: stagingGroup.TargetGroupArn }),
+  );
+  expect(
+    attributes.Attributes!.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value,
+  ).toBe('10');
 
   // The printed commands name the example workflows and URLs that answer the health gate.
   const stagingUrl = /--var STAGING_URL=(\S+)/.exec(first.out)![1];
