@@ -182,3 +182,34 @@ test.each([
   expect(r.code).toBe(code);
   expect(r.err).toContain(`error: ${message}`);
 });
+
+test('without --endpoint it starts its own local-aws, keeps it serving the environment until SIGINT, then stops it', async () => {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, '--environment', 'development'], {
+    env: { ...process.env, AWS_REGION: 'us-east-1' },
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((done) => child.on('close', done));
+  // Waits for the line that says the resources are ready, or for the command to end.
+  const ready = await new Promise<boolean>((done) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Ctrl-C stops it')) done(true);
+    });
+    void exited.then(() => done(false));
+  });
+  try {
+    expect(`${ready} ${err.match(/^error:.*$/m)?.[0] ?? ''}`).toBe('true ');
+    const endpoint = /^export AWS_ENDPOINT_URL=(\S+)$/m.exec(out)![1];
+    const url = /--var DEVELOPMENT_URL=(\S+)/.exec(out)![1];
+    expect(out).toContain('npm run workflow -- workflows-examples/deploy-dev.yml');
+    const res = await fetch(`${url}/health`, { headers: { connection: 'close' } });
+    expect(res.status).toBe(200);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await expect(fetch(`${endpoint}/_local/`)).rejects.toThrow();
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
