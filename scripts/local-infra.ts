@@ -1,4 +1,4 @@
-// `npm run local-infra -- [--environment development|staging|production]… [--endpoint URL]
+// `npm run local-infra -- [--environment development|staging|production]… [--endpoint URL | --port N]
 //   [--workspace DIR] [--region REGION]`
 // Creates in local-aws, idempotently, what the example workflows expect (ECR repositories, ECS
 // clusters, task definitions and services, load balancers, listeners and target groups), then
@@ -22,9 +22,10 @@ function usage(message?: string): never {
   if (message) console.error(`error: ${message}`);
   console.error(
     [
-      'usage: npm run local-infra -- [--environment development|staging|production]… [--endpoint URL] [--workspace DIR] [--region REGION]',
+      'usage: npm run local-infra -- [--environment development|staging|production]… [--endpoint URL | --port N] [--workspace DIR] [--region REGION]',
       '  --environment name  an environment to create (repeatable); default: all three',
       '  --endpoint URL      a local-aws that already runs; default: start one here and keep it running until Ctrl-C',
+      '  --port N            the port of the local-aws it starts (without --endpoint); default: a free port',
       '  --workspace DIR     the repository the printed workflow commands run in (passed on as --workspace)',
       '  --region REGION     the region the resources are created in; default: $AWS_REGION, else us-east-1',
     ].join('\n'),
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const environments: EnvironmentName[] = [];
   let endpoint: string | undefined;
+  let port: number | undefined;
   let workspace: string | undefined;
   let region = process.env.AWS_REGION || 'us-east-1';
   for (let i = 0; i < args.length; i++) {
@@ -48,11 +50,18 @@ async function main(): Promise<void> {
       if (!environments.includes(name as EnvironmentName))
         environments.push(name as EnvironmentName);
     } else if (a === '--endpoint') endpoint = next();
-    else if (a === '--workspace') workspace = resolve(startedIn, next());
+    else if (a === '--port') {
+      const text = next();
+      port = Number(text);
+      if (!/^\d+$/.test(text) || port < 1 || port > 65535)
+        usage(`--port takes a TCP port (1-65535), got \`${text}\``);
+    } else if (a === '--workspace') workspace = resolve(startedIn, next());
     else if (a === '--region') region = next();
     else if (a === '--help' || a === '-h') usage();
     else usage(`unknown argument \`${a}\``);
   }
+  if (endpoint && port !== undefined)
+    usage('--port is the port of the local-aws this command starts: leave it out with --endpoint');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
     usage(`--region takes an AWS region such as us-east-1, got \`${region}\``);
   // Production promotes the staging image: create staging first when both are asked for.
@@ -62,7 +71,13 @@ async function main(): Promise<void> {
 
   let aws: LocalAws | undefined;
   if (!endpoint) {
-    aws = await startLocalAws({ port: 0 });
+    try {
+      aws = await startLocalAws({ port: port ?? 0 });
+    } catch (error) {
+      throw new LocalInfraError(
+        `could not start local-aws on port ${port ?? 0} (${(error as Error).message}): choose another --port, or pass --endpoint to use the local-aws that runs there`,
+      );
+    }
     endpoint = aws.endpoint;
     console.log(`local-aws listening on ${endpoint}`);
   }

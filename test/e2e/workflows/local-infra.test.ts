@@ -177,6 +177,12 @@ test.each([
   [['--endpoint', 'http://127.0.0.1:1'], 1, 'nothing answers at http://127.0.0.1:1'],
   [['--region', 'mars'], 2, '--region takes an AWS region such as us-east-1, got `mars`'],
   [['--verbose'], 2, 'unknown argument `--verbose`'],
+  [['--port', '99999'], 2, '--port takes a TCP port (1-65535), got `99999`'],
+  [
+    ['--endpoint', 'http://127.0.0.1:4566', '--port', '4566'],
+    2,
+    '--port is the port of the local-aws this command starts: leave it out with --endpoint',
+  ],
 ])('%j fails with exit code %i and says why', async (args, code, message) => {
   const r = await cli(args);
   expect(r.code).toBe(code);
@@ -212,4 +218,12 @@ test('without --endpoint it starts its own local-aws, keeps it serving the envir
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
+});
+
+test('--port of a port in use fails saying so, and how to use what runs there', async () => {
+  const port = new URL(aws.endpoint).port;
+  const r = await cli(['--port', port]);
+  expect(r.code).toBe(1);
+  expect(r.err).toContain(`error: could not start local-aws on port ${port} (`);
+  expect(r.err).toContain('pass --endpoint to use the local-aws that runs there');
 });
