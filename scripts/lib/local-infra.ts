@@ -82,13 +82,11 @@ export interface ProvisionOptions {
   endpoint: string;
   region: string;
   environments: readonly EnvironmentName[];
-  /** The bootstrap image's server (the sample service: answers `/health` on `PORT`). */
-  serverJs?: string;
-  /** Longest wait for the new services to run their bootstrap task, in seconds. */
-  maxWaitSeconds?: number;
 }
 
 const APP_PORT = 8080;
+/** Longest wait for a new service to run its bootstrap task and pass its health checks, in seconds. */
+const MAX_WAIT_SECONDS = 180;
 const ROOT = join(__dirname, '..', '..');
 
 function awsErrorName(error: unknown): string {
@@ -130,9 +128,11 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   const ecs = new ECSClient(config);
   const elb = new ElasticLoadBalancingV2Client(config);
   const created: string[] = [];
-  const serverJs =
-    opts.serverJs ??
-    readFileSync(join(ROOT, 'test', 'fixtures', 'sample-image', 'server.js'), 'utf8');
+  // The bootstrap image's server: the sample service, answering `/health` on `PORT`.
+  const serverJs = readFileSync(
+    join(ROOT, 'test', 'fixtures', 'sample-image', 'server.js'),
+    'utf8',
+  );
 
   const repositoryUri = async (name: string): Promise<string> => {
     try {
@@ -409,7 +409,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     }
     for (const cluster of waitFor) {
       const result = await waitUntilServicesStable(
-        { client: ecs, maxWaitTime: opts.maxWaitSeconds ?? 180, minDelay: 1, maxDelay: 2 },
+        { client: ecs, maxWaitTime: MAX_WAIT_SECONDS, minDelay: 1, maxDelay: 2 },
         { cluster, services: ['app'] },
       ).catch((error: Error) => ({ state: 'FAILURE', reason: error.message }));
       if (result.state !== 'SUCCESS')
@@ -418,7 +418,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
         );
     }
     for (const env of environments.filter((e) => waitFor.includes(e.cluster)))
-      await targetsHealthy(elb, env, opts.maxWaitSeconds ?? 180);
+      await targetsHealthy(elb, env, MAX_WAIT_SECONDS);
     return { environments, created };
   } finally {
     for (const c of [ecr, ecs, elb]) c.destroy();
