@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
-import { constants, crc32, deflateRaw, type ZlibOptions } from 'node:zlib';
+import { constants, crc32, createDeflateRaw, type ZlibOptions } from 'node:zlib';
 
 /** Options for {@link ParallelGzip}. */
 export interface ParallelGzipOptions {
@@ -27,10 +27,19 @@ export function defaultConcurrency(
 /** Deflate's window: each block is primed with this much of the input before it. */
 const WINDOW = 32 * 1024;
 
-function deflateBlock(input: Buffer, options: ZlibOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    deflateRaw(input, options, (error, out) => (error ? reject(error) : resolve(out))),
-  );
+/**
+ * Deflates one block in the thread pool and resolves with its output pieces as zlib produced
+ * them (no joined copy: each piece is passed on as it is).
+ */
+function deflateBlock(input: Buffer, options: ZlibOptions): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const zlib = createDeflateRaw(options);
+    const out: Buffer[] = [];
+    zlib.on('data', (piece: Buffer) => out.push(piece));
+    zlib.once('error', reject);
+    zlib.once('end', () => resolve(out));
+    zlib.end(input);
+  });
 }
 
 /** The 10-byte gzip member header (RFC 1952): no name, no time, OS unknown. */
@@ -39,22 +48,36 @@ function gzipHeader(level: number): Buffer {
   return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 255]);
 }
 
+/** A block handed to the thread pool, and its output to come. */
+interface InFlight {
+  block: Buffer;
+  out: Promise<Buffer[]>;
+}
+
 /**
  * gzip on every core, the way pigz does it: the input is cut into blocks that are deflated in
  * Node's thread pool at the same time, each primed with the 32 KiB before it so compression
  * barely suffers, and the pieces are joined in order into ONE standard gzip member (each
  * non-final piece ends on a sync flush; CRC-32 and length are computed here as the bytes pass).
- * Any gzip reader reads the result; memory stays at about `(concurrency + 1) × 2 × blockSize`.
+ * Any gzip reader reads the result. The input is copied into `concurrency + 1` block buffers
+ * allocated once and reused, so a long input leaves no garbage of its own blocks behind; memory
+ * stays at about `(concurrency + 1) × blockSize` of input plus the compressed output in flight.
  */
 export class ParallelGzip extends Transform {
   private readonly level: number;
   private readonly blockSize: number;
   private readonly concurrency: number;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** Block buffers not in use. */
+  private readonly free: Buffer[] = [];
+  private allocated = 0;
+  /** The block being filled, and how many of its bytes are. */
+  private block: Buffer | undefined;
+  private filled = 0;
   /** Blocks being deflated, oldest first. */
-  private readonly inFlight: Promise<Buffer>[] = [];
-  private previousTail: Buffer | undefined;
+  private readonly inFlight: InFlight[] = [];
+  /** The last bytes of the previous block (the next block's dictionary). */
+  private readonly tail = Buffer.allocUnsafeSlow(WINDOW);
+  private tailLength = 0;
   private crc = 0;
   private length = 0;
   private started = false;
@@ -69,32 +92,13 @@ export class ParallelGzip extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (!this.started) {
-      this.started = true;
-      this.push(gzipHeader(this.level));
-    }
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    const blocks: Buffer[] = [];
-    while (this.pendingBytes >= this.blockSize) {
-      const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
-      blocks.push(all.subarray(0, this.blockSize));
-      const rest = all.subarray(this.blockSize);
-      this.pending = rest.length ? [rest] : [];
-      this.pendingBytes = rest.length;
-    }
-    this.submitAll(blocks, false).then(() => done(), done);
+    this.writeHeader();
+    this.copyIn(chunk).then(() => done(), done);
   }
 
   override _flush(done: TransformCallback): void {
-    if (!this.started) {
-      this.started = true;
-      this.push(gzipHeader(this.level));
-    }
-    const last = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.submitAll([last], true)
+    this.writeHeader();
+    this.submit(true)
       .then(() => this.drainAll())
       .then(() => {
         const trailer = Buffer.alloc(8);
@@ -107,36 +111,69 @@ export class ParallelGzip extends Transform {
 
   override _destroy(error: Error | null, done: (error: Error | null) => void): void {
     // Pieces still deflating finish in the pool; their results are dropped.
-    for (const p of this.inFlight) p.catch(() => undefined);
+    for (const p of this.inFlight) p.out.catch(() => undefined);
     this.inFlight.length = 0;
     done(error);
   }
 
-  private async submitAll(blocks: Buffer[], final: boolean): Promise<void> {
-    for (const input of blocks) {
-      this.crc = crc32(input, this.crc);
-      this.length += input.length;
-      const options: ZlibOptions = {
-        level: this.level,
-        chunkSize: 128 * 1024,
-        finishFlush: final ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-        ...(this.previousTail ? { dictionary: this.previousTail } : {}),
-      };
-      const piece = deflateBlock(input, options);
-      piece.catch(() => undefined); // observed below, in order
-      this.inFlight.push(piece);
-      this.previousTail = input.subarray(Math.max(0, input.length - WINDOW));
-      while (this.inFlight.length > this.concurrency) await this.emitOldest();
+  private writeHeader(): void {
+    if (this.started) return;
+    this.started = true;
+    this.push(gzipHeader(this.level));
+  }
+
+  /** Copies `chunk` into blocks, handing each full one to the pool. */
+  private async copyIn(chunk: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      this.block ??= this.freeBlock();
+      const copied = chunk.copy(this.block, this.filled, offset);
+      offset += copied;
+      this.filled += copied;
+      if (this.filled === this.blockSize) await this.submit(false);
     }
+  }
+
+  /** A block buffer to fill: a free one, or a new one while fewer than the pool's exist. */
+  private freeBlock(): Buffer {
+    const reused = this.free.pop();
+    if (reused) return reused;
+    this.allocated++;
+    return Buffer.allocUnsafeSlow(this.blockSize);
+  }
+
+  /** Hands the block being filled (empty for a final one) to the pool. */
+  private async submit(final: boolean): Promise<void> {
+    const block = this.block ?? this.freeBlock();
+    const input = block.subarray(0, this.filled);
+    this.block = undefined;
+    this.filled = 0;
+    this.crc = crc32(input, this.crc);
+    this.length += input.length;
+    const options: ZlibOptions = {
+      level: this.level,
+      chunkSize: 128 * 1024,
+      finishFlush: final ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+      // zlib copies the dictionary when the stream is created, so the tail is free to reuse.
+      ...(this.tailLength ? { dictionary: this.tail.subarray(0, this.tailLength) } : {}),
+    };
+    const out = deflateBlock(input, options);
+    out.catch(() => undefined); // observed below, in order
+    this.inFlight.push({ block, out });
+    this.tailLength = input.copy(this.tail, 0, Math.max(0, input.length - WINDOW));
+    while (this.inFlight.length > this.concurrency) await this.emitOldest();
   }
 
   private async drainAll(): Promise<void> {
     while (this.inFlight.length) await this.emitOldest();
   }
 
+  /** Passes on the oldest block's output and frees its buffer. */
   private async emitOldest(): Promise<void> {
-    const out = await (this.inFlight[0] as Promise<Buffer>);
+    const oldest = this.inFlight[0] as InFlight;
+    const out = await oldest.out;
     void this.inFlight.shift();
-    if (!this.destroyed) this.push(out);
+    this.free.push(oldest.block);
+    if (!this.destroyed) for (const piece of out) this.push(piece);
   }
 }

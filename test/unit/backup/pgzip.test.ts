@@ -117,6 +117,23 @@ describe('ParallelGzip', () => {
     expect(peakAhead).toBeLessThan(640 * KiB);
   });
 
+  it.each([[1], [3]])(
+    'copies a long input into concurrency + 1 block buffers, reused for every block (concurrency %i)',
+    async (concurrency) => {
+      const blockSize = 48 * KiB;
+      const input = sqlLike(40 * blockSize + 5);
+      const allocate = jest.spyOn(Buffer, 'allocUnsafeSlow');
+      try {
+        const gz = await compress(input, { level: 1, blockSize, concurrency }, 5 * KiB + 3);
+        expect(gunzipSync(gz).equals(input)).toBe(true);
+        const blocks = allocate.mock.calls.filter(([size]) => size === blockSize).length;
+        expect(blocks).toBe(concurrency + 1);
+      } finally {
+        allocate.mockRestore();
+      }
+    },
+  );
+
   it.each([
     [1, 4, 1],
     [2, 4, 2],
