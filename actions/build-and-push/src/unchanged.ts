@@ -1,18 +1,18 @@
 import * as core from '../../../packages/kit/src/core';
 import type { RunContext } from './context';
-import { say, tagLine, type Outcome } from './outcome';
+import { tagExisting } from './existing';
+import { say, type Outcome } from './outcome';
 
 /**
  * With `skip-unchanged`: the image already under this build's content tag, put under `tags` by
  * digest with ECR's API (no layer moves); undefined to build.
  */
 export async function unchanged(ctx: RunContext): Promise<Outcome | undefined> {
-  const { inputs, ecr, repository, host, client } = ctx;
+  const { ecr, repository, host, client } = ctx;
   const contentTag = ctx.contentTag as string;
   const { findUnchanged, imageRevision } =
     await import('../../../packages/image/src/publish-images');
   const { RegistrySource } = await import('../../../packages/image/src/copy');
-  const publish = await import('../../../packages/image/src/publish');
   return core.group('Look for the image of the same build inputs', async () => {
     const found = await findUnchanged(ecr, repository, contentTag, async (digest) =>
       imageRevision(new RegistrySource(await client(), repository.name), digest),
@@ -24,20 +24,10 @@ export async function unchanged(ctx: RunContext): Promise<Outcome | undefined> {
     say(
       `${host}/${repository.name}:${contentTag} is ${found.digest}${found.builtFrom ? `, built from ${found.builtFrom}` : ''}: its build inputs are unchanged, so it is tagged for this commit instead of rebuilt.`,
     );
-    core.setOutput('digest', found.digest);
-    const tags = await publish.tagImage(ecr, repository, found.image, inputs.tags);
-    for (const t of tags) say(tagLine(t));
-    return {
+    return tagExisting(ctx, found, {
       action: 'unchanged',
-      digest: found.digest,
-      registry: host,
-      repository: repository.name,
-      tags,
-      pushed: true,
-      sizeBytes: found.sizeBytes,
       contentTag,
       builtFrom: found.builtFrom,
-      repositoryCreated: false,
-    } satisfies Outcome;
+    });
   });
 }
