@@ -145,19 +145,24 @@ function bodyTooLarge(limit: number): AwsError {
  * How much of a refused body is still read (and thrown away) after the answer, so that a client
  * still sending it receives the answer instead of a reset; past that the connection is closed.
  */
-const DISCARD_AFTER_REFUSAL = 4 * 1024 * 1024;
+const DISCARD_AFTER_REFUSAL = 32 * 1024 * 1024;
+/** How long a client may go on sending after the answer before the connection is closed. */
+const DISCARD_GRACE_MS = 5_000;
 
 /**
- * Throws away the rest of a body that will not be read, up to {@link DISCARD_AFTER_REFUSAL}
- * bytes, then closes the connection. The answer keeps the connection open meanwhile (even when
- * the client asked to close it): closing it with unread bytes would reset it and could lose the
- * answer on the way.
+ * Throws away the rest of a body that will not be read, then closes the connection: once the
+ * answer is written the connection is half-closed, so the client reads the answer and its end
+ * and stops sending; what it sent meanwhile is read and dropped, up to
+ * {@link DISCARD_AFTER_REFUSAL} bytes or {@link DISCARD_GRACE_MS} after the answer. Closing it
+ * sooner with unread bytes would reset it, and a client that had not yet read the answer (its
+ * writes land in loopback buffers of several MiB before it reads) would lose it.
  */
 function discardRest(req: IncomingMessage, res: ServerResponse): void {
   res.shouldKeepAlive = true;
-  // Once the answer is written, half-close the connection: the client reads the answer and
-  // its end at once, and stops sending; the rest it sent meanwhile is still read and dropped.
-  res.once('finish', () => req.socket.end());
+  res.once('finish', () => {
+    req.socket.end();
+    setTimeout(() => req.socket.destroy(), DISCARD_GRACE_MS).unref();
+  });
   let discarded = 0;
   req.on('data', (c: Buffer) => {
     discarded += c.length;
