@@ -1,21 +1,15 @@
 // A PostgreSQL cluster kept between bench runs (its databases are seeded once and reused), in a
 // cache folder the repository ignores. Same shape as the test suites' throwaway cluster.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   findPostgresBindir,
-  freePort,
+  postgresAccount,
+  runPostgres,
   seedDatabase,
   type TestPostgres,
 } from '../../test/support/postgres';
-
-function postgresAccount(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string): number =>
-    Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout);
-  return { uid: id('-u'), gid: id('-g') };
-}
 
 function alive(pid: number): boolean {
   try {
@@ -56,81 +50,7 @@ export async function startCachedPostgres(dir: string): Promise<TestPostgres> {
     rmSync(pidFile);
   }
   const password = readFileSync(pwfile, 'utf8').trim();
-  const port = await freePort();
-  const server = spawn(
-    join(bindir, 'postgres'),
-    [
-      '-D',
-      data,
-      '-p',
-      String(port),
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-    ],
-    { ...as, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  server.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((ok) => server.once('exit', () => ok()));
-  const major = Number(
-    spawnSync(join(bindir, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.match(
-      /(\d+)\./,
-    )?.[1],
-  );
-  const env = { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '5' };
-  const pg: TestPostgres = {
-    host: '127.0.0.1',
-    port,
-    user: 'postgres',
-    password,
-    bindir,
-    major,
-    url: (db = 'postgres') =>
-      `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`,
-    sql(db, sql) {
-      const r = spawnSync(
-        join(bindir, 'psql'),
-        ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', db].concat([
-          '-X',
-          '-q',
-          '-At',
-          '-v',
-          'ON_ERROR_STOP=1',
-        ]),
-        { input: sql, encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 },
-      );
-      if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
-      return r.stdout;
-    },
-    createDatabase(db) {
-      pg.sql('postgres', `CREATE DATABASE "${db}"`);
-    },
-    pid: () => server.pid,
-    async stop() {
-      if (server.exitCode === null && server.signalCode === null) {
-        server.kill('SIGINT');
-        await exited;
-      }
-    },
-  };
-  for (let tries = 0; ; tries++) {
-    const ready = spawnSync(join(bindir, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port)]);
-    if (ready.status === 0) break;
-    if (server.exitCode !== null || tries > 300) {
-      await pg.stop();
-      throw new Error(`PostgreSQL did not start: ${log}`);
-    }
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
-  return pg;
+  return runPostgres({ bindir, dir, data, password, as, removeOnStop: false });
 }
 
 /**

@@ -52,7 +52,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-function postgresAccount(): { uid: number; gid: number } | undefined {
+/** The `postgres` account a cluster runs as when we are root (PostgreSQL refuses root). */
+export function postgresAccount(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
@@ -101,6 +102,23 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<T
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${init.stderr}`);
   }
+  return runPostgres({ bindir, dir, data, password, as, removeOnStop: true });
+}
+
+/**
+ * Starts the server of an initialised cluster (`data`, sockets in `dir`) on a free port, waits
+ * until it accepts connections and returns the handle. `removeOnStop` deletes `dir` on stop
+ * (throwaway clusters); a kept cluster leaves it.
+ */
+export async function runPostgres(opts: {
+  bindir: string;
+  dir: string;
+  data: string;
+  password: string;
+  as: { uid?: number; gid?: number };
+  removeOnStop: boolean;
+}): Promise<TestPostgres> {
+  const { bindir, dir, data, password, as } = opts;
   const port = await freePort();
   const server: ChildProcess = spawn(
     join(bindir, 'postgres'),
@@ -179,7 +197,7 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<T
         await exited;
         clearTimeout(timer);
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (opts.removeOnStop) rmSync(dir, { recursive: true, force: true });
     },
   };
   const deadline = Date.now() + 30_000;
