@@ -40,6 +40,19 @@ const actions = readdirSync(join(root, 'actions'))
   })
   .filter(Boolean);
 
+/**
+ * Inputs the usage snippet shows besides the required ones, for actions where one of several
+ * inputs is needed (none is marked required) or a usual step sets more than the minimum.
+ */
+const USUAL_INPUTS = {
+  'build-and-push': ['repository'],
+  'db-backup': ['bucket', 'database-url'],
+  'ecs-deploy': ['cluster', 'container-images'],
+  'health-gate': ['url'],
+  rollback: ['cluster', 'to'],
+  'run-task': ['cluster', 'service', 'command'],
+};
+
 for (const { name, meta } of actions) {
   const where = `actions/${name}/action.yml`;
   if (!meta?.name) problems.push(`${where}: missing name`);
@@ -77,13 +90,11 @@ for (const file of readdirSync(join(root, 'action-docs'))) {
 for (const { name, meta } of actions) {
   const inputs = Object.entries(meta.inputs ?? {});
   const outputs = Object.entries(meta.outputs ?? {});
-  const required = inputs.filter(([, s]) => s?.required);
+  const shown = inputs.filter(([k, s]) => s?.required || USUAL_INPUTS[name]?.includes(k));
   const usage = [
     `- uses: <owner>/shipkit/actions/${name}@v1`,
-    ...(inputs.length ? ['  with:'] : []),
-    ...(required.length ? required : inputs.slice(0, 3)).map(
-      ([k, s]) => `    ${k}: ${s?.required ? '…' : JSON.stringify(String(s?.default ?? ''))}`,
-    ),
+    ...(shown.length ? ['  with:'] : []),
+    ...shown.map(([k]) => `    ${k}: …`),
   ].join('\n');
   const doc = [
     `<!-- Generated from actions/${name}/action.yml by \`npm run docs\`. Do not edit. -->`,
