@@ -57,7 +57,7 @@ export function targetGroupName(arn: string): string {
 
 /**
  * Ready when every registered target (draining ones aside) is healthy. Not ready while targets
- * register or when the group is empty; the reason names the unhealthy targets and why (ELB's
+ * register or when the group is empty; `unhealthy` when ELB marks a target unhealthy; the reason names the unhealthy targets and why (ELB's
  * reason and description on one line via `logSafe`).
  */
 export function targetGroupSignal(client: ElasticLoadBalancingV2Client, arn: string): SignalCheck {
@@ -88,7 +88,8 @@ export function targetGroupSignal(client: ElasticLoadBalancingV2Client, arn: str
         })
         .join('; ');
       return {
-        state: 'not-ready',
+        // `unhealthy` is ELB's verdict after its own failed checks; `initial` and the rest wait.
+        state: bad.some((t) => t.TargetHealth?.State === 'unhealthy') ? 'unhealthy' : 'not-ready',
         detail: `Target group ${name}: ${bad.length} of ${targets.length} targets not healthy — ${described}${bad.length > 3 ? '; …' : ''}`,
       };
     },

@@ -14,14 +14,17 @@ export interface SignalCheck {
   /**
    * `ok`: fine now. `failed`: the gate must fail at once (an alarm in ALARM). `not-ready`: not
    * fine yet (targets still registering) — the gate waits for it like for a URL, and once it has
-   * been `ok`, `unhealthyThreshold` consecutive `not-ready` readings fail the gate.
+   * been `ok`, `unhealthyThreshold` consecutive readings that are not `ok` fail the gate.
+   * `unhealthy`: a definite bad reading (a target that failed its health checks): after the
+   * start period, `unhealthyThreshold` of them in a row fail the gate even if the signal was
+   * never `ok`, as failed probes fail a URL that was never healthy.
    */
   check(signal: AbortSignal): Promise<SignalReading>;
 }
 
 /** One reading of a signal. */
 export interface SignalReading {
-  state: 'ok' | 'not-ready' | 'failed';
+  state: 'ok' | 'not-ready' | 'unhealthy' | 'failed';
   /** What was seen, in a sentence (used as the reason when the gate fails on it). */
   detail: string;
 }
@@ -277,8 +280,12 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
         st.bad = 0;
         if (!st.ready) opts.onEvent?.(`${check.name}: ${detail}`);
         st.ready = true;
-      } else if (st.ready && ++st.bad >= opts.unhealthyThreshold) {
-        return decide(false, `${detail} (${st.bad} readings in a row)`);
+      } else {
+        const counts =
+          st.ready || (reading.state === 'unhealthy' && tickStart - started >= opts.startPeriodMs);
+        if (!counts) st.bad = 0;
+        else if (++st.bad >= opts.unhealthyThreshold)
+          return decide(false, `${detail} (${st.bad} readings in a row)`);
       }
       maybeAllHealthy();
       if (observationOver()) return evaluateEnd();

@@ -132,7 +132,7 @@ describe('target group signal', () => {
           'Health checks failed with these codes: [500]',
         ),
       ],
-      'not-ready',
+      'unhealthy',
       /1 of 2 targets not healthy — 10\.0\.0\.2:8080 unhealthy \(Target\.ResponseCodeMismatch: Health checks failed with these codes: \[500\]\)/,
     ],
     [
@@ -145,8 +145,17 @@ describe('target group signal', () => {
           'codes: [500]\n::warning::planted\n##[add-mask]x',
         ),
       ],
-      'not-ready',
+      'unhealthy',
       /\(Target\.ResponseCodeMismatch: codes: \[500\] ⏎ ::warning::planted ⏎ ## \[add-mask\]x\)$/,
+    ],
+    [
+      'one registering and one unhealthy: unhealthy',
+      [
+        target('10.0.0.1', 'initial', 'Elb.RegistrationInProgress'),
+        target('10.0.0.2', 'unhealthy', 'Target.Timeout', 'Request timed out'),
+      ],
+      'unhealthy',
+      /10\.0\.0\.1:8080 initial \(Elb\.RegistrationInProgress\); 10\.0\.0\.2:8080 unhealthy/,
     ],
     [
       'still registering',

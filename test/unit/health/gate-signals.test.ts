@@ -68,6 +68,45 @@ describe('gate with AWS signals', () => {
     expect(result.durationMs).toBe(100);
   });
 
+  test('a signal unhealthy from the start (never ready) fails after unhealthy-threshold readings, not at the deadline', async () => {
+    const result = await gate([scripted('tg', ['not-ready', 'unhealthy', 'unhealthy'])], 0, 3000);
+    expect(result.healthy).toBe(false);
+    expect(result.reason).toBe('tg reading 3 unhealthy (2 readings in a row)');
+    expect(result.signals[0].verdict).toBe('failed');
+    expect(result.durationMs).toBe(100);
+  });
+
+  test('unhealthy readings that are not in a row do not fail a signal that was never ready', async () => {
+    const result = await gate([
+      scripted('tg', ['unhealthy', 'not-ready', 'unhealthy', 'not-ready', 'ok']),
+    ]);
+    expect(result.healthy).toBe(true);
+    expect(result.signals[0]).toEqual(expect.objectContaining({ verdict: 'ok', readings: 5 }));
+  });
+
+  test('unhealthy readings during the start period do not count', async () => {
+    const clock = new VirtualClock();
+    const result = await clock.run(
+      runGate({
+        targets: [
+          { url: 'http://svc/health', displayUrl: 'http://svc/health', method: 'GET', headers: {} },
+        ],
+        expectations: { status: parseStatusRanges('200-299')!, json: [] },
+        healthyThreshold: 2,
+        unhealthyThreshold: 2,
+        intervalMs: 50,
+        requestTimeoutMs: 1000,
+        timeoutMs: 3000,
+        startPeriodMs: 120,
+        observeMs: 0,
+        signals: [scripted('tg', ['unhealthy', 'unhealthy', 'unhealthy', 'ok'])],
+        clock,
+        prober: fakeProber(clock, () => OK),
+      }),
+    );
+    expect(result.healthy).toBe(true);
+  });
+
   test('a signal never ready fails at the deadline, naming it', async () => {
     const result = await gate([scripted('tg', ['not-ready'])], 0, 400);
     expect(result.healthy).toBe(false);
