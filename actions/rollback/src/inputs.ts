@@ -22,6 +22,18 @@ export interface Inputs {
   timeoutMs: number;
   environmentName?: string;
   githubToken?: string;
+  /** CodeDeploy names, for a service with the CODE_DEPLOY controller (unset: the console's defaults). */
+  codeDeploy: { application?: string; deploymentGroup?: string };
+}
+
+/** CodeDeploy application and deployment group names. */
+const CODEDEPLOY_NAME = /^[A-Za-z0-9._+=,@-]{1,100}$/;
+
+function codeDeployName(p: InputParser, input: string): string | undefined {
+  const value = p.string(input);
+  if (value !== undefined && !CODEDEPLOY_NAME.test(value))
+    p.fail(input, value, 'a CodeDeploy name: 1 to 100 letters, digits and `._+=,@-`');
+  return value;
 }
 
 const ACCEPTED_TO =
@@ -43,6 +55,10 @@ export function getInputs(p = new InputParser()): Inputs {
   if (reason && reason.length > 500)
     p.fail('reason', `${reason.slice(0, 40)}…`, 'at most 500 characters');
   const { waitUntil, timeoutMs } = getWaitInputs(p, '15m');
+  const codeDeploy = {
+    application: codeDeployName(p, 'codedeploy-application'),
+    deploymentGroup: codeDeployName(p, 'codedeploy-deployment-group'),
+  };
   const environmentName = p.string('environment');
   const githubToken = getGitHubToken(p, environmentName);
   requireAwsRegion();
@@ -55,5 +71,6 @@ export function getInputs(p = new InputParser()): Inputs {
     timeoutMs,
     environmentName,
     githubToken,
+    codeDeploy,
   };
 }

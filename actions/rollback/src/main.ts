@@ -8,6 +8,7 @@ import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
 import type { EcsApi } from '../../../packages/ecs/src/api';
+import type { CodeDeployRollbackApi } from '../../../packages/ecs/src/codedeploy/api';
 import type { RollbackResult } from '../../../packages/ecs/src/rollback';
 import { getInputs, type Inputs } from './inputs';
 import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
@@ -17,6 +18,8 @@ import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summ
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
   ecs?: EcsApi;
+  /** CodeDeploy, for a service with the CODE_DEPLOY controller (built on first use when not given). */
+  codeDeploy?: CodeDeployRollbackApi;
   github?: GitHubDeployments;
   clock?: Clock;
 }
@@ -45,6 +48,19 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
     ['Method', r.method ? `\`${r.method}\`` : undefined],
     // The table escapes `|` itself; the rest of the Markdown and HTML in an echoed input is escaped here.
     ['Reason', inputs.reason && markdownSafe(inputs.reason).replace(/\\\|/g, '|')],
+    [
+      'Stopped CodeDeploy deployment',
+      r.codeDeploy?.stoppedDeploymentId ? `\`${r.codeDeploy.stoppedDeploymentId}\`` : undefined,
+    ],
+    [
+      'CodeDeploy deployment',
+      r.codeDeploy?.deploymentId
+        ? `[${r.codeDeploy.deploymentId}](${r.codeDeploy.consoleUrl}) (${markdownSafe(r.codeDeploy.application)} / ${markdownSafe(r.codeDeploy.deploymentGroup)})${
+            r.codeDeploy.stoppedDeploymentId ? ', CodeDeploy’s rollback' : ''
+          }`
+        : undefined,
+    ],
+    ['CodeDeploy status', r.codeDeploy?.status],
     ['Target commit', r.targetGitSha],
     ['GitHub deployment', githubId ? `${inputs.environmentName} (#${githubId})` : undefined],
     ['Duration', formatDuration(r.durationMs)],
@@ -56,8 +72,36 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
       r.timeline.map((t) => [t.stage, t.endedAt ? formatDuration(t.endedAt - t.startedAt) : '–']),
     );
   }
+  if (r.codeDeploy?.lifecycleEvents.length) {
+    s.heading('CodeDeploy lifecycle events');
+    s.table(
+      ['Event', 'Status', 'Duration'],
+      r.codeDeploy.lifecycleEvents.map((e) => [
+        markdownSafe(e.name),
+        markdownSafe(e.status),
+        e.durationMs !== undefined ? formatDuration(e.durationMs) : '–',
+      ]),
+    );
+  }
   addServiceSections(s, r);
   await s.write();
+}
+
+/** Phrases what the domain found wrong (it states facts) with the input that asked for it. */
+async function phrased(error: unknown): Promise<unknown> {
+  const { RollbackTargetError } = await import('../../../packages/ecs/src/rollback-target');
+  const { UnknownCodeDeployTargetError } =
+    await import('../../../packages/ecs/src/codedeploy/group');
+  if (error instanceof RollbackTargetError)
+    return new ConfigurationError(`Input \`to\`: ${error.message}`);
+  if (error instanceof UnknownCodeDeployTargetError) {
+    const input =
+      error.which === 'application' ? 'codedeploy-application' : 'codedeploy-deployment-group';
+    return new ConfigurationError(
+      `Input \`${input}\` (\`${error.resourceName}\`${error.defaulted ? ', the default name' : ''}): ${error.message}`,
+    );
+  }
+  return error;
 }
 
 /** Runs rollback: validate, resolve, stop or update, follow, report. */
@@ -68,6 +112,7 @@ export async function run(deps: Deps = {}): Promise<void> {
     const { rollback } = await import('../../../packages/ecs/src/rollback');
     const { meteredActionEcsApi, deregistrationDelayReader, ecrImageChecker } =
       await import('../../../packages/ecs/src/client');
+    const { lazyCodeDeployApi } = await import('../../../packages/ecs/src/codedeploy/lazy-api');
     const api = await meteredActionEcsApi(deps.ecs, signal, deps.clock);
     const record = new GitHubDeploymentRecord(deps.github);
     if (inputs.environmentName && !record.github) {
@@ -90,7 +135,14 @@ export async function run(deps: Deps = {}): Promise<void> {
         deregistrationDelayMs: deregistrationDelayReader(),
         imageExists: ecrImageChecker(),
         clock: deps.clock,
+        codeDeploy: {
+          api: lazyCodeDeployApi(deps.codeDeploy),
+          application: inputs.codeDeploy.application,
+          deploymentGroup: inputs.codeDeploy.deploymentGroup,
+          region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
+        },
         onFact: (name, value) => core.setOutput(name, value),
+        onCodeDeployDeployment: (id) => core.setOutput('codedeploy-deployment-id', id),
         onStarted: async ({ targetGitSha }) => {
           const github = record.github;
           if (!github || !inputs.environmentName) return;
@@ -118,11 +170,7 @@ export async function run(deps: Deps = {}): Promise<void> {
       });
     } catch (error) {
       await record.markThrown(error, 'Cancelled while rolling back');
-      const { RollbackTargetError } = await import('../../../packages/ecs/src/rollback-target');
-      // The domain states the facts; the action says which input named the target.
-      if (error instanceof RollbackTargetError)
-        throw new ConfigurationError(`Input \`to\`: ${error.message}`);
-      throw error;
+      throw await phrased(error);
     }
     // A cancel that came while the last answer was read wins: never `succeeded` after SIGTERM.
     if (signal.aborted) {

@@ -4,6 +4,7 @@ import { logSafe, parenthetical } from '../../kit/src/log-text';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
+import type { CodeDeployRollbackFacts, CodeDeployRollbackOptions } from './codedeploy/rollback';
 import { followAndExplain, isSuccess, unreadableSentence } from './follow';
 import { RevisionCache, taskDefinitionOfRevisions } from './history';
 import { isDeploymentSource, resolveTarget } from './resolve-target';
@@ -47,12 +48,17 @@ export interface RollbackOptions {
   deregistrationDelayMs?: (targetGroupArns: string[]) => Promise<number | undefined>;
   /** Says whether an image exists in its repository, before a revision with it is registered. */
   imageExists?: (image: string) => Promise<'exists' | 'missing' | 'unknown'>;
+  /** How a service with the CODE_DEPLOY deployment controller is rolled back (its client and names). */
+  codeDeploy?: CodeDeployRollbackOptions;
+  /** Called with the CodeDeploy deployment that moves production back, once it is known. */
+  onCodeDeployDeployment?: (deploymentId: string) => void;
 }
 
 /** What {@link rollback} did. */
 export interface RollbackResult {
   status: RollbackStatus;
-  method?: 'stop-deployment' | 'update-service';
+  /** `codedeploy-deployment`: a CodeDeploy deployment of the target revision. */
+  method?: 'stop-deployment' | 'update-service' | 'codedeploy-deployment';
   from?: string;
   to?: string;
   /** The commit the target revision was deployed from (its `shipkit:git-sha` tag). */
@@ -66,6 +72,8 @@ export interface RollbackResult {
   state?: RolloutState;
   /** Milliseconds from the start to production traffic back on the target (stop-deployment) or to the end. */
   durationMs: number;
+  /** The CodeDeploy side, for a service with the CODE_DEPLOY deployment controller. */
+  codeDeploy?: CodeDeployRollbackFacts;
 }
 
 const SHIFTING_STRATEGIES = new Set(['BLUE_GREEN', 'LINEAR', 'CANARY']);
@@ -73,7 +81,8 @@ const ACTIVE = new Set(['PENDING', 'IN_PROGRESS']);
 /**
  * Rolls a service back: stops a native blue/green (linear, canary) deployment still in progress
  * or baking with StopServiceDeployment ROLLBACK, else resolves the target and updates the
- * service to it. Rolling back to what already runs is a no-op.
+ * service to it. Rolling back to what already runs is a no-op. A service with the CODE_DEPLOY
+ * controller goes through CodeDeploy (see `rollbackCodeDeploy`).
  */
 export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
   const clock = opts.clock ?? systemClock;
@@ -91,6 +100,10 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
   const current = service.taskDefinition;
   if (!current)
     throw new ActionFailure(`Service ${opts.service} has no task definition to roll back from.`);
+  if (service.deploymentController?.type === 'CODE_DEPLOY') {
+    const { rollbackCodeDeploy } = await import('./codedeploy/rollback');
+    return rollbackCodeDeploy(opts, { service, current, startedAt, deadline, clock, cache });
+  }
   opts.onFact?.('from-task-definition-arn', current);
 
   let active: ServiceDeployment | undefined;
