@@ -279,3 +279,18 @@ describe('rollback through run(deps): a bad `to`', () => {
     expect(ecs.count('TagResource')).toBe(0);
   });
 });
+
+describe('rollback through run(deps): CodeDeploy names', () => {
+  test.each([
+    { input: 'codedeploy-application', value: 'my app' },
+    { input: 'codedeploy-deployment-group', value: 'x'.repeat(101) },
+  ])('a bad `$input` fails naming it before any ECS call', async ({ input, value }) => {
+    const { result, ecs } = await rollBack({ [input]: value });
+
+    expect(result.exitCode).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toContain(`Input \`${input}\``);
+    expect(result.errors[0]).toContain('a CodeDeploy name');
+    expect(ecs.calls).toEqual([]);
+  });
+});

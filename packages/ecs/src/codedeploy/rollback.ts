@@ -322,7 +322,7 @@ async function deployTarget(
   if (resolution.kind === 'noop' || resolution.target === current) {
     const reason =
       resolution.kind === 'noop'
-        ? resolution.message
+        ? resolution.message.replace(/^ECS already rolled back/, 'CodeDeploy already rolled back')
         : `The service already runs ${shortTaskDefinition(current)} (${resolution.why}); nothing to roll back.`;
     log.info(logSafe(reason));
     opts.onFact?.('to-task-definition-arn', current);
