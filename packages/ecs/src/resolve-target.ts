@@ -22,8 +22,8 @@ import type { ServiceDeployment } from '@aws-sdk/client-ecs';
 import { fromDescribed, mergeTags, shortTaskDefinition, TAGS, tagValue } from './task-definition';
 
 /**
- * Resolves `opts.to` to a revision of the service that runs `current` (may register one: see
- * {@link registerWithImage}). `readHistory` gives the service's deployment history (default: the
+ * Resolves `opts.to` to a revision of the service that runs `current` (a revision to register: see
+ * {@link prepareImageRevision}). `readHistory` gives the service's deployment history (default: the
  * service deployments ECS keeps; a CodeDeploy service gives its deployment group's).
  */
 export async function resolveTarget(
@@ -82,10 +82,11 @@ export async function resolveTarget(
           `no revision of \`${family}\` is tagged with commit \`${to.value}\` or runs an image tagged \`${to.value}\` (searched ${byImage.searched} revisions).`,
         );
       }
-      // An image tag or digest no revision ran: the running revision with that image.
+      // An image tag or digest no revision ran: the running revision with that image, checked
+      // now and registered when the rollback starts.
       return {
-        kind: 'target',
-        target: await registerWithImage(opts, current, cache, to.value),
+        kind: 'register',
+        register: await prepareImageRevision(opts, current, cache, to.value),
         why: `the running revision with image ${to.value}`,
       };
     }
@@ -93,15 +94,15 @@ export async function resolveTarget(
 }
 
 /**
- * Registers the running revision with image version `version` on the containers shipkit deployed,
- * once the image is known to exist in its repository.
+ * Prepares the running revision with image version `version` on the containers shipkit deployed,
+ * once the image is known to exist in its repository; the function returned registers it.
  */
-async function registerWithImage(
+async function prepareImageRevision(
   opts: RollbackOptions,
   current: string,
   cache: RevisionCache,
   version: string,
-): Promise<string> {
+): Promise<() => Promise<string>> {
   const info = await cache.info(current);
   const { td, tags } = await cache.get(current);
   if (!info || !td)
@@ -143,13 +144,16 @@ async function registerWithImage(
     tags.filter((t) => t.key !== TAGS.gitSha),
     imageTags,
   );
-  const out = await opts.api.registerTaskDefinition(def);
-  const arn = out.taskDefinition?.taskDefinitionArn;
-  if (!arn) throw new ActionFailure('ECS RegisterTaskDefinition returned no task definition ARN.');
-  opts.log.info(
-    `Registered ${shortTaskDefinition(arn)} from the running revision with ${changed.join(', ')}.`,
-  );
-  return arn;
+  return async () => {
+    const out = await opts.api.registerTaskDefinition(def);
+    const arn = out.taskDefinition?.taskDefinitionArn;
+    if (!arn)
+      throw new ActionFailure('ECS RegisterTaskDefinition returned no task definition ARN.');
+    opts.log.info(
+      `Registered ${shortTaskDefinition(arn)} from the running revision with ${changed.join(', ')}.`,
+    );
+    return arn;
+  };
 }
 
 /** True when `opts.to` names the revision an in-progress deployment started from. */

@@ -85,6 +85,30 @@ const ACTIVE = new Set(['PENDING', 'IN_PROGRESS']);
  * controller goes through CodeDeploy (see `rollbackCodeDeploy`).
  */
 export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
+  return (await prepareRollback(opts)).start();
+}
+
+/**
+ * A rollback resolved and checked, with nothing changed yet: {@link PreparedRollback.start}
+ * makes the change (stops the deployment, registers, updates or deploys) and follows it.
+ */
+export interface PreparedRollback {
+  service: string;
+  /** How the rollback goes; undefined for a no-op. */
+  method?: RollbackResult['method'];
+  /** The revision rolled back from. */
+  from?: string;
+  /** The revision rolled back to, when known before the start (not a revision still to register). */
+  to?: string;
+  start(): Promise<RollbackResult>;
+}
+
+/**
+ * Everything {@link rollback} does before it changes anything: reads the service, decides between
+ * stopping a deployment under way and moving to a resolved target, and refuses (throws) what it
+ * cannot do. Several services are rolled back together by preparing each, then starting all.
+ */
+export async function prepareRollback(opts: RollbackOptions): Promise<PreparedRollback> {
   const clock = opts.clock ?? systemClock;
   const startedAt = clock.now();
   const deadline = startedAt + opts.timeoutMs;
@@ -101,8 +125,8 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
   if (!current)
     throw new ActionFailure(`Service ${opts.service} has no task definition to roll back from.`);
   if (service.deploymentController?.type === 'CODE_DEPLOY') {
-    const { rollbackCodeDeploy } = await import('./codedeploy/rollback');
-    return rollbackCodeDeploy(opts, { service, current, startedAt, deadline, clock, cache });
+    const { prepareCodeDeployRollback } = await import('./codedeploy/rollback');
+    return prepareCodeDeployRollback(opts, { service, current, startedAt, deadline, clock, cache });
   }
   opts.onFact?.('from-task-definition-arn', current);
 
@@ -121,15 +145,14 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
     // A shifting deployment is still in progress or baking: starting another deployment on top
     // of it is refused by ECS. Asking for the revision traffic came from is stopping it.
     if (opts.to.kind === 'previous' || (await isDeploymentSource(opts, active, cache))) {
-      return stopDeployment(
-        opts,
-        active,
-        service.taskDefinition,
-        startedAt,
-        deadline,
-        clock,
-        cache,
-      );
+      const stopping = active;
+      return {
+        service: opts.service,
+        method: 'stop-deployment',
+        from: current,
+        start: () =>
+          stopDeployment(opts, stopping, service.taskDefinition, startedAt, deadline, clock, cache),
+      };
     }
     const source = (
       await taskDefinitionOfRevisions(api, [active.sourceServiceRevisions?.[0]?.arn ?? ''])
@@ -145,27 +168,83 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
 
   const resolution = await resolveTarget(opts, current, cache);
   if (resolution.kind === 'not-found') throw new ActionFailure(resolution.message);
-  if (resolution.kind === 'noop' || resolution.target === current) {
+  if (
+    resolution.kind === 'noop' ||
+    (resolution.kind === 'target' && resolution.target === current)
+  ) {
     const reason =
       resolution.kind === 'noop'
         ? resolution.message
         : `The service already runs ${shortTaskDefinition(current)} (${resolution.why}); nothing to roll back.`;
-    log.info(logSafe(reason));
-    opts.onFact?.('to-task-definition-arn', current);
+    const targetGitSha = tagValue((await cache.get(current)).tags, TAGS.gitSha);
     return {
-      ...empty,
-      status: 'unchanged',
+      service: opts.service,
       from: current,
       to: current,
-      reason,
-      targetGitSha: tagValue((await cache.get(current)).tags, TAGS.gitSha),
-      durationMs: clock.now() - startedAt,
+      start: async () => {
+        log.info(logSafe(reason));
+        opts.onFact?.('to-task-definition-arn', current);
+        return {
+          ...empty,
+          status: 'unchanged',
+          from: current,
+          to: current,
+          reason,
+          targetGitSha,
+          durationMs: clock.now() - startedAt,
+        };
+      },
     };
   }
-  const target = resolution.target;
+  const resolved = resolution;
+  return {
+    service: opts.service,
+    method: 'update-service',
+    from: current,
+    to: resolved.kind === 'target' ? resolved.target : undefined,
+    start: () =>
+      updateTo(opts, {
+        current,
+        target: resolved.kind === 'target' ? resolved.target : resolved.register,
+        why: resolved.why,
+        strategy,
+        circuitBreakerRollback:
+          !!service.deploymentConfiguration?.deploymentCircuitBreaker?.enable &&
+          !!service.deploymentConfiguration.deploymentCircuitBreaker.rollback,
+        startedAt,
+        deadline,
+        clock,
+        cache,
+      }),
+  };
+}
+
+/** Updates the service to the target (registering it first when it is still to register) and follows. */
+async function updateTo(
+  opts: RollbackOptions,
+  ctx: {
+    current: string;
+    target: string | (() => Promise<string>);
+    why: string;
+    strategy: string;
+    circuitBreakerRollback: boolean;
+    startedAt: number;
+    deadline: number;
+    clock: Clock;
+    cache: RevisionCache;
+  },
+): Promise<RollbackResult> {
+  const { api, log } = opts;
+  const { current, strategy, startedAt, deadline, clock, cache } = ctx;
+  const empty = {
+    timeline: [] as StageSpan[],
+    events: [] as ServiceEvent[],
+    stoppedTasks: [] as StoppedTask[],
+  };
+  const target = typeof ctx.target === 'string' ? ctx.target : await ctx.target();
   const targetGitSha = tagValue((await cache.get(target)).tags, TAGS.gitSha);
   log.info(
-    `Rolling back ${opts.service} from ${shortTaskDefinition(current)} to ${shortTaskDefinition(target)}: ${resolution.why}.`,
+    `Rolling back ${opts.service} from ${shortTaskDefinition(current)} to ${shortTaskDefinition(target)}: ${ctx.why}.`,
   );
   opts.onFact?.('to-task-definition-arn', target);
   opts.onFact?.('method', 'update-service');
@@ -220,9 +299,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
       taskDefinitionArn: target,
       waitUntil: opts.waitUntil,
       explainWith: target,
-      circuitBreakerRollback:
-        !!service.deploymentConfiguration?.deploymentCircuitBreaker?.enable &&
-        !!service.deploymentConfiguration.deploymentCircuitBreaker.rollback,
+      circuitBreakerRollback: ctx.circuitBreakerRollback,
       deregistrationDelayMs: opts.deregistrationDelayMs,
       deadline,
       startedAt,

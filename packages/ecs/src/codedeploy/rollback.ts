@@ -10,7 +10,12 @@ import type { Clock } from '../../../kit/src/poll';
 import { followAndExplain, unreadableSentence } from '../follow';
 import type { RevisionCache } from '../history';
 import { namesRevision, resolveTarget } from '../resolve-target';
-import type { RollbackOptions, RollbackResult, RollbackStatus } from '../rollback';
+import type {
+  PreparedRollback,
+  RollbackOptions,
+  RollbackResult,
+  RollbackStatus,
+} from '../rollback';
 import type { RolloutState } from '../rollout';
 import { shortTaskDefinition, TAGS, tagValue } from '../task-definition';
 import type { CodeDeployRollbackApi } from './api';
@@ -74,16 +79,16 @@ function requireCodeDeploy(opts: RollbackOptions): CodeDeployRollbackOptions {
 }
 
 /**
- * Rolls back a service whose deployment controller is CODE_DEPLOY. The application and
+ * Prepares the rollback of a service whose deployment controller is CODE_DEPLOY. The application and
  * deployment group are read first (an unknown one fails before anything changes). A deployment
  * of the group under way (Created, Queued, InProgress, Ready) is stopped with automatic rollback
  * when `to` is `previous` or names the revision it started from; otherwise the target is resolved
  * against the group's deployment history and deployed through a CodeDeploy deployment.
  */
-export async function rollbackCodeDeploy(
+export async function prepareCodeDeployRollback(
   opts: RollbackOptions,
   ctx: CodeDeployRollbackContext,
-): Promise<RollbackResult> {
+): Promise<PreparedRollback> {
   const cd = requireCodeDeploy(opts);
   const prepared = await opts.log.group('Reading the CodeDeploy deployment group', () =>
     prepareCodeDeploy(
@@ -105,8 +110,8 @@ export async function rollbackCodeDeploy(
     statuses: IN_FLIGHT_STATUSES,
   });
   const inFlight = (await getDeployments(cd.api, inFlightIds))[0];
-  if (inFlight) return stopInFlight(opts, cd, prepared, inFlight, ctx);
-  return deployTarget(opts, cd, prepared, ctx);
+  if (inFlight) return prepareStop(opts, cd, prepared, inFlight, ctx);
+  return prepareDeploy(opts, cd, prepared, ctx);
 }
 
 /** Blue and green of a deployment under way: from its ECS target's task sets and its AppSpec. */
@@ -136,15 +141,13 @@ async function revisionsOf(
   return { blue, green };
 }
 
-async function stopInFlight(
+async function prepareStop(
   opts: RollbackOptions,
   cd: CodeDeployRollbackOptions,
   prepared: PreparedCodeDeploy,
   d: DeploymentInfo,
   ctx: CodeDeployRollbackContext,
-): Promise<RollbackResult> {
-  const { log } = opts;
-  const { clock, startedAt } = ctx;
+): Promise<PreparedRollback> {
   const id = d.deploymentId ?? '';
   const { blue, green } = await revisionsOf(cd, prepared, d, ctx.service);
   if (opts.to.kind !== 'previous' && !(blue && (await namesRevision(opts, blue, ctx.cache)))) {
@@ -155,6 +158,26 @@ async function stopInFlight(
     );
   }
   const from = green ?? ctx.current;
+  return {
+    service: opts.service,
+    method: 'stop-deployment',
+    from,
+    to: blue,
+    start: () => stopInFlight(opts, cd, prepared, { d, from, blue, green }, ctx),
+  };
+}
+
+async function stopInFlight(
+  opts: RollbackOptions,
+  cd: CodeDeployRollbackOptions,
+  prepared: PreparedCodeDeploy,
+  stop: { d: DeploymentInfo; from: string; blue?: string; green?: string },
+  ctx: CodeDeployRollbackContext,
+): Promise<RollbackResult> {
+  const { log } = opts;
+  const { clock, startedAt } = ctx;
+  const { d, from, blue, green } = stop;
+  const id = d.deploymentId ?? '';
   opts.onFact?.('from-task-definition-arn', from);
   if (blue) opts.onFact?.('to-task-definition-arn', blue);
   opts.onFact?.('method', 'stop-deployment');
@@ -295,23 +318,20 @@ async function stopInFlight(
   };
 }
 
-async function deployTarget(
+async function prepareDeploy(
   opts: RollbackOptions,
   cd: CodeDeployRollbackOptions,
   prepared: PreparedCodeDeploy,
   ctx: CodeDeployRollbackContext,
-): Promise<RollbackResult> {
+): Promise<PreparedRollback> {
   const { log } = opts;
   const { clock, startedAt, current, cache } = ctx;
   const { application, deploymentGroup } = prepared.target;
-  opts.onFact?.('from-task-definition-arn', current);
   const history = await loadCodeDeployHistory(cd.api, application, deploymentGroup);
   if (history.unreadable.length)
     log.debug(
       `The AppSpec of ${history.unreadable.length} deployment(s) could not be read: ${history.unreadable.join(', ')}.`,
     );
-  const empty = { timeline: [], events: [], stoppedTasks: [] };
-  const facts: CodeDeployRollbackFacts = { application, deploymentGroup, lifecycleEvents: [] };
   let resolution = await resolveTarget(opts, current, cache, async () => history.entries);
   if (resolution.kind === 'not-found' && opts.to.kind === 'previous')
     resolution = {
@@ -319,32 +339,84 @@ async function deployTarget(
       message: `No earlier revision completed a CodeDeploy deployment of ${opts.service} before ${shortTaskDefinition(current)} (in the ${history.entries.length} deployment(s) of group ${deploymentGroup} read; the revision the service was created with is not a CodeDeploy deployment). Name the revision to roll back to.`,
     };
   if (resolution.kind === 'not-found') throw new ActionFailure(resolution.message);
-  if (resolution.kind === 'noop' || resolution.target === current) {
+  const facts: CodeDeployRollbackFacts = { application, deploymentGroup, lifecycleEvents: [] };
+  if (
+    resolution.kind === 'noop' ||
+    (resolution.kind === 'target' && resolution.target === current)
+  ) {
     const reason =
       resolution.kind === 'noop'
         ? resolution.message.replace(/^ECS already rolled back/, 'CodeDeploy already rolled back')
         : `The service already runs ${shortTaskDefinition(current)} (${resolution.why}); nothing to roll back.`;
-    log.info(logSafe(reason));
-    opts.onFact?.('to-task-definition-arn', current);
+    const targetGitSha = tagValue((await cache.get(current)).tags, TAGS.gitSha);
     return {
-      ...empty,
-      status: 'unchanged',
+      service: opts.service,
       from: current,
       to: current,
-      reason,
-      codeDeploy: facts,
-      targetGitSha: tagValue((await cache.get(current)).tags, TAGS.gitSha),
-      durationMs: clock.now() - startedAt,
+      start: async () => {
+        opts.onFact?.('from-task-definition-arn', current);
+        log.info(logSafe(reason));
+        opts.onFact?.('to-task-definition-arn', current);
+        return {
+          timeline: [],
+          events: [],
+          stoppedTasks: [],
+          status: 'unchanged',
+          from: current,
+          to: current,
+          reason,
+          codeDeploy: facts,
+          targetGitSha,
+          durationMs: clock.now() - startedAt,
+        };
+      },
     };
   }
-  const target = resolution.target;
+  const resolved = resolution;
+  return {
+    service: opts.service,
+    method: 'codedeploy-deployment',
+    from: current,
+    to: resolved.kind === 'target' ? resolved.target : undefined,
+    start: () =>
+      deployTarget(
+        opts,
+        cd,
+        prepared,
+        {
+          target: resolved.kind === 'target' ? resolved.target : resolved.register,
+          why: resolved.why,
+          template: history.latestAppSpec,
+          facts,
+        },
+        ctx,
+      ),
+  };
+}
+
+async function deployTarget(
+  opts: RollbackOptions,
+  cd: CodeDeployRollbackOptions,
+  prepared: PreparedCodeDeploy,
+  plan: {
+    target: string | (() => Promise<string>);
+    why: string;
+    template?: { deploymentId: string; json: unknown };
+    facts: CodeDeployRollbackFacts;
+  },
+  ctx: CodeDeployRollbackContext,
+): Promise<RollbackResult> {
+  const { log } = opts;
+  const { clock, startedAt, current, cache } = ctx;
+  const { facts, template } = plan;
+  opts.onFact?.('from-task-definition-arn', current);
+  const target = typeof plan.target === 'string' ? plan.target : await plan.target();
   const targetGitSha = tagValue((await cache.get(target)).tags, TAGS.gitSha);
   log.info(
-    `Rolling back ${opts.service} from ${shortTaskDefinition(current)} to ${shortTaskDefinition(target)} through CodeDeploy: ${resolution.why}.`,
+    `Rolling back ${opts.service} from ${shortTaskDefinition(current)} to ${shortTaskDefinition(target)} through CodeDeploy: ${plan.why}.`,
   );
   opts.onFact?.('to-task-definition-arn', target);
   opts.onFact?.('method', 'codedeploy-deployment');
-  const template = history.latestAppSpec;
   if (template)
     log.info(
       `AppSpec: the one of deployment ${template.deploymentId} (hooks and settings kept), with the task definition replaced.`,
