@@ -15,7 +15,10 @@ import {
 /** Everything rollback reads from its inputs, validated. */
 export interface Inputs {
   cluster?: string;
+  /** The first (or only) service. */
   service: string;
+  /** Every service, one per line of `service`, in the order given. */
+  services: string[];
   to: TargetSpec;
   reason?: string;
   waitUntil: WaitUntil;
@@ -42,7 +45,14 @@ const ACCEPTED_TO =
 /** Reads and validates every input; throws ConfigurationError naming the first bad one. */
 export function getInputs(p = new InputParser()): Inputs {
   const cluster = p.string('cluster');
-  const service = p.required('service');
+  p.required('service');
+  const services = p.lines('service');
+  const seen = new Set<string>();
+  for (const s of services) {
+    if (seen.has(s)) p.fail('service', s, 'one service per line, each named once');
+    seen.add(s);
+  }
+  const service = services[0];
   const toText = p.string('to') ?? 'previous';
   const to = parseTargetSpec(toText);
   if (!to) p.fail('to', toText, ACCEPTED_TO);
@@ -51,6 +61,10 @@ export function getInputs(p = new InputParser()): Inputs {
       `Input \`to\`: \`${toText.trim()}\` looks like a misspelling of \`previous\`, so it is not taken for an image tag. Give ${ACCEPTED_TO}.`,
     );
   }
+  if (services.length > 1 && to && (to.kind === 'arn' || to.kind === 'revision'))
+    throw new ConfigurationError(
+      `Input \`to\`: \`${toText.trim()}\` is a revision of one task definition family; with several services, give \`previous\` (each service goes back to its own previous revision), or a commit SHA or an image tag or digest that every service has.`,
+    );
   const reason = p.string('reason');
   if (reason && reason.length > 500)
     p.fail('reason', `${reason.slice(0, 40)}…`, 'at most 500 characters');
@@ -65,6 +79,7 @@ export function getInputs(p = new InputParser()): Inputs {
   return {
     cluster,
     service,
+    services,
     to: to as TargetSpec,
     reason,
     waitUntil,

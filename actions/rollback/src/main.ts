@@ -9,7 +9,7 @@ import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { CodeDeployRollbackApi } from '../../../packages/ecs/src/codedeploy/api';
-import type { RollbackResult } from '../../../packages/ecs/src/rollback';
+import type { RollbackResult, RollbackServicesResult } from '../../../packages/ecs/src/rollback';
 import { getInputs, type Inputs } from './inputs';
 import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
 import { runnerLog } from '../../../packages/kit/src/step-log';
@@ -24,20 +24,22 @@ export interface Deps {
   clock?: Clock;
 }
 
+/** The summary's verdict for each rollback status. */
+const VERDICTS: Record<
+  RollbackResult['status'],
+  ['success' | 'failure' | 'warning' | 'neutral', string]
+> = {
+  succeeded: ['success', 'rolled back'],
+  unchanged: ['neutral', 'nothing to roll back'],
+  'in-progress': ['neutral', 'rollback started'],
+  failed: ['failure', 'rollback failed'],
+  'timed-out': ['failure', 'rollback timed out'],
+  unknown: ['warning', 'outcome unknown'],
+};
+
 async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number): Promise<void> {
   const { shortTaskDefinition } = await import('../../../packages/ecs/src/task-definition');
-  const verdicts: Record<
-    RollbackResult['status'],
-    ['success' | 'failure' | 'warning' | 'neutral', string]
-  > = {
-    succeeded: ['success', 'rolled back'],
-    unchanged: ['neutral', 'nothing to roll back'],
-    'in-progress': ['neutral', 'rollback started'],
-    failed: ['failure', 'rollback failed'],
-    'timed-out': ['failure', 'rollback timed out'],
-    unknown: ['warning', 'outcome unknown'],
-  };
-  const [kind, word] = verdicts[r.status];
+  const [kind, word] = VERDICTS[r.status];
   const s = new SummaryBuilder(`Rollback of ${inputs.service}`);
   s.verdict(kind, word);
   s.text(markdownSafe(r.reason));
@@ -87,6 +89,50 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
   await s.write();
 }
 
+/** The `services` output: per service its status, the revision rolled back to and from, and why. */
+function servicesOutput(outcome: RollbackServicesResult): string {
+  return JSON.stringify(
+    outcome.services.map(({ service, result }) => ({
+      service,
+      status: result.status,
+      'task-definition-arn': result.to ?? '',
+      previous: result.from ?? '',
+      reason: result.reason,
+    })),
+  );
+}
+
+/** The summary of several services rolled back together: the verdict and a row per service. */
+async function writeServicesSummary(
+  inputs: Inputs,
+  outcome: RollbackServicesResult,
+  githubId?: number,
+): Promise<void> {
+  const { shortTaskDefinition } = await import('../../../packages/ecs/src/task-definition');
+  const [kind, word] = VERDICTS[outcome.status];
+  const s = new SummaryBuilder(`Rollback of ${inputs.services.join(', ')}`);
+  s.verdict(kind, word);
+  s.text(markdownSafe(outcome.reason));
+  s.facts([
+    ['Cluster', inputs.cluster ?? 'default'],
+    ['Reason', inputs.reason && markdownSafe(inputs.reason).replace(/\\\|/g, '|')],
+    ['GitHub deployment', githubId ? `${inputs.environmentName} (#${githubId})` : undefined],
+  ]);
+  s.table(
+    ['Service', 'Status', 'From', 'To', 'Method', 'Duration', 'Reason'],
+    outcome.services.map(({ service, result: r }) => [
+      service,
+      r.status,
+      shortTaskDefinition(r.from),
+      shortTaskDefinition(r.to),
+      r.method ?? '–',
+      formatDuration(r.durationMs),
+      r.reason,
+    ]),
+  );
+  await s.write();
+}
+
 /** Phrases what the domain found wrong (it states facts) with the input that asked for it. */
 async function phrased(error: unknown): Promise<unknown> {
   const { RollbackTargetError } = await import('../../../packages/ecs/src/rollback-target');
@@ -120,54 +166,69 @@ export async function run(deps: Deps = {}): Promise<void> {
       record.github = new GitHubDeployments(inputs.githubToken ?? '');
     }
     if (inputs.reason) core.info(`Reason: ${logSafe(inputs.reason)}`);
-    let result: RollbackResult;
+    const several = inputs.services.length > 1;
+    const names = inputs.services.join(', ');
+    const common = {
+      api,
+      cluster: inputs.cluster,
+      to: inputs.to,
+      reason: inputs.reason,
+      waitUntil: inputs.waitUntil,
+      timeoutMs: inputs.timeoutMs,
+      log: runnerLog,
+      signal,
+      deregistrationDelayMs: deregistrationDelayReader(),
+      imageExists: ecrImageChecker(),
+      clock: deps.clock,
+      codeDeploy: {
+        api: lazyCodeDeployApi(deps.codeDeploy),
+        application: inputs.codeDeploy.application,
+        deploymentGroup: inputs.codeDeploy.deploymentGroup,
+        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
+      },
+      onStarted: async ({ targetGitSha }: { targetGitSha?: string }) => {
+        const github = record.github;
+        if (!github || !inputs.environmentName) return;
+        try {
+          const githubId = await github.create({
+            environment: inputs.environmentName,
+            ref: targetGitSha,
+            task: 'deploy:rollback',
+            description: `Rollback of ${names}${inputs.reason ? `: ${inputs.reason}` : ''}`,
+            payload: {
+              ...(several ? { services: inputs.services } : { service: inputs.service }),
+              cluster: inputs.cluster ?? 'default',
+              rollback: true,
+            },
+          });
+          record.id = githubId;
+          core.info(
+            `Recorded GitHub deployment ${githubId} for environment ${inputs.environmentName}.`,
+          );
+          await record.mark('in_progress', `Rolling back ${names}`);
+        } catch (error) {
+          core.warning(`Could not record a GitHub deployment: ${logSafe(errorMessage(error))}`);
+        }
+      },
+    };
+    let outcome: RollbackServicesResult;
     try {
-      result = await rollback({
-        api,
-        cluster: inputs.cluster,
-        service: inputs.service,
-        to: inputs.to,
-        reason: inputs.reason,
-        waitUntil: inputs.waitUntil,
-        timeoutMs: inputs.timeoutMs,
-        log: runnerLog,
-        signal,
-        deregistrationDelayMs: deregistrationDelayReader(),
-        imageExists: ecrImageChecker(),
-        clock: deps.clock,
-        codeDeploy: {
-          api: lazyCodeDeployApi(deps.codeDeploy),
-          application: inputs.codeDeploy.application,
-          deploymentGroup: inputs.codeDeploy.deploymentGroup,
-          region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
-        },
-        onFact: (name, value) => core.setOutput(name, value),
-        onCodeDeployDeployment: (id) => core.setOutput('codedeploy-deployment-id', id),
-        onStarted: async ({ targetGitSha }) => {
-          const github = record.github;
-          if (!github || !inputs.environmentName) return;
-          try {
-            const githubId = await github.create({
-              environment: inputs.environmentName,
-              ref: targetGitSha,
-              task: 'deploy:rollback',
-              description: `Rollback of ${inputs.service}${inputs.reason ? `: ${inputs.reason}` : ''}`,
-              payload: {
-                service: inputs.service,
-                cluster: inputs.cluster ?? 'default',
-                rollback: true,
-              },
-            });
-            record.id = githubId;
-            core.info(
-              `Recorded GitHub deployment ${githubId} for environment ${inputs.environmentName}.`,
-            );
-            await record.mark('in_progress', `Rolling back ${inputs.service}`);
-          } catch (error) {
-            core.warning(`Could not record a GitHub deployment: ${logSafe(errorMessage(error))}`);
-          }
-        },
-      });
+      if (several) {
+        const { rollbackServices } = await import('../../../packages/ecs/src/rollback');
+        outcome = await rollbackServices({ ...common, services: inputs.services });
+      } else {
+        const result = await rollback({
+          ...common,
+          service: inputs.service,
+          onFact: (name, value) => core.setOutput(name, value),
+          onCodeDeployDeployment: (id) => core.setOutput('codedeploy-deployment-id', id),
+        });
+        outcome = {
+          status: result.status,
+          reason: result.reason,
+          services: [{ service: inputs.service, result }],
+        };
+      }
     } catch (error) {
       await record.markThrown(error, 'Cancelled while rolling back');
       throw await phrased(error);
@@ -177,14 +238,16 @@ export async function run(deps: Deps = {}): Promise<void> {
       await record.markThrown(signal.reason, 'Cancelled while rolling back');
       throw signal.reason;
     }
-    core.setOutput('status', result.status);
-    core.setOutput('reason', result.reason);
-    if (result.status === 'succeeded') await record.mark('success', result.reason);
-    else if (result.status === 'unknown') await record.mark('error', result.reason);
-    else if (result.status !== 'in-progress') await record.mark('failure', result.reason);
-    await writeSummary(inputs, result, record.id);
-    if (['failed', 'timed-out', 'unknown'].includes(result.status))
-      throw new ActionFailure(result.reason);
-    core.info(logSafe(result.reason));
+    core.setOutput('status', outcome.status);
+    core.setOutput('reason', outcome.reason);
+    core.setOutput('services', servicesOutput(outcome));
+    if (outcome.status === 'succeeded') await record.mark('success', outcome.reason);
+    else if (outcome.status === 'unknown') await record.mark('error', outcome.reason);
+    else if (outcome.status !== 'in-progress') await record.mark('failure', outcome.reason);
+    if (several) await writeServicesSummary(inputs, outcome, record.id);
+    else await writeSummary(inputs, outcome.services[0].result, record.id);
+    if (['failed', 'timed-out', 'unknown'].includes(outcome.status))
+      throw new ActionFailure(outcome.reason);
+    core.info(logSafe(outcome.reason));
   });
 }

@@ -353,3 +353,119 @@ async function updateTo(
     durationMs: clock.now() - startedAt,
   };
 }
+
+/** Options of {@link rollbackServices}: one `to` for every service. */
+export interface RollbackServicesOptions extends Omit<
+  RollbackOptions,
+  'service' | 'onFact' | 'onCodeDeployDeployment'
+> {
+  /** The services, in the order given (at least one). */
+  services: string[];
+  /** Called once, when the first service's rollback has started. */
+  onStarted?: (info: { targetGitSha?: string }) => Promise<void> | void;
+}
+
+/** What {@link rollbackServices} did: the verdict over all services and each service's result. */
+export interface RollbackServicesResult {
+  status: RollbackStatus;
+  /** One sentence over all services. */
+  reason: string;
+  services: { service: string; result: RollbackResult }[];
+}
+
+/** Which status wins when several services end differently (the worst first). */
+const STATUS_ORDER: RollbackStatus[] = [
+  'failed',
+  'timed-out',
+  'unknown',
+  'in-progress',
+  'succeeded',
+  'unchanged',
+];
+
+/** A log whose lines name the service; groups are headings (rollbacks run side by side). */
+function serviceLog(log: DeployLog, service: string): DeployLog {
+  const tag = (m: string): string => `[${service}] ${m}`;
+  return {
+    info: (m) => log.info(tag(m)),
+    debug: (m) => log.debug(tag(m)),
+    warning: (m) => log.warning(tag(m)),
+    group: async (name, fn) => {
+      log.info(tag(name));
+      return fn();
+    },
+  };
+}
+
+/**
+ * Rolls several services back together: every service is prepared first (read, target resolved
+ * and checked: `previous` for each its own, or one commit or image every service has), so one
+ * that cannot be rolled back fails the whole before anything changes, naming it; then every
+ * rollback starts at once and is followed side by side.
+ */
+export async function rollbackServices(
+  opts: RollbackServicesOptions,
+): Promise<RollbackServicesResult> {
+  let started = false;
+  const onStarted = async (info: { targetGitSha?: string }): Promise<void> => {
+    if (started) return;
+    started = true;
+    await opts.onStarted?.(info);
+  };
+  const prepared: PreparedRollback[] = [];
+  for (const service of opts.services) {
+    try {
+      prepared.push(
+        await prepareRollback({ ...opts, service, log: serviceLog(opts.log, service), onStarted }),
+      );
+    } catch (error) {
+      // With several services the message says which one could not be rolled back.
+      if (error instanceof Error && opts.services.length > 1)
+        error.message = `service \`${service}\`: ${error.message.replace(/\s*Nothing was changed[^.]*\./, '')} Nothing was rolled back.`;
+      throw error;
+    }
+  }
+  // Every rollback runs to its end: one that cannot start does not leave the others unobserved.
+  const settled = await Promise.allSettled(prepared.map((p) => p.start()));
+  opts.signal?.throwIfAborted();
+  const services = settled.map((s, i) => ({
+    service: prepared[i].service,
+    result:
+      s.status === 'fulfilled'
+        ? s.value
+        : ({
+            status: 'failed',
+            method: prepared[i].method,
+            from: prepared[i].from,
+            to: prepared[i].to,
+            reason: `The rollback of ${prepared[i].service} could not start: ${logSafe(errorMessage(s.reason))}.`,
+            timeline: [],
+            events: [],
+            stoppedTasks: [],
+            durationMs: 0,
+          } satisfies RollbackResult),
+  }));
+  const status =
+    STATUS_ORDER.find((s) => services.some((r) => r.result.status === s)) ?? 'unchanged';
+  const moved = services.filter((r) => r.result.status === 'succeeded');
+  const unchanged = services.filter((r) => r.result.status === 'unchanged');
+  const others = services.filter((r) => !['succeeded', 'unchanged'].includes(r.result.status));
+  const parts: string[] = [];
+  if (others.length) parts.push(...others.map((r) => `${r.service}: ${r.result.reason}`));
+  if (moved.length)
+    parts.push(
+      `Rolled back ${moved
+        .map(
+          (r) =>
+            `${r.service} from ${shortTaskDefinition(r.result.from)} to ${shortTaskDefinition(r.result.to)}`,
+        )
+        .join(', ')}${others.length ? '' : parenthetical(opts.reason)}.`,
+    );
+  if (unchanged.length)
+    parts.push(
+      `${unchanged.map((r) => r.service).join(', ')} already on the target (${unchanged
+        .map((r) => shortTaskDefinition(r.result.to))
+        .join(', ')}).`,
+    );
+  return { status, reason: parts.join(' '), services };
+}

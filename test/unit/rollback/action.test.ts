@@ -294,3 +294,39 @@ describe('rollback through run(deps): CodeDeploy names', () => {
     expect(ecs.calls).toEqual([]);
   });
 });
+
+describe('rollback through run(deps): several services', () => {
+  test.each<{ inputs: Record<string, string>; says: string }>([
+    {
+      inputs: { service: 'api\nworker', to: 'web:1' },
+      says: 'Input `to`: `web:1` is a revision of one task definition family',
+    },
+    {
+      inputs: { service: 'api\napi' },
+      says: 'Input `service` must be one service per line, each named once',
+    },
+  ])('$says: refused before any ECS call', async ({ inputs, says }) => {
+    const { result, ecs } = await rollBack(inputs);
+
+    expect(result.exitCode).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toContain(says);
+    expect(ecs.calls).toEqual([]);
+  });
+
+  test('one service sets the `services` output with its row, next to the outputs it always set', async () => {
+    const { result } = await rollBack({ to: 'web:1' });
+
+    expect(result.outputs.status).toBe('succeeded');
+    expect(JSON.parse(result.outputs.services)).toEqual([
+      {
+        service: 'web',
+        status: 'succeeded',
+        'task-definition-arn': TD1,
+        previous: TD2,
+        reason: result.outputs.reason,
+      },
+    ]);
+    expect(result.outputs['to-task-definition-arn']).toBe(TD1);
+  });
+});
