@@ -9,7 +9,7 @@ import {
   ListDeploymentsCommand,
   type CodeDeployClient,
 } from '@aws-sdk/client-codedeploy';
-import { ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
+import { ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +144,53 @@ test('rollback to previous on a CodeDeploy service deploys the previous revision
   expect(again.outputs.status).toBe('unchanged');
   expect(again.outputs.reason).toContain('already rolled back from cdprev:3 to cdprev:2');
   expect(await version(s.prodPort)).toBe('v2');
+});
+
+test("CodeDeploy's history: a revision whose deployment failed is never `previous`, and `to` an image tag deploys the revision that ran it", async () => {
+  const s = await createStack(h, cd, 'cdhist', await h.pushApp('cdhist', 'v1'));
+  const td2 = await registerWeb(h, 'cdhist', await h.pushApp('cdhist', 'v2'));
+  await until(cd, await deploy(cd, s, td2), 'Succeeded');
+  const crash = await h.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'cdhist',
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: await h.pushApp('cdhist', 'v3'),
+          command: ['node', '-e', 'process.exit(3)'],
+          portMappings: [{ containerPort: 8080 }],
+        },
+      ],
+    }),
+  );
+  const failed = await deploy(cd, s, crash.taskDefinition!.taskDefinitionArn!);
+  await until(cd, failed, 'Failed');
+  await eventually(
+    async () => (await service(h, s)).taskSets?.length === 1,
+    'the green task set of the failed deployment to be gone',
+  );
+
+  // CodeDeploy already rolled the failed deployment back: rolling back again is a no-op.
+  const noop = await rollbackStep(s);
+  expect(noop.error).toBeUndefined();
+  expect(noop.outputs.status).toBe('unchanged');
+  expect(noop.outputs.reason).toContain(
+    'CodeDeploy already rolled back the latest deployment (cdhist:3',
+  );
+
+  const td4 = await registerWeb(h, 'cdhist', await h.pushApp('cdhist', 'v4'));
+  await until(cd, await deploy(cd, s, td4), 'Succeeded');
+  const back = await rollbackStep(s);
+  expect(back.error).toBeUndefined();
+  expect(back.outputs['to-task-definition-arn']).toBe(td2);
+  expect(await version(s.prodPort)).toBe('v2');
+
+  const byImage = await rollbackStep(s, { to: 'v1' });
+  expect(byImage.error).toBeUndefined();
+  expect(byImage.outputs.status).toBe('succeeded');
+  expect(byImage.outputs.method).toBe('codedeploy-deployment');
+  expect(byImage.outputs['to-task-definition-arn']).toMatch(/task-definition\/cdhist:1$/);
+  expect(await version(s.prodPort)).toBe('v1');
 });
 
 test('an unknown CodeDeploy application fails before anything changes, naming the input', async () => {
