@@ -113,6 +113,31 @@ test('rollback stops an in-flight CodeDeploy deployment and production is back o
   console.log(`CodeDeploy stop: production back on blue ${back![1]} after the call`);
 });
 
+test('rollback of a deployment waiting in Ready (test traffic on green) stops it and the test listener is back on blue', async () => {
+  const s = await createStack(h, cd, 'cdready', await h.pushApp('cdready', 'v1'), {
+    blueGreenDeploymentConfiguration: {
+      terminateBlueInstancesOnDeploymentSuccess: {
+        action: 'TERMINATE',
+        terminationWaitTimeInMinutes: 0,
+      },
+      deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 600 },
+    },
+  });
+  const td2 = await registerWeb(h, 'cdready', await h.pushApp('cdready', 'v2'));
+  const id = await deploy(cd, s, td2);
+  await until(cd, id, 'Ready');
+  expect(await version(s.testPort)).toBe('v2');
+
+  const run = await rollbackStep(s, { 'wait-until': 'traffic-shifted' });
+  expect(run.error).toBeUndefined();
+  expect(run.outputs.status).toBe('succeeded');
+  expect(run.outputs.method).toBe('stop-deployment');
+  expect(run.outputs.reason).toContain(`Stopped CodeDeploy deployment ${id} of cdready:2`);
+  expect((await deployment(cd, id)).status).toBe('Stopped');
+  expect(await version(s.testPort)).toBe('v1');
+  expect(await version(s.prodPort)).toBe('v1');
+});
+
 test('rollback to previous on a CodeDeploy service deploys the previous revision through CodeDeploy', async () => {
   const s = await createStack(h, cd, 'cdprev', await h.pushApp('cdprev', 'v1'));
   const td2 = await registerWeb(h, 'cdprev', await h.pushApp('cdprev', 'v2'));
