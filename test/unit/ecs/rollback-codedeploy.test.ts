@@ -364,7 +364,7 @@ test('a deployment under way is stopped with automatic rollback and followed unt
     'StopDeployment d-2 rollback=true',
   ]);
   expect(cd.calls[0]).toBe('GetDeploymentGroup');
-  expect(cd.calls[1]).toBe('ListDeployments Created,Queued,InProgress,Ready');
+  expect(cd.calls[1]).toBe('ListDeployments Created,Queued,InProgress,Ready,Baking');
   expect(r.reason).toBe(
     'Stopped CodeDeploy deployment d-2 of web:2: production traffic is back on web:1 (rollback deployment d-ROLLBACK1) (gate failed).',
   );

@@ -6,8 +6,11 @@ import { parse } from 'yaml';
 import type { HistoryEntry } from '../rollback-target';
 import type { CodeDeployRollbackApi } from './api';
 
-/** The statuses of a deployment still under way (ListDeployments `includeOnlyStatuses`). */
-export const IN_FLIGHT_STATUSES = ['Created', 'Queued', 'InProgress', 'Ready'] as const;
+/**
+ * The statuses of a deployment still under way (ListDeployments `includeOnlyStatuses`); `Baking`
+ * (in CodeDeploy's status list, not produced by every compute platform) counts as under way.
+ */
+export const IN_FLIGHT_STATUSES = ['Created', 'Queued', 'InProgress', 'Ready', 'Baking'] as const;
 
 /** What {@link loadCodeDeployHistory} read. */
 export interface CodeDeployHistory {
