@@ -73,6 +73,14 @@ export function getInputs(p = new InputParser()): Inputs {
     application: codeDeployName(p, 'codedeploy-application'),
     deploymentGroup: codeDeployName(p, 'codedeploy-deployment-group'),
   };
+  for (const [input, value] of [
+    ['codedeploy-application', codeDeploy.application],
+    ['codedeploy-deployment-group', codeDeploy.deploymentGroup],
+  ] as const)
+    if (value !== undefined && services.length > 1)
+      throw new ConfigurationError(
+        `Input \`${input}\` names one service's CodeDeploy ${input === 'codedeploy-application' ? 'application' : 'deployment group'}; with several services it does not apply: each CodeDeploy service uses its default names (\`AppECS-<cluster>-<service>\`, \`DgpECS-<cluster>-<service>\`). Roll back a service with other names in a step of its own.`,
+      );
   const environmentName = p.string('environment');
   const githubToken = getGitHubToken(p, environmentName);
   requireAwsRegion();

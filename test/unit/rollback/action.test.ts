@@ -302,6 +302,10 @@ describe('rollback through run(deps): several services', () => {
       says: 'Input `to`: `web:1` is a revision of one task definition family',
     },
     {
+      inputs: { service: 'api\nworker', 'codedeploy-application': 'Shop' },
+      says: 'Input `codedeploy-application` names one service',
+    },
+    {
       inputs: { service: 'api\napi' },
       says: 'Input `service` must be one service per line, each named once',
     },
