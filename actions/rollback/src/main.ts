@@ -8,7 +8,8 @@ import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
 import type { EcsApi } from '../../../packages/ecs/src/api';
-import type { RollbackResult } from '../../../packages/ecs/src/rollback';
+import type { CodeDeployRollbackApi } from '../../../packages/ecs/src/codedeploy/api';
+import type { RollbackResult, RollbackServicesResult } from '../../../packages/ecs/src/rollback';
 import { getInputs, type Inputs } from './inputs';
 import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
 import { runnerLog } from '../../../packages/kit/src/step-log';
@@ -17,24 +18,28 @@ import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summ
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
   ecs?: EcsApi;
+  /** CodeDeploy, for a service with the CODE_DEPLOY controller (built on first use when not given). */
+  codeDeploy?: CodeDeployRollbackApi;
   github?: GitHubDeployments;
   clock?: Clock;
 }
 
+/** The summary's verdict for each rollback status. */
+const VERDICTS: Record<
+  RollbackResult['status'],
+  ['success' | 'failure' | 'warning' | 'neutral', string]
+> = {
+  succeeded: ['success', 'rolled back'],
+  unchanged: ['neutral', 'nothing to roll back'],
+  'in-progress': ['neutral', 'rollback started'],
+  failed: ['failure', 'rollback failed'],
+  'timed-out': ['failure', 'rollback timed out'],
+  unknown: ['warning', 'outcome unknown'],
+};
+
 async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number): Promise<void> {
   const { shortTaskDefinition } = await import('../../../packages/ecs/src/task-definition');
-  const verdicts: Record<
-    RollbackResult['status'],
-    ['success' | 'failure' | 'warning' | 'neutral', string]
-  > = {
-    succeeded: ['success', 'rolled back'],
-    unchanged: ['neutral', 'nothing to roll back'],
-    'in-progress': ['neutral', 'rollback started'],
-    failed: ['failure', 'rollback failed'],
-    'timed-out': ['failure', 'rollback timed out'],
-    unknown: ['warning', 'outcome unknown'],
-  };
-  const [kind, word] = verdicts[r.status];
+  const [kind, word] = VERDICTS[r.status];
   const s = new SummaryBuilder(`Rollback of ${inputs.service}`);
   s.verdict(kind, word);
   s.text(markdownSafe(r.reason));
@@ -45,6 +50,19 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
     ['Method', r.method ? `\`${r.method}\`` : undefined],
     // The table escapes `|` itself; the rest of the Markdown and HTML in an echoed input is escaped here.
     ['Reason', inputs.reason && markdownSafe(inputs.reason).replace(/\\\|/g, '|')],
+    [
+      'Stopped CodeDeploy deployment',
+      r.codeDeploy?.stoppedDeploymentId ? `\`${r.codeDeploy.stoppedDeploymentId}\`` : undefined,
+    ],
+    [
+      'CodeDeploy deployment',
+      r.codeDeploy?.deploymentId
+        ? `[${r.codeDeploy.deploymentId}](${r.codeDeploy.consoleUrl}) (${markdownSafe(r.codeDeploy.application)} / ${markdownSafe(r.codeDeploy.deploymentGroup)})${
+            r.codeDeploy.stoppedDeploymentId ? ', CodeDeploy’s rollback' : ''
+          }`
+        : undefined,
+    ],
+    ['CodeDeploy status', r.codeDeploy?.status],
     ['Target commit', r.targetGitSha],
     ['GitHub deployment', githubId ? `${inputs.environmentName} (#${githubId})` : undefined],
     ['Duration', formatDuration(r.durationMs)],
@@ -56,8 +74,80 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
       r.timeline.map((t) => [t.stage, t.endedAt ? formatDuration(t.endedAt - t.startedAt) : '–']),
     );
   }
+  if (r.codeDeploy?.lifecycleEvents.length) {
+    s.heading('CodeDeploy lifecycle events');
+    s.table(
+      ['Event', 'Status', 'Duration'],
+      r.codeDeploy.lifecycleEvents.map((e) => [
+        markdownSafe(e.name),
+        markdownSafe(e.status),
+        e.durationMs !== undefined ? formatDuration(e.durationMs) : '–',
+      ]),
+    );
+  }
   addServiceSections(s, r);
   await s.write();
+}
+
+/** The `services` output: per service its status, the revision rolled back to and from, and why. */
+function servicesOutput(outcome: RollbackServicesResult): string {
+  return JSON.stringify(
+    outcome.services.map(({ service, result }) => ({
+      service,
+      status: result.status,
+      'task-definition-arn': result.to ?? '',
+      previous: result.from ?? '',
+      reason: result.reason,
+    })),
+  );
+}
+
+/** The summary of several services rolled back together: the verdict and a row per service. */
+async function writeServicesSummary(
+  inputs: Inputs,
+  outcome: RollbackServicesResult,
+  githubId?: number,
+): Promise<void> {
+  const { shortTaskDefinition } = await import('../../../packages/ecs/src/task-definition');
+  const [kind, word] = VERDICTS[outcome.status];
+  const s = new SummaryBuilder(`Rollback of ${inputs.services.join(', ')}`);
+  s.verdict(kind, word);
+  s.text(markdownSafe(outcome.reason));
+  s.facts([
+    ['Cluster', inputs.cluster ?? 'default'],
+    ['Reason', inputs.reason && markdownSafe(inputs.reason).replace(/\\\|/g, '|')],
+    ['GitHub deployment', githubId ? `${inputs.environmentName} (#${githubId})` : undefined],
+  ]);
+  s.table(
+    ['Service', 'Status', 'From', 'To', 'Method', 'Duration', 'Reason'],
+    outcome.services.map(({ service, result: r }) => [
+      service,
+      r.status,
+      shortTaskDefinition(r.from),
+      shortTaskDefinition(r.to),
+      r.method ?? '–',
+      formatDuration(r.durationMs),
+      r.reason,
+    ]),
+  );
+  await s.write();
+}
+
+/** Phrases what the domain found wrong (it states facts) with the input that asked for it. */
+async function phrased(error: unknown): Promise<unknown> {
+  const { RollbackTargetError } = await import('../../../packages/ecs/src/rollback-target');
+  const { UnknownCodeDeployTargetError } =
+    await import('../../../packages/ecs/src/codedeploy/group');
+  if (error instanceof RollbackTargetError)
+    return new ConfigurationError(`Input \`to\`: ${error.message}`);
+  if (error instanceof UnknownCodeDeployTargetError) {
+    const input =
+      error.which === 'application' ? 'codedeploy-application' : 'codedeploy-deployment-group';
+    return new ConfigurationError(
+      `Input \`${input}\` (\`${error.resourceName}\`${error.defaulted ? ', the default name' : ''}): ${error.message}`,
+    );
+  }
+  return error;
 }
 
 /** Runs rollback: validate, resolve, stop or update, follow, report. */
@@ -68,6 +158,7 @@ export async function run(deps: Deps = {}): Promise<void> {
     const { rollback } = await import('../../../packages/ecs/src/rollback');
     const { meteredActionEcsApi, deregistrationDelayReader, ecrImageChecker } =
       await import('../../../packages/ecs/src/client');
+    const { lazyCodeDeployApi } = await import('../../../packages/ecs/src/codedeploy/lazy-api');
     const api = await meteredActionEcsApi(deps.ecs, signal, deps.clock);
     const record = new GitHubDeploymentRecord(deps.github);
     if (inputs.environmentName && !record.github) {
@@ -75,68 +166,88 @@ export async function run(deps: Deps = {}): Promise<void> {
       record.github = new GitHubDeployments(inputs.githubToken ?? '');
     }
     if (inputs.reason) core.info(`Reason: ${logSafe(inputs.reason)}`);
-    let result: RollbackResult;
+    const several = inputs.services.length > 1;
+    const names = inputs.services.join(', ');
+    const common = {
+      api,
+      cluster: inputs.cluster,
+      to: inputs.to,
+      reason: inputs.reason,
+      waitUntil: inputs.waitUntil,
+      timeoutMs: inputs.timeoutMs,
+      log: runnerLog,
+      signal,
+      deregistrationDelayMs: deregistrationDelayReader(),
+      imageExists: ecrImageChecker(),
+      clock: deps.clock,
+      codeDeploy: {
+        api: lazyCodeDeployApi(deps.codeDeploy),
+        application: inputs.codeDeploy.application,
+        deploymentGroup: inputs.codeDeploy.deploymentGroup,
+        region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
+      },
+      onStarted: async ({ targetGitSha }: { targetGitSha?: string }) => {
+        const github = record.github;
+        if (!github || !inputs.environmentName) return;
+        try {
+          const githubId = await github.create({
+            environment: inputs.environmentName,
+            ref: targetGitSha,
+            task: 'deploy:rollback',
+            description: `Rollback of ${names}${inputs.reason ? `: ${inputs.reason}` : ''}`,
+            payload: {
+              ...(several ? { services: inputs.services } : { service: inputs.service }),
+              cluster: inputs.cluster ?? 'default',
+              rollback: true,
+            },
+          });
+          record.id = githubId;
+          core.info(
+            `Recorded GitHub deployment ${githubId} for environment ${inputs.environmentName}.`,
+          );
+          await record.mark('in_progress', `Rolling back ${names}`);
+        } catch (error) {
+          core.warning(`Could not record a GitHub deployment: ${logSafe(errorMessage(error))}`);
+        }
+      },
+    };
+    let outcome: RollbackServicesResult;
     try {
-      result = await rollback({
-        api,
-        cluster: inputs.cluster,
-        service: inputs.service,
-        to: inputs.to,
-        reason: inputs.reason,
-        waitUntil: inputs.waitUntil,
-        timeoutMs: inputs.timeoutMs,
-        log: runnerLog,
-        signal,
-        deregistrationDelayMs: deregistrationDelayReader(),
-        imageExists: ecrImageChecker(),
-        clock: deps.clock,
-        onFact: (name, value) => core.setOutput(name, value),
-        onStarted: async ({ targetGitSha }) => {
-          const github = record.github;
-          if (!github || !inputs.environmentName) return;
-          try {
-            const githubId = await github.create({
-              environment: inputs.environmentName,
-              ref: targetGitSha,
-              task: 'deploy:rollback',
-              description: `Rollback of ${inputs.service}${inputs.reason ? `: ${inputs.reason}` : ''}`,
-              payload: {
-                service: inputs.service,
-                cluster: inputs.cluster ?? 'default',
-                rollback: true,
-              },
-            });
-            record.id = githubId;
-            core.info(
-              `Recorded GitHub deployment ${githubId} for environment ${inputs.environmentName}.`,
-            );
-            await record.mark('in_progress', `Rolling back ${inputs.service}`);
-          } catch (error) {
-            core.warning(`Could not record a GitHub deployment: ${logSafe(errorMessage(error))}`);
-          }
-        },
-      });
+      if (several) {
+        const { rollbackServices } = await import('../../../packages/ecs/src/rollback');
+        outcome = await rollbackServices({ ...common, services: inputs.services });
+      } else {
+        const result = await rollback({
+          ...common,
+          service: inputs.service,
+          onFact: (name, value) => core.setOutput(name, value),
+          onCodeDeployDeployment: (id) => core.setOutput('codedeploy-deployment-id', id),
+        });
+        outcome = {
+          status: result.status,
+          reason: result.reason,
+          services: [{ service: inputs.service, result }],
+        };
+      }
     } catch (error) {
       await record.markThrown(error, 'Cancelled while rolling back');
-      const { RollbackTargetError } = await import('../../../packages/ecs/src/rollback-target');
-      // The domain states the facts; the action says which input named the target.
-      if (error instanceof RollbackTargetError)
-        throw new ConfigurationError(`Input \`to\`: ${error.message}`);
-      throw error;
+      throw await phrased(error);
     }
     // A cancel that came while the last answer was read wins: never `succeeded` after SIGTERM.
     if (signal.aborted) {
       await record.markThrown(signal.reason, 'Cancelled while rolling back');
       throw signal.reason;
     }
-    core.setOutput('status', result.status);
-    core.setOutput('reason', result.reason);
-    if (result.status === 'succeeded') await record.mark('success', result.reason);
-    else if (result.status === 'unknown') await record.mark('error', result.reason);
-    else if (result.status !== 'in-progress') await record.mark('failure', result.reason);
-    await writeSummary(inputs, result, record.id);
-    if (['failed', 'timed-out', 'unknown'].includes(result.status))
-      throw new ActionFailure(result.reason);
-    core.info(logSafe(result.reason));
+    core.setOutput('status', outcome.status);
+    core.setOutput('reason', outcome.reason);
+    core.setOutput('services', servicesOutput(outcome));
+    if (outcome.status === 'succeeded') await record.mark('success', outcome.reason);
+    else if (outcome.status === 'unknown') await record.mark('error', outcome.reason);
+    else if (outcome.status !== 'in-progress') await record.mark('failure', outcome.reason);
+    if (several) await writeServicesSummary(inputs, outcome, record.id);
+    else await writeSummary(inputs, outcome.services[0].result, record.id);
+    if (['failed', 'timed-out', 'unknown'].includes(outcome.status))
+      throw new ActionFailure(outcome.reason);
+    core.info(logSafe(outcome.reason));
   });
 }

@@ -15,16 +15,23 @@ import {
   findBySha,
   resolvePrevious,
   RollbackTargetError,
+  type HistoryEntry,
   type Resolution,
 } from './rollback-target';
 import type { ServiceDeployment } from '@aws-sdk/client-ecs';
 import { fromDescribed, mergeTags, shortTaskDefinition, TAGS, tagValue } from './task-definition';
 
-/** Resolves `opts.to` to a revision of the service that runs `current` (may register one: see {@link registerWithImage}). */
+/**
+ * Resolves `opts.to` to a revision of the service that runs `current` (a revision to register: see
+ * {@link prepareImageRevision}). `readHistory` gives the service's deployment history (default: the
+ * service deployments ECS keeps; a CodeDeploy service gives its deployment group's).
+ */
 export async function resolveTarget(
   opts: RollbackOptions,
   current: string,
   cache: RevisionCache,
+  readHistory: () => Promise<HistoryEntry[]> = () =>
+    loadHistory(opts.api, opts.cluster, opts.service),
 ): Promise<Resolution> {
   const { api, to } = opts;
   const family = shortTaskDefinition(current).replace(/:\d+$/, '');
@@ -38,7 +45,7 @@ export async function resolveTarget(
       return { kind: 'target', target: td.taskDefinitionArn, why: `requested ${to.value}` };
     }
     case 'previous': {
-      const history = await loadHistory(api, opts.cluster, opts.service);
+      const history = await readHistory();
       const toDescribe = new Set<string>();
       const latest = history[0];
       for (const s of latest?.sources ?? []) toDescribe.add(s);
@@ -48,7 +55,7 @@ export async function resolveTarget(
     }
     case 'sha':
     case 'image': {
-      const history = await loadHistory(api, opts.cluster, opts.service);
+      const history = await readHistory();
       const search = (match: Parameters<typeof candidateRevisions>[4]) =>
         candidateRevisions(api, cache, history, family, match);
       if (to.kind === 'sha') {
@@ -75,10 +82,11 @@ export async function resolveTarget(
           `no revision of \`${family}\` is tagged with commit \`${to.value}\` or runs an image tagged \`${to.value}\` (searched ${byImage.searched} revisions).`,
         );
       }
-      // An image tag or digest no revision ran: the running revision with that image.
+      // An image tag or digest no revision ran: the running revision with that image, checked
+      // now and registered when the rollback starts.
       return {
-        kind: 'target',
-        target: await registerWithImage(opts, current, cache, to.value),
+        kind: 'register',
+        register: await prepareImageRevision(opts, current, cache, to.value),
         why: `the running revision with image ${to.value}`,
       };
     }
@@ -86,15 +94,15 @@ export async function resolveTarget(
 }
 
 /**
- * Registers the running revision with image version `version` on the containers shipkit deployed,
- * once the image is known to exist in its repository.
+ * Prepares the running revision with image version `version` on the containers shipkit deployed,
+ * once the image is known to exist in its repository; the function returned registers it.
  */
-async function registerWithImage(
+async function prepareImageRevision(
   opts: RollbackOptions,
   current: string,
   cache: RevisionCache,
   version: string,
-): Promise<string> {
+): Promise<() => Promise<string>> {
   const info = await cache.info(current);
   const { td, tags } = await cache.get(current);
   if (!info || !td)
@@ -136,13 +144,16 @@ async function registerWithImage(
     tags.filter((t) => t.key !== TAGS.gitSha),
     imageTags,
   );
-  const out = await opts.api.registerTaskDefinition(def);
-  const arn = out.taskDefinition?.taskDefinitionArn;
-  if (!arn) throw new ActionFailure('ECS RegisterTaskDefinition returned no task definition ARN.');
-  opts.log.info(
-    `Registered ${shortTaskDefinition(arn)} from the running revision with ${changed.join(', ')}.`,
-  );
-  return arn;
+  return async () => {
+    const out = await opts.api.registerTaskDefinition(def);
+    const arn = out.taskDefinition?.taskDefinitionArn;
+    if (!arn)
+      throw new ActionFailure('ECS RegisterTaskDefinition returned no task definition ARN.');
+    opts.log.info(
+      `Registered ${shortTaskDefinition(arn)} from the running revision with ${changed.join(', ')}.`,
+    );
+    return arn;
+  };
 }
 
 /** True when `opts.to` names the revision an in-progress deployment started from. */
@@ -154,7 +165,17 @@ export async function isDeploymentSource(
   const sourceRevision = active.sourceServiceRevisions?.[0]?.arn;
   if (!sourceRevision || opts.to.kind === 'previous') return false;
   const source = (await taskDefinitionOfRevisions(opts.api, [sourceRevision])).get(sourceRevision);
-  const info = source ? await cache.info(source) : undefined;
+  return source ? namesRevision(opts, source, cache) : false;
+}
+
+/** True when `opts.to` (not `previous`) names the task definition `arn`. */
+export async function namesRevision(
+  opts: Pick<RollbackOptions, 'to'>,
+  arn: string,
+  cache: RevisionCache,
+): Promise<boolean> {
+  if (opts.to.kind === 'previous') return false;
+  const info = await cache.info(arn);
   if (!info) return false;
   switch (opts.to.kind) {
     case 'arn':

@@ -86,6 +86,8 @@ export function nearMissOfPrevious(text: string): boolean {
 export type Resolution =
   | { kind: 'noop'; message: string; target?: string }
   | { kind: 'target'; target: string; why: string }
+  /** A revision to register first (checked, not yet registered): `register` registers it. */
+  | { kind: 'register'; why: string; register: () => Promise<string> }
   | { kind: 'not-found'; message: string };
 
 const ROLLBACK_STATUSES = new Set([

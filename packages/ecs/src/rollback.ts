@@ -4,6 +4,7 @@ import { logSafe, parenthetical } from '../../kit/src/log-text';
 import { formatDuration } from '../../kit/src/duration';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import type { EcsApi } from './api';
+import type { CodeDeployRollbackFacts, CodeDeployRollbackOptions } from './codedeploy/rollback';
 import { followAndExplain, isSuccess, unreadableSentence } from './follow';
 import { RevisionCache, taskDefinitionOfRevisions } from './history';
 import { isDeploymentSource, resolveTarget } from './resolve-target';
@@ -47,12 +48,17 @@ export interface RollbackOptions {
   deregistrationDelayMs?: (targetGroupArns: string[]) => Promise<number | undefined>;
   /** Says whether an image exists in its repository, before a revision with it is registered. */
   imageExists?: (image: string) => Promise<'exists' | 'missing' | 'unknown'>;
+  /** How a service with the CODE_DEPLOY deployment controller is rolled back (its client and names). */
+  codeDeploy?: CodeDeployRollbackOptions;
+  /** Called with the CodeDeploy deployment that moves production back, once it is known. */
+  onCodeDeployDeployment?: (deploymentId: string) => void;
 }
 
 /** What {@link rollback} did. */
 export interface RollbackResult {
   status: RollbackStatus;
-  method?: 'stop-deployment' | 'update-service';
+  /** `codedeploy-deployment`: a CodeDeploy deployment of the target revision. */
+  method?: 'stop-deployment' | 'update-service' | 'codedeploy-deployment';
   from?: string;
   to?: string;
   /** The commit the target revision was deployed from (its `shipkit:git-sha` tag). */
@@ -66,6 +72,8 @@ export interface RollbackResult {
   state?: RolloutState;
   /** Milliseconds from the start to production traffic back on the target (stop-deployment) or to the end. */
   durationMs: number;
+  /** The CodeDeploy side, for a service with the CODE_DEPLOY deployment controller. */
+  codeDeploy?: CodeDeployRollbackFacts;
 }
 
 const SHIFTING_STRATEGIES = new Set(['BLUE_GREEN', 'LINEAR', 'CANARY']);
@@ -73,9 +81,34 @@ const ACTIVE = new Set(['PENDING', 'IN_PROGRESS']);
 /**
  * Rolls a service back: stops a native blue/green (linear, canary) deployment still in progress
  * or baking with StopServiceDeployment ROLLBACK, else resolves the target and updates the
- * service to it. Rolling back to what already runs is a no-op.
+ * service to it. Rolling back to what already runs is a no-op. A service with the CODE_DEPLOY
+ * controller goes through CodeDeploy (see `rollbackCodeDeploy`).
  */
 export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
+  return (await prepareRollback(opts)).start();
+}
+
+/**
+ * A rollback resolved and checked, with nothing changed yet: {@link PreparedRollback.start}
+ * makes the change (stops the deployment, registers, updates or deploys) and follows it.
+ */
+export interface PreparedRollback {
+  service: string;
+  /** How the rollback goes; undefined for a no-op. */
+  method?: RollbackResult['method'];
+  /** The revision rolled back from. */
+  from?: string;
+  /** The revision rolled back to, when known before the start (not a revision still to register). */
+  to?: string;
+  start(): Promise<RollbackResult>;
+}
+
+/**
+ * Everything {@link rollback} does before it changes anything: reads the service, decides between
+ * stopping a deployment under way and moving to a resolved target, and refuses (throws) what it
+ * cannot do. Several services are rolled back together by preparing each, then starting all.
+ */
+export async function prepareRollback(opts: RollbackOptions): Promise<PreparedRollback> {
   const clock = opts.clock ?? systemClock;
   const startedAt = clock.now();
   const deadline = startedAt + opts.timeoutMs;
@@ -91,6 +124,10 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
   const current = service.taskDefinition;
   if (!current)
     throw new ActionFailure(`Service ${opts.service} has no task definition to roll back from.`);
+  if (service.deploymentController?.type === 'CODE_DEPLOY') {
+    const { prepareCodeDeployRollback } = await import('./codedeploy/rollback');
+    return prepareCodeDeployRollback(opts, { service, current, startedAt, deadline, clock, cache });
+  }
   opts.onFact?.('from-task-definition-arn', current);
 
   let active: ServiceDeployment | undefined;
@@ -108,15 +145,14 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
     // A shifting deployment is still in progress or baking: starting another deployment on top
     // of it is refused by ECS. Asking for the revision traffic came from is stopping it.
     if (opts.to.kind === 'previous' || (await isDeploymentSource(opts, active, cache))) {
-      return stopDeployment(
-        opts,
-        active,
-        service.taskDefinition,
-        startedAt,
-        deadline,
-        clock,
-        cache,
-      );
+      const stopping = active;
+      return {
+        service: opts.service,
+        method: 'stop-deployment',
+        from: current,
+        start: () =>
+          stopDeployment(opts, stopping, service.taskDefinition, startedAt, deadline, clock, cache),
+      };
     }
     const source = (
       await taskDefinitionOfRevisions(api, [active.sourceServiceRevisions?.[0]?.arn ?? ''])
@@ -132,27 +168,83 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
 
   const resolution = await resolveTarget(opts, current, cache);
   if (resolution.kind === 'not-found') throw new ActionFailure(resolution.message);
-  if (resolution.kind === 'noop' || resolution.target === current) {
+  if (
+    resolution.kind === 'noop' ||
+    (resolution.kind === 'target' && resolution.target === current)
+  ) {
     const reason =
       resolution.kind === 'noop'
         ? resolution.message
         : `The service already runs ${shortTaskDefinition(current)} (${resolution.why}); nothing to roll back.`;
-    log.info(logSafe(reason));
-    opts.onFact?.('to-task-definition-arn', current);
+    const targetGitSha = tagValue((await cache.get(current)).tags, TAGS.gitSha);
     return {
-      ...empty,
-      status: 'unchanged',
+      service: opts.service,
       from: current,
       to: current,
-      reason,
-      targetGitSha: tagValue((await cache.get(current)).tags, TAGS.gitSha),
-      durationMs: clock.now() - startedAt,
+      start: async () => {
+        log.info(logSafe(reason));
+        opts.onFact?.('to-task-definition-arn', current);
+        return {
+          ...empty,
+          status: 'unchanged',
+          from: current,
+          to: current,
+          reason,
+          targetGitSha,
+          durationMs: clock.now() - startedAt,
+        };
+      },
     };
   }
-  const target = resolution.target;
+  const resolved = resolution;
+  return {
+    service: opts.service,
+    method: 'update-service',
+    from: current,
+    to: resolved.kind === 'target' ? resolved.target : undefined,
+    start: () =>
+      updateTo(opts, {
+        current,
+        target: resolved.kind === 'target' ? resolved.target : resolved.register,
+        why: resolved.why,
+        strategy,
+        circuitBreakerRollback:
+          !!service.deploymentConfiguration?.deploymentCircuitBreaker?.enable &&
+          !!service.deploymentConfiguration.deploymentCircuitBreaker.rollback,
+        startedAt,
+        deadline,
+        clock,
+        cache,
+      }),
+  };
+}
+
+/** Updates the service to the target (registering it first when it is still to register) and follows. */
+async function updateTo(
+  opts: RollbackOptions,
+  ctx: {
+    current: string;
+    target: string | (() => Promise<string>);
+    why: string;
+    strategy: string;
+    circuitBreakerRollback: boolean;
+    startedAt: number;
+    deadline: number;
+    clock: Clock;
+    cache: RevisionCache;
+  },
+): Promise<RollbackResult> {
+  const { api, log } = opts;
+  const { current, strategy, startedAt, deadline, clock, cache } = ctx;
+  const empty = {
+    timeline: [] as StageSpan[],
+    events: [] as ServiceEvent[],
+    stoppedTasks: [] as StoppedTask[],
+  };
+  const target = typeof ctx.target === 'string' ? ctx.target : await ctx.target();
   const targetGitSha = tagValue((await cache.get(target)).tags, TAGS.gitSha);
   log.info(
-    `Rolling back ${opts.service} from ${shortTaskDefinition(current)} to ${shortTaskDefinition(target)}: ${resolution.why}.`,
+    `Rolling back ${opts.service} from ${shortTaskDefinition(current)} to ${shortTaskDefinition(target)}: ${ctx.why}.`,
   );
   opts.onFact?.('to-task-definition-arn', target);
   opts.onFact?.('method', 'update-service');
@@ -207,9 +299,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
       taskDefinitionArn: target,
       waitUntil: opts.waitUntil,
       explainWith: target,
-      circuitBreakerRollback:
-        !!service.deploymentConfiguration?.deploymentCircuitBreaker?.enable &&
-        !!service.deploymentConfiguration.deploymentCircuitBreaker.rollback,
+      circuitBreakerRollback: ctx.circuitBreakerRollback,
       deregistrationDelayMs: opts.deregistrationDelayMs,
       deadline,
       startedAt,
@@ -262,4 +352,120 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackResult> {
     state: followed.state,
     durationMs: clock.now() - startedAt,
   };
+}
+
+/** Options of {@link rollbackServices}: one `to` for every service. */
+export interface RollbackServicesOptions extends Omit<
+  RollbackOptions,
+  'service' | 'onFact' | 'onCodeDeployDeployment'
+> {
+  /** The services, in the order given (at least one). */
+  services: string[];
+  /** Called once, when the first service's rollback has started. */
+  onStarted?: (info: { targetGitSha?: string }) => Promise<void> | void;
+}
+
+/** What {@link rollbackServices} did: the verdict over all services and each service's result. */
+export interface RollbackServicesResult {
+  status: RollbackStatus;
+  /** One sentence over all services. */
+  reason: string;
+  services: { service: string; result: RollbackResult }[];
+}
+
+/** Which status wins when several services end differently (the worst first). */
+const STATUS_ORDER: RollbackStatus[] = [
+  'failed',
+  'timed-out',
+  'unknown',
+  'in-progress',
+  'succeeded',
+  'unchanged',
+];
+
+/** A log whose lines name the service; groups are headings (rollbacks run side by side). */
+function serviceLog(log: DeployLog, service: string): DeployLog {
+  const tag = (m: string): string => `[${service}] ${m}`;
+  return {
+    info: (m) => log.info(tag(m)),
+    debug: (m) => log.debug(tag(m)),
+    warning: (m) => log.warning(tag(m)),
+    group: async (name, fn) => {
+      log.info(tag(name));
+      return fn();
+    },
+  };
+}
+
+/**
+ * Rolls several services back together: every service is prepared first (read, target resolved
+ * and checked: `previous` for each its own, or one commit or image every service has), so one
+ * that cannot be rolled back fails the whole before anything changes, naming it; then every
+ * rollback starts at once and is followed side by side.
+ */
+export async function rollbackServices(
+  opts: RollbackServicesOptions,
+): Promise<RollbackServicesResult> {
+  let started = false;
+  const onStarted = async (info: { targetGitSha?: string }): Promise<void> => {
+    if (started) return;
+    started = true;
+    await opts.onStarted?.(info);
+  };
+  const prepared: PreparedRollback[] = [];
+  for (const service of opts.services) {
+    try {
+      prepared.push(
+        await prepareRollback({ ...opts, service, log: serviceLog(opts.log, service), onStarted }),
+      );
+    } catch (error) {
+      // With several services the message says which one could not be rolled back.
+      if (error instanceof Error && opts.services.length > 1)
+        error.message = `service \`${service}\`: ${error.message.replace(/\s*Nothing was changed[^.]*\./, '')} Nothing was rolled back.`;
+      throw error;
+    }
+  }
+  // Every rollback runs to its end: one that cannot start does not leave the others unobserved.
+  const settled = await Promise.allSettled(prepared.map((p) => p.start()));
+  opts.signal?.throwIfAborted();
+  const services = settled.map((s, i) => ({
+    service: prepared[i].service,
+    result:
+      s.status === 'fulfilled'
+        ? s.value
+        : ({
+            status: 'failed',
+            method: prepared[i].method,
+            from: prepared[i].from,
+            to: prepared[i].to,
+            reason: `The rollback of ${prepared[i].service} could not start: ${logSafe(errorMessage(s.reason))}.`,
+            timeline: [],
+            events: [],
+            stoppedTasks: [],
+            durationMs: 0,
+          } satisfies RollbackResult),
+  }));
+  const status =
+    STATUS_ORDER.find((s) => services.some((r) => r.result.status === s)) ?? 'unchanged';
+  const moved = services.filter((r) => r.result.status === 'succeeded');
+  const unchanged = services.filter((r) => r.result.status === 'unchanged');
+  const others = services.filter((r) => !['succeeded', 'unchanged'].includes(r.result.status));
+  const parts: string[] = [];
+  if (others.length) parts.push(...others.map((r) => `${r.service}: ${r.result.reason}`));
+  if (moved.length)
+    parts.push(
+      `Rolled back ${moved
+        .map(
+          (r) =>
+            `${r.service} from ${shortTaskDefinition(r.result.from)} to ${shortTaskDefinition(r.result.to)}`,
+        )
+        .join(', ')}${others.length ? '' : parenthetical(opts.reason)}.`,
+    );
+  if (unchanged.length)
+    parts.push(
+      `${unchanged.map((r) => r.service).join(', ')} already on the target (${unchanged
+        .map((r) => shortTaskDefinition(r.result.to))
+        .join(', ')}).`,
+    );
+  return { status, reason: parts.join(' '), services };
 }

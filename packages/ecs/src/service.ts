@@ -19,7 +19,11 @@ export class NoRunningRevisionError extends ConfigurationError {
   }
 }
 
-/** Reads the service; a missing or inactive service is a configuration mistake. */
+/**
+ * Reads the service; a missing or inactive service is a configuration mistake, and so is one
+ * with the EXTERNAL deployment controller. A service with the CODE_DEPLOY controller is returned
+ * as it is: a caller that cannot deploy through CodeDeploy refuses it itself.
+ */
 export async function describeService(
   api: EcsApi,
   cluster: string | undefined,
@@ -37,9 +41,10 @@ export async function describeService(
   if (found.status && found.status !== 'ACTIVE') {
     throw new ConfigurationError(`Service \`${service}\`${where} is ${found.status}, not ACTIVE.`);
   }
-  if (found.deploymentController?.type && found.deploymentController.type !== 'ECS') {
+  const controller = found.deploymentController?.type;
+  if (controller && controller !== 'ECS' && controller !== 'CODE_DEPLOY') {
     throw new ConfigurationError(
-      `Service \`${service}\` uses the ${found.deploymentController.type} deployment controller; shipkit deploys services that use ECS deployments (rolling, blue/green, linear, canary).`,
+      `Service \`${service}\` uses the ${controller} deployment controller; shipkit deploys services that use ECS deployments (rolling, blue/green, linear, canary) or CodeDeploy blue/green.`,
     );
   }
   return found;

@@ -279,3 +279,58 @@ describe('rollback through run(deps): a bad `to`', () => {
     expect(ecs.count('TagResource')).toBe(0);
   });
 });
+
+describe('rollback through run(deps): CodeDeploy names', () => {
+  test.each([
+    { input: 'codedeploy-application', value: 'my app' },
+    { input: 'codedeploy-deployment-group', value: 'x'.repeat(101) },
+  ])('a bad `$input` fails naming it before any ECS call', async ({ input, value }) => {
+    const { result, ecs } = await rollBack({ [input]: value });
+
+    expect(result.exitCode).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toContain(`Input \`${input}\``);
+    expect(result.errors[0]).toContain('a CodeDeploy name');
+    expect(ecs.calls).toEqual([]);
+  });
+});
+
+describe('rollback through run(deps): several services', () => {
+  test.each<{ inputs: Record<string, string>; says: string }>([
+    {
+      inputs: { service: 'api\nworker', to: 'web:1' },
+      says: 'Input `to`: `web:1` is a revision of one task definition family',
+    },
+    {
+      inputs: { service: 'api\nworker', 'codedeploy-application': 'Shop' },
+      says: 'Input `codedeploy-application` names one service',
+    },
+    {
+      inputs: { service: 'api\napi' },
+      says: 'Input `service` must be one service per line, each named once',
+    },
+  ])('$says: refused before any ECS call', async ({ inputs, says }) => {
+    const { result, ecs } = await rollBack(inputs);
+
+    expect(result.exitCode).toBe(1);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toContain(says);
+    expect(ecs.calls).toEqual([]);
+  });
+
+  test('one service sets the `services` output with its row, next to the outputs it always set', async () => {
+    const { result } = await rollBack({ to: 'web:1' });
+
+    expect(result.outputs.status).toBe('succeeded');
+    expect(JSON.parse(result.outputs.services)).toEqual([
+      {
+        service: 'web',
+        status: 'succeeded',
+        'task-definition-arn': TD1,
+        previous: TD2,
+        reason: result.outputs.reason,
+      },
+    ]);
+    expect(result.outputs['to-task-definition-arn']).toBe(TD1);
+  });
+});

@@ -1,5 +1,7 @@
 // The CodeDeploy operations shipkit calls, and the SDK adapter.
 import type {
+  BatchGetDeploymentsCommandInput,
+  BatchGetDeploymentsCommandOutput,
   CodeDeployClient,
   ContinueDeploymentCommandInput,
   ContinueDeploymentCommandOutput,
@@ -11,6 +13,12 @@ import type {
   GetDeploymentGroupCommandOutput,
   GetDeploymentTargetCommandInput,
   GetDeploymentTargetCommandOutput,
+  GetApplicationRevisionCommandInput,
+  GetApplicationRevisionCommandOutput,
+  ListDeploymentsCommandInput,
+  ListDeploymentsCommandOutput,
+  StopDeploymentCommandInput,
+  StopDeploymentCommandOutput,
 } from '@aws-sdk/client-codedeploy';
 
 /**
@@ -32,8 +40,26 @@ export interface CodeDeployApi {
   ): Promise<ContinueDeploymentCommandOutput>;
 }
 
-/** Adapts an SDK v3 CodeDeploy client to {@link CodeDeployApi}. Loads the command classes on first use. */
-export async function createCodeDeployApi(client: CodeDeployClient): Promise<CodeDeployApi> {
+/**
+ * The operations rollback adds: the deployment group's history (ListDeployments,
+ * BatchGetDeployments, GetApplicationRevision for an AppSpec a deployment does not return) and
+ * StopDeployment. A superset of {@link CodeDeployApi}, so a deploy takes it as it is.
+ */
+export interface CodeDeployRollbackApi extends CodeDeployApi {
+  listDeployments(input: ListDeploymentsCommandInput): Promise<ListDeploymentsCommandOutput>;
+  batchGetDeployments(
+    input: BatchGetDeploymentsCommandInput,
+  ): Promise<BatchGetDeploymentsCommandOutput>;
+  getApplicationRevision(
+    input: GetApplicationRevisionCommandInput,
+  ): Promise<GetApplicationRevisionCommandOutput>;
+  stopDeployment(input: StopDeploymentCommandInput): Promise<StopDeploymentCommandOutput>;
+}
+
+/** Adapts an SDK v3 CodeDeploy client to {@link CodeDeployRollbackApi}. Loads the command classes on first use. */
+export async function createCodeDeployApi(
+  client: CodeDeployClient,
+): Promise<CodeDeployRollbackApi> {
   const sdk = await import('@aws-sdk/client-codedeploy');
   return {
     getDeploymentGroup: (i) => client.send(new sdk.GetDeploymentGroupCommand(i)),
@@ -41,5 +67,9 @@ export async function createCodeDeployApi(client: CodeDeployClient): Promise<Cod
     getDeployment: (i) => client.send(new sdk.GetDeploymentCommand(i)),
     getDeploymentTarget: (i) => client.send(new sdk.GetDeploymentTargetCommand(i)),
     continueDeployment: (i) => client.send(new sdk.ContinueDeploymentCommand(i)),
+    listDeployments: (i) => client.send(new sdk.ListDeploymentsCommand(i)),
+    batchGetDeployments: (i) => client.send(new sdk.BatchGetDeploymentsCommand(i)),
+    getApplicationRevision: (i) => client.send(new sdk.GetApplicationRevisionCommand(i)),
+    stopDeployment: (i) => client.send(new sdk.StopDeploymentCommand(i)),
   };
 }
