@@ -89,16 +89,23 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
   await s.write();
 }
 
-/** The `services` output: per service its status, the revision rolled back to and from, and why. */
+/**
+ * The `services` output, shaped as ecs-deploy's: per service name its status, the revision it
+ * runs after the rollback, the revision rolled back from, and why.
+ */
 function servicesOutput(outcome: RollbackServicesResult): string {
   return JSON.stringify(
-    outcome.services.map(({ service, result }) => ({
-      service,
-      status: result.status,
-      'task-definition-arn': result.to ?? '',
-      previous: result.from ?? '',
-      reason: result.reason,
-    })),
+    Object.fromEntries(
+      outcome.services.map(({ service, result }) => [
+        service,
+        {
+          status: result.status,
+          'task-definition-arn': result.to ?? '',
+          'previous-task-definition-arn': result.from ?? '',
+          reason: result.reason,
+        },
+      ]),
+    ),
   );
 }
 

@@ -121,8 +121,15 @@ test('rollback of two services to previous takes each to its own previous revisi
   expect(run.outputs.reason).toBe(
     'Rolled back api from api:4 to api:3, worker from worker:3 to worker:2 (worker broke).',
   );
-  const rows = JSON.parse(run.outputs.services) as Record<string, string>[];
-  expect(rows.map((r) => [r.service, r.status, r['task-definition-arn'], r.previous])).toEqual([
+  const rows = JSON.parse(run.outputs.services) as Record<string, Record<string, string>>;
+  expect(
+    Object.entries(rows).map(([service, r]) => [
+      service,
+      r.status,
+      r['task-definition-arn'],
+      r['previous-task-definition-arn'],
+    ]),
+  ).toEqual([
     [
       'api',
       'succeeded',

@@ -322,15 +322,14 @@ describe('rollback through run(deps): several services', () => {
     const { result } = await rollBack({ to: 'web:1' });
 
     expect(result.outputs.status).toBe('succeeded');
-    expect(JSON.parse(result.outputs.services)).toEqual([
-      {
-        service: 'web',
+    expect(JSON.parse(result.outputs.services)).toEqual({
+      web: {
         status: 'succeeded',
         'task-definition-arn': TD1,
-        previous: TD2,
+        'previous-task-definition-arn': TD2,
         reason: result.outputs.reason,
       },
-    ]);
+    });
     expect(result.outputs['to-task-definition-arn']).toBe(TD1);
   });
 });
