@@ -5,10 +5,13 @@ import { InputParser } from '../../../packages/kit/src/inputs';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { parseImageRef } from '../../../packages/ecs/src/image-ref';
 import { NoRunningRevisionError } from '../../../packages/ecs/src/service';
+import type { DeploySource } from '../../../packages/ecs/src/deploy';
 import {
   checkContainers,
+  isRegisteredRevision,
   loadTaskDefinitionJson,
   UnknownContainerError,
+  UnknownTaskDefinitionError,
 } from '../../../packages/ecs/src/task-definition';
 import {
   AppSpecFileError,
@@ -30,7 +33,7 @@ import {
 export interface Inputs {
   cluster?: string;
   service: string;
-  taskDefinition: { kind: 'current' } | { kind: 'file'; path: string; json: unknown };
+  taskDefinition: DeploySource;
   images: Map<string, string>;
   environment: Map<string, Map<string, string>>;
   strategy?: DeploymentStrategy;
@@ -122,6 +125,8 @@ export function phrased(error: unknown): unknown {
       `Input \`${INPUT_OF[error.option]}\` names container \`${error.container}\`, which ${error.source} does not have (it has ${error.have.map((n) => `\`${n}\``).join(', ')}).`,
     );
   }
+  if (error instanceof UnknownTaskDefinitionError)
+    return new ConfigurationError(`Input \`task-definition\`: ${error.message}`);
   if (error instanceof NoRunningRevisionError)
     return new ConfigurationError(`Input \`task-definition\` is \`current\`, but ${error.message}`);
   if (error instanceof NotForCodeDeployError)
@@ -153,8 +158,12 @@ export function getInputs(p = new InputParser()): Inputs {
   const cluster = p.string('cluster');
   const service = p.required('service');
   const tdText = p.string('task-definition') ?? 'current';
-  const taskDefinition =
-    tdText === 'current' ? ({ kind: 'current' } as const) : readTaskDefinitionFile(p, tdText);
+  const taskDefinition: DeploySource =
+    tdText === 'current'
+      ? { kind: 'current' }
+      : isRegisteredRevision(tdText)
+        ? { kind: 'registered', reference: tdText }
+        : readTaskDefinitionFile(p, tdText);
 
   const continueDeployment = p.string('continue-deployment');
   if (continueDeployment !== undefined && !/^d-[A-Z0-9]{9}$/.test(continueDeployment))
@@ -177,10 +186,16 @@ export function getInputs(p = new InputParser()): Inputs {
         throw new ConfigurationError(
           `Input \`${input}\` does not apply with \`continue-deployment\`, which sends the go-ahead to a deployment already created.`,
         );
-    if (taskDefinition.kind === 'file')
+    if (taskDefinition.kind !== 'current')
       throw new ConfigurationError(
         'Input `task-definition` does not apply with `continue-deployment`, which sends the go-ahead to a deployment already created.',
       );
+  } else if (taskDefinition.kind === 'registered') {
+    for (const input of ['container-images', 'environment-variables'])
+      if (p.string(input) !== undefined)
+        throw new ConfigurationError(
+          `Inputs \`task-definition\` and \`${input}\` are exclusive: \`task-definition\` names a registered revision (\`${tdText}\`), which is deployed as it is.`,
+        );
   } else if (!images.size)
     throw new ConfigurationError(
       'Input `container-images` is required: one `container=image` per line.',
@@ -285,6 +300,10 @@ export function getInputs(p = new InputParser()): Inputs {
   const githubToken = getGitHubToken(p, environmentName);
   const dryRun = p.bool('dry-run', false);
   const deploy = p.bool('deploy', true);
+  if (!deploy && taskDefinition.kind === 'registered')
+    throw new ConfigurationError(
+      'Input `deploy` is `false`, but `task-definition` names a revision already registered: there is nothing to register.',
+    );
   if (dryRun && continueDeployment !== undefined)
     throw new ConfigurationError(
       'Input `dry-run` does not apply with `continue-deployment`: the go-ahead is the only change it makes.',
