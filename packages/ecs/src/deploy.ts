@@ -103,6 +103,11 @@ export interface DeployOptions {
   ) => void;
   /** Called once everything is validated, just before the first change (registration). */
   beforeChange?: () => Promise<void> | void;
+  /**
+   * Called once everything is validated, just before registering, also with `deploy: false` (a
+   * release waits there until every service is validated; throwing stops this deploy unchanged).
+   */
+  beforeRegister?: () => Promise<void> | void;
   /** Called right after UpdateService started the deployment. */
   onDeploymentStarted?: () => Promise<void> | void;
   /** Polling cadence for tests and benchmarks (see followRollout). */
@@ -436,6 +441,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     };
   }
 
+  await opts.beforeRegister?.();
   // Registering alone changes no service: no deployment to record.
   if (opts.deploy !== false) await opts.beforeChange?.();
   const taskDefinitionArn = await log.group('Registering the task definition', async () => {
@@ -614,7 +620,7 @@ async function findNewServiceDeployment(
 }
 
 /** Describes a registered revision asked for by reference; one that does not exist is a configuration mistake. */
-async function describeRegistered(
+export async function describeRegistered(
   api: EcsApi,
   reference: string,
 ): Promise<{ arn: string; taskDefinition: TaskDefinition; tags: Tag[] }> {
