@@ -142,6 +142,13 @@ test('a two-service release registers and deploys both, and succeeds', async () 
     ['worker', 'succeeded', rev('worker', 2)],
   ]);
   expect(result.reason).toBe('Released api (api:2), worker (worker:2): deployed and stable.');
+  // Each running revision is described once (to place the lines and to deploy), each service read in one call.
+  expect(s.ecs.count('DescribeTaskDefinition')).toBe(2);
+  expect(
+    s.ecs.calls
+      .filter((c) => c.op === 'DescribeServices')
+      .every((c) => (c.input as { services: string[] }).services.length === 2),
+  ).toBe(true);
   expect(s.log.lines.some((l) => l.startsWith('[api] '))).toBe(true);
   expect(s.log.lines.some((l) => l.startsWith('[worker] '))).toBe(true);
 });

@@ -186,3 +186,25 @@ export function batchingEcsApi(api: EcsApi, opts: BatchingOptions): BatchingEcsA
     },
   };
 }
+
+/**
+ * Wraps `api` so each revision is described once: a task definition revision never changes, and
+ * a release reads each one twice (to place its lines, then to deploy).
+ */
+export function cachingTaskDefinitions(api: EcsApi): EcsApi {
+  const seen = new Map<string, ReturnType<EcsApi['describeTaskDefinition']>>();
+  return {
+    ...api,
+    describeTaskDefinition: (input) => {
+      const key = JSON.stringify([input.taskDefinition, input.include ?? []]);
+      let answer = seen.get(key);
+      if (!answer) {
+        answer = api.describeTaskDefinition(input);
+        // A failure is not kept: the next call asks again.
+        answer.catch(() => seen.delete(key));
+        seen.set(key, answer);
+      }
+      return answer;
+    },
+  };
+}

@@ -19,7 +19,7 @@ import {
 import { rollback, type RollbackResult } from '../rollback';
 import { describeService, type DeployLog } from '../service';
 import { containerNames, loadTaskDefinitionJson, shortTaskDefinition } from '../task-definition';
-import { batchingEcsApi } from './batching-api';
+import { batchingEcsApi, cachingTaskDefinitions } from './batching-api';
 import { assignLines, type ReleaseLine, type ServiceContainers } from './lines';
 
 /** One service of a release and where its revision comes from. */
@@ -218,7 +218,11 @@ async function readContainers(
     }
     default: {
       if (!service.taskDefinition) return { service: spec.service, containers: [] };
-      const td = await api.describeTaskDefinition({ taskDefinition: service.taskDefinition });
+      // As the deploy will read it (with its tags): one call for both.
+      const td = await api.describeTaskDefinition({
+        taskDefinition: service.taskDefinition,
+        include: ['TAGS'],
+      });
       return { service: spec.service, containers: containerNames(td.taskDefinition ?? {}) };
     }
   }
@@ -237,8 +241,9 @@ export async function deployRelease(opts: ReleaseOptions): Promise<ReleaseResult
   const startedAt = clock.now();
   const { log } = opts;
   const names = opts.services.map((s) => s.service);
+  const api = cachingTaskDefinitions(opts.api);
 
-  const reading = batchingEcsApi(opts.api, {
+  const reading = batchingEcsApi(api, {
     clock,
     participants: names.length,
     maxWaitMs: opts.batchWaitMs,
@@ -253,7 +258,7 @@ export async function deployRelease(opts: ReleaseOptions): Promise<ReleaseResult
     return assignLines(containers, opts.images, opts.environment);
   });
 
-  const batched = batchingEcsApi(opts.api, {
+  const batched = batchingEcsApi(api, {
     clock,
     participants: names.length,
     maxWaitMs: opts.batchWaitMs,
