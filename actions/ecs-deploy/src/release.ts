@@ -86,8 +86,10 @@ export async function runRelease(
   const { deployRelease } = await import('../../../packages/ecs/src/release/release');
   const { meteredActionEcsApi, deregistrationDelayReader } =
     await import('../../../packages/ecs/src/client');
-  const api = await meteredActionEcsApi(deps.ecs, signal, deps.clock);
   const names = inputs.release.services.map((s) => s.service);
+  // Following is batched (one look for up to 10 services), but each service is described,
+  // registered and updated once at the start: 3 calls more a minute for each service beyond one.
+  const api = await meteredActionEcsApi(deps.ecs, signal, deps.clock, 30 + 3 * (names.length - 1));
   const record = new GitHubDeploymentRecord(deps.github, inputs.environmentUrl);
   const beforeChange = async (): Promise<void> => {
     if (!inputs.environmentName) return;
