@@ -232,3 +232,51 @@ test('following a 10-service release costs about the DescribeServices calls of o
     .map((c) => (c.input as { services: string[] }).services.length);
   expect(Math.max(...sizes)).toBe(10);
 });
+
+test('the release-wide hook runs once, after every service is validated and before the first registration', async () => {
+  const s = setup([
+    ['api', 'web', 'healthy'],
+    ['worker', 'work', 'healthy'],
+  ]);
+  const seen: number[] = [];
+  await release(s, ['api', 'worker'], ['web=reg/web:v2', 'work=reg/work:v2'], {
+    beforeChange: () => {
+      seen.push(s.ecs.count('RegisterTaskDefinition'));
+    },
+  });
+  expect(seen).toEqual([0]);
+});
+
+test('with deploy: false every service is registered, none updated, and no deployment is recorded', async () => {
+  const s = setup([
+    ['api', 'web', 'healthy'],
+    ['worker', 'work', 'healthy'],
+  ]);
+  let recorded = 0;
+  const result = await release(s, ['api', 'worker'], ['web=reg/web:v2', 'work=reg/work:v2'], {
+    deploy: false,
+    beforeChange: () => {
+      recorded++;
+    },
+  });
+  expect(result.status).toBe('registered');
+  expect(result.reason).toBe('Registered api:2, worker:2; no service was updated.');
+  expect(s.ecs.count('RegisterTaskDefinition')).toBe(2);
+  expect(s.ecs.count('UpdateService')).toBe(0);
+  expect(recorded).toBe(0);
+});
+
+test('a failing release-wide hook (the GitHub Deployment) registers nothing', async () => {
+  const s = setup([
+    ['api', 'web', 'healthy'],
+    ['worker', 'work', 'healthy'],
+  ]);
+  await expect(
+    release(s, ['api', 'worker'], ['web=reg/web:v2', 'work=reg/work:v2'], {
+      beforeChange: () => {
+        throw new Error('GitHub said no');
+      },
+    }),
+  ).rejects.toThrow('GitHub said no');
+  expect(s.ecs.count('RegisterTaskDefinition')).toBe(0);
+});

@@ -269,7 +269,10 @@ export async function deployRelease(opts: ReleaseOptions): Promise<ReleaseResult
   setMaxListeners(0, stop.signal);
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
   setMaxListeners(0, signal);
-  const startLine = new StartLine(names.length, () => opts.beforeChange?.());
+  // Registering alone changes no service: no deployment to record with `deploy: false`.
+  const startLine = new StartLine(names.length, () =>
+    opts.deploy === false ? undefined : opts.beforeChange?.(),
+  );
   let failedService: string | undefined;
 
   const outcomes = await Promise.all(
