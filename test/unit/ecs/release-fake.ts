@@ -75,6 +75,8 @@ export class ReleaseEcs {
   private readonly families = new Map<string, number>();
   /** ms after an update at which a healthy rollout completes. */
   rolloutMs = 6000;
+  /** Services whose UpdateService is refused (an AWS error). */
+  readonly refuseUpdate = new Set<string>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -227,6 +229,10 @@ export class ReleaseEcs {
       updateService: (input) =>
         this.call('UpdateService', input, () => {
           const s = this.services.get(String(input.service)) as FakeService;
+          if (this.refuseUpdate.has(s.name))
+            throw Object.assign(new Error('The service cannot be updated now.'), {
+              name: 'InvalidParameterException',
+            });
           s.previous = s.taskDefinition;
           s.taskDefinition = String(input.taskDefinition);
           s.updatedAt = this.clock.now();

@@ -280,3 +280,22 @@ test('a failing release-wide hook (the GitHub Deployment) registers nothing', as
   ).rejects.toThrow('GitHub said no');
   expect(s.ecs.count('RegisterTaskDefinition')).toBe(0);
 });
+
+test('a service whose update ECS refuses fails the release: the others are rolled back, it stays on its revision', async () => {
+  const s = setup([
+    ['api', 'web', 'healthy'],
+    ['worker', 'work', 'healthy'],
+  ]);
+  s.ecs.refuseUpdate.add('worker');
+  const result = await release(s, ['api', 'worker'], ['web=reg/web:v2', 'work=reg/work:v2']);
+  expect(result.status).toBe('rolled-back');
+  expect(result.failedService).toBe('worker');
+  expect(result.reason).toMatch(/^worker failed: The service cannot be updated now\./);
+  expect(result.reason).toContain('Rolled back api to api:1.');
+  expect(result.services.map((x) => [x.service, x.status, x.changed])).toEqual([
+    ['api', 'rolled-back', true],
+    ['worker', 'failed', false],
+  ]);
+  expect(s.ecs.services.get('api')!.taskDefinition).toBe(rev('api', 1));
+  expect(s.ecs.services.get('worker')!.taskDefinition).toBe(rev('worker', 1));
+});

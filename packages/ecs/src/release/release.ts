@@ -446,9 +446,8 @@ function releaseStatus(
   const all = (status: ReleaseServiceStatus): boolean => services.every((s) => s.status === status);
   if (opts.dryRun) return all('unchanged') ? 'unchanged' : 'dry-run';
   if (failedService) {
-    const back = services.every(
-      (s) => s.status === 'rolled-back' || s.status === 'unchanged' || s.status === 'registered',
-    );
+    // Back: every service the release moved to another revision is on its previous one again.
+    const back = services.every((s) => !s.changed || s.status === 'rolled-back');
     return back ? 'rolled-back' : 'failed';
   }
   if (all('unchanged')) return 'unchanged';
@@ -469,7 +468,7 @@ function releaseReason(
   if (failed) {
     const why = failed.deploy?.reason ?? failed.reason;
     const back = rolledBack.filter((s) => s.service !== failedService);
-    const stillBad = services.filter((s) => s.status === 'failed' && s.service !== failedService);
+    const stillBad = services.filter((s) => s.changed && s.status !== 'rolled-back');
     return `${failed.service} failed: ${why}${
       back.length
         ? ` Rolled back ${back.map((s) => `${s.service} to ${shortTaskDefinition(s.previousTaskDefinitionArn)}`).join(', ')}.`
@@ -478,7 +477,11 @@ function releaseReason(
       failed.rollback && failed.status === 'rolled-back'
         ? ` ${failed.service} is back on ${shortTaskDefinition(failed.previousTaskDefinitionArn)}.`
         : ''
-    }${stillBad.length ? ` Not back: ${stillBad.map((s) => `${s.service} (${s.reason})`).join('; ')}.` : ''}${untouched}`;
+    }${
+      stillBad.length
+        ? ` Not back on their previous revision: ${stillBad.map((s) => `${s.service} (${s.rollback?.reason ?? s.reason})`).join('; ')}`
+        : ''
+    }${untouched}`;
   }
   const changed = services.filter((s) => s.status !== 'unchanged');
   switch (status) {
