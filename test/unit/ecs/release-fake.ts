@@ -132,20 +132,18 @@ export class ReleaseEcs {
       pendingCount: Math.max(0, 2 - running),
       failedTasks: failed,
     });
+    const inProgress = (failed = 0): Deployment[] => [
+      dep(s.taskDefinition, 'PRIMARY', 'IN_PROGRESS', 0, failed),
+      dep(s.previous ?? s.taskDefinition, 'ACTIVE', 'COMPLETED', 2),
+    ];
     let deployments: Deployment[];
-    if (ms >= this.rolloutMs && s.behaviour === 'healthy')
-      deployments = [dep(s.taskDefinition, 'PRIMARY', 'COMPLETED', 2)];
-    else if (s.behaviour === 'crash' && s.updatedAt !== undefined && ms >= 2000)
-      deployments = [
-        dep(s.taskDefinition, 'PRIMARY', 'IN_PROGRESS', 0, Math.floor(ms / 2000)),
-        dep(s.previous ?? s.taskDefinition, 'ACTIVE', 'COMPLETED', 2),
-      ];
-    else if (s.updatedAt !== undefined && ms < this.rolloutMs)
-      deployments = [
-        dep(s.taskDefinition, 'PRIMARY', 'IN_PROGRESS', 0),
-        dep(s.previous ?? s.taskDefinition, 'ACTIVE', 'COMPLETED', 2),
-      ];
-    else deployments = [dep(s.taskDefinition, 'PRIMARY', 'COMPLETED', 2)];
+    if (s.updatedAt === undefined) deployments = [dep(s.taskDefinition, 'PRIMARY', 'COMPLETED', 2)];
+    // A crashing revision never completes: its tasks stop from 2 s on.
+    else if (s.behaviour === 'crash')
+      deployments = ms >= 2000 ? inProgress(Math.floor(ms / 2000)) : inProgress();
+    else
+      deployments =
+        ms >= this.rolloutMs ? [dep(s.taskDefinition, 'PRIMARY', 'COMPLETED', 2)] : inProgress();
     return {
       serviceName: s.name,
       serviceArn: `arn:aws:ecs:us-east-1:000000000000:service/apps/${s.name}`,

@@ -299,3 +299,17 @@ test('a service whose update ECS refuses fails the release: the others are rolle
   expect(s.ecs.services.get('api')!.taskDefinition).toBe(rev('api', 1));
   expect(s.ecs.services.get('worker')!.taskDefinition).toBe(rev('worker', 1));
 });
+
+test('a service that already succeeded is rolled back when another fails after it', async () => {
+  const s = setup([
+    ['api', 'web', 'healthy'],
+    ['worker', 'work', 'crash'],
+  ]);
+  s.ecs.rolloutMs = 1000;
+  const result = await release(s, ['api', 'worker'], ['web=reg/web:v2', 'work=reg/work:v2']);
+  const api = result.services.find((x) => x.service === 'api')!;
+  expect(api.deploy?.status).toBe('succeeded');
+  expect(api.status).toBe('rolled-back');
+  expect(api.reason).toBe('Rolled back to api:1 because worker failed.');
+  expect(s.ecs.services.get('api')!.taskDefinition).toBe(rev('api', 1));
+});
