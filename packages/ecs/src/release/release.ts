@@ -255,6 +255,10 @@ export async function deployRelease(opts: ReleaseOptions): Promise<ReleaseResult
         readContainers(reading.api, opts.cluster, s).finally(() => reading.leave()),
       ),
     );
+    for (const c of containers)
+      log.info(
+        `${c.service}: containers ${c.containers.join(', ') || '(none)'}${c.asIs ? ' (a registered revision, deployed as it is)' : ''}.`,
+      );
     return assignLines(containers, opts.images, opts.environment);
   });
 
