@@ -257,7 +257,9 @@ export async function deployRelease(opts: ReleaseOptions): Promise<ReleaseResult
     );
     for (const c of containers)
       log.info(
-        `${c.service}: containers ${c.containers.join(', ') || '(none)'}${c.asIs ? ' (a registered revision, deployed as it is)' : ''}.`,
+        logSafe(
+          `${c.service}: containers ${c.containers.join(', ') || '(none)'}${c.asIs ? ' (a registered revision, deployed as it is)' : ''}.`,
+        ),
       );
     return assignLines(containers, opts.images, opts.environment);
   });
