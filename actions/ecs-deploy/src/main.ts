@@ -11,6 +11,7 @@ import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { DeployResult } from '../../../packages/ecs/src/deploy';
 import type { CodeDeployApi } from '../../../packages/ecs/src/codedeploy/api';
 import { getInputs, phrased, type Inputs } from './inputs';
+import { servicesOutput } from './services-output';
 import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
 import { runnerLog } from '../../../packages/kit/src/step-log';
 import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summary-sections';
@@ -236,6 +237,18 @@ export async function run(deps: Deps = {}): Promise<void> {
     }
     core.setOutput('status', result.status);
     core.setOutput('reason', result.reason);
+    core.setOutput(
+      'services',
+      servicesOutput([
+        {
+          service: inputs.service,
+          status: result.status,
+          taskDefinitionArn: result.taskDefinitionArn,
+          previousTaskDefinitionArn: result.previousTaskDefinitionArn,
+          reason: result.reason,
+        },
+      ]),
+    );
     if (result.status === 'succeeded') await record.mark('success', result.reason);
     else if (result.status === 'registered' || result.status === 'dry-run')
       core.debug(`No GitHub deployment recorded: ${result.status}.`);

@@ -14,6 +14,7 @@ import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
 import { phrased, type Inputs } from './inputs';
 import type { ReleaseInputs } from './release-inputs';
+import { servicesOutput } from './services-output';
 
 const VERDICT: Record<DeployStatus, ['success' | 'failure' | 'warning' | 'neutral', string]> = {
   succeeded: ['success', 'released'],
@@ -27,23 +28,6 @@ const VERDICT: Record<DeployStatus, ['success' | 'failure' | 'warning' | 'neutra
   'timed-out': ['failure', 'timed out'],
   unknown: ['warning', 'outcome unknown'],
 };
-
-/** The `services` output: per service its status, revisions and reason. */
-export function servicesOutput(result: ReleaseResult): string {
-  return JSON.stringify(
-    Object.fromEntries(
-      result.services.map((s) => [
-        s.service,
-        {
-          status: s.status,
-          'task-definition-arn': s.taskDefinitionArn ?? '',
-          'previous-task-definition-arn': s.previousTaskDefinitionArn ?? '',
-          reason: s.reason,
-        },
-      ]),
-    ),
-  );
-}
 
 async function writeSummary(
   inputs: Inputs,
@@ -141,7 +125,7 @@ export async function runRelease(
     await record.markThrown(signal.reason, 'Cancelled while releasing');
     throw signal.reason;
   }
-  core.setOutput('services', servicesOutput(result));
+  core.setOutput('services', servicesOutput(result.services));
   core.setOutput('status', result.status);
   core.setOutput('reason', result.reason);
   // One revision per service: the single-service outputs stay empty (read `services`).

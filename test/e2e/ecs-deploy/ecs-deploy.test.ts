@@ -369,6 +369,15 @@ test('a revision registered with deploy: false is deployed by its ARN, with no n
   });
   expect(await listed()).toBe(before);
   expect(await workerRevision('worker-by-arn')).toBe(arn);
+  // With one service, `services` holds its one entry.
+  expect(JSON.parse(run.outputs.services)).toEqual({
+    'worker-by-arn': {
+      status: 'succeeded',
+      'task-definition-arn': arn,
+      'previous-task-definition-arn': running,
+      reason: run.outputs.reason,
+    },
+  });
 });
 
 test('an unknown registered revision fails naming `task-definition` and changes nothing', async () => {
