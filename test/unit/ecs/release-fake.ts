@@ -77,6 +77,8 @@ export class ReleaseEcs {
   rolloutMs = 6000;
   /** Services whose UpdateService is refused (an AWS error). */
   readonly refuseUpdate = new Set<string>();
+  /** Services whose deployment controller is CODE_DEPLOY. */
+  readonly codeDeploy = new Set<string>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -154,7 +156,7 @@ export class ReleaseEcs {
       pendingCount: deployments.reduce((n, d) => n + (d.pendingCount ?? 0), 0),
       deployments,
       deploymentConfiguration: { deploymentCircuitBreaker: { enable: false, rollback: false } },
-      deploymentController: { type: 'ECS' },
+      deploymentController: { type: this.codeDeploy.has(s.name) ? 'CODE_DEPLOY' : 'ECS' },
       events: [],
     };
   }

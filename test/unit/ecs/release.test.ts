@@ -313,3 +313,17 @@ test('a service that already succeeded is rolled back when another fails after i
   expect(api.reason).toBe('Rolled back to api:1 because worker failed.');
   expect(s.ecs.services.get('api')!.taskDefinition).toBe(rev('api', 1));
 });
+
+test('a CodeDeploy service in a release is refused before anything is registered', async () => {
+  const s = setup([
+    ['api', 'web', 'healthy'],
+    ['worker', 'work', 'healthy'],
+  ]);
+  s.ecs.codeDeploy.add('api');
+  await expect(
+    release(s, ['api', 'worker'], ['web=reg/web:v2', 'work=reg/work:v2']),
+  ).rejects.toThrow(
+    'Service `api` is deployed by CodeDeploy; a release of several services deploys services with ECS deployments only',
+  );
+  expect(s.ecs.count('RegisterTaskDefinition') + s.ecs.count('UpdateService')).toBe(0);
+});
