@@ -4,7 +4,8 @@
 // action does), for a rollout with a 5 s drain and one with a 60 s drain (calls per minute
 // during the drain, too), and how long it takes from a
 // failed health gate to production traffic back on blue with rollback (baseline: a rolling
-// rollback through UpdateService, traffic back once the old revision's tasks are healthy).
+// rollback through UpdateService, traffic back once the old revision's tasks are healthy); and
+// the ECS calls a minute while following a 10-service release, against one service (same run).
 // Run: npx tsx scripts/bench-ecs.ts   (build first: npm run build)
 import {
   CreateClusterCommand,
@@ -419,12 +420,117 @@ async function trafficBack(h: Harness, baseline: number): Promise<BenchRow[]> {
   ];
 }
 
+/** What following one deploy (one service or a release) cost. */
+interface FollowCost {
+  calls: number;
+  seconds: number;
+  perMinute: number;
+  /** All ECS calls of the step, start to end. */
+  total: number;
+  /** The step's duration (s). */
+  stepSeconds: number;
+}
+
+/**
+ * Runs ecs-deploy on `services` (one line each, all in cluster `bench`, container `web`) to
+ * image `image`, counting ECS calls from the moment every service's deployment has started to
+ * the verdict.
+ */
+async function followCost(h: Harness, services: string[], image: string): Promise<FollowCost> {
+  const proxy = await countingProxy(h.aws.endpoint);
+  const started = new Set<string>();
+  let followFrom: { at: number; calls: number } | undefined;
+  let end: { at: number; calls: number } | undefined;
+  const one = services.length === 1;
+  const t0 = Date.now();
+  const run = await runAction('ecs-deploy', {
+    env: awsEnv(proxy.url),
+    inputs: {
+      cluster: 'bench',
+      service: services.join('\n'),
+      'container-images': services.map((s) => `${one ? '' : `${s}/`}web=${image}`).join('\n'),
+    },
+    killAfterMs: 600_000,
+    onStart: (child) =>
+      child.stdout?.on('data', (d: Buffer) => {
+        for (const line of d.toString().split('\n')) {
+          const m = /^(?:\[([^\]]+)\] )?Started the deployment of /.exec(line);
+          if (m) {
+            started.add(m[1] ?? services[0]);
+            if (started.size === services.length && !followFrom)
+              followFrom = { at: Date.now(), calls: proxy.ecsCalls() };
+          }
+          if (/deployed and stable/.test(line) && followFrom && !end) {
+            if (one || /^Released /.test(line)) end = { at: Date.now(), calls: proxy.ecsCalls() };
+          }
+        }
+      }),
+  });
+  const total = proxy.ecsCalls();
+  const stepSeconds = (Date.now() - t0) / 1000;
+  await proxy.close();
+  if (run.outputs.status !== 'succeeded' || !followFrom || !end)
+    throw new Error(
+      `the deploy of ${services.join(', ')} did not succeed: ${run.error ?? run.outputs.status}`,
+    );
+  const seconds = (end.at - followFrom.at) / 1000;
+  const calls = end.calls - followFrom.calls;
+  return { calls, seconds, perMinute: (calls / seconds) * 60, total, stepSeconds };
+}
+
+/** ECS calls per minute while following a 10-service release, against one service, same run. */
+async function releaseCalls(h: Harness): Promise<BenchRow[]> {
+  const v1 = await h.pushApp('rel', 'v1');
+  const v2 = await h.pushApp('rel', 'v2');
+  const names = ['solo', ...Array.from({ length: 10 }, (_, i) => `rel${i}`)];
+  for (const name of names) {
+    const td = await h.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: name,
+        containerDefinitions: [{ name: 'web', image: v1, portMappings: [{ containerPort: 8080 }] }],
+      }),
+    );
+    await h.ecs.send(
+      new CreateServiceCommand({
+        cluster: 'bench',
+        serviceName: name,
+        taskDefinition: td.taskDefinition!.taskDefinitionArn,
+        desiredCount: 1,
+      }),
+    );
+  }
+  for (const name of names) await completed(h, name);
+  const single = await followCost(h, ['solo'], v2);
+  const release = await followCost(h, names.slice(1), v2);
+  const ratio = release.perMinute / single.perMinute;
+  return [
+    {
+      name: `ecs-deploy: ECS calls per minute following one service (${single.calls} calls in ${single.seconds.toFixed(1)} s; ${single.total} calls in the ${single.stepSeconds.toFixed(1)} s step)`,
+      value: Number(single.perMinute.toFixed(1)),
+      unit: 'calls/min',
+      target: '≤ 30',
+      ok: single.perMinute <= 30,
+    },
+    {
+      name: `ecs-deploy: ECS calls per minute following a 10-service release (${release.calls} calls in ${release.seconds.toFixed(1)} s; ${release.total} calls in the ${release.stepSeconds.toFixed(1)} s step; ratio to one service ${ratio.toFixed(2)})`,
+      value: Number(release.perMinute.toFixed(1)),
+      unit: 'calls/min',
+      target: '≤ 1.5 × one service',
+      ok: ratio <= 1.5,
+    },
+  ];
+}
+
 /** Runs the ecs-deploy and rollback benchmarks at local-aws's real-time scale. */
 export async function bench(): Promise<BenchRow[]> {
   const h = await startHarness({ timeScale: 1 });
   try {
     const rolling = await rolloutNotice(h);
-    return [...rolling.rows, ...(await trafficBack(h, rolling.rollingRollbackMs))];
+    return [
+      ...rolling.rows,
+      ...(await trafficBack(h, rolling.rollingRollbackMs)),
+      ...(await releaseCalls(h)),
+    ];
   } finally {
     await h.close();
   }

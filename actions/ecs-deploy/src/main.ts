@@ -11,6 +11,7 @@ import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { DeployResult } from '../../../packages/ecs/src/deploy';
 import type { CodeDeployApi } from '../../../packages/ecs/src/codedeploy/api';
 import { getInputs, phrased, type Inputs } from './inputs';
+import { servicesOutput } from './services-output';
 import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
 import { runnerLog } from '../../../packages/kit/src/step-log';
 import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summary-sections';
@@ -130,6 +131,16 @@ async function writeSummary(
 export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
+    if (inputs.release) {
+      // Following, then rolling the changed services back: each may take `timeout`.
+      setStepTimeout(2 * inputs.timeoutMs);
+      const { runRelease } = await import('./release');
+      const provenance = {
+        gitSha: process.env.GITHUB_SHA || undefined,
+        workflowRun: workflowRun(),
+      };
+      return runRelease({ ...inputs, release: inputs.release }, deps, signal, provenance);
+    }
     setStepTimeout(inputs.timeoutMs);
     const { deploy } = await import('../../../packages/ecs/src/deploy');
     const { meteredActionEcsApi, deregistrationDelayReader, realCodeDeployApi } =
@@ -226,6 +237,18 @@ export async function run(deps: Deps = {}): Promise<void> {
     }
     core.setOutput('status', result.status);
     core.setOutput('reason', result.reason);
+    core.setOutput(
+      'services',
+      servicesOutput([
+        {
+          service: inputs.service,
+          status: result.status,
+          taskDefinitionArn: result.taskDefinitionArn,
+          previousTaskDefinitionArn: result.previousTaskDefinitionArn,
+          reason: result.reason,
+        },
+      ]),
+    );
     if (result.status === 'succeeded') await record.mark('success', result.reason);
     else if (result.status === 'registered' || result.status === 'dry-run')
       core.debug(`No GitHub deployment recorded: ${result.status}.`);

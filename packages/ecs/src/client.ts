@@ -20,18 +20,20 @@ export async function realEcsApi(): Promise<EcsApi> {
 
 /**
  * The ECS API an action calls through: `injected` (tests) or the real one, metered to at most 30
- * calls in any minute, whatever the rollout does, because the account's API budget is shared.
+ * calls in any minute (`maxPerMinute`), whatever the rollout does, because the account's API
+ * budget is shared.
  */
 export async function meteredActionEcsApi(
   injected: EcsApi | undefined,
   signal: AbortSignal,
   clock?: Clock,
+  maxPerMinute = 30,
 ): Promise<EcsApi> {
   const { meteredEcsApi, newCallCounter } = await import('./api');
   const { systemClock } = await import('../../kit/src/poll');
   const time = clock ?? systemClock;
   return meteredEcsApi(injected ?? (await realEcsApi()), newCallCounter(), {
-    maxPerMinute: 30,
+    maxPerMinute,
     now: () => time.now(),
     sleep: (ms, s) => time.sleep(ms, s),
     signal,

@@ -1,0 +1,27 @@
+// The `services` output: per service its status, revisions and reason, for one service or a release.
+
+/** One service's entry of the `services` output. */
+export interface ServiceOutcome {
+  service: string;
+  status: string;
+  taskDefinitionArn?: string;
+  previousTaskDefinitionArn?: string;
+  reason: string;
+}
+
+/** The `services` output: a JSON object keyed by service name. */
+export function servicesOutput(outcomes: ServiceOutcome[]): string {
+  return JSON.stringify(
+    Object.fromEntries(
+      outcomes.map((s) => [
+        s.service,
+        {
+          status: s.status,
+          'task-definition-arn': s.taskDefinitionArn ?? '',
+          'previous-task-definition-arn': s.previousTaskDefinitionArn ?? '',
+          reason: s.reason,
+        },
+      ]),
+    ),
+  );
+}
