@@ -4,7 +4,8 @@
  * balancer and a service running the bootstrap image. Staging deploys rolling behind one target
  * group; production deploys native blue/green with an alternate target group, a production and
  * a test listener rule. The load balancer checks `/` (is the process serving?), so a release
- * whose `/health` fails passes the load balancer and is caught by the health gate.
+ * whose `/health` fails passes the load balancer and is caught by the health gate. Tasks log to
+ * CloudWatch Logs (`/ecs/app-<environment>`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
   CreateClusterCommand,
   CreateServiceCommand,
   DescribeServicesCommand,
+  DescribeTasksCommand,
   ECSClient,
   RegisterTaskDefinitionCommand,
   waitUntilServicesStable,
@@ -144,6 +146,16 @@ export async function provision(endpoint: string, fixture: string): Promise<Envi
                 essential: true,
                 portMappings: [{ containerPort: APP_PORT }],
                 environment: [{ name: 'ENVIRONMENT', value: name }],
+                // Tasks log to CloudWatch Logs, where run-task reads a migration's lines.
+                logConfiguration: {
+                  logDriver: 'awslogs',
+                  options: {
+                    'awslogs-group': `/ecs/app-${name}`,
+                    'awslogs-region': 'us-east-1',
+                    'awslogs-stream-prefix': 'app',
+                    'awslogs-create-group': 'true',
+                  },
+                },
               },
             ],
           }),
@@ -258,6 +270,26 @@ export async function currentTaskDefinition(
       new DescribeServicesCommand({ cluster: env.cluster, services: [env.service] }),
     );
     return out.services?.[0]?.taskDefinition;
+  } finally {
+    ecs.destroy();
+  }
+}
+
+/** The task definition a task ran and its last status. */
+export async function describeTask(
+  endpoint: string,
+  cluster: string,
+  taskArn: string,
+): Promise<{ taskDefinitionArn?: string; lastStatus?: string }> {
+  const ecs = new ECSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  try {
+    const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }));
+    const task = out.tasks?.[0];
+    return { taskDefinitionArn: task?.taskDefinitionArn, lastStatus: task?.lastStatus };
   } finally {
     ecs.destroy();
   }
