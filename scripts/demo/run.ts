@@ -269,7 +269,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       title: 'Create clusters, services and load balancers (as Terraform would)',
       needs: ['start'],
       body: async () => {
-        const list = await provision(aws!.endpoint, fixture);
+        const list = await provision(aws!.endpoint);
         envs = { staging: list[0], production: list[1] };
         watcher = watchRollouts({
           endpoint: aws!.endpoint,
