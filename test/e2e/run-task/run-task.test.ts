@@ -212,7 +212,7 @@ test('no Fargate capacity: not-started with the reason from RunTask, nothing wai
   expect(run.outputs.status).toBe('not-started');
   expect(run.outputs['exit-code']).toBe('');
   expect(run.outputs.reason).toBe(
-    `RunTask started 0 of 2 task(s): ${FARGATE_CAPACITY_UNAVAILABLE}; ${FARGATE_CAPACITY_UNAVAILABLE}.`,
+    `RunTask started 0 of 2 task(s): ${FARGATE_CAPACITY_UNAVAILABLE} (2 tasks).`,
   );
   expect(run.error).toContain(FARGATE_CAPACITY_UNAVAILABLE);
   expect(run.summary).toContain('RunTask failures');
