@@ -140,3 +140,23 @@ test('a request ECS refuses is still an error while capacity is withheld, and do
   const refused = await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
   expect(refused.failures).toEqual([{ reason: 'RESOURCE:FARGATE' }]);
 });
+
+test('capacity withheld for two RunTask calls refuses exactly two, whatever their count', async () => {
+  aws.ecs.withholdFargateCapacity({ runTasks: 2 });
+  const answers = [];
+  for (const count of [3, 1, 1])
+    answers.push(
+      await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', count })),
+    );
+  expect(answers.map((a) => [a.tasks!.length, a.failures!.length])).toEqual([
+    [0, 3],
+    [0, 1],
+    [1, 0],
+  ]);
+});
+
+test('withholding capacity for no RunTask call is refused', () => {
+  expect(() => aws.ecs.withholdFargateCapacity({ runTasks: 0 })).toThrow(
+    '`runTasks` must be a whole number of at least 1, got 0',
+  );
+});
