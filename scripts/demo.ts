@@ -1,7 +1,7 @@
 // `npm run demo`: the example workflows run locally for a sample service, against local-aws,
-// s3rver and a throwaway PostgreSQL: v1 to staging and production, a backup, a broken v2 that
-// the health gate catches and that is rolled back automatically, then a manual rollback by
-// workflow_dispatch. Ends with a table of what happened and the path of an HTML page of the run.
+// s3rver and a throwaway PostgreSQL: v1's database migration run with its new revision before it
+// takes traffic, v1 to staging and production, a backup, a broken v2 that the health gate
+// catches and that is rolled back automatically, then a manual rollback by workflow_dispatch. Ends with a table of what happened and the path of an HTML page of the run.
 // Everything it starts is stopped at the end, also on failure and on Ctrl-C.
 import { join, relative, resolve } from 'node:path';
 import { runDemo, type DemoStage } from './demo/run';
@@ -56,7 +56,8 @@ async function main(): Promise<void> {
   console.log(
     [
       'shipkit demo: the example workflows, run locally against local stand-ins.',
-      'A sample service gets v1 to staging and production (with a database backup); a broken v2',
+      "A sample service migrates its database with v1's new revision before v1 takes traffic, then",
+      'gets v1 to staging and production (with a database backup); a broken v2',
       'is caught by the health gate in staging and rolled back automatically, and never reaches',
       'production; then production is rolled back by hand with the rollback workflow.\n',
     ].join('\n'),

@@ -1,14 +1,16 @@
 /**
  * The demo: the example workflows run locally, with the committed action bundles, for the
- * sample service against local stand-ins: v1 to staging and production, a backup, a broken v2
- * that the gate catches and that is rolled back automatically, the production guard that keeps
- * it out of production, and a manual rollback by `workflow_dispatch`. Every stage checks what
+ * sample service against local stand-ins: v1's database migration, run with v1's new revision
+ * before it takes traffic (the demo's own `workflows/migrate-staging.yml`), v1 to staging and
+ * production, a backup, a broken v2 that the gate catches and that is rolled back automatically,
+ * the production guard that keeps it out of production, and a manual rollback by
+ * `workflow_dispatch`. Every stage checks what
  * really happened (workflow results, step outcomes, the revision ECS runs, what the listener
  * answers over HTTP); a stage that cannot run says why.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import {
   CreateBucketCommand,
   ListObjectsV2Command,
@@ -26,7 +28,13 @@ import { ensureImageBuilder, type ImageBuilder } from './builder';
 import { Cleanup } from './cleanup';
 import { renderDemoPage, type PageStage } from './report';
 import { watchRollouts, type WatchedRollout } from './watch-rollouts';
-import { currentTaskDefinition, provision, servedVersion, type Environment } from './infra';
+import {
+  currentTaskDefinition,
+  describeTask,
+  provision,
+  servedVersion,
+  type Environment,
+} from './infra';
 import { createSampleRepo, type SampleRepo } from './sample-repo';
 import {
   startAws,
@@ -107,6 +115,9 @@ function failedSteps(run: WorkflowRun): string {
 
 const shortSha = (sha: string): string => sha.slice(0, 7);
 
+/** The demo's own workflows (what a team adds beside the examples), e.g. the migration's. */
+const DEMO_WORKFLOWS = join(__dirname, 'workflows');
+
 /** Runs the demo; never throws for a stage failure (it is in the result), only for bugs. */
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const print = opts.print ?? ((line: string): void => console.log(line));
@@ -127,7 +138,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   let envs: Record<'staging' | 'production', Environment> | undefined;
   let repo: SampleRepo | undefined;
   const bucket = 'shipkit-demo-backups';
-  const releases: Record<string, { sha: string; taskDefinition?: string }> = {};
+  const releases: Record<string, { sha: string; taskDefinition?: string; image?: string }> = {};
   let lastStaging: WorkflowRun | undefined;
   const timeScale = opts.timeScale ?? 60;
   // Production's blue/green deployments, watched from outside the pipeline for the page.
@@ -152,7 +163,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const outDir = join(
       opts.outDir,
       'runs',
-      `${String(runCount).padStart(2, '0')}-${file.replace(/\.yml$/, '')}`,
+      `${String(runCount).padStart(2, '0')}-${basename(file).replace(/\.yml$/, '')}`,
     );
     const onEvent = (e: RunnerEvent): void => {
       if (e.type === 'step-end' && e.outcome !== 'skipped')
@@ -163,7 +174,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         print(`      – job ${e.name}`);
     };
     const run = await runWorkflow(
-      join(opts.workflowsDir ?? join(opts.root, 'workflows-examples'), file),
+      isAbsolute(file)
+        ? file
+        : join(opts.workflowsDir ?? join(opts.root, 'workflows-examples'), file),
       {
         root: opts.root,
         workspace: repo!.dir,
@@ -204,6 +217,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     BACKUP_BUCKET: bucket,
   });
 
+  const tableExists = (table: string): boolean =>
+    pg!.sql('app', `SELECT to_regclass('public.${table}') IS NOT NULL`) === 't';
+
   const listBackups = async (): Promise<_Object[]> => {
     const client = new S3Client({
       endpoint: s3!.endpoint,
@@ -219,9 +235,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   };
 
   type Body = (runs: WorkflowRun[]) => Promise<string>;
-  // `needs`: the stages (by index) that must have passed for this one to make sense.
-  const plan: { title: string; needs: number[]; body: Body }[] = [
+  // `needs`: the stages (by id) that must have passed for this one to make sense.
+  const plan: { id: string; title: string; needs: string[]; body: Body }[] = [
     {
+      id: 'start',
       title: 'Start local AWS, S3 and PostgreSQL',
       needs: [],
       body: async () => {
@@ -248,10 +265,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       },
     },
     {
+      id: 'infra',
       title: 'Create clusters, services and load balancers (as Terraform would)',
-      needs: [0],
+      needs: ['start'],
       body: async () => {
-        const list = await provision(aws!.endpoint, fixture);
+        const list = await provision(aws!.endpoint);
         envs = { staging: list[0], production: list[1] };
         watcher = watchRollouts({
           endpoint: aws!.endpoint,
@@ -272,31 +290,96 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       },
     },
     {
-      title: 'v1: push to main → deploy-staging (test, build, rolling deploy, gate)',
-      needs: [1],
+      id: 'v1-migration',
+      title:
+        'v1: migration before traffic (build, register without deploying, run-task with the new revision)',
+      needs: ['infra'],
       body: async (runs) => {
-        const sha = repo!.commit('v1', true, 'v1: first release');
+        const env = envs!.staging;
+        const sha = repo!.commit('v1', true, 'v1: first release, with an invoices table');
+        releases.v1 = { sha };
+        expect(
+          !tableExists('invoices'),
+          'the invoices table should not exist before the migration',
+        );
+        const run = await workflow(join(DEMO_WORKFLOWS, 'migrate-staging.yml'), {
+          event: 'workflow_dispatch',
+          vars: {
+            ...deployVars(),
+            STAGING_CLUSTER: env.cluster,
+            STAGING_SERVICE: env.service,
+            STAGING_CONTAINER: env.container,
+          },
+        });
+        runs.push(run);
+        expect(run.result === 'success', `migrate-staging failed: ${failedSteps(run)}`);
+        const register = step(run, 'register');
+        const revision = register?.outputs['task-definition-arn'];
+        expect(
+          register?.outputs.status === 'registered' && !!revision,
+          `ecs-deploy (deploy: false) should have registered a revision, it says \`${register?.outputs.status}\``,
+        );
+        const migrate = step(run, 'migrate');
+        expect(
+          migrate?.outputs.status === 'succeeded',
+          `the migration should have exited 0: ${migrate?.outputs.reason ?? migrate?.error ?? 'it did not run'}`,
+        );
+        const task = await describeTask(aws!.endpoint, env.cluster, migrate.outputs['task-arns']);
+        expect(
+          task.taskDefinitionArn === revision && task.lastStatus === 'STOPPED',
+          `the migration task should have run ${revision} and stopped; it ran ${task.taskDefinitionArn} and is ${task.lastStatus}`,
+        );
+        const lines = readFileSync(migrate.log, 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('migrate: '));
+        expect(
+          lines.some((l) => l.includes('applying 0001_create_invoices')),
+          `the step log should show the migration's lines, it has ${lines.length}`,
+        );
+        const columns = pg!
+          .sql(
+            'app',
+            "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'invoices'",
+          )
+          .trim();
+        expect(!!columns, 'the invoices table should exist after the migration');
+        // v1 has not taken traffic: the service still runs and serves the bootstrap release.
+        const now = await currentTaskDefinition(aws!.endpoint, env);
+        expect(
+          now === env.bootstrapTaskDefinition,
+          `staging should still run ${env.bootstrapTaskDefinition}, it runs ${now}`,
+        );
+        const version = await servedVersion(env);
+        expect(version === 'v0', `staging should still answer v0, it answers ${version}`);
+        releases.v1.image = step(run, 'image')?.outputs.image;
+        return `${revision.split('/').pop()} registered with v1's image (not deployed); its one-off task ran \`node /app/migrate.js\` and exited 0, log: ${lines.map((l) => l.slice('migrate: '.length)).join(' | ')}; table invoices (${columns}) exists; staging still answers v0`;
+      },
+    },
+    {
+      id: 'v1-staging',
+      title: 'v1: push to main → deploy-staging (test, same image, rolling deploy, gate)',
+      needs: ['v1-migration'],
+      body: async (runs) => {
+        const sha = releases.v1.sha;
         const run = await workflow('deploy-staging.yml', { event: 'push', vars: deployVars() });
         runs.push(run);
         lastStaging = run;
         expect(run.result === 'success', `deploy-staging failed: ${failedSteps(run)}`);
         const build = step(run, 'image');
         expect(
-          build?.outputs.action === 'built',
-          `the image should have been built, the step says \`${build?.outputs.action}\``,
+          build?.outputs.action === 'reused' && build.outputs.image === releases.v1.image,
+          `the image the migration ran with (${releases.v1.image}) should have been reused, the step says \`${build?.outputs.action}\` (${build?.outputs.image})`,
         );
         const version = await servedVersion(envs!.staging);
         expect(version === 'v1', `staging's listener should answer v1, it answers ${version}`);
-        releases.v1 = {
-          sha,
-          taskDefinition: await currentTaskDefinition(aws!.endpoint, envs!.staging),
-        };
-        return `commit ${shortSha(sha)} built (${build.outputs.digest?.slice(0, 19)}…), rolled out and gated; staging answers v1`;
+        releases.v1.taskDefinition = await currentTaskDefinition(aws!.endpoint, envs!.staging);
+        return `commit ${shortSha(sha)}: the image the migration ran with (${build.outputs.digest?.slice(0, 19)}…) reused, not rebuilt; rolled out and gated; staging answers v1`;
       },
     },
     {
+      id: 'v1-production',
       title: 'v1: staging green → deploy-production (promote, backup, blue/green, gate)',
-      needs: [2],
+      needs: ['v1-staging'],
       body: async (runs) => {
         const run = await workflow('deploy-production.yml', {
           event: 'workflow_run',
@@ -318,8 +401,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       },
     },
     {
+      id: 'backup',
       title: 'Nightly database backup, run on demand (workflow_dispatch)',
-      needs: [1],
+      needs: ['infra'],
       body: async (runs) => {
         const before = (await listBackups()).length;
         const run = await workflow('db-backup-nightly.yml', {
@@ -344,8 +428,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       },
     },
     {
+      id: 'v2-staging',
       title: 'v2 (broken /health): deploy-staging → gate fails → automatic rollback',
-      needs: [2],
+      needs: ['v1-staging'],
       body: async (runs) => {
         const sha = repo!.commit('v2', false, 'v2: a release whose /health answers 503');
         releases.v2 = { sha };
@@ -385,8 +470,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       },
     },
     {
+      id: 'v2-held',
       title: 'v2 never reaches production (deploy-production after a failed staging run)',
-      needs: [3, 5],
+      needs: ['v1-production', 'v2-staging'],
       body: async (runs) => {
         const run = await workflow('deploy-production.yml', {
           event: 'workflow_run',
@@ -408,8 +494,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       },
     },
     {
+      id: 'manual-rollback',
       title: 'Manual rollback of production by workflow_dispatch (rollback.yml, version: previous)',
-      needs: [3],
+      needs: ['v1-production'],
       body: async (runs) => {
         const env = envs!.production;
         const run = await workflow('rollback.yml', {
@@ -450,7 +537,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   try {
     for (const [i, { title, needs, body }] of plan.entries()) {
       const label = `[${i + 1}/${plan.length}] ${title}`;
-      const missing = needs.filter((n) => stages[n]?.verdict !== 'passed');
+      const missing = needs
+        .map((id) => plan.findIndex((p) => p.id === id))
+        .filter((n) => stages[n]?.verdict !== 'passed');
       if (opts.signal?.aborted || missing.length) {
         const note = opts.signal?.aborted
           ? 'not run: cancelled (Ctrl-C)'

@@ -1,12 +1,17 @@
 /**
  * A throwaway git repository of the sample service (test/fixtures/sample-image): the repository
  * the example workflows run for. It gets a package.json with a real test, so the staging
- * workflow's test job has something to run, and one commit per release.
+ * workflow's test job has something to run, its database migrations (`migrate.js`, copied into
+ * the image beside the server), and one commit per release.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Unavailable } from './services';
+
+/** The sample service's migrations (`node /app/migrate.js` in its image). */
+const MIGRATE_JS = join(__dirname, 'sample-service', 'migrate.js');
+const SERVER_COPY = 'COPY server.js /app/server.js';
 
 const PACKAGE = {
   name: 'sample-service',
@@ -74,11 +79,17 @@ export interface SampleRepo {
 /** Creates the repository in `dir` from the fixture in `fixture` (no commit yet). */
 export function createSampleRepo(dir: string, fixture: string): SampleRepo {
   mkdirSync(join(dir, 'test'), { recursive: true });
-  const dockerfile = readFileSync(join(fixture, 'Dockerfile'), 'utf8');
-  for (const arg of ['ARG APP_VERSION=', 'ARG HEALTHY='])
-    if (!dockerfile.includes(arg))
-      throw new Error(`the sample Dockerfile has no \`${arg}…\` line to set a release by`);
+  const fixtureDockerfile = readFileSync(join(fixture, 'Dockerfile'), 'utf8');
+  for (const line of ['ARG APP_VERSION=', 'ARG HEALTHY=', SERVER_COPY])
+    if (!fixtureDockerfile.includes(line))
+      throw new Error(`the sample Dockerfile has no \`${line}…\` line the demo builds on`);
+  // The image carries the migrations beside the server.
+  const dockerfile = fixtureDockerfile.replace(
+    SERVER_COPY,
+    `${SERVER_COPY}\nCOPY migrate.js /app/migrate.js`,
+  );
   writeFileSync(join(dir, 'server.js'), readFileSync(join(fixture, 'server.js')));
+  writeFileSync(join(dir, 'migrate.js'), readFileSync(MIGRATE_JS));
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(PACKAGE, null, 2)}\n`);
   writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(LOCK, null, 2)}\n`);
   writeFileSync(join(dir, '.npmrc'), 'audit=false\nfund=false\nupdate-notifier=false\n');

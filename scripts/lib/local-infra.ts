@@ -69,6 +69,8 @@ export interface ProvisionedEnvironment {
   targetGroupArns: string[];
   /** `rolling` or `blue-green`: the strategy the example workflow deploys with. */
   strategy: 'rolling' | 'blue-green';
+  /** The revision the service runs: the bootstrap release's when this run created the service. */
+  taskDefinition: string;
 }
 
 /** The result of one run: the environments and what this run created (empty when nothing). */
@@ -82,6 +84,23 @@ export interface ProvisionOptions {
   endpoint: string;
   region: string;
   environments: readonly EnvironmentName[];
+  /** `APP_VERSION` of the bootstrap image, what its `/version` answers (default `bootstrap`). */
+  bootstrapVersion?: string;
+  /**
+   * The path the target groups probe (default `/health`). The demo probes `/` (is the process
+   * serving?) so that a release whose `/health` fails is left for the health gate to catch.
+   */
+  targetHealthCheckPath?: string;
+  /** Seconds a new task gets before failed load-balancer checks count (default 60). */
+  healthCheckGracePeriodSeconds?: number;
+  /** Bake time of the blue/green (production) service, in minutes (default: none set). */
+  bakeTimeInMinutes?: number;
+  /**
+   * When true, the task definitions log to CloudWatch Logs: group `/ecs/app-<env>` (created by
+   * the driver, `awslogs-create-group`), stream prefix `app` (where run-task reads a one-off
+   * task's lines). Default false.
+   */
+  awslogs?: boolean;
 }
 
 const APP_PORT = 8080;
@@ -171,7 +190,11 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
       config: {
         Cmd: ['node', '/app/server.js'],
         WorkingDir: '/app',
-        Env: ['APP_VERSION=bootstrap', 'HEALTHY=true', `PORT=${APP_PORT}`],
+        Env: [
+          `APP_VERSION=${opts.bootstrapVersion ?? 'bootstrap'}`,
+          'HEALTHY=true',
+          `PORT=${APP_PORT}`,
+        ],
         ExposedPorts: { [`${APP_PORT}/tcp`]: {} },
       },
     });
@@ -211,6 +234,19 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
             essential: true,
             portMappings: [{ containerPort: APP_PORT }],
             environment: [{ name: 'ENVIRONMENT', value: env }],
+            ...(opts.awslogs
+              ? {
+                  logConfiguration: {
+                    logDriver: 'awslogs' as const,
+                    options: {
+                      'awslogs-group': `/ecs/${family}`,
+                      'awslogs-region': opts.region,
+                      'awslogs-stream-prefix': 'app',
+                      'awslogs-create-group': 'true',
+                    },
+                  },
+                }
+              : {}),
           },
         ],
       }),
@@ -232,7 +268,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
         Protocol: 'HTTP',
         Port: APP_PORT,
         TargetType: 'ip',
-        HealthCheckPath: '/health',
+        HealthCheckPath: opts.targetHealthCheckPath ?? '/health',
         HealthCheckIntervalSeconds: 10,
         HealthyThresholdCount: 2,
         UnhealthyThresholdCount: 3,
@@ -322,7 +358,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
         serviceName: 'app',
         taskDefinition: td,
         desiredCount: 1,
-        healthCheckGracePeriodSeconds: 60,
+        healthCheckGracePeriodSeconds: opts.healthCheckGracePeriodSeconds ?? 60,
         deploymentConfiguration: {
           deploymentCircuitBreaker: { enable: true, rollback: true },
           minimumHealthyPercent: 100,
@@ -388,6 +424,8 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
           },
         ];
         service.deploymentConfiguration!.strategy = 'BLUE_GREEN';
+        if (opts.bakeTimeInMinutes !== undefined)
+          service.deploymentConfiguration!.bakeTimeInMinutes = opts.bakeTimeInMinutes;
       }
       if (!running) {
         await ecs.send(new CreateServiceCommand(service));
@@ -405,6 +443,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
         loadBalancerArn: lb,
         targetGroupArns,
         strategy,
+        taskDefinition: running?.taskDefinition ?? td,
       });
     }
     for (const cluster of waitFor) {

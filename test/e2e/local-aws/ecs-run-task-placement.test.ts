@@ -8,6 +8,7 @@ import {
   type RunTaskCommandInput,
 } from '@aws-sdk/client-ecs';
 import { startLocalAws, type LocalAws } from '../../../packages/local-aws/src';
+import { FARGATE_CAPACITY_UNAVAILABLE } from '../../../packages/local-aws/src/ecs';
 
 let aws: LocalAws;
 let ecs: ECSClient;
@@ -32,6 +33,16 @@ beforeAll(async () => {
       }),
     );
 });
+
+/** Every task of the cluster, running or stopped. */
+async function allTasks(): Promise<string[]> {
+  const arns: string[] = [];
+  for (const desiredStatus of ['RUNNING', 'STOPPED'] as const)
+    arns.push(
+      ...(await ecs.send(new ListTasksCommand({ cluster: 'jobs', desiredStatus }))).taskArns!,
+    );
+  return arns.sort();
+}
 
 afterAll(async () => {
   ecs?.destroy();
@@ -101,4 +112,51 @@ test('RunTask on FARGATE_SPOT places the task on Fargate', async () => {
   );
   expect(out.failures).toEqual([]);
   expect(out.tasks!.map((t) => t.launchType)).toEqual(['FARGATE']);
+});
+
+test('while Fargate capacity is withheld RunTask answers with a failure per task and starts none; the next call runs', async () => {
+  aws.ecs.withholdFargateCapacity({ runTasks: 1 });
+  const before = await allTasks();
+  const refused = await ecs.send(
+    new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', count: 2 }),
+  );
+  expect(refused.tasks).toEqual([]);
+  expect(refused.failures).toEqual([
+    { reason: FARGATE_CAPACITY_UNAVAILABLE },
+    { reason: FARGATE_CAPACITY_UNAVAILABLE },
+  ]);
+  expect(await allTasks()).toEqual(before);
+
+  const placed = await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
+  expect(placed.failures).toEqual([]);
+  expect(placed.tasks).toHaveLength(1);
+});
+
+test('a request ECS refuses is still an error while capacity is withheld, and does not use the outage up', async () => {
+  aws.ecs.withholdFargateCapacity({ runTasks: 1, reason: 'RESOURCE:FARGATE' });
+  await expect(
+    ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', launchType: 'EC2' })),
+  ).rejects.toThrow('No Container Instances were found in your cluster.');
+  const refused = await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
+  expect(refused.failures).toEqual([{ reason: 'RESOURCE:FARGATE' }]);
+});
+
+test('capacity withheld for two RunTask calls refuses exactly two, whatever their count', async () => {
+  aws.ecs.withholdFargateCapacity({ runTasks: 2 });
+  const answers = [];
+  for (const count of [3, 1, 1])
+    answers.push(
+      await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', count })),
+    );
+  expect(answers.map((a) => [a.tasks!.length, a.failures!.length])).toEqual([
+    [0, 3],
+    [0, 1],
+    [1, 0],
+  ]);
+});
+
+test('withholding capacity for no RunTask call is refused', () => {
+  expect(() => aws.ecs.withholdFargateCapacity({ runTasks: 0 })).toThrow(
+    '`runTasks` must be a whole number of at least 1, got 0',
+  );
 });

@@ -10,6 +10,8 @@ import {
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FARGATE_CAPACITY_UNAVAILABLE } from '../../../packages/local-aws/src/ecs';
+import type { RequestLogEntry } from '../../../packages/local-aws/src';
 import { runAction, type ActionRun, type RunOptions } from '../../support/run-action';
 import { startHarness, type Harness } from '../local-aws/support';
 
@@ -17,6 +19,8 @@ let h: Harness;
 let logs: CloudWatchLogsClient;
 let image: string;
 let tickets: string;
+/** Every request local-aws answered, in order. */
+const requests: RequestLogEntry[] = [];
 
 const AWSLOGS = {
   logDriver: 'awslogs' as const,
@@ -68,7 +72,7 @@ async function runTask(inputs: Record<string, string>, opts: RunOptions = {}): P
 
 beforeAll(async () => {
   tickets = mkdtempSync(join(tmpdir(), 'shipkit-run-task-'));
-  h = await startHarness({ timeScale: 30 });
+  h = await startHarness({ timeScale: 30, logRequests: (entry) => requests.push(entry) });
   logs = new CloudWatchLogsClient({
     endpoint: h.aws.endpoint,
     region: 'us-east-1',
@@ -193,6 +197,30 @@ test('count 3 with one failing task fails naming that task', async () => {
   expect(run.outputs.reason).toContain('worker ticket 1');
   // Lines of several tasks carry the task's id.
   expect(run.stdout).toContain(`[${failed![1].slice(0, 8)}] worker ticket 1`);
+});
+
+test('no Fargate capacity: not-started with the reason from RunTask, nothing waited on, nothing left', async () => {
+  h.aws.ecs.withholdFargateCapacity({ runTasks: 1 });
+  const stopped = await tasks('STOPPED');
+  const first = requests.length;
+  const run = await runAction('run-task', {
+    inputs: { cluster: 'jobs', 'task-definition': 'migrate', command: 'node -e 0', count: '2' },
+    env: env(),
+  });
+  const asked = requests.slice(first).map((r) => `${r.service} ${r.operation}`);
+  expect(run.code).toBe(1);
+  expect(run.outputs.status).toBe('not-started');
+  expect(run.outputs['exit-code']).toBe('');
+  expect(run.outputs.reason).toBe(
+    `RunTask started 0 of 2 task(s): ${FARGATE_CAPACITY_UNAVAILABLE} (2 tasks).`,
+  );
+  expect(run.error).toContain(FARGATE_CAPACITY_UNAVAILABLE);
+  expect(run.summary).toContain('RunTask failures');
+  // The run asked for the tasks and stopped there: no DescribeTasks, no log reads, no StopTask.
+  expect(asked.filter((r) => r === 'ecs RunTask')).toHaveLength(1);
+  expect(asked.slice(asked.indexOf('ecs RunTask') + 1)).toEqual([]);
+  expect(await tasks('RUNNING')).toEqual([]);
+  expect(await tasks('STOPPED')).toEqual(stopped);
 });
 
 test('a task definition without awslogs says so once and still reports the exit code', async () => {

@@ -164,6 +164,31 @@ test('RunTask failures are reported before any wait; tasks it did start are stop
   expect(ecs.stops.map((s) => s.task)).toEqual([ecs.arn(0), ecs.arn(1)]);
 });
 
+const CAPACITY =
+  'Capacity is unavailable at this time. Please try again later or in a different availability zone';
+
+test.each<[string, { arn?: string; reason?: string }[], string]>([
+  [
+    'the same failure for every task is said once, with how many tasks it hit',
+    [{ reason: CAPACITY }, { reason: CAPACITY }, { reason: CAPACITY }],
+    `RunTask started 0 of 3 task(s): ${CAPACITY} (3 tasks).`,
+  ],
+  [
+    'different failures are each said once',
+    [{ reason: CAPACITY }, { reason: 'RESOURCE:MEMORY' }, { reason: CAPACITY }],
+    `RunTask started 0 of 3 task(s): ${CAPACITY} (2 tasks); RESOURCE:MEMORY.`,
+  ],
+])('RunTask placing no task: %s', async (_what, failures, reason) => {
+  const { ecs, opts } = setup([], {
+    target: { ...target, input: { ...target.input, count: 3 } },
+  });
+  ecs.failures = failures;
+  const r = await runOneOffTask(opts);
+  expect(r.status).toBe('not-started');
+  expect(r.reason).toBe(reason);
+  expect(ecs.calls).toEqual(['RunTask']);
+});
+
 test('an error while following stops the tasks, then is thrown', async () => {
   const { ecs, opts } = setup([() => ({ lastStatus: 'RUNNING' })]);
   ecs.describeError = Object.assign(new Error('not allowed'), {

@@ -4,39 +4,30 @@ import type {
   GetLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type {
-  DescribeServicesCommandInput,
-  DescribeServicesCommandOutput,
-  DescribeTaskDefinitionCommandInput,
-  DescribeTaskDefinitionCommandOutput,
-  DescribeTasksCommandInput,
-  DescribeTasksCommandOutput,
   ECSClient,
-  ListTasksCommandInput,
-  ListTasksCommandOutput,
-  RegisterTaskDefinitionCommandInput,
-  RegisterTaskDefinitionCommandOutput,
   RunTaskCommandInput,
   RunTaskCommandOutput,
   StopTaskCommandInput,
   StopTaskCommandOutput,
 } from '@aws-sdk/client-ecs';
+import { createEcsApi, type EcsApi } from '../api';
+
+/** The operations of {@link EcsApi} a one-off task run calls too (to find, register and watch). */
+type SharedOperations =
+  | 'describeTasks'
+  | 'listTasks'
+  | 'registerTaskDefinition'
+  | 'describeServices'
+  | 'describeTaskDefinition';
 
 /**
  * The ECS operations a one-off task run calls, one method per operation, so tests hand in a
- * small typed fake; {@link createRunTaskEcs} adapts an SDK client.
+ * small typed fake: those it shares with {@link EcsApi}, plus RunTask and StopTask, which only a
+ * one-off run calls. {@link createRunTaskEcs} adapts an SDK client.
  */
-export interface RunTaskEcs {
+export interface RunTaskEcs extends Pick<EcsApi, SharedOperations> {
   runTask(input: RunTaskCommandInput): Promise<RunTaskCommandOutput>;
-  describeTasks(input: DescribeTasksCommandInput): Promise<DescribeTasksCommandOutput>;
   stopTask(input: StopTaskCommandInput): Promise<StopTaskCommandOutput>;
-  listTasks(input: ListTasksCommandInput): Promise<ListTasksCommandOutput>;
-  registerTaskDefinition(
-    input: RegisterTaskDefinitionCommandInput,
-  ): Promise<RegisterTaskDefinitionCommandOutput>;
-  describeServices(input: DescribeServicesCommandInput): Promise<DescribeServicesCommandOutput>;
-  describeTaskDefinition(
-    input: DescribeTaskDefinitionCommandInput,
-  ): Promise<DescribeTaskDefinitionCommandOutput>;
 }
 
 /** The CloudWatch Logs operation a task's log follower calls. */
@@ -47,17 +38,20 @@ export interface LogsReader {
 /** A {@link LogsReader} for a region (the awslogs configuration names the region of its group). */
 export type LogsReaderFor = (region: string) => LogsReader;
 
-/** Adapts an SDK v3 ECS client to {@link RunTaskEcs}. */
+/**
+ * Adapts an SDK v3 ECS client to {@link RunTaskEcs}: the shared operations through
+ * {@link createEcsApi} (one list of commands for both), RunTask and StopTask here.
+ */
 export async function createRunTaskEcs(client: ECSClient): Promise<RunTaskEcs> {
-  const sdk = await import('@aws-sdk/client-ecs');
+  const [api, sdk] = await Promise.all([createEcsApi(client), import('@aws-sdk/client-ecs')]);
   return {
+    describeTasks: api.describeTasks,
+    listTasks: api.listTasks,
+    registerTaskDefinition: api.registerTaskDefinition,
+    describeServices: api.describeServices,
+    describeTaskDefinition: api.describeTaskDefinition,
     runTask: (i) => client.send(new sdk.RunTaskCommand(i)),
-    describeTasks: (i) => client.send(new sdk.DescribeTasksCommand(i)),
     stopTask: (i) => client.send(new sdk.StopTaskCommand(i)),
-    listTasks: (i) => client.send(new sdk.ListTasksCommand(i)),
-    registerTaskDefinition: (i) => client.send(new sdk.RegisterTaskDefinitionCommand(i)),
-    describeServices: (i) => client.send(new sdk.DescribeServicesCommand(i)),
-    describeTaskDefinition: (i) => client.send(new sdk.DescribeTaskDefinitionCommand(i)),
   };
 }
 

@@ -66,8 +66,14 @@ export interface RunOneOffResult {
   durationMs: number;
 }
 
+/** RunTask's failures in one line, each different one once (with how many tasks it hit). */
 function describeRunFailures(failures: Failure[]): string {
-  return failures.map((f) => [f.arn, f.reason, f.detail].filter(Boolean).join(': ')).join('; ');
+  const counts = new Map<string, number>();
+  for (const f of failures) {
+    const text = [f.arn, f.reason, f.detail].filter(Boolean).join(': ');
+    counts.set(text, (counts.get(text) ?? 0) + 1);
+  }
+  return [...counts].map(([text, n]) => (n > 1 ? `${text} (${n} tasks)` : text)).join('; ');
 }
 
 /**

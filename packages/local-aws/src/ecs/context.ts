@@ -5,6 +5,7 @@ import type { CloudWatch } from '../cloudwatch';
 import type { Elb } from '../elb';
 import type { FaultInjector } from '../faults';
 import type { BlueGreen } from './blue-green';
+import type { FargateCapacity } from './capacity';
 import type { Deployments } from './deployments';
 import type { Scheduler } from './scheduler';
 import type { EcsState } from './state';
@@ -30,4 +31,6 @@ export interface EcsContext {
   readonly scheduler: Scheduler;
   readonly deployments: Deployments;
   readonly blueGreen: BlueGreen;
+  /** Fargate capacity: RunTask answers with `failures` while a test withholds it. */
+  readonly capacity: FargateCapacity;
 }

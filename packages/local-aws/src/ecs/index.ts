@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { JsonOperation } from '../contracts';
 import { BlueGreen } from './blue-green';
+import { FargateCapacity, type WithholdCapacity } from './capacity';
 import type { EcsContext, EcsOptions } from './context';
 import { Deployments } from './deployments';
 import { clusterOperations } from './operations/clusters';
@@ -19,6 +20,7 @@ import { EcsState } from './state';
 import { TaskRunner } from './task-runner';
 
 export type { EcsOptions } from './context';
+export { FARGATE_CAPACITY_UNAVAILABLE, type WithholdCapacity } from './capacity';
 
 /** The ECS part of local-aws. */
 export class Ecs {
@@ -39,6 +41,7 @@ export class Ecs {
       opts,
       state: new EcsState(opts.clock),
       runner: this.runner,
+      capacity: new FargateCapacity(),
     };
     const ctx = parts as EcsContext;
     parts.deployments = new Deployments(ctx);
@@ -77,5 +80,13 @@ export class Ecs {
   /** Stops a task as a fault would (host failure). */
   stopTaskByFault(taskArn: string, reason: string): void {
     this.ctx.scheduler.stopTaskByFault(taskArn, reason);
+  }
+
+  /**
+   * Makes the next RunTask calls find no Fargate capacity: each answers with no tasks and one
+   * `failures` entry per task (reason "Capacity is unavailable at this time. …"), as ECS does.
+   */
+  withholdFargateCapacity(opts: WithholdCapacity = {}): void {
+    this.ctx.capacity.withhold(opts);
   }
 }

@@ -133,6 +133,8 @@ export function taskOperations(ctx: EcsContext): Record<string, JsonOperation> {
             ...o.environment,
           ];
       }
+      const failures = ctx.capacity.place(count);
+      if (failures.length) return { tasks: [], failures };
       const tasks: Task[] = [];
       for (let i = 0; i < count; i++) {
         const t = scheduler.newTask(
