@@ -23,6 +23,15 @@ const tools = [
   ['jq', 'jq', "the examples' migration step"],
 ];
 const missing = tools.filter(([command]) => !has(command));
+// `aws logs tail` (local-aws's Logs suite) needs version 2 of the CLI; that suite skips without it.
+const awsV2 =
+  existsSync('/usr/bin/aws') ||
+  /^aws-cli\/2\./.test(spawnSync('aws', ['--version'], { encoding: 'utf8' }).stdout ?? '');
+if (has('aws') && !awsV2) {
+  console.warn(
+    "note: the AWS CLI found is not version 2: the `aws logs tail` suite will be skipped (Debian's awscli package is version 2).",
+  );
+}
 if (missing.length) {
   console.warn(
     `warning: not found: ${missing.map(([c, , needed]) => `${c} (${needed})`).join(', ')}. Those suites will fail. Install them (Debian: apt-get install ${missing.map(([, pkg]) => pkg).join(' ')}), or run .ci/run as root, which installs them.`,
