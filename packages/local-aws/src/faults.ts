@@ -1,6 +1,6 @@
 /**
  * Fault injection: throttle or fail a share of an operation's calls, add latency, fail image
- * pulls, stop tasks. Shares are deterministic (rate 0.5 fails every second matching call).
+ * pulls, stop tasks, withhold Fargate capacity. Shares are deterministic (rate 0.5 fails every second matching call).
  */
 import { AwsError } from './contracts';
 
@@ -35,8 +35,24 @@ export interface StopTaskFault {
   reason?: string;
 }
 
+/**
+ * A one-off action: the next `runTasks` RunTask calls (default 1) find no Fargate capacity and
+ * answer with a `failures` entry per task instead of starting any.
+ */
+export interface NoFargateCapacityFault {
+  kind: 'no-fargate-capacity';
+  runTasks?: number;
+  reason?: string;
+}
+
 /** Any fault accepted at start-up or by `POST /_local/faults`. */
-export type Fault = CallFault | ImagePullFault | StopTaskFault;
+export type Fault = CallFault | ImagePullFault | StopTaskFault | NoFargateCapacityFault;
+
+/** What the one-off faults act on. */
+export interface FaultActions {
+  stopTask(taskArn: string, reason: string): void;
+  withholdFargateCapacity(opts: { runTasks?: number; reason?: string }): void;
+}
 
 interface ActiveCallFault extends CallFault {
   seen: number;
@@ -48,9 +64,9 @@ export class FaultInjector {
   private calls: ActiveCallFault[] = [];
   private pulls: (ImagePullFault & { applied: number })[] = [];
 
-  constructor(private readonly stopTask: (taskArn: string, reason: string) => void) {}
+  constructor(private readonly act: FaultActions) {}
 
-  /** Validates and activates a fault (a `stop-task` fault runs at once). */
+  /** Validates and activates a fault (`stop-task` and `no-fargate-capacity` act at once). */
   add(fault: Fault): void {
     switch (fault?.kind) {
       case 'throttle':
@@ -71,11 +87,14 @@ export class FaultInjector {
         return;
       case 'stop-task':
         if (!fault.taskArn) throw new Error('`taskArn` is required for a stop-task fault');
-        this.stopTask(fault.taskArn, fault.reason ?? 'Task stopped by fault injection');
+        this.act.stopTask(fault.taskArn, fault.reason ?? 'Task stopped by fault injection');
+        return;
+      case 'no-fargate-capacity':
+        this.act.withholdFargateCapacity({ runTasks: fault.runTasks, reason: fault.reason });
         return;
       default:
         throw new Error(
-          `unknown fault kind \`${String((fault as { kind?: unknown })?.kind)}\`; use throttle, server-error, latency, fail-image-pull or stop-task`,
+          `unknown fault kind \`${String((fault as { kind?: unknown })?.kind)}\`; use throttle, server-error, latency, fail-image-pull, stop-task or no-fargate-capacity`,
         );
     }
   }

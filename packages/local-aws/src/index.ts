@@ -35,7 +35,13 @@ import {
 } from './server';
 
 export { AwsError } from './contracts';
-export type { Fault, CallFault, ImagePullFault, StopTaskFault } from './faults';
+export type {
+  Fault,
+  CallFault,
+  ImagePullFault,
+  StopTaskFault,
+  NoFargateCapacityFault,
+} from './faults';
 export type { QueryServiceDef, JsonServiceDef, QueryOperation, RequestLogEntry } from './server';
 export { formatRequestLogLine } from './server';
 export * as query from './protocol/query';
@@ -121,10 +127,16 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const elb = new Elb(clock);
   const rds = new Rds({ clock, accountId: ACCOUNT_ID });
   const s3 = createS3Service({ directory: join(dataDir, 's3') });
-  let stopTask = (_taskArn: string, _reason: string): void => {
-    throw new Error('ECS is not running');
+  // The faults act on ECS, which is built with them.
+  const ecsForFaults: { current?: Ecs } = {};
+  const running = (): Ecs => {
+    if (!ecsForFaults.current) throw new Error('ECS is not running');
+    return ecsForFaults.current;
   };
-  const faults = new FaultInjector((taskArn, reason) => stopTask(taskArn, reason));
+  const faults = new FaultInjector({
+    stopTask: (taskArn, reason) => running().stopTaskByFault(taskArn, reason),
+    withholdFargateCapacity: (opts) => running().withholdFargateCapacity(opts),
+  });
   const ecs = new Ecs({
     clock,
     elb,
@@ -135,7 +147,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     accountId: ACCOUNT_ID,
     log,
   });
-  stopTask = (taskArn, reason) => ecs.stopTaskByFault(taskArn, reason);
+  ecsForFaults.current = ecs;
   const ecsRef = ecs;
   // CodeDeploy (ECS blue/green) drives ECS task sets and ELB listener weights through their APIs.
   const codedeploy = new CodeDeploy({

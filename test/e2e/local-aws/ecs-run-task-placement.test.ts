@@ -160,3 +160,24 @@ test('withholding capacity for no RunTask call is refused', () => {
     '`runTasks` must be a whole number of at least 1, got 0',
   );
 });
+
+test('POST /_local/faults no-fargate-capacity withholds capacity from the next RunTask calls, as the in-process call does', async () => {
+  const res = await fetch(`${aws.endpoint}/_local/faults`, {
+    method: 'POST',
+    body: JSON.stringify({ kind: 'no-fargate-capacity', runTasks: 1, reason: 'RESOURCE:FARGATE' }),
+  });
+  expect(res.status).toBe(200);
+  const refused = await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
+  expect(refused.failures).toEqual([{ reason: 'RESOURCE:FARGATE' }]);
+  const placed = await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
+  expect(placed.tasks).toHaveLength(1);
+});
+
+test('a no-fargate-capacity fault for no RunTask call is refused with 400', async () => {
+  const res = await fetch(`${aws.endpoint}/_local/faults`, {
+    method: 'POST',
+    body: JSON.stringify({ kind: 'no-fargate-capacity', runTasks: 0 }),
+  });
+  expect(res.status).toBe(400);
+  expect(await res.text()).toContain('`runTasks` must be a whole number of at least 1, got 0');
+});
