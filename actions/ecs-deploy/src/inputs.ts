@@ -1,14 +1,19 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { DeploymentStrategy } from '@aws-sdk/client-ecs';
-import { InputParser } from '../../../packages/kit/src/inputs';
+import { InputParser, splitLines } from '../../../packages/kit/src/inputs';
+import { ReleaseLineError } from '../../../packages/ecs/src/release/lines';
+import { getReleaseInputs, type ReleaseInputs } from './release-inputs';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { parseImageRef } from '../../../packages/ecs/src/image-ref';
 import { NoRunningRevisionError } from '../../../packages/ecs/src/service';
+import type { DeploySource } from '../../../packages/ecs/src/deploy';
 import {
   checkContainers,
+  isRegisteredRevision,
   loadTaskDefinitionJson,
   UnknownContainerError,
+  UnknownTaskDefinitionError,
 } from '../../../packages/ecs/src/task-definition';
 import {
   AppSpecFileError,
@@ -30,7 +35,7 @@ import {
 export interface Inputs {
   cluster?: string;
   service: string;
-  taskDefinition: { kind: 'current' } | { kind: 'file'; path: string; json: unknown };
+  taskDefinition: DeploySource;
   images: Map<string, string>;
   environment: Map<string, Map<string, string>>;
   strategy?: DeploymentStrategy;
@@ -52,6 +57,8 @@ export interface Inputs {
   dryRun: boolean;
   /** False: register the revision only (`deploy: false`). */
   deploy: boolean;
+  /** Several services (`service` has several lines): the release's services and lines. */
+  release?: ReleaseInputs;
 }
 
 const STRATEGIES: Record<string, DeploymentStrategy> = {
@@ -122,6 +129,12 @@ export function phrased(error: unknown): unknown {
       `Input \`${INPUT_OF[error.option]}\` names container \`${error.container}\`, which ${error.source} does not have (it has ${error.have.map((n) => `\`${n}\``).join(', ')}).`,
     );
   }
+  if (error instanceof ReleaseLineError)
+    return new ConfigurationError(
+      `Input \`${INPUT_OF[error.option]}\`, line \`${error.line}\`: ${error.message}`,
+    );
+  if (error instanceof UnknownTaskDefinitionError)
+    return new ConfigurationError(`Input \`task-definition\`: ${error.message}`);
   if (error instanceof NoRunningRevisionError)
     return new ConfigurationError(`Input \`task-definition\` is \`current\`, but ${error.message}`);
   if (error instanceof NotForCodeDeployError)
@@ -148,13 +161,19 @@ export function phrased(error: unknown): unknown {
   return error;
 }
 
-/** Reads and validates every input; throws ConfigurationError naming the first bad one. */
-export function getInputs(p = new InputParser()): Inputs {
-  const cluster = p.string('cluster');
-  const service = p.required('service');
+/** `task-definition` for one service: `current`, a registered revision, or a file. */
+function taskDefinitionSource(p: InputParser, value: string): DeploySource {
+  if (value === 'current') return { kind: 'current' };
+  if (isRegisteredRevision(value)) return { kind: 'registered', reference: value };
+  return readTaskDefinitionFile(p, value);
+}
+
+/** The task definition, images and environment of one service (`service` with one line). */
+function singleServiceInputs(
+  p: InputParser,
+): Pick<Inputs, 'taskDefinition' | 'continueDeployment' | 'images' | 'environment'> {
   const tdText = p.string('task-definition') ?? 'current';
-  const taskDefinition =
-    tdText === 'current' ? ({ kind: 'current' } as const) : readTaskDefinitionFile(p, tdText);
+  const taskDefinition = taskDefinitionSource(p, tdText);
 
   const continueDeployment = p.string('continue-deployment');
   if (continueDeployment !== undefined && !/^d-[A-Z0-9]{9}$/.test(continueDeployment))
@@ -177,10 +196,16 @@ export function getInputs(p = new InputParser()): Inputs {
         throw new ConfigurationError(
           `Input \`${input}\` does not apply with \`continue-deployment\`, which sends the go-ahead to a deployment already created.`,
         );
-    if (taskDefinition.kind === 'file')
+    if (taskDefinition.kind !== 'current')
       throw new ConfigurationError(
         'Input `task-definition` does not apply with `continue-deployment`, which sends the go-ahead to a deployment already created.',
       );
+  } else if (taskDefinition.kind === 'registered') {
+    for (const input of ['container-images', 'environment-variables'])
+      if (p.string(input) !== undefined)
+        throw new ConfigurationError(
+          `Inputs \`task-definition\` and \`${input}\` are exclusive: \`task-definition\` names a registered revision (\`${tdText}\`), which is deployed as it is.`,
+        );
   } else if (!images.size)
     throw new ConfigurationError(
       'Input `container-images` is required: one `container=image` per line.',
@@ -221,6 +246,26 @@ export function getInputs(p = new InputParser()): Inputs {
       throw phrased(error);
     }
   }
+  return { taskDefinition, continueDeployment, images, environment };
+}
+
+/** Reads and validates every input; throws ConfigurationError naming the first bad one. */
+export function getInputs(p = new InputParser()): Inputs {
+  const cluster = p.string('cluster');
+  const service = p.required('service');
+  const serviceLines = splitLines(service);
+  const release =
+    serviceLines.length > 1
+      ? getReleaseInputs(p, serviceLines, (value) => taskDefinitionSource(p, value))
+      : undefined;
+  const { taskDefinition, continueDeployment, images, environment } = release
+    ? {
+        taskDefinition: { kind: 'current' } as DeploySource,
+        continueDeployment: undefined,
+        images: new Map<string, string>(),
+        environment: new Map<string, Map<string, string>>(),
+      }
+    : singleServiceInputs(p);
 
   const strategyText = p.choice('strategy', Object.keys(STRATEGIES));
   const strategy = strategyText ? STRATEGIES[strategyText] : undefined;
@@ -285,6 +330,10 @@ export function getInputs(p = new InputParser()): Inputs {
   const githubToken = getGitHubToken(p, environmentName);
   const dryRun = p.bool('dry-run', false);
   const deploy = p.bool('deploy', true);
+  if (!deploy && taskDefinition.kind === 'registered')
+    throw new ConfigurationError(
+      'Input `deploy` is `false`, but `task-definition` names a revision already registered: there is nothing to register.',
+    );
   if (dryRun && continueDeployment !== undefined)
     throw new ConfigurationError(
       'Input `dry-run` does not apply with `continue-deployment`: the go-ahead is the only change it makes.',
@@ -310,5 +359,6 @@ export function getInputs(p = new InputParser()): Inputs {
     githubToken,
     dryRun,
     deploy,
+    release,
   };
 }

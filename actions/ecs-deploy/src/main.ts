@@ -130,6 +130,16 @@ async function writeSummary(
 export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
+    if (inputs.release) {
+      // Following, then rolling the changed services back: each may take `timeout`.
+      setStepTimeout(2 * inputs.timeoutMs);
+      const { runRelease } = await import('./release');
+      const provenance = {
+        gitSha: process.env.GITHUB_SHA || undefined,
+        workflowRun: workflowRun(),
+      };
+      return runRelease({ ...inputs, release: inputs.release }, deps, signal, provenance);
+    }
     setStepTimeout(inputs.timeoutMs);
     const { deploy } = await import('../../../packages/ecs/src/deploy');
     const { meteredActionEcsApi, deregistrationDelayReader, realCodeDeployApi } =

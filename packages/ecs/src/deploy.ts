@@ -3,6 +3,7 @@ import type {
   DeploymentStrategy,
   RegisterTaskDefinitionCommandInput,
   ServiceEvent,
+  Tag,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { ActionFailure, errorMessage } from '../../kit/src/errors';
@@ -34,6 +35,7 @@ import {
   renderTaskDefinition,
   sameTaskDefinition,
   shortTaskDefinition,
+  UnknownTaskDefinitionError,
   type DefinitionChange,
   type SourceTaskDefinition,
 } from './task-definition';
@@ -56,13 +58,23 @@ export type DeployStatus =
   | 'ready'
   | 'dry-run';
 
+/** Where the revision a deploy rolls out comes from. */
+export type DeploySource =
+  | { kind: 'file'; path: string; json: unknown }
+  | { kind: 'current' }
+  /** A registered revision (ARN or `family:revision`): deployed as it is, nothing is registered. */
+  | { kind: 'registered'; reference: string };
+
 /** Options of {@link deploy}. */
 export interface DeployOptions {
   api: EcsApi;
   cluster?: string;
   service: string;
-  /** The task definition JSON read from the repository, or `current` to start from the running revision. */
-  source: { kind: 'file'; path: string; json: unknown } | { kind: 'current' };
+  /**
+   * The task definition JSON read from the repository, `current` to start from the running
+   * revision, or a revision already registered (ARN or `family:revision`), deployed as it is.
+   */
+  source: DeploySource;
   images: Map<string, string>;
   environment: Map<string, Map<string, string>>;
   strategy?: DeploymentStrategy;
@@ -91,6 +103,11 @@ export interface DeployOptions {
   ) => void;
   /** Called once everything is validated, just before the first change (registration). */
   beforeChange?: () => Promise<void> | void;
+  /**
+   * Called once everything is validated, just before registering, also with `deploy: false` (a
+   * release waits there until every service is validated; throwing stops this deploy unchanged).
+   */
+  beforeRegister?: () => Promise<void> | void;
   /** Called right after UpdateService started the deployment. */
   onDeploymentStarted?: () => Promise<void> | void;
   /** Polling cadence for tests and benchmarks (see followRollout). */
@@ -230,42 +247,53 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const deadline = startedAt + opts.timeoutMs;
   const { api, log } = opts;
 
-  const { service, running, source } = await log.group('Reading the service', async () => {
-    const service = await readDeployedService(api, opts.cluster, opts.service);
-    const previousArn = service.taskDefinition;
-    let running: TaskDefinition | undefined;
-    let runningTags: { key?: string; value?: string }[] = [];
-    if (previousArn) {
-      const out = await api.describeTaskDefinition({
-        taskDefinition: previousArn,
-        include: ['TAGS'],
-      });
-      running = out.taskDefinition;
-      runningTags = out.tags ?? [];
-      opts.onFact?.('previous-task-definition-arn', previousArn);
-    }
-    log.info(
-      `Service ${opts.service} runs ${shortTaskDefinition(previousArn)} (${service.runningCount ?? 0}/${service.desiredCount ?? 0} tasks, ${
-        isCodeDeploy(service)
-          ? 'CodeDeploy blue/green'
-          : (service.deploymentConfiguration?.strategy ?? 'ROLLING')
-      }).`,
-    );
-    let source: SourceTaskDefinition;
-    if (opts.source.kind === 'current') {
-      if (!running)
-        throw new NoRunningRevisionError(
-          `service \`${opts.service}\` has no task definition to start from.`,
-        );
-      source = fromDescribed(running, runningTags);
-    } else {
-      source = loadTaskDefinitionJson(
-        opts.source.json,
-        `Task definition file \`${opts.source.path}\``,
+  const { service, running, source, registeredArn } = await log.group(
+    'Reading the service',
+    async () => {
+      const service = await readDeployedService(api, opts.cluster, opts.service);
+      const previousArn = service.taskDefinition;
+      let running: TaskDefinition | undefined;
+      let runningTags: { key?: string; value?: string }[] = [];
+      if (previousArn) {
+        const out = await api.describeTaskDefinition({
+          taskDefinition: previousArn,
+          include: ['TAGS'],
+        });
+        running = out.taskDefinition;
+        runningTags = out.tags ?? [];
+        opts.onFact?.('previous-task-definition-arn', previousArn);
+      }
+      log.info(
+        `Service ${opts.service} runs ${shortTaskDefinition(previousArn)} (${service.runningCount ?? 0}/${service.desiredCount ?? 0} tasks, ${
+          isCodeDeploy(service)
+            ? 'CodeDeploy blue/green'
+            : (service.deploymentConfiguration?.strategy ?? 'ROLLING')
+        }).`,
       );
-    }
-    return { service, running, source };
-  });
+      let source: SourceTaskDefinition;
+      let registeredArn: string | undefined;
+      if (opts.source.kind === 'registered') {
+        const described = await describeRegistered(api, opts.source.reference);
+        registeredArn = described.arn;
+        source = fromDescribed(described.taskDefinition, described.tags);
+        log.info(
+          `Deploying the registered revision ${shortTaskDefinition(registeredArn)} as it is.`,
+        );
+      } else if (opts.source.kind === 'current') {
+        if (!running)
+          throw new NoRunningRevisionError(
+            `service \`${opts.service}\` has no task definition to start from.`,
+          );
+        source = fromDescribed(running, runningTags);
+      } else {
+        source = loadTaskDefinitionJson(
+          opts.source.json,
+          `Task definition file \`${opts.source.path}\``,
+        );
+      }
+      return { service, running, source, registeredArn };
+    },
+  );
   const previousArn = service.taskDefinition;
 
   const unknownFields = unknownTaskDefinitionFields(source.definition);
@@ -283,17 +311,22 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     definition: withoutFields(source.definition, unknownFields),
   };
   const sourceName =
-    opts.source.kind === 'current'
-      ? `the running revision ${shortTaskDefinition(previousArn)}`
-      : `task definition file \`${opts.source.path}\``;
-  const rendered = renderTaskDefinition(cleaned, {
-    images: opts.images,
-    environment: opts.environment,
-    tags: provenanceTags({ ...opts.provenance, images: opts.images }),
-    source: sourceName,
-  });
+    opts.source.kind === 'file'
+      ? `task definition file \`${opts.source.path}\``
+      : `the running revision ${shortTaskDefinition(previousArn)}`;
+  // A registered revision is deployed as it is: nothing is rendered into it.
+  const rendered = registeredArn
+    ? { ...cleaned.definition, tags: cleaned.tags }
+    : renderTaskDefinition(cleaned, {
+        images: opts.images,
+        environment: opts.environment,
+        tags: provenanceTags({ ...opts.provenance, images: opts.images }),
+        source: sourceName,
+      });
   const changes = diffTaskDefinitions(running, rendered);
-  const unchangedDefinition = !!running && sameTaskDefinition(rendered, running);
+  const unchangedDefinition = registeredArn
+    ? registeredArn === previousArn
+    : !!running && sameTaskDefinition(rendered, running);
   const deploymentConfiguration = plannedDeploymentConfiguration(
     service.deploymentConfiguration,
     opts.strategy,
@@ -329,7 +362,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     );
 
   const plannedCalls: string[] = [];
-  if (!unchangedDefinition) {
+  if (!unchangedDefinition && !registeredArn) {
     plannedCalls.push(
       `RegisterTaskDefinition family=${rendered.family} with ${rendered.containerDefinitions?.length ?? 0} container(s) and ${rendered.tags?.length ?? 0} tag(s)`,
     );
@@ -341,7 +374,11 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   } else if (!unchangedDefinition || deploymentConfiguration || countChange) {
     plannedCalls.push(
       `UpdateService ${opts.cluster ? `${opts.cluster}/` : ''}${opts.service} taskDefinition=${
-        unchangedDefinition ? shortTaskDefinition(previousArn) : `${rendered.family}:<new revision>`
+        unchangedDefinition
+          ? shortTaskDefinition(previousArn)
+          : registeredArn
+            ? shortTaskDefinition(registeredArn)
+            : `${rendered.family}:<new revision>`
       } forceNewDeployment=true${countChange ? ` desiredCount=${opts.desiredCount}` : ''}${
         deploymentConfiguration
           ? ` strategy=${deploymentConfiguration.strategy ?? 'ROLLING'}${deploymentConfiguration.bakeTimeInMinutes !== undefined ? ` bakeTimeInMinutes=${deploymentConfiguration.bakeTimeInMinutes}` : ''}`
@@ -354,7 +391,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     unchangedDefinition &&
     (opts.deploy === false || (!deploymentConfiguration && !countChange))
   ) {
-    const reason = `The rendered task definition equals the running revision ${shortTaskDefinition(previousArn)}; nothing to deploy.`;
+    const reason = registeredArn
+      ? `The service already runs ${shortTaskDefinition(previousArn)}; nothing to deploy.`
+      : `The rendered task definition equals the running revision ${shortTaskDefinition(previousArn)}; nothing to deploy.`;
     log.info(reason);
     if (previousArn) opts.onFact?.('task-definition-arn', previousArn);
     return {
@@ -396,15 +435,20 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
           }
         : {}),
       status: 'dry-run',
-      reason: `Dry run: ${changes.length} change(s) from ${shortTaskDefinition(previousArn)}; nothing was registered.`,
+      reason: `Dry run: ${changes.length} change(s) from ${shortTaskDefinition(previousArn)}${registeredArn ? ` to ${shortTaskDefinition(registeredArn)}` : ''}; nothing was ${registeredArn ? 'updated' : 'registered'}.`,
       plannedCalls,
       durationMs: clock.now() - startedAt,
     };
   }
 
+  await opts.beforeRegister?.();
   // Registering alone changes no service: no deployment to record.
   if (opts.deploy !== false) await opts.beforeChange?.();
   const taskDefinitionArn = await log.group('Registering the task definition', async () => {
+    if (registeredArn) {
+      log.info(`Nothing to register: deploying ${shortTaskDefinition(registeredArn)}.`);
+      return registeredArn;
+    }
     if (unchangedDefinition && previousArn) {
       log.info(
         `The task definition is unchanged; redeploying ${shortTaskDefinition(previousArn)}.`,
@@ -573,6 +617,24 @@ async function findNewServiceDeployment(
     );
     return undefined;
   }
+}
+
+/** Describes a registered revision asked for by reference; one that does not exist is a configuration mistake. */
+export async function describeRegistered(
+  api: EcsApi,
+  reference: string,
+): Promise<{ arn: string; taskDefinition: TaskDefinition; tags: Tag[] }> {
+  let out;
+  try {
+    out = await api.describeTaskDefinition({ taskDefinition: reference, include: ['TAGS'] });
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ClientException')
+      throw new UnknownTaskDefinitionError(reference);
+    throw error;
+  }
+  const arn = out.taskDefinition?.taskDefinitionArn;
+  if (!out.taskDefinition || !arn) throw new UnknownTaskDefinitionError(reference);
+  return { arn, taskDefinition: out.taskDefinition, tags: out.tags ?? [] };
 }
 
 function isCodeDeploy(service: Service): boolean {

@@ -406,3 +406,25 @@ export function shortTaskDefinition(arn: string | undefined): string {
   const at = arn.lastIndexOf('task-definition/');
   return at >= 0 ? arn.slice(at + 'task-definition/'.length) : arn;
 }
+
+const REGISTERED_REVISION =
+  /^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+|[A-Za-z0-9_-]{1,255}:\d+)$/;
+
+/**
+ * True when `text` names a registered revision: a task definition ARN with its revision
+ * (`arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`) or `family:revision`.
+ */
+export function isRegisteredRevision(text: string): boolean {
+  return REGISTERED_REVISION.test(text);
+}
+
+/**
+ * A registered revision that was asked for does not exist (DescribeTaskDefinition refused it).
+ * The message states the fact; the action says which input named it.
+ */
+export class UnknownTaskDefinitionError extends ConfigurationError {
+  constructor(readonly reference: string) {
+    super(`task definition \`${reference}\` was not found (DescribeTaskDefinition refused it).`);
+    this.name = 'UnknownTaskDefinitionError';
+  }
+}

@@ -332,6 +332,61 @@ test('deploy: false registers the revision, sets its ARN and leaves the service 
   expect(gh.requests.length).toBe(requests);
 });
 
+test('a revision registered with deploy: false is deployed by its ARN, with no new revision registered', async () => {
+  await createWorker('worker-by-arn', true);
+  const running = await workerRevision('worker-by-arn');
+  const registered = await runAction('ecs-deploy', {
+    cwd: work,
+    env: env(),
+    inputs: {
+      cluster: 'apps',
+      service: 'worker-by-arn',
+      'task-definition': workerDefinitionFile('worker-by-arn.json', STAYS_UP),
+      'container-images': `work=${v1Image}`,
+      'environment-variables': 'work.QUEUE=orders',
+      deploy: 'false',
+    },
+  });
+  expect(registered.error).toBeUndefined();
+  expect(registered.outputs.status).toBe('registered');
+  const arn = registered.outputs['task-definition-arn'];
+  expect(await workerRevision('worker-by-arn')).toBe(running);
+  const listed = async (): Promise<number> =>
+    (await h.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'worker' })))
+      .taskDefinitionArns!.length;
+  const before = await listed();
+
+  const run = await runAction('ecs-deploy', {
+    cwd: work,
+    env: env(),
+    inputs: { cluster: 'apps', service: 'worker-by-arn', 'task-definition': arn },
+  });
+  expect(run.error).toBeUndefined();
+  expect(run.outputs).toMatchObject({
+    status: 'succeeded',
+    'task-definition-arn': arn,
+    'previous-task-definition-arn': running,
+  });
+  expect(await listed()).toBe(before);
+  expect(await workerRevision('worker-by-arn')).toBe(arn);
+});
+
+test('an unknown registered revision fails naming `task-definition` and changes nothing', async () => {
+  const running = (await service()).taskDefinition!;
+  const before = await revisionCount();
+  const run = await runAction('ecs-deploy', {
+    cwd: work,
+    env: env(),
+    inputs: { cluster: 'apps', service: 'shop', 'task-definition': 'shop:999' },
+  });
+  expect(run.code).toBe(1);
+  expect(run.error).toBe(
+    'Invalid configuration: Input `task-definition`: task definition `shop:999` was not found (DescribeTaskDefinition refused it).',
+  );
+  expect(await revisionCount()).toBe(before);
+  expect((await service()).taskDefinition).toBe(running);
+});
+
 test('dry run prints the changes and the calls, and registers nothing', async () => {
   const before = await revisionCount();
   const run = await runAction('ecs-deploy', {
