@@ -158,7 +158,8 @@ describe("the deploy notification's message", () => {
       DEPLOY_STATUS: '${{ steps.deploy.outputs.status }}',
       DEPLOY_REASON: '${{ steps.deploy.outputs.reason }}',
       GATE_REASON: '${{ steps.gate.outputs.reason }}',
-      ROLLBACK_STATUS: '${{ steps.rollback.outputs.status }}',
+      ROLLBACK_STATUS:
+        '${{ steps.rollback.outputs.status || steps.rollback-release.outputs.status }}',
       IMAGE: '${{ steps.image.outputs.image }}',
       MIGRATE_OUTCOME: '${{ steps.migrate.outcome }}',
       MIGRATE_REASON: '${{ steps.migrate.outputs.reason }}',
