@@ -133,6 +133,7 @@ async function service(
   name: string,
   definition: RegisterTaskDefinitionCommandInput,
   behindLoadBalancer: boolean,
+  healthCheckPath = '/health',
 ): Promise<{ url?: string; arn: string }> {
   const td = await h.ecs.send(new RegisterTaskDefinitionCommand(definition));
   const arn = td.taskDefinition!.taskDefinitionArn!;
@@ -140,7 +141,9 @@ async function service(
   let loadBalancers: { targetGroupArn: string; containerName: string; containerPort: number }[] =
     [];
   if (behindLoadBalancer) {
-    const tg = await createTargetGroup(h, `${cluster}-${name}`);
+    const tg = await createTargetGroup(h, `${cluster}-${name}`, {
+      HealthCheckPath: healthCheckPath,
+    });
     const lb = await h.elb.send(
       new CreateLoadBalancerCommand({ Name: `${cluster}-${name}`, Subnets: ['subnet-1'] }),
     );
@@ -230,22 +233,30 @@ describe('an API and a worker released together', () => {
       .toString()
       .trim();
 
-  /** The API and the worker contexts; `crash`: the worker's image exits 1 at start. */
-  function writeContexts(worker: 'up' | 'crash', version: string): void {
+  /**
+   * The API and the worker contexts at `version`; `crash`: the worker's image exits 1 at start;
+   * `unhealthy`: the API's `/health` answers 503 (its load balancer checks `/`, so the rollout
+   * completes and only the gate sees it); `apiVersion`: the API's own version.
+   */
+  function writeContexts(
+    worker: 'up' | 'crash',
+    version: string,
+    api = 'healthy',
+    apiVersion = version,
+  ): void {
     for (const name of ['api', 'worker']) {
       mkdirSync(join(repo, name), { recursive: true });
       copyFileSync(join(SAMPLE, 'server.js'), join(repo, name, 'server.js'));
     }
     writeFileSync(
       join(repo, 'api', 'Dockerfile'),
-      readFileSync(join(SAMPLE, 'Dockerfile'), 'utf8').replace(
-        'ARG APP_VERSION=dev',
-        `ARG APP_VERSION=${version}`,
-      ),
+      readFileSync(join(SAMPLE, 'Dockerfile'), 'utf8')
+        .replace('ARG APP_VERSION=dev', `ARG APP_VERSION=${apiVersion}`)
+        .replace('ARG HEALTHY=true', `ARG HEALTHY=${api === 'healthy'}`),
     );
     writeFileSync(
       join(repo, 'worker', 'Dockerfile'),
-      `FROM scratch\nWORKDIR /app\nCOPY server.js /app/server.js\n${
+      `# ${version}\nFROM scratch\nWORKDIR /app\nCOPY server.js /app/server.js\n${
         worker === 'crash' ? 'CMD ["node", "-e", "process.exit(1)"]' : WORKER_CMD
       }\n`,
     );
@@ -289,6 +300,7 @@ describe('an API and a worker released together', () => {
         ],
       },
       true,
+      '/',
     )) as { url: string });
     await service(
       'shop',
@@ -346,5 +358,56 @@ describe('an API and a worker released together', () => {
     expect(step(job, 'gate').outcome).toBe('skipped');
     expect(await running('shop', 'api')).toBe(before.api);
     expect(await running('shop', 'worker')).toBe(before.worker);
+  });
+
+  test('an API that fails the gate: the release is rolled back, the API and the worker both to their previous revisions', async () => {
+    const before = { api: await running('shop', 'api'), worker: await running('shop', 'worker') };
+    writeContexts('up', 'v3', 'unhealthy');
+    const job = await release();
+    expect(job.result).toBe('failure');
+    expect(outcomes(job)).toEqual([
+      'AWS credentials (OIDC, no stored keys): success',
+      'Plan the release: success',
+      'Build once, or promote the tested image by digest: success',
+      'Deploy to ECS: success',
+      'Health gate: failure',
+      'Find what the release changed: success',
+      'Roll back the release: success',
+    ]);
+    const deployed = JSON.parse(step(job, 'deploy').outputs.services) as Record<
+      string,
+      { status: string; 'previous-task-definition-arn': string }
+    >;
+    expect(deployed.api).toMatchObject({
+      status: 'succeeded',
+      'previous-task-definition-arn': before.api,
+    });
+    expect(deployed.worker).toMatchObject({
+      status: 'succeeded',
+      'previous-task-definition-arn': before.worker,
+    });
+    expect(step(job, 'rollback-release').outputs.status).toBe('succeeded');
+    expect(await running('shop', 'api')).toBe(before.api);
+    expect(await running('shop', 'worker')).toBe(before.worker);
+  });
+
+  test('a release where only the worker changed promotes the API image without a rebuild and leaves its revision untouched', async () => {
+    const before = { api: await running('shop', 'api'), worker: await running('shop', 'worker') };
+    // The API's build inputs are those of v1 again, the revision it runs.
+    writeContexts('up', 'v4', 'healthy', 'v1');
+    const job = await release();
+    expect(job.result).toBe('success');
+    expect(readFileSync(step(job, 'image').log, 'utf8')).toMatch(
+      /Unchanged \(built from \w+\) \S+shop\/api@/,
+    );
+    const deployed = JSON.parse(step(job, 'deploy').outputs.services) as Record<
+      string,
+      { status: string; 'task-definition-arn': string }
+    >;
+    expect(deployed.api.status).toBe('unchanged');
+    expect(deployed.worker.status).toBe('succeeded');
+    expect(await running('shop', 'api')).toBe(before.api);
+    expect(await running('shop', 'worker')).toBe(deployed.worker['task-definition-arn']);
+    expect(deployed.worker['task-definition-arn']).not.toBe(before.worker);
   });
 });
