@@ -127,7 +127,7 @@ async function stable(cluster: string, services: string[]): Promise<void> {
   );
 }
 
-/** A service behind a load balancer on a free port; returns the base URL. */
+/** Creates service `name` (1 task, circuit breaker with rollback), behind a load balancer on a free port when asked; returns its revision and base URL. */
 async function service(
   cluster: string,
   name: string,
@@ -165,10 +165,11 @@ async function service(
   return { url, arn };
 }
 
+/** Tasks of the cluster that no service runs (a migration left behind), still running. */
 async function leftRunningTasks(cluster: string): Promise<string[]> {
-  const standalone = await h.ecs.send(new ListTasksCommand({ cluster, startedBy: undefined }));
-  if (!standalone.taskArns?.length) return [];
-  const tasks = await h.ecs.send(new DescribeTasksCommand({ cluster, tasks: standalone.taskArns }));
+  const running = await h.ecs.send(new ListTasksCommand({ cluster, desiredStatus: 'RUNNING' }));
+  if (!running.taskArns?.length) return [];
+  const tasks = await h.ecs.send(new DescribeTasksCommand({ cluster, tasks: running.taskArns }));
   return tasks.tasks!.filter((t) => !t.group?.startsWith('service:')).map((t) => t.taskArn!);
 }
 
@@ -275,7 +276,7 @@ describe('an API and a worker released together', () => {
         'gate-observe': '0s',
         'gate-timeout': '60s',
       },
-      { workspace: repo, env: { ...storage, BUILDAH_ISOLATION: 'chroot' } },
+      { workspace: repo, env: storage },
     );
 
   beforeAll(async () => {
