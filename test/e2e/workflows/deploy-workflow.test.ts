@@ -265,9 +265,10 @@ describe('an API and a worker released together', () => {
     git('commit', '-q', '--allow-empty', '-m', `${version} (worker ${worker})`);
   }
 
-  const release = (): Promise<JobResult> =>
+  const release = (extra: Record<string, string> = {}): Promise<JobResult> =>
     run(
       {
+        ...extra,
         environment: 'staging',
         cluster: 'shop',
         service: 'api\nworker\n',
@@ -410,5 +411,55 @@ describe('an API and a worker released together', () => {
     expect(await running('shop', 'api')).toBe(before.api);
     expect(await running('shop', 'worker')).toBe(deployed.worker['task-definition-arn']);
     expect(deployed.worker['task-definition-arn']).not.toBe(before.worker);
+  });
+
+  test('a release with a migration registers each service once, migrates in the API revision, and deploys both as registered', async () => {
+    const before = {
+      api: (await revisions('api')).length,
+      worker: (await revisions('worker')).length,
+    };
+    writeContexts('up', 'v5');
+    const job = await release({
+      'migrate-command': `node -e "console.log('migrated for v5')"`,
+      'migrate-service': 'api',
+    });
+    expect(outcomes(job)).toEqual([
+      'AWS credentials (OIDC, no stored keys): success',
+      'Plan the release: success',
+      'Build once, or promote the tested image by digest: success',
+      'Register the new revision: success',
+      'Prepare the migration task: success',
+      'Migrate the database: success',
+      'Deploy to ECS: success',
+      'Health gate: success',
+    ]);
+    const registered = JSON.parse(step(job, 'register').outputs.services) as Record<
+      string,
+      { status: string; 'task-definition-arn': string }
+    >;
+    expect(registered.api.status).toBe('registered');
+    expect(registered.worker.status).toBe('registered');
+    expect(readFileSync(step(job, 'migrate').log, 'utf8')).toContain('migrated for v5');
+    const task = await h.ecs.send(
+      new DescribeTasksCommand({
+        cluster: 'shop',
+        tasks: [step(job, 'migrate').outputs['task-arns']],
+      }),
+    );
+    expect(task.tasks![0].taskDefinitionArn).toBe(registered.api['task-definition-arn']);
+    const deployed = JSON.parse(step(job, 'deploy').outputs.services) as Record<
+      string,
+      { status: string; 'task-definition-arn': string }
+    >;
+    for (const name of ['api', 'worker'] as const) {
+      expect(deployed[name]).toMatchObject({
+        status: 'succeeded',
+        'task-definition-arn': registered[name]['task-definition-arn'],
+      });
+      expect(await running('shop', name)).toBe(registered[name]['task-definition-arn']);
+      // One new revision per service: the deploy registered nothing more.
+      expect((await revisions(name)).length).toBe(before[name] + 1);
+    }
+    expect(await leftRunningTasks('shop')).toEqual([]);
   });
 });
