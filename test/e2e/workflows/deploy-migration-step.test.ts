@@ -11,12 +11,12 @@ import {
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import { parse } from 'yaml';
-import { loadTaskDefinitionJson } from '../../../packages/ecs/src/task-definition';
 import { startLocalAws, type LocalAws } from '../../../packages/local-aws/src';
 
 // The step of the example deploy workflow that prepares the migration task, run in bash with
-// the AWS CLI and jq (as on GitHub's runners) against local-aws: it finds the service's
-// revision and network, which run-task's `task-definition` and `network-configuration` take.
+// the AWS CLI and jq (as on GitHub's runners) against local-aws: it picks the revision the
+// `deploy: false` step registered and the service's network, which run-task's `task-definition`
+// and `network-configuration` take, and the revision(s) the deploy then deploys as they are.
 const ROOT = join(__dirname, '..', '..', '..');
 const TOOLS_MISSING =
   'this suite runs the AWS CLI (`aws`) and `jq`: install them (Debian: `apt-get install awscli jq`)';
@@ -134,31 +134,34 @@ async function runSetup(env: Record<string, string>): Promise<Record<string, str
   return outputs;
 }
 
-test('with task-definition current, the migration runs the revision the service runs, in its network', async () => {
+test('one service: the migration runs the registered revision in the service network; the deploy takes that revision', async () => {
   if (!tools) throw new Error(TOOLS_MISSING);
-  const out = await runSetup({ SERVICE: 'api', TASK_DEFINITION: 'current' });
+  const out = await runSetup({ SERVICE: 'api', SEVERAL: 'false', REGISTERED: revision });
+  expect(out['task-definition']).toBe(revision);
+  expect(out['deploy-task-definition']).toBe(revision);
   expect(out.network.split('\n')).toEqual([
     'subnets=subnet-a,subnet-b',
     'security-groups=sg-1',
     'assign-public-ip=false',
   ]);
-  expect(out['task-definition']).toBe(join(dir, 'migrate-task-definition.json'));
-  // run-task reads the file as it reads a task definition file of the repository.
-  const loaded = loadTaskDefinitionJson(
-    JSON.parse(readFileSync(out['task-definition'], 'utf8')),
-    'the migration task definition',
-  );
-  expect(loaded.definition).toMatchObject({
-    family: 'app',
-    networkMode: 'awsvpc',
-    containerDefinitions: [{ name: 'app', image: 'app:1' }],
-  });
-  expect(loaded.definition).not.toHaveProperty('taskDefinitionArn');
 });
 
-test('with a task definition file, the migration uses that file; no security groups, none given', async () => {
+test('several services: the migration runs its service registered revision; the deploy takes every service revision', async () => {
   if (!tools) throw new Error(TOOLS_MISSING);
-  const out = await runSetup({ SERVICE: 'worker', TASK_DEFINITION: 'deploy/task-definition.json' });
-  expect(out['task-definition']).toBe('deploy/task-definition.json');
+  const registered = {
+    api: { status: 'registered', 'task-definition-arn': `${revision.slice(0, -2)}:7` },
+    worker: { status: 'registered', 'task-definition-arn': `${revision.slice(0, -2)}:8` },
+  };
+  const out = await runSetup({
+    SERVICE: 'worker',
+    SEVERAL: 'true',
+    REGISTERED_SERVICES: JSON.stringify(registered),
+  });
+  expect(out['task-definition']).toBe(registered.worker['task-definition-arn']);
+  expect(out['deploy-task-definition'].split('\n')).toEqual([
+    `api=${registered.api['task-definition-arn']}`,
+    `worker=${registered.worker['task-definition-arn']}`,
+  ]);
+  // No security groups on that service: none given.
   expect(out.network.split('\n')).toEqual(['subnets=subnet-c', 'assign-public-ip=true']);
 });

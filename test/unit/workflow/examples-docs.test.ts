@@ -28,8 +28,9 @@ function asWorkflow(block: string): string {
 }
 
 describe.each([
-  ['README.md', 1],
+  ['README.md', 2],
   ['docs/migrating-from-aws-actions.md', 2],
+  ['workflows-examples/README.md', 1],
 ])('the workflows shown in %s', (file, count) => {
   const blocks = workflowBlocks(file);
 

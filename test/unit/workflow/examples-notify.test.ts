@@ -140,6 +140,7 @@ describe("the deploy notification's message", () => {
     IMAGE: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:9f2c',
     FROM: 'arn:aws:ecs:eu-west-1:111122223333:task-definition/app:41',
     TO: 'arn:aws:ecs:eu-west-1:111122223333:task-definition/app:42',
+    RELEASE: '',
     DEPLOY_STATUS: 'succeeded',
     DEPLOY_REASON: 'Deployed app:42.',
     MIGRATE_OUTCOME: 'skipped',
@@ -155,10 +156,12 @@ describe("the deploy notification's message", () => {
     expect(compose.env).toMatchObject({
       FROM: '${{ steps.deploy.outputs.previous-task-definition-arn }}',
       TO: '${{ steps.deploy.outputs.task-definition-arn }}',
+      RELEASE: '${{ steps.deploy.outputs.services }}',
       DEPLOY_STATUS: '${{ steps.deploy.outputs.status }}',
       DEPLOY_REASON: '${{ steps.deploy.outputs.reason }}',
       GATE_REASON: '${{ steps.gate.outputs.reason }}',
-      ROLLBACK_STATUS: '${{ steps.rollback.outputs.status }}',
+      ROLLBACK_STATUS:
+        '${{ steps.rollback.outputs.status || steps.rollback-release.outputs.status }}',
       IMAGE: '${{ steps.image.outputs.image }}',
       MIGRATE_OUTCOME: '${{ steps.migrate.outcome }}',
       MIGRATE_REASON: '${{ steps.migrate.outputs.reason }}',
@@ -229,6 +232,54 @@ describe("the deploy notification's message", () => {
       'Status: deploy not started',
       'Reason: the job stopped before the deploy finished (see the run)',
       'Run: https://github.com/acme/app/actions/runs/7',
+    ]);
+  });
+
+  test('a release names every service, with its revisions and how each ended', () => {
+    const arn = (revision: string): string =>
+      `arn:aws:ecs:eu-west-1:111122223333:task-definition/${revision}`;
+    const release = composeWith({
+      ...failedGate,
+      SERVICE: 'api\nworker\nweb\n',
+      IMAGE: '',
+      FROM: '',
+      TO: '',
+      RELEASE: JSON.stringify({
+        api: {
+          status: 'rolled-back',
+          'task-definition-arn': arn('api:5'),
+          'previous-task-definition-arn': arn('api:4'),
+          reason: '',
+        },
+        worker: {
+          status: 'rolled-back',
+          'task-definition-arn': arn('worker:9'),
+          'previous-task-definition-arn': arn('worker:8'),
+          reason: 'Tasks stopped: exit code 1.',
+        },
+        web: {
+          status: 'unchanged',
+          'task-definition-arn': arn('web:2'),
+          'previous-task-definition-arn': '',
+          reason: '',
+        },
+      }),
+      DEPLOY_STATUS: 'rolled-back',
+      DEPLOY_REASON: 'worker failed: Tasks stopped: exit code 1. Rolled back: api, worker.',
+      GATE_OUTCOME: 'skipped',
+      GATE_REASON: '',
+      ROLLBACK_STATUS: '',
+    });
+    expect(release.subject).toBe('api, worker, web: deploy to production failed');
+    expect(release.text.split('\n')).toEqual([
+      '❌ api, worker, web: deploy to production failed',
+      'Service: api, worker, web (cluster app-production)',
+      'api: api:4 → api:5 (rolled-back)',
+      'worker: worker:8 → worker:9 (rolled-back)',
+      'web: web:2 (unchanged)',
+      'Status: deploy rolled-back',
+      'Reason: worker failed: Tasks stopped: exit code 1. Rolled back: api, worker.',
+      'Run: https://github.com/acme/app/actions/runs/42',
     ]);
   });
 
