@@ -103,8 +103,8 @@ describe('the checks catch planted mistakes', () => {
     [
       'a step read before it runs',
       'deploy.yml',
-      'container-images: ${{ inputs.container }}=${{ steps.image.outputs.image }}',
-      'container-images: ${{ inputs.container }}=${{ steps.gate.outputs.reason }}',
+      'task-definition: ${{ steps.migrate-setup.outputs.task-definition }}',
+      'task-definition: ${{ steps.gate.outputs.reason }}',
       '`steps.gate` is read before that step runs',
     ],
     [
@@ -124,9 +124,9 @@ describe('the checks catch planted mistakes', () => {
     [
       'a missing required input of the reusable workflow',
       'deploy-dev.yml',
-      '      container: app\n',
+      '      service: app\n',
       '',
-      'required input `container` of ./.github/workflows/deploy.yml is not given',
+      'required input `service` of ./.github/workflows/deploy.yml is not given',
     ],
     [
       'an undeclared workflow input',
