@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAction, type ActionRun } from '../../support/run-action';
+import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github';
 import {
   codeDeployClient,
   createStack,
@@ -23,9 +24,11 @@ import { startHarness, type Harness } from '../local-aws/support';
 let h: Harness;
 let cd: CodeDeployClient;
 let work: string;
+let gh: FakeGitHub;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'shipkit-codedeploy-'));
+  gh = await startFakeGitHub();
   h = await startHarness({ timeScale: 30 });
   cd = codeDeployClient(h);
   // The canary share stays 3 AWS minutes (6 s at this time scale): longer than a look's interval.
@@ -44,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   cd?.destroy();
   await h?.close();
+  await gh?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -55,6 +59,7 @@ function deployStep(s: Stack, inputs: Record<string, string>): Promise<ActionRun
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
+      ...gh.env(),
     },
     inputs: { cluster: s.cluster, service: s.service, timeout: '3m', ...inputs },
   });
@@ -140,7 +145,7 @@ test('a green whose container exits at start fails with the exit code and CodeDe
   expect(await version(s.prodPort)).toBe('v1');
 });
 
-test('wait-until test-traffic returns in Ready with the test listener on green and production on blue; continue-deployment then moves production to green', async () => {
+test('wait-until test-traffic returns in Ready with the test listener on green and production on blue; continue-deployment then moves production to green and finishes the same GitHub Deployment', async () => {
   const s = await createStack(h, cd, 'cdready', await h.pushApp('cdready', 'v1'), {
     blueGreenDeploymentConfiguration: {
       terminateBlueInstancesOnDeploymentSuccess: {
@@ -153,10 +158,19 @@ test('wait-until test-traffic returns in Ready with the test listener on green a
   const run = await deployStep(s, {
     'container-images': `web=${await h.pushApp('cdready', 'v2')}`,
     'wait-until': 'test-traffic',
+    environment: 'cdready',
+    'github-token': gh.token,
   });
   expect(run.error).toBeUndefined();
   expect(run.code).toBe(0);
   expect(run.outputs.status).toBe('ready');
+  const recorded = gh.deployments.filter((d) => d.environment === 'cdready');
+  expect(recorded).toHaveLength(1);
+  expect(run.outputs['github-deployment-id']).toBe(String(recorded[0].id));
+  expect(recorded[0].statuses.map((st) => st.state)).toEqual(['in_progress']);
+  expect((await deployment(cd, run.outputs['codedeploy-deployment-id'])).description).toMatch(
+    new RegExp(`; github-deployment ${recorded[0].id}$`),
+  );
   expect(run.outputs.reason).toContain('waiting for a go-ahead');
   expect((await deployment(cd, run.outputs['codedeploy-deployment-id'])).status).toBe('Ready');
   expect(await version(s.testPort)).toBe('v2');
@@ -164,9 +178,20 @@ test('wait-until test-traffic returns in Ready with the test listener on green a
 
   const go = await deployStep(s, {
     'continue-deployment': run.outputs['codedeploy-deployment-id'],
+    environment: 'cdready',
+    'github-token': gh.token,
   });
   expect(go.error).toBeUndefined();
   expect(go.outputs.status).toBe('succeeded');
+  // No second GitHub Deployment: the first one is finished.
+  expect(gh.deployments.filter((d) => d.environment === 'cdready')).toHaveLength(1);
+  expect(go.outputs['github-deployment-id']).toBe(String(recorded[0].id));
+  expect(go.stdout).toContain(`Finishing GitHub deployment ${recorded[0].id}`);
+  expect(recorded[0].statuses.map((st) => st.state)).toEqual([
+    'in_progress',
+    'in_progress',
+    'success',
+  ]);
   expect(go.outputs['task-definition-arn']).toBe(run.outputs['task-definition-arn']);
   expect(go.stdout).toContain('Sent the go-ahead to CodeDeploy deployment');
   expect(go.stdout).toContain('traffic: 100% → green');

@@ -7,7 +7,12 @@ import type { EcsApi } from '../api';
 import type { DeployResult } from '../deploy';
 import type { DeployLog } from '../service';
 import { shortTaskDefinition } from '../task-definition';
-import { consoleUrl, followCodeDeploy, type CodeDeployOptions } from './rollout';
+import {
+  consoleUrl,
+  followCodeDeploy,
+  githubDeploymentIdIn,
+  type CodeDeployOptions,
+} from './rollout';
 
 /** Options of {@link continueCodeDeployment}. */
 export interface ContinueOptions {
@@ -22,6 +27,11 @@ export interface ContinueOptions {
   signal?: AbortSignal;
   clock?: Clock;
   intervalMs?: number;
+  /**
+   * Called once the deployment is found, before the go-ahead, with the GitHub Deployment the
+   * step that created it recorded (from its description), or undefined when it names none.
+   */
+  beforeChange?: (githubDeploymentId: number | undefined) => Promise<void> | void;
 }
 
 function errorName(error: unknown): string {
@@ -74,6 +84,7 @@ export async function continueCodeDeployment(opts: ContinueOptions): Promise<Dep
   const green = sets.find((t) => t.status === 'ACTIVE') ?? primary;
   const taskDefinitionArn = green?.taskDefinition ?? service.taskDefinition ?? '';
   const previous = green !== primary ? primary?.taskDefinition : undefined;
+  await opts.beforeChange?.(githubDeploymentIdIn(info?.description));
   if (info?.status === 'Ready') {
     await api.continueDeployment({ deploymentId, deploymentWaitType: 'READY_WAIT' });
     log.info(

@@ -37,6 +37,23 @@ export interface CodeDeployOptions {
   appSpec?: { source: string; json: unknown };
   /** The region, for the console link. */
   region?: string;
+  /**
+   * The GitHub Deployment recorded for this deploy, read when the CodeDeploy deployment is
+   * created: its id goes into the deployment's description, so the step that sends the go-ahead
+   * finishes that GitHub Deployment instead of recording a second one.
+   */
+  githubDeploymentId?: () => number | undefined;
+}
+
+/** The description of a CodeDeploy deployment shipkit creates: the revision, and the GitHub Deployment recorded for it. */
+export function codeDeployDescription(target: string, githubDeploymentId?: number): string {
+  return `shipkit: ${target}${githubDeploymentId !== undefined ? `; github-deployment ${githubDeploymentId}` : ''}`;
+}
+
+/** The GitHub Deployment id {@link codeDeployDescription} wrote into a description, if any. */
+export function githubDeploymentIdIn(description: string | undefined): number | undefined {
+  const m = /^shipkit: .*; github-deployment ([1-9][0-9]{0,15})$/.exec(description ?? '');
+  return m ? Number(m[1]) : undefined;
 }
 
 /** What the CodeDeploy side of a deploy did and saw. */
@@ -202,7 +219,10 @@ export async function startAndFollow(opts: {
     applicationName: prepared.target.application,
     deploymentGroupName: prepared.target.deploymentGroup,
     ...(prepared.target.config ? { deploymentConfigName: prepared.target.config } : {}),
-    description: `shipkit: ${shortTaskDefinition(opts.taskDefinitionArn)}`,
+    description: codeDeployDescription(
+      shortTaskDefinition(opts.taskDefinitionArn),
+      cd.githubDeploymentId?.(),
+    ),
     revision: { revisionType: 'AppSpecContent', appSpecContent: { content: spec.json } },
   });
   const deploymentId = created.deploymentId;
