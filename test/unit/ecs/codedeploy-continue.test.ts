@@ -97,6 +97,9 @@ test.each([
       },
     });
     expect(result.status).toBe('in-progress');
+    expect(result.reason).toBe(
+      'CodeDeploy deployment d-AAAAAAAAA of web:1 goes on; not waiting for it.',
+    );
     expect(seen).toEqual([id]);
     expect(cd.calls).toEqual([
       'GetDeployment',

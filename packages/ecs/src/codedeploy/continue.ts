@@ -8,7 +8,7 @@ import type { DeployResult } from '../deploy';
 import type { DeployLog } from '../service';
 import { shortTaskDefinition } from '../task-definition';
 import {
-  consoleUrl,
+  deploymentFacts,
   followCodeDeploy,
   githubDeploymentIdIn,
   type CodeDeployOptions,
@@ -95,41 +95,20 @@ export async function continueCodeDeployment(opts: ContinueOptions): Promise<Dep
       `CodeDeploy deployment ${deploymentId} is ${logSafe(info?.status ?? 'in an unknown status')}, not waiting in Ready: no go-ahead sent; following it as it is.`,
     );
   }
-  const facts = {
+  const facts = deploymentFacts({
     application: info?.applicationName ?? '',
     deploymentGroup: info?.deploymentGroupName ?? '',
     config: info?.deploymentConfigName,
     deploymentId,
-    consoleUrl: consoleUrl(deploymentId, opts.cd.region),
+    region: opts.cd.region,
     appSpec: info?.revision?.appSpecContent?.content ?? '',
-    lifecycleEvents: [],
-  };
-  const base = {
-    taskDefinitionArn,
-    previousTaskDefinitionArn: previous,
-    changes: [],
-    unknownFields: [],
-    readOnlyDropped: [],
-    rendered: { family: '', containerDefinitions: [] },
-    plannedCalls: [],
-    events: [],
-    startedAt,
-  };
-  if (opts.waitUntil === 'none')
-    return {
-      ...base,
-      status: 'in-progress',
-      reason: `CodeDeploy deployment ${deploymentId} goes on; not waiting for it.`,
-      timeline: [],
-      stoppedTasks: [],
-      codeDeploy: facts,
-      durationMs: clock.now() - startedAt,
-    };
+  });
   const run = await followCodeDeploy({
     api,
     deploymentId,
     targetId,
     facts,
+    continued: true,
     ecs: opts.ecs,
     cluster: opts.cluster,
     service: opts.service,
@@ -145,7 +124,15 @@ export async function continueCodeDeployment(opts: ContinueOptions): Promise<Dep
     intervalMs: opts.intervalMs,
   });
   return {
-    ...base,
+    taskDefinitionArn,
+    previousTaskDefinitionArn: previous,
+    changes: [],
+    unknownFields: [],
+    readOnlyDropped: [],
+    rendered: { family: '', containerDefinitions: [] },
+    plannedCalls: [],
+    events: [],
+    startedAt,
     status: run.status,
     reason: run.reason,
     timeline: run.timeline,

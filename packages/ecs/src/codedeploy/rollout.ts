@@ -156,6 +156,26 @@ function appSpecFor(cd: CodeDeployOptions, fill: AppSpecFill): { json: string; n
   }
 }
 
+/** The facts of a CodeDeploy deployment before it is followed (no lifecycle event seen yet). */
+export function deploymentFacts(o: {
+  application: string;
+  deploymentGroup: string;
+  config?: string;
+  deploymentId: string;
+  region?: string;
+  appSpec: string;
+}): CodeDeployFacts {
+  return {
+    application: o.application,
+    deploymentGroup: o.deploymentGroup,
+    config: o.config,
+    deploymentId: o.deploymentId,
+    consoleUrl: consoleUrl(o.deploymentId, o.region),
+    appSpec: o.appSpec,
+    lifecycleEvents: [],
+  };
+}
+
 /** The AWS console page of a CodeDeploy deployment. */
 export function consoleUrl(deploymentId: string, region?: string): string {
   const r = region ?? 'us-east-1';
@@ -229,32 +249,20 @@ export async function startAndFollow(opts: {
   if (!deploymentId)
     throw new ActionFailure('CodeDeploy CreateDeployment returned no deployment id.');
   opts.onDeploymentId?.(deploymentId);
-  const url = consoleUrl(deploymentId, cd.region);
-  const facts: CodeDeployFacts = {
+  const facts = deploymentFacts({
     application: prepared.target.application,
     deploymentGroup: prepared.target.deploymentGroup,
     config: prepared.target.config ?? prepared.group.deploymentConfigName,
     deploymentId,
-    consoleUrl: url,
+    region: cd.region,
     appSpec: spec.json,
-    lifecycleEvents: [],
-  };
-  const target = shortTaskDefinition(opts.taskDefinitionArn);
-  log.info(`Started CodeDeploy deployment ${deploymentId} of ${target} to ${opts.service}: ${url}`);
+  });
+  log.info(
+    `Started CodeDeploy deployment ${deploymentId} of ${shortTaskDefinition(opts.taskDefinitionArn)} to ${opts.service}: ${facts.consoleUrl}`,
+  );
   await opts.onDeploymentStarted?.();
-  const waitUntil = opts.waitUntil;
-  if (waitUntil === 'none')
-    return {
-      status: 'in-progress',
-      reason: `CodeDeploy deployment ${deploymentId} of ${target} started; not waiting for it.`,
-      facts,
-      timeline: [],
-      stoppedTasks: [],
-    };
-
   return followCodeDeploy({
     ...opts,
-    waitUntil,
     api: cd.api,
     deploymentId,
     targetId: prepared.targetId,
@@ -276,7 +284,8 @@ export interface FollowCodeDeployOptions {
   /** The green revision: its tasks that stop explain a failure. */
   taskDefinitionArn: string;
   previousTaskDefinitionArn?: string;
-  waitUntil: 'stable' | 'traffic-shifted' | 'test-traffic';
+  /** `none`: not followed (the deployment goes on without this step). */
+  waitUntil: 'stable' | 'traffic-shifted' | 'test-traffic' | 'none';
   timeoutMs: number;
   deadline: number;
   startedAt: number;
@@ -284,15 +293,35 @@ export interface FollowCodeDeployOptions {
   signal?: AbortSignal;
   clock: Clock;
   intervalMs?: number;
+  /** The deployment was created before this step, which sent it the go-ahead. */
+  continued?: boolean;
 }
 
 /**
  * Follows a CodeDeploy deployment through the shared loop with the CodeDeploy status reader,
- * logging lifecycle events and traffic as they move, and says how it ended.
+ * logging lifecycle events and traffic as they move, and says how it ended (with `waitUntil:
+ * none`, at once that it goes on).
  */
 export async function followCodeDeploy(opts: FollowCodeDeployOptions): Promise<CodeDeployRun> {
   const { log, facts, deploymentId } = opts;
   const target = shortTaskDefinition(opts.taskDefinitionArn);
+  if (opts.waitUntil === 'none')
+    return {
+      status: 'in-progress',
+      reason: codeDeployReason({
+        status: 'in-progress',
+        deploymentId,
+        target,
+        facts,
+        state: { phase: 'in-progress', counts: {}, final: false },
+        stoppedTasks: [],
+        timeoutMs: opts.timeoutMs,
+        continued: opts.continued,
+      }),
+      facts,
+      timeline: [],
+      stoppedTasks: [],
+    };
   const reader = codeDeployStatusReader({
     api: opts.api,
     deploymentId,
@@ -382,8 +411,11 @@ export function codeDeployReason(o: {
   stoppedTasks: StoppedTask[];
   timeoutMs: number;
   unreadable?: Parameters<typeof unreadableSentence>[1];
+  /** The deployment was created before this step, which sent it the go-ahead. */
+  continued?: boolean;
 }): string {
   const what = `CodeDeploy deployment ${o.deploymentId} of ${o.target}`;
+  const ended = `${what} ${o.facts.status === 'Stopped' ? 'was stopped' : 'failed'}`;
   const failedEvent = o.facts.lifecycleEvents.find((e) => e.status === 'Failed');
   const eventPart = failedEvent
     ? ` Lifecycle event ${failedEvent.name} failed${parenthetical(failedEvent.message)}.`
@@ -407,7 +439,7 @@ export function codeDeployReason(o: {
         o.previous ? ` (${shortTaskDefinition(o.previous)})` : ''
       }, waiting for a go-ahead (ContinueDeployment).`;
     case 'rolled-back':
-      return `${what} ${o.facts.status === 'Stopped' ? 'was stopped' : 'failed'} and CodeDeploy rolled it back${parenthetical(o.facts.error)}.${eventPart}${stoppedPart}${
+      return `${ended} and CodeDeploy rolled it back${parenthetical(o.facts.error)}.${eventPart}${stoppedPart}${
         o.previous ? ` Production traffic is back on ${shortTaskDefinition(o.previous)}.` : ''
       }`;
     case 'timed-out':
@@ -417,8 +449,8 @@ export function codeDeployReason(o: {
     case 'unknown':
       return unreadableSentence(what, o.unreadable ?? { state: o.state });
     case 'in-progress':
-      return `${what} started; not waiting for it.`;
+      return `${what} ${o.continued ? 'goes on' : 'started'}; not waiting for it.`;
     default:
-      return `${what} ${o.facts.status === 'Stopped' ? 'was stopped' : 'failed'}${parenthetical(o.facts.error)}.${eventPart}${stoppedPart}`;
+      return `${ended}${parenthetical(o.facts.error)}.${eventPart}${stoppedPart}`;
   }
 }
