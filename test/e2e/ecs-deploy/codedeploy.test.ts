@@ -258,3 +258,52 @@ test('continue-deployment with a deployment of another service fails naming the 
     /Input `continue-deployment`: CodeDeploy deployment `d-\w+` does not deploy service `cdother2`/,
   );
 });
+
+test('a YAML codedeploy-appspec: a dry run shows the AppSpec it would send (the file’s hooks kept, the container filled in) and registers nothing', async () => {
+  const s = await createStack(h, cd, 'cdyaml', await h.pushApp('cdyaml', 'v1'));
+  writeFileSync(
+    join(work, 'appspec.yaml'),
+    [
+      '# hooks run by CodeDeploy',
+      'version: 0.0',
+      'Resources:',
+      '  - TargetService:',
+      '      Type: AWS::ECS::Service',
+      '      Properties:',
+      '        TaskDefinition: <TASK_DEFINITION>',
+      '        PlatformVersion: LATEST',
+      'Hooks:',
+      '  - AfterAllowTestTraffic: smoke-tests',
+    ].join('\n'),
+  );
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdyaml', 'v2')}`,
+    'codedeploy-appspec': 'appspec.yaml',
+    'dry-run': 'true',
+  });
+  expect(run.error).toBeUndefined();
+  expect(run.outputs.status).toBe('dry-run');
+  expect(run.stdout).toContain('"AfterAllowTestTraffic": "smoke-tests"');
+  expect(run.stdout).toContain('"ContainerName": "web"');
+  expect(run.stdout).toContain('"PlatformVersion": "LATEST"');
+  expect(run.summary).toContain('AppSpec it would send');
+  expect(await revisions('cdyaml')).toBe(1);
+});
+
+test('a codedeploy-appspec that is not valid YAML fails naming the input, the file, the line and the column', async () => {
+  writeFileSync(join(work, 'broken.yaml'), 'version: 0.0\nHooks:\n\t- AfterInstall: x\n');
+  const run = await runAction('ecs-deploy', {
+    cwd: work,
+    env: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+    inputs: {
+      service: 'web',
+      'container-images': 'web=registry.example/web:v2',
+      'codedeploy-appspec': 'broken.yaml',
+    },
+  });
+  expect(run.code).not.toBe(0);
+  // Before any AWS call (the endpoint given answers nothing).
+  expect(run.error).toBe(
+    'Invalid configuration: Input `codedeploy-appspec`: file `broken.yaml`: it is not valid YAML or JSON (line 3, column 1: TAB_AS_INDENT).',
+  );
+});
