@@ -307,3 +307,25 @@ test('a codedeploy-appspec that is not valid YAML fails naming the input, the fi
     'Invalid configuration: Input `codedeploy-appspec`: file `broken.yaml`: it is not valid YAML or JSON (line 3, column 1: TAB_AS_INDENT).',
   );
 });
+
+test('wait-until stable on a group that waits for a go-ahead warns that this step sends none, and times out in Ready', async () => {
+  const s = await createStack(h, cd, 'cdwaits', await h.pushApp('cdwaits', 'v1'), {
+    blueGreenDeploymentConfiguration: {
+      terminateBlueInstancesOnDeploymentSuccess: {
+        action: 'TERMINATE',
+        terminationWaitTimeInMinutes: 0,
+      },
+      deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 600 },
+    },
+  });
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdwaits', 'v2')}`,
+    timeout: '8s',
+  });
+  expect(run.outputs.status).toBe('timed-out');
+  expect(run.stdout).toMatch(
+    /CodeDeploy deployment d-\w+ waits in Ready for a go-ahead .* and this step sends none/,
+  );
+  expect((await deployment(cd, run.outputs['codedeploy-deployment-id'])).status).toBe('Ready');
+  expect(await version(s.prodPort)).toBe('v1');
+});

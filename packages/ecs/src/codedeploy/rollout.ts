@@ -335,6 +335,15 @@ export async function followCodeDeploy(opts: FollowCodeDeployOptions): Promise<C
       );
     },
     onTraffic: (percent) => log.info(`traffic: ${percent}% → green`),
+    // Followed past the test listener, a deployment in Ready goes on only when someone else
+    // sends the go-ahead, or when the group's wait time ends (and may then stop it).
+    onReady:
+      opts.waitUntil === 'test-traffic'
+        ? undefined
+        : () =>
+            log.warning(
+              `CodeDeploy deployment ${deploymentId} waits in Ready for a go-ahead (its deployment group waits before rerouting production traffic), and this step sends none: it goes on once ContinueDeployment is sent, or when the group's wait time ends.`,
+            ),
   });
   const testTraffic = opts.waitUntil === 'test-traffic';
   const isReady = (s: RolloutState): boolean => testTraffic && s.status === 'Ready';
