@@ -329,3 +329,33 @@ test('wait-until stable on a group that waits for a go-ahead warns that this ste
   expect((await deployment(cd, run.outputs['codedeploy-deployment-id'])).status).toBe('Ready');
   expect(await version(s.prodPort)).toBe('v1');
 });
+
+test('continue-deployment of a deployment that names no GitHub Deployment records a new one, and says so', async () => {
+  const s = await createStack(h, cd, 'cdnogh', await h.pushApp('cdnogh', 'v1'), {
+    blueGreenDeploymentConfiguration: {
+      terminateBlueInstancesOnDeploymentSuccess: {
+        action: 'TERMINATE',
+        terminationWaitTimeInMinutes: 0,
+      },
+      deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 600 },
+    },
+  });
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdnogh', 'v2')}`,
+    'wait-until': 'test-traffic',
+  });
+  expect(run.outputs.status).toBe('ready');
+  const go = await deployStep(s, {
+    'continue-deployment': run.outputs['codedeploy-deployment-id'],
+    environment: 'cdnogh',
+    'github-token': gh.token,
+  });
+  expect(go.outputs.status).toBe('succeeded');
+  expect(go.stdout).toContain(
+    `CodeDeploy deployment ${run.outputs['codedeploy-deployment-id']} names no GitHub deployment: recording a new one.`,
+  );
+  const recorded = gh.deployments.filter((d) => d.environment === 'cdnogh');
+  expect(recorded).toHaveLength(1);
+  expect(go.outputs['github-deployment-id']).toBe(String(recorded[0].id));
+  expect(recorded[0].statuses.map((st) => st.state)).toEqual(['in_progress', 'success']);
+});
