@@ -20,6 +20,7 @@ import {
   NotForCodeDeployError,
   UnknownCodeDeployDeploymentError,
 } from '../../../packages/ecs/src/codedeploy/errors';
+import { parseAppSpec } from '../../../packages/ecs/src/codedeploy/appspec';
 import {
   TestTrafficWaitError,
   UnknownCodeDeployTargetError,
@@ -99,6 +100,20 @@ function readTaskDefinitionFile(
   value: string,
 ): { kind: 'file'; path: string; json: unknown } {
   return readJsonFile(p, 'task-definition', value, 'a task definition JSON, or `current`');
+}
+
+/** Reads and parses the AppSpec file (YAML or JSON) named by `codedeploy-appspec`. */
+function readAppSpecFile(value: string): { path: string; json: unknown } {
+  const full = resolve(process.env.GITHUB_WORKSPACE || process.cwd(), value);
+  if (!existsSync(full) || !statSync(full).isFile())
+    throw new ConfigurationError(
+      `Input \`codedeploy-appspec\`: file \`${value}\` was not found in the workspace (give a path to an ECS AppSpec in YAML or JSON).`,
+    );
+  try {
+    return { path: value, json: parseAppSpec(readFileSync(full, 'utf8'), value) };
+  } catch (error) {
+    throw phrased(error);
+  }
 }
 
 /** CodeDeploy application, deployment group and deployment configuration names. */
@@ -303,9 +318,7 @@ export function getInputs(p = new InputParser()): Inputs {
     application: codeDeployName(p, 'codedeploy-application'),
     deploymentGroup: codeDeployName(p, 'codedeploy-deployment-group'),
     config: codeDeployName(p, 'codedeploy-config'),
-    appSpec: appSpecPath
-      ? readJsonFile(p, 'codedeploy-appspec', appSpecPath, 'an ECS AppSpec in JSON')
-      : undefined,
+    appSpec: appSpecPath ? readAppSpecFile(appSpecPath) : undefined,
   };
   const desiredCount = p.int('desired-count', { min: 0, max: 5000 });
 

@@ -156,6 +156,7 @@ export async function run(deps: Deps = {}): Promise<void> {
         ? { source: inputs.codeDeploy.appSpec.path, json: inputs.codeDeploy.appSpec.json }
         : undefined,
       region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
+      githubDeploymentId: () => record.id,
     };
     const beforeChange = async (): Promise<void> => {
       if (!inputs.environmentName) return;
@@ -183,7 +184,6 @@ export async function run(deps: Deps = {}): Promise<void> {
       if (inputs.continueDeployment !== undefined) {
         const { continueCodeDeployment } =
           await import('../../../packages/ecs/src/codedeploy/continue');
-        await beforeChange();
         result = await continueCodeDeployment({
           cd: codeDeploy,
           ecs: api,
@@ -196,6 +196,25 @@ export async function run(deps: Deps = {}): Promise<void> {
           log: runnerLog,
           signal,
           clock: deps.clock,
+          // Finish the GitHub Deployment the step that created the deployment recorded.
+          beforeChange: async (githubId) => {
+            if (!inputs.environmentName) return;
+            if (githubId === undefined) {
+              core.info(
+                `CodeDeploy deployment ${inputs.continueDeployment} names no GitHub deployment: recording a new one.`,
+              );
+              return beforeChange();
+            }
+            if (!record.github) {
+              const { GitHubDeployments } =
+                await import('../../../packages/kit/src/github-deployments');
+              record.github = new GitHubDeployments(inputs.githubToken ?? '');
+            }
+            record.id = githubId;
+            core.setOutput('github-deployment-id', String(githubId));
+            core.info(`Finishing GitHub deployment ${githubId}, recorded when it was created.`);
+            await record.mark('in_progress', `Moving production traffic of ${inputs.service}`);
+          },
         });
       } else {
         result = await deploy({

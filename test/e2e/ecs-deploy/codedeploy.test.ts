@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAction, type ActionRun } from '../../support/run-action';
+import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github';
 import {
   codeDeployClient,
   createStack,
@@ -23,9 +24,11 @@ import { startHarness, type Harness } from '../local-aws/support';
 let h: Harness;
 let cd: CodeDeployClient;
 let work: string;
+let gh: FakeGitHub;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'shipkit-codedeploy-'));
+  gh = await startFakeGitHub();
   h = await startHarness({ timeScale: 30 });
   cd = codeDeployClient(h);
   // The canary share stays 3 AWS minutes (6 s at this time scale): longer than a look's interval.
@@ -44,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   cd?.destroy();
   await h?.close();
+  await gh?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -55,6 +59,7 @@ function deployStep(s: Stack, inputs: Record<string, string>): Promise<ActionRun
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
+      ...gh.env(),
     },
     inputs: { cluster: s.cluster, service: s.service, timeout: '3m', ...inputs },
   });
@@ -140,7 +145,7 @@ test('a green whose container exits at start fails with the exit code and CodeDe
   expect(await version(s.prodPort)).toBe('v1');
 });
 
-test('wait-until test-traffic returns in Ready with the test listener on green and production on blue; continue-deployment then moves production to green', async () => {
+test('wait-until test-traffic returns in Ready with the test listener on green and production on blue; continue-deployment then moves production to green and finishes the same GitHub Deployment', async () => {
   const s = await createStack(h, cd, 'cdready', await h.pushApp('cdready', 'v1'), {
     blueGreenDeploymentConfiguration: {
       terminateBlueInstancesOnDeploymentSuccess: {
@@ -153,10 +158,19 @@ test('wait-until test-traffic returns in Ready with the test listener on green a
   const run = await deployStep(s, {
     'container-images': `web=${await h.pushApp('cdready', 'v2')}`,
     'wait-until': 'test-traffic',
+    environment: 'cdready',
+    'github-token': gh.token,
   });
   expect(run.error).toBeUndefined();
   expect(run.code).toBe(0);
   expect(run.outputs.status).toBe('ready');
+  const recorded = gh.deployments.filter((d) => d.environment === 'cdready');
+  expect(recorded).toHaveLength(1);
+  expect(run.outputs['github-deployment-id']).toBe(String(recorded[0].id));
+  expect(recorded[0].statuses.map((st) => st.state)).toEqual(['in_progress']);
+  expect((await deployment(cd, run.outputs['codedeploy-deployment-id'])).description).toMatch(
+    new RegExp(`; github-deployment ${recorded[0].id}$`),
+  );
   expect(run.outputs.reason).toContain('waiting for a go-ahead');
   expect((await deployment(cd, run.outputs['codedeploy-deployment-id'])).status).toBe('Ready');
   expect(await version(s.testPort)).toBe('v2');
@@ -164,9 +178,20 @@ test('wait-until test-traffic returns in Ready with the test listener on green a
 
   const go = await deployStep(s, {
     'continue-deployment': run.outputs['codedeploy-deployment-id'],
+    environment: 'cdready',
+    'github-token': gh.token,
   });
   expect(go.error).toBeUndefined();
   expect(go.outputs.status).toBe('succeeded');
+  // No second GitHub Deployment: the first one is finished.
+  expect(gh.deployments.filter((d) => d.environment === 'cdready')).toHaveLength(1);
+  expect(go.outputs['github-deployment-id']).toBe(String(recorded[0].id));
+  expect(go.stdout).toContain(`Finishing GitHub deployment ${recorded[0].id}`);
+  expect(recorded[0].statuses.map((st) => st.state)).toEqual([
+    'in_progress',
+    'in_progress',
+    'success',
+  ]);
   expect(go.outputs['task-definition-arn']).toBe(run.outputs['task-definition-arn']);
   expect(go.stdout).toContain('Sent the go-ahead to CodeDeploy deployment');
   expect(go.stdout).toContain('traffic: 100% → green');
@@ -232,4 +257,105 @@ test('continue-deployment with a deployment of another service fails naming the 
   expect(run.error).toMatch(
     /Input `continue-deployment`: CodeDeploy deployment `d-\w+` does not deploy service `cdother2`/,
   );
+});
+
+test('a YAML codedeploy-appspec: a dry run shows the AppSpec it would send (the file’s hooks kept, the container filled in) and registers nothing', async () => {
+  const s = await createStack(h, cd, 'cdyaml', await h.pushApp('cdyaml', 'v1'));
+  writeFileSync(
+    join(work, 'appspec.yaml'),
+    [
+      '# hooks run by CodeDeploy',
+      'version: 0.0',
+      'Resources:',
+      '  - TargetService:',
+      '      Type: AWS::ECS::Service',
+      '      Properties:',
+      '        TaskDefinition: <TASK_DEFINITION>',
+      '        PlatformVersion: LATEST',
+      'Hooks:',
+      '  - AfterAllowTestTraffic: smoke-tests',
+    ].join('\n'),
+  );
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdyaml', 'v2')}`,
+    'codedeploy-appspec': 'appspec.yaml',
+    'dry-run': 'true',
+  });
+  expect(run.error).toBeUndefined();
+  expect(run.outputs.status).toBe('dry-run');
+  expect(run.stdout).toContain('"AfterAllowTestTraffic": "smoke-tests"');
+  expect(run.stdout).toContain('"ContainerName": "web"');
+  expect(run.stdout).toContain('"PlatformVersion": "LATEST"');
+  expect(run.summary).toContain('AppSpec it would send');
+  expect(await revisions('cdyaml')).toBe(1);
+});
+
+test('a codedeploy-appspec that is not valid YAML fails naming the input, the file, the line and the column', async () => {
+  writeFileSync(join(work, 'broken.yaml'), 'version: 0.0\nHooks:\n\t- AfterInstall: x\n');
+  const run = await runAction('ecs-deploy', {
+    cwd: work,
+    env: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+    inputs: {
+      service: 'web',
+      'container-images': 'web=registry.example/web:v2',
+      'codedeploy-appspec': 'broken.yaml',
+    },
+  });
+  expect(run.code).not.toBe(0);
+  // Before any AWS call (the endpoint given answers nothing).
+  expect(run.error).toBe(
+    'Invalid configuration: Input `codedeploy-appspec`: file `broken.yaml`: it is not valid YAML or JSON (line 3, column 1: TAB_AS_INDENT).',
+  );
+});
+
+test('wait-until stable on a group that waits for a go-ahead warns that this step sends none, and times out in Ready', async () => {
+  const s = await createStack(h, cd, 'cdwaits', await h.pushApp('cdwaits', 'v1'), {
+    blueGreenDeploymentConfiguration: {
+      terminateBlueInstancesOnDeploymentSuccess: {
+        action: 'TERMINATE',
+        terminationWaitTimeInMinutes: 0,
+      },
+      deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 600 },
+    },
+  });
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdwaits', 'v2')}`,
+    timeout: '8s',
+  });
+  expect(run.outputs.status).toBe('timed-out');
+  expect(run.stdout).toMatch(
+    /CodeDeploy deployment d-\w+ waits in Ready for a go-ahead .* and this step sends none/,
+  );
+  expect((await deployment(cd, run.outputs['codedeploy-deployment-id'])).status).toBe('Ready');
+  expect(await version(s.prodPort)).toBe('v1');
+});
+
+test('continue-deployment of a deployment that names no GitHub Deployment records a new one, and says so', async () => {
+  const s = await createStack(h, cd, 'cdnogh', await h.pushApp('cdnogh', 'v1'), {
+    blueGreenDeploymentConfiguration: {
+      terminateBlueInstancesOnDeploymentSuccess: {
+        action: 'TERMINATE',
+        terminationWaitTimeInMinutes: 0,
+      },
+      deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: 600 },
+    },
+  });
+  const run = await deployStep(s, {
+    'container-images': `web=${await h.pushApp('cdnogh', 'v2')}`,
+    'wait-until': 'test-traffic',
+  });
+  expect(run.outputs.status).toBe('ready');
+  const go = await deployStep(s, {
+    'continue-deployment': run.outputs['codedeploy-deployment-id'],
+    environment: 'cdnogh',
+    'github-token': gh.token,
+  });
+  expect(go.outputs.status).toBe('succeeded');
+  expect(go.stdout).toContain(
+    `CodeDeploy deployment ${run.outputs['codedeploy-deployment-id']} names no GitHub deployment: recording a new one.`,
+  );
+  const recorded = gh.deployments.filter((d) => d.environment === 'cdnogh');
+  expect(recorded).toHaveLength(1);
+  expect(go.outputs['github-deployment-id']).toBe(String(recorded[0].id));
+  expect(recorded[0].statuses.map((st) => st.state)).toEqual(['in_progress', 'success']);
 });

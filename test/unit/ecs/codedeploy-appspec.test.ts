@@ -1,4 +1,9 @@
-import { AppSpecError, fillAppSpec } from '../../../packages/ecs/src/codedeploy/appspec';
+import {
+  AppSpecError,
+  fillAppSpec,
+  parseAppSpec,
+} from '../../../packages/ecs/src/codedeploy/appspec';
+import { AppSpecFileError } from '../../../packages/ecs/src/codedeploy/errors';
 
 const TD = 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:7';
 const FROM_SERVICE = { taskDefinitionArn: TD, containerName: 'web', containerPort: 8080 };
@@ -122,5 +127,93 @@ describe('fillAppSpec', () => {
     expect(target(filled.appSpec).Properties).toMatchObject({
       LoadBalancerInfo: { ContainerName: 'web', ContainerPort: 3000 },
     });
+  });
+});
+
+const HOOKED = {
+  version: 0.0,
+  Resources: [
+    {
+      TargetService: {
+        Type: 'AWS::ECS::Service',
+        Properties: {
+          TaskDefinition: '<TASK_DEFINITION>',
+          LoadBalancerInfo: { ContainerName: 'web', ContainerPort: 8080 },
+          PlatformVersion: 'LATEST',
+        },
+      },
+    },
+  ],
+  Hooks: [{ BeforeAllowTraffic: 'check-green' }, { AfterAllowTestTraffic: 'smoke' }],
+};
+
+const YAML_SPEC = `# hooks for the web service
+version: 0.0
+Resources:
+  - TargetService:
+      Type: AWS::ECS::Service
+      Properties:
+        TaskDefinition: <TASK_DEFINITION>
+        LoadBalancerInfo:
+          ContainerName: web
+          ContainerPort: 8080
+        PlatformVersion: LATEST
+Hooks:
+  - BeforeAllowTraffic: check-green
+  - AfterAllowTestTraffic: smoke
+`;
+
+describe('parseAppSpec', () => {
+  test.each([
+    { name: 'YAML', file: 'appspec.yaml', text: YAML_SPEC },
+    { name: 'JSON', file: 'appspec.json', text: JSON.stringify(HOOKED, null, 2) },
+    { name: 'JSON on one line in a .yml file', file: 'appspec.yml', text: JSON.stringify(HOOKED) },
+    {
+      name: 'JSON with a trailing comma (YAML flow style reads it)',
+      file: 'appspec.json',
+      text: JSON.stringify(HOOKED).replace(/\}$/, ',}'),
+    },
+  ])('$name gives the same AppSpec', ({ text, file }) => {
+    expect(parseAppSpec(text, file)).toEqual(HOOKED);
+    expect(fillAppSpec(parseAppSpec(text, file), FROM_SERVICE)).toEqual(
+      fillAppSpec(HOOKED, FROM_SERVICE),
+    );
+  });
+
+  test.each([
+    {
+      name: 'a YAML syntax error: its line and column',
+      text: 'version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n     Properties: {}\n',
+      message: /`appspec.yaml`.*not valid YAML or JSON \(line 5, column 1: BAD_INDENT\)/,
+    },
+    {
+      name: 'a JSON syntax error: its line and column',
+      text: '{\n  "version": 0.0,\n  "Resources": [ { "TargetService": { ] }\n}\n',
+      message: /not valid YAML or JSON \(line 3, column \d+/,
+    },
+    {
+      name: 'a duplicate key',
+      text: 'version: 0.0\nversion: 1\n',
+      message: /not valid YAML or JSON \(line 2, column 1: DUPLICATE_KEY\)/,
+    },
+    { name: 'a list', text: '- version: 0.0\n', message: /holds a list; an AppSpec is a mapping/ },
+    { name: 'a string', text: 'secret-token-value\n', message: /holds a string; an AppSpec/ },
+    { name: 'an empty file', text: '# nothing yet\n', message: /holds nothing; an AppSpec/ },
+  ])('refuses $name', ({ text, message }) => {
+    let thrown: unknown;
+    try {
+      parseAppSpec(text, 'appspec.yaml');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(AppSpecFileError);
+    expect((thrown as AppSpecFileError).source).toBe('appspec.yaml');
+    expect(`\`${(thrown as AppSpecFileError).source}\` ${(thrown as Error).message}`).toMatch(
+      message,
+    );
+    // Never the file's content: at most its key names.
+    expect((thrown as Error).message).not.toMatch(
+      /secret-token-value|AWS::ECS::Service|check-green/,
+    );
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { getInputs } from '../../../actions/ecs-deploy/src/inputs';
 import { InputParser } from '../../../packages/kit/src/inputs';
 
@@ -66,4 +69,51 @@ test.each([
   [{}, /Input `container-images` is required/],
 ])('%j is refused naming the input', (values, message) => {
   expect(() => inputs({ service: 'web', ...values })).toThrow(message);
+});
+
+describe('codedeploy-appspec', () => {
+  const savedWorkspace = process.env.GITHUB_WORKSPACE;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'appspec-'));
+    process.env.GITHUB_WORKSPACE = dir;
+    writeFileSync(
+      join(dir, 'appspec.yaml'),
+      'version: 0.0\nHooks:\n  - AfterAllowTestTraffic: smoke\n',
+    );
+    writeFileSync(join(dir, 'broken.yml'), 'version: 0.0\nHooks:\n\t- x\n');
+    writeFileSync(join(dir, 'list.json'), '[{"version": 0.0}]');
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    if (savedWorkspace === undefined) delete process.env.GITHUB_WORKSPACE;
+    else process.env.GITHUB_WORKSPACE = savedWorkspace;
+  });
+
+  test('a YAML file is read into the AppSpec', () => {
+    const read = inputs({
+      service: 'web',
+      'container-images': IMAGE,
+      'codedeploy-appspec': 'appspec.yaml',
+    });
+    expect(read.codeDeploy.appSpec).toEqual({
+      path: 'appspec.yaml',
+      json: { version: 0, Hooks: [{ AfterAllowTestTraffic: 'smoke' }] },
+    });
+  });
+
+  test.each([
+    [
+      'broken.yml',
+      'Input `codedeploy-appspec`: file `broken.yml`: it is not valid YAML or JSON (line 3, column 1: TAB_AS_INDENT).',
+    ],
+    [
+      'list.json',
+      'Input `codedeploy-appspec`: file `list.json`: it holds a list; an AppSpec is a mapping with `version` and `Resources`.',
+    ],
+  ])('%s is refused naming the input, the file and where', (file, message) => {
+    expect(() =>
+      inputs({ service: 'web', 'container-images': IMAGE, 'codedeploy-appspec': file }),
+    ).toThrow(message);
+  });
 });

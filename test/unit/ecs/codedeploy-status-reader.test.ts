@@ -137,6 +137,30 @@ test('a canary deployment reads in progress, then traffic-shifted, then succeede
   expect(traffic).toEqual([10, 100]);
 });
 
+test('a deployment seen waiting in Ready is reported once, however many looks see it there', async () => {
+  const api = fakeApi([
+    { deployment: { status: 'InProgress' }, target: target(events(3), 0) },
+    { deployment: { status: 'Ready' }, target: target(events(5), 0) },
+    { deployment: { status: 'Ready' }, target: target(events(5), 0) },
+    { deployment: { status: 'InProgress' }, target: target(events(6), 100) },
+  ]);
+  let ready = 0;
+  const r = codeDeployStatusReader({
+    api,
+    deploymentId: 'd-1',
+    targetId: 'apps:web',
+    onReady: () => ready++,
+  });
+  const seen = [];
+  for (let n = 1; n <= 4; n++) seen.push([(await r.read(n)).status, ready]);
+  expect(seen).toEqual([
+    ['InProgress', 0],
+    ['Ready', 1],
+    ['Ready', 1],
+    ['InProgress', 1],
+  ]);
+});
+
 test('a failed deployment that CodeDeploy rolls back reads rolling-back until the rollback deployment succeeds, with the error', async () => {
   const failedEvents = events(1, 'Failed').map((e, i) =>
     i === 1

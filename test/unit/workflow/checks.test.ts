@@ -31,6 +31,7 @@ describe('the example workflows', () => {
     expect(files.sort()).toEqual(
       [
         'db-backup-nightly.yml',
+        'deploy-codedeploy.yml',
         'deploy-dev.yml',
         'deploy-production.yml',
         'deploy-staging.yml',

@@ -1,6 +1,7 @@
 // The AppSpec a CodeDeploy ECS deployment is created with: the user's file (hooks and extra
 // settings), with the new task definition and the load-balanced container filled in.
 import { ConfigurationError } from '../../../kit/src/errors';
+import { AppSpecFileError } from './errors';
 
 /** The AppSpec file is not one shipkit can fill in; the message states what is wrong. */
 export class AppSpecError extends ConfigurationError {
@@ -113,4 +114,65 @@ function cloneObject(file: unknown): Record<string, unknown> {
   if (!isObject(file))
     throw new AppSpecError('it must be an object with `version` and `Resources`.');
   return JSON.parse(JSON.stringify(file)) as Record<string, unknown>;
+}
+
+/** Where a parse error is in the text: `line L, column C`, counted from 1. */
+function position(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
+}
+
+/** Loads the YAML parser on first use: a JSON AppSpec never needs it. */
+function yamlParse(text: string): unknown {
+  // A synchronous load: inputs are read (and this file checked) before any AWS call.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parse } = require('yaml') as typeof import('yaml');
+  return parse(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+}
+
+/**
+ * Parses the text of an AppSpec file, YAML or JSON as CodeDeploy accepts both, into the
+ * mapping {@link fillAppSpec} fills in. JSON is read without loading the YAML parser. Throws
+ * {@link AppSpecFileError} naming `fileName`: a syntax error with its line and column, a file
+ * that is not a mapping with what it holds; never the text of the file.
+ */
+export function parseAppSpec(text: string, fileName: string): Record<string, unknown> {
+  let doc: unknown;
+  let parsed = false;
+  if (/^\s*\{/.test(text)) {
+    try {
+      doc = JSON.parse(text);
+      parsed = true;
+    } catch {
+      // Not strict JSON: YAML reads JSON too and says where a syntax error is.
+    }
+  }
+  if (!parsed) {
+    try {
+      doc = yamlParse(text);
+    } catch (error) {
+      const e = error as { code?: string; pos?: [number, number] };
+      const where: string[] = [];
+      if (e.pos) where.push(position(text, e.pos[0]));
+      if (e.code) where.push(e.code);
+      throw new AppSpecFileError(
+        fileName,
+        `it is not valid YAML or JSON${where.length ? ` (${where.join(': ')})` : ''}.`,
+      );
+    }
+  }
+  if (!isObject(doc)) {
+    const what =
+      doc === null || doc === undefined
+        ? 'nothing'
+        : Array.isArray(doc)
+          ? 'a list'
+          : `a ${typeof doc}`;
+    throw new AppSpecFileError(
+      fileName,
+      `it holds ${what}; an AppSpec is a mapping with \`version\` and \`Resources\`.`,
+    );
+  }
+  return doc;
 }

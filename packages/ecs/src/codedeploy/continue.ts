@@ -7,7 +7,12 @@ import type { EcsApi } from '../api';
 import type { DeployResult } from '../deploy';
 import type { DeployLog } from '../service';
 import { shortTaskDefinition } from '../task-definition';
-import { consoleUrl, followCodeDeploy, type CodeDeployOptions } from './rollout';
+import {
+  deploymentFacts,
+  followCodeDeploy,
+  githubDeploymentIdIn,
+  type CodeDeployOptions,
+} from './rollout';
 
 /** Options of {@link continueCodeDeployment}. */
 export interface ContinueOptions {
@@ -22,6 +27,11 @@ export interface ContinueOptions {
   signal?: AbortSignal;
   clock?: Clock;
   intervalMs?: number;
+  /**
+   * Called once the deployment is found, before the go-ahead, with the GitHub Deployment the
+   * step that created it recorded (from its description), or undefined when it names none.
+   */
+  beforeChange?: (githubDeploymentId: number | undefined) => Promise<void> | void;
 }
 
 function errorName(error: unknown): string {
@@ -74,6 +84,7 @@ export async function continueCodeDeployment(opts: ContinueOptions): Promise<Dep
   const green = sets.find((t) => t.status === 'ACTIVE') ?? primary;
   const taskDefinitionArn = green?.taskDefinition ?? service.taskDefinition ?? '';
   const previous = green !== primary ? primary?.taskDefinition : undefined;
+  await opts.beforeChange?.(githubDeploymentIdIn(info?.description));
   if (info?.status === 'Ready') {
     await api.continueDeployment({ deploymentId, deploymentWaitType: 'READY_WAIT' });
     log.info(
@@ -84,41 +95,20 @@ export async function continueCodeDeployment(opts: ContinueOptions): Promise<Dep
       `CodeDeploy deployment ${deploymentId} is ${logSafe(info?.status ?? 'in an unknown status')}, not waiting in Ready: no go-ahead sent; following it as it is.`,
     );
   }
-  const facts = {
+  const facts = deploymentFacts({
     application: info?.applicationName ?? '',
     deploymentGroup: info?.deploymentGroupName ?? '',
     config: info?.deploymentConfigName,
     deploymentId,
-    consoleUrl: consoleUrl(deploymentId, opts.cd.region),
+    region: opts.cd.region,
     appSpec: info?.revision?.appSpecContent?.content ?? '',
-    lifecycleEvents: [],
-  };
-  const base = {
-    taskDefinitionArn,
-    previousTaskDefinitionArn: previous,
-    changes: [],
-    unknownFields: [],
-    readOnlyDropped: [],
-    rendered: { family: '', containerDefinitions: [] },
-    plannedCalls: [],
-    events: [],
-    startedAt,
-  };
-  if (opts.waitUntil === 'none')
-    return {
-      ...base,
-      status: 'in-progress',
-      reason: `CodeDeploy deployment ${deploymentId} goes on; not waiting for it.`,
-      timeline: [],
-      stoppedTasks: [],
-      codeDeploy: facts,
-      durationMs: clock.now() - startedAt,
-    };
+  });
   const run = await followCodeDeploy({
     api,
     deploymentId,
     targetId,
     facts,
+    continued: true,
     ecs: opts.ecs,
     cluster: opts.cluster,
     service: opts.service,
@@ -134,7 +124,15 @@ export async function continueCodeDeployment(opts: ContinueOptions): Promise<Dep
     intervalMs: opts.intervalMs,
   });
   return {
-    ...base,
+    taskDefinitionArn,
+    previousTaskDefinitionArn: previous,
+    changes: [],
+    unknownFields: [],
+    readOnlyDropped: [],
+    rendered: { family: '', containerDefinitions: [] },
+    plannedCalls: [],
+    events: [],
+    startedAt,
     status: run.status,
     reason: run.reason,
     timeline: run.timeline,

@@ -37,6 +37,23 @@ export interface CodeDeployOptions {
   appSpec?: { source: string; json: unknown };
   /** The region, for the console link. */
   region?: string;
+  /**
+   * The GitHub Deployment recorded for this deploy, read when the CodeDeploy deployment is
+   * created: its id goes into the deployment's description, so the step that sends the go-ahead
+   * finishes that GitHub Deployment instead of recording a second one.
+   */
+  githubDeploymentId?: () => number | undefined;
+}
+
+/** The description of a CodeDeploy deployment shipkit creates: the revision, and the GitHub Deployment recorded for it. */
+export function codeDeployDescription(target: string, githubDeploymentId?: number): string {
+  return `shipkit: ${target}${githubDeploymentId !== undefined ? `; github-deployment ${githubDeploymentId}` : ''}`;
+}
+
+/** The GitHub Deployment id {@link codeDeployDescription} wrote into a description, if any. */
+export function githubDeploymentIdIn(description: string | undefined): number | undefined {
+  const m = /^shipkit: .*; github-deployment ([1-9][0-9]{0,15})$/.exec(description ?? '');
+  return m ? Number(m[1]) : undefined;
 }
 
 /** What the CodeDeploy side of a deploy did and saw. */
@@ -139,6 +156,26 @@ function appSpecFor(cd: CodeDeployOptions, fill: AppSpecFill): { json: string; n
   }
 }
 
+/** The facts of a CodeDeploy deployment before it is followed (no lifecycle event seen yet). */
+export function deploymentFacts(o: {
+  application: string;
+  deploymentGroup: string;
+  config?: string;
+  deploymentId: string;
+  region?: string;
+  appSpec: string;
+}): CodeDeployFacts {
+  return {
+    application: o.application,
+    deploymentGroup: o.deploymentGroup,
+    config: o.config,
+    deploymentId: o.deploymentId,
+    consoleUrl: consoleUrl(o.deploymentId, o.region),
+    appSpec: o.appSpec,
+    lifecycleEvents: [],
+  };
+}
+
 /** The AWS console page of a CodeDeploy deployment. */
 export function consoleUrl(deploymentId: string, region?: string): string {
   const r = region ?? 'us-east-1';
@@ -202,39 +239,30 @@ export async function startAndFollow(opts: {
     applicationName: prepared.target.application,
     deploymentGroupName: prepared.target.deploymentGroup,
     ...(prepared.target.config ? { deploymentConfigName: prepared.target.config } : {}),
-    description: `shipkit: ${shortTaskDefinition(opts.taskDefinitionArn)}`,
+    description: codeDeployDescription(
+      shortTaskDefinition(opts.taskDefinitionArn),
+      cd.githubDeploymentId?.(),
+    ),
     revision: { revisionType: 'AppSpecContent', appSpecContent: { content: spec.json } },
   });
   const deploymentId = created.deploymentId;
   if (!deploymentId)
     throw new ActionFailure('CodeDeploy CreateDeployment returned no deployment id.');
   opts.onDeploymentId?.(deploymentId);
-  const url = consoleUrl(deploymentId, cd.region);
-  const facts: CodeDeployFacts = {
+  const facts = deploymentFacts({
     application: prepared.target.application,
     deploymentGroup: prepared.target.deploymentGroup,
     config: prepared.target.config ?? prepared.group.deploymentConfigName,
     deploymentId,
-    consoleUrl: url,
+    region: cd.region,
     appSpec: spec.json,
-    lifecycleEvents: [],
-  };
-  const target = shortTaskDefinition(opts.taskDefinitionArn);
-  log.info(`Started CodeDeploy deployment ${deploymentId} of ${target} to ${opts.service}: ${url}`);
+  });
+  log.info(
+    `Started CodeDeploy deployment ${deploymentId} of ${shortTaskDefinition(opts.taskDefinitionArn)} to ${opts.service}: ${facts.consoleUrl}`,
+  );
   await opts.onDeploymentStarted?.();
-  const waitUntil = opts.waitUntil;
-  if (waitUntil === 'none')
-    return {
-      status: 'in-progress',
-      reason: `CodeDeploy deployment ${deploymentId} of ${target} started; not waiting for it.`,
-      facts,
-      timeline: [],
-      stoppedTasks: [],
-    };
-
   return followCodeDeploy({
     ...opts,
-    waitUntil,
     api: cd.api,
     deploymentId,
     targetId: prepared.targetId,
@@ -256,7 +284,8 @@ export interface FollowCodeDeployOptions {
   /** The green revision: its tasks that stop explain a failure. */
   taskDefinitionArn: string;
   previousTaskDefinitionArn?: string;
-  waitUntil: 'stable' | 'traffic-shifted' | 'test-traffic';
+  /** `none`: not followed (the deployment goes on without this step). */
+  waitUntil: 'stable' | 'traffic-shifted' | 'test-traffic' | 'none';
   timeoutMs: number;
   deadline: number;
   startedAt: number;
@@ -264,15 +293,35 @@ export interface FollowCodeDeployOptions {
   signal?: AbortSignal;
   clock: Clock;
   intervalMs?: number;
+  /** The deployment was created before this step, which sent it the go-ahead. */
+  continued?: boolean;
 }
 
 /**
  * Follows a CodeDeploy deployment through the shared loop with the CodeDeploy status reader,
- * logging lifecycle events and traffic as they move, and says how it ended.
+ * logging lifecycle events and traffic as they move, and says how it ended (with `waitUntil:
+ * none`, at once that it goes on).
  */
 export async function followCodeDeploy(opts: FollowCodeDeployOptions): Promise<CodeDeployRun> {
   const { log, facts, deploymentId } = opts;
   const target = shortTaskDefinition(opts.taskDefinitionArn);
+  if (opts.waitUntil === 'none')
+    return {
+      status: 'in-progress',
+      reason: codeDeployReason({
+        status: 'in-progress',
+        deploymentId,
+        target,
+        facts,
+        state: { phase: 'in-progress', counts: {}, final: false },
+        stoppedTasks: [],
+        timeoutMs: opts.timeoutMs,
+        continued: opts.continued,
+      }),
+      facts,
+      timeline: [],
+      stoppedTasks: [],
+    };
   const reader = codeDeployStatusReader({
     api: opts.api,
     deploymentId,
@@ -286,6 +335,15 @@ export async function followCodeDeploy(opts: FollowCodeDeployOptions): Promise<C
       );
     },
     onTraffic: (percent) => log.info(`traffic: ${percent}% → green`),
+    // Followed past the test listener, a deployment in Ready goes on only when someone else
+    // sends the go-ahead, or when the group's wait time ends (and may then stop it).
+    onReady:
+      opts.waitUntil === 'test-traffic'
+        ? undefined
+        : () =>
+            log.warning(
+              `CodeDeploy deployment ${deploymentId} waits in Ready for a go-ahead (its deployment group waits before rerouting production traffic), and this step sends none: it goes on once ContinueDeployment is sent, or when the group's wait time ends.`,
+            ),
   });
   const testTraffic = opts.waitUntil === 'test-traffic';
   const isReady = (s: RolloutState): boolean => testTraffic && s.status === 'Ready';
@@ -362,8 +420,11 @@ export function codeDeployReason(o: {
   stoppedTasks: StoppedTask[];
   timeoutMs: number;
   unreadable?: Parameters<typeof unreadableSentence>[1];
+  /** The deployment was created before this step, which sent it the go-ahead. */
+  continued?: boolean;
 }): string {
   const what = `CodeDeploy deployment ${o.deploymentId} of ${o.target}`;
+  const ended = `${what} ${o.facts.status === 'Stopped' ? 'was stopped' : 'failed'}`;
   const failedEvent = o.facts.lifecycleEvents.find((e) => e.status === 'Failed');
   const eventPart = failedEvent
     ? ` Lifecycle event ${failedEvent.name} failed${parenthetical(failedEvent.message)}.`
@@ -387,7 +448,7 @@ export function codeDeployReason(o: {
         o.previous ? ` (${shortTaskDefinition(o.previous)})` : ''
       }, waiting for a go-ahead (ContinueDeployment).`;
     case 'rolled-back':
-      return `${what} ${o.facts.status === 'Stopped' ? 'was stopped' : 'failed'} and CodeDeploy rolled it back${parenthetical(o.facts.error)}.${eventPart}${stoppedPart}${
+      return `${ended} and CodeDeploy rolled it back${parenthetical(o.facts.error)}.${eventPart}${stoppedPart}${
         o.previous ? ` Production traffic is back on ${shortTaskDefinition(o.previous)}.` : ''
       }`;
     case 'timed-out':
@@ -397,8 +458,8 @@ export function codeDeployReason(o: {
     case 'unknown':
       return unreadableSentence(what, o.unreadable ?? { state: o.state });
     case 'in-progress':
-      return `${what} started; not waiting for it.`;
+      return `${what} ${o.continued ? 'goes on' : 'started'}; not waiting for it.`;
     default:
-      return `${what} ${o.facts.status === 'Stopped' ? 'was stopped' : 'failed'}${parenthetical(o.facts.error)}.${eventPart}${stoppedPart}`;
+      return `${ended}${parenthetical(o.facts.error)}.${eventPart}${stoppedPart}`;
   }
 }

@@ -25,6 +25,8 @@ export interface CodeDeployReaderOptions {
   onLifecycleEvent?: (event: EndedLifecycleEvent) => void;
   /** Called when the share of production traffic on green changes (percent). */
   onTraffic?: (greenPercent: number) => void;
+  /** Called once, the first time the deployment is seen waiting in `Ready` for a go-ahead. */
+  onReady?: () => void;
 }
 
 /** What the CodeDeploy reads saw last. */
@@ -118,6 +120,7 @@ export function codeDeployStatusReader(opts: CodeDeployReaderOptions): CodeDeplo
   let look: CodeDeployLook = {};
   const reported = new Set<string>();
   let traffic: number | undefined;
+  let ready = false;
   return {
     look: () => look,
     snapshot: (): RolloutSnapshot => ({}),
@@ -151,6 +154,10 @@ export function codeDeployStatusReader(opts: CodeDeployReaderOptions): CodeDeplo
             e.startTime && e.endTime ? e.endTime.getTime() - e.startTime.getTime() : undefined,
           message: e.diagnostics?.message,
         });
+      }
+      if (d?.status === 'Ready' && !ready) {
+        ready = true;
+        opts.onReady?.();
       }
       const green = greenTrafficPercent(target);
       if (green !== undefined && green !== traffic) {
