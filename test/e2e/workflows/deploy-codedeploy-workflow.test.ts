@@ -157,8 +157,11 @@ test('deploy-codedeploy.yml: a green whose /health answers 503 fails at the test
   expect(job.steps.find((st) => st.id === 'test-gate')!.outputs.reason).toMatch(/503/);
   expect(outcome('Move production traffic to green')).toBe('skipped');
   expect(outcome('Health gate on production')).toBe('skipped');
-  // The rollback step runs (what it does with an in-flight CodeDeploy deployment is rollback's).
-  expect(outcome('Roll back')).not.toBe('skipped');
+  // The rollback step stops the deployment waiting in Ready, with CodeDeploy's rollback.
+  expect(outcome('Roll back')).toBe('success');
+  const rolledBack = job.steps.find((st) => st.id === 'rollback')!.outputs;
+  expect(rolledBack.status).toBe('succeeded');
+  expect(rolledBack.method).toBe('stop-deployment');
 
   const id = job.steps.find((st) => st.id === 'deploy')!.outputs['codedeploy-deployment-id'];
   // No go-ahead was sent: production traffic never left blue.
