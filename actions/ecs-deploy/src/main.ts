@@ -9,7 +9,7 @@ import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { DeployResult } from '../../../packages/ecs/src/deploy';
-import type { CodeDeployApi } from '../../../packages/ecs/src/codedeploy/api';
+import type { CodeDeployRollbackApi } from '../../../packages/ecs/src/codedeploy/api';
 import { getInputs, phrased, type Inputs } from './inputs';
 import { servicesOutput } from './services-output';
 import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
@@ -19,7 +19,7 @@ import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summ
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
   ecs?: EcsApi;
-  codeDeploy?: CodeDeployApi;
+  codeDeploy?: CodeDeployRollbackApi;
   github?: GitHubDeployments;
   clock?: Clock;
 }
@@ -143,12 +143,13 @@ export async function run(deps: Deps = {}): Promise<void> {
     }
     setStepTimeout(inputs.timeoutMs);
     const { deploy } = await import('../../../packages/ecs/src/deploy');
-    const { meteredActionEcsApi, deregistrationDelayReader, realCodeDeployApi } =
+    const { meteredActionEcsApi, deregistrationDelayReader } =
       await import('../../../packages/ecs/src/client');
+    const { lazyCodeDeployApi } = await import('../../../packages/ecs/src/codedeploy/lazy-api');
     const api = await meteredActionEcsApi(deps.ecs, signal, deps.clock);
     const record = new GitHubDeploymentRecord(deps.github, inputs.environmentUrl);
     const codeDeploy = {
-      api: lazyCodeDeployApi(deps.codeDeploy, realCodeDeployApi),
+      api: lazyCodeDeployApi(deps.codeDeploy),
       application: inputs.codeDeploy.application,
       deploymentGroup: inputs.codeDeploy.deploymentGroup,
       config: inputs.codeDeploy.config,
@@ -282,21 +283,4 @@ export async function run(deps: Deps = {}): Promise<void> {
       throw new ActionFailure(result.reason);
     core.info(logSafe(result.reason));
   });
-}
-
-/** A CodeDeploy API whose client is built on the first call (only CODE_DEPLOY services need it). */
-function lazyCodeDeployApi(
-  injected: CodeDeployApi | undefined,
-  build: () => Promise<CodeDeployApi>,
-): CodeDeployApi {
-  if (injected) return injected;
-  let real: Promise<CodeDeployApi> | undefined;
-  const get = (): Promise<CodeDeployApi> => (real ??= build());
-  return {
-    getDeploymentGroup: async (i) => (await get()).getDeploymentGroup(i),
-    createDeployment: async (i) => (await get()).createDeployment(i),
-    getDeployment: async (i) => (await get()).getDeployment(i),
-    getDeploymentTarget: async (i) => (await get()).getDeploymentTarget(i),
-    continueDeployment: async (i) => (await get()).continueDeployment(i),
-  };
 }

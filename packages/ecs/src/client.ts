@@ -1,7 +1,6 @@
 // The ECS API an action calls through: the SDK client with the kit's options, metered.
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EcsApi } from './api';
-import type { CodeDeployApi } from './codedeploy/api';
 import type { Clock } from '../../kit/src/poll';
 
 /** Builds the ECS API from the SDK client, after inputs are validated (lazy imports keep cold start small). */
@@ -125,18 +124,4 @@ export function ecrImageChecker(): (image: string) => Promise<'exists' | 'missin
       client.destroy();
     }
   };
-}
-
-/** Builds the CodeDeploy API from the SDK client, on first need (lazy imports keep cold start small). */
-export async function realCodeDeployApi(): Promise<CodeDeployApi> {
-  const [{ CodeDeployClient }, kitAws, { createCodeDeployApi }] = await Promise.all([
-    import('@aws-sdk/client-codedeploy'),
-    import('../../kit/src/aws'),
-    import('./codedeploy/api'),
-  ]);
-  const client = kitAws.withErrorContext(
-    new CodeDeployClient(kitAws.awsClientConfig(kitAws.resolveRegion())),
-    'CodeDeploy',
-  );
-  return createCodeDeployApi(client);
 }
