@@ -428,7 +428,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         expect(version === 'v1', `staging's listener should answer v1, it answers ${version}`);
         releases.v1.taskDefinition = apiRevision;
         releases.v1.workerTaskDefinition = workerRevision;
-        return `commit ${shortSha(sha)}: app and worker images built, one revision each registered (${shortRevision(apiRevision)}, ${shortRevision(workerRevision)}); the migration ran \`node /app/migrate.js\` in ${shortRevision(apiRevision)} and exited 0 before the release took traffic, log: ${lines.map((l) => l.slice('migrate: '.length)).join(' | ')}; table invoices (${columns}) exists; deployed the migrated revisions ${shortRevision(apiRevision)} and ${shortRevision(workerRevision)} as registered, as one release; API gated on /health, worker gated by its rollout; staging answers v1`;
+        return [
+          `Commit ${shortSha(sha)}: app and worker images built, one revision each registered (${shortRevision(apiRevision)}, ${shortRevision(workerRevision)}).`,
+          `The migration ran \`node /app/migrate.js\` in ${shortRevision(apiRevision)} and exited 0 before the release took traffic (log: ${lines.map((l) => l.slice('migrate: '.length)).join(' | ')}); table invoices (${columns}) exists.`,
+          `Deployed the migrated revisions ${shortRevision(apiRevision)} and ${shortRevision(workerRevision)} as registered, as one release: the API gated on /health, the worker by its rollout; staging answers v1.`,
+        ].join(' ');
       },
     },
     {
@@ -540,7 +544,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           version === 'v1',
           `staging's listener should answer v1 again, it answers ${version}`,
         );
-        return `the release failed on the worker, so the API was taken back too: ${reason.replace(/\.$/, '')}; app on ${shortRevision(now.api)} and worker on ${shortRevision(now.worker)} again (v1's revisions), the gate did not run; staging answers v1`;
+        return [
+          `The release failed on the worker, so the API was taken back too.`,
+          `ecs-deploy: ${reason}`,
+          `app is on ${shortRevision(now.api)} and worker on ${shortRevision(now.worker)} again (v1's revisions); the gate did not run; staging answers v1.`,
+        ].join(' ');
       },
     },
     {

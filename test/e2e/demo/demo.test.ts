@@ -112,7 +112,7 @@ test('nothing the demo started answers after it exits', async () => {
 test("v1's migration ran in the API's new revision before v1 took traffic, with its log lines on the page", () => {
   const text = pageText();
   expect(text).toMatch(
-    /the migration ran node \/app\/migrate\.js in app-staging:2 and exited 0 before the release took traffic, log: connecting to 127\.0\.0\.1:\d+\/app as postgres \| applying 0001_create_invoices \| applied 0001_create_invoices in \d+ ms \| done: 1 applied, 0 already there; table invoices \(id, order_id, amount_cents, issued_at\) exists/,
+    /The migration ran node \/app\/migrate\.js in app-staging:2 and exited 0 before the release took traffic \(log: connecting to 127\.0\.0\.1:\d+\/app as postgres \| applying 0001_create_invoices \| applied 0001_create_invoices in \d+ ms \| done: 1 applied, 0 already there\); table invoices \(id, order_id, amount_cents, issued_at\) exists\./,
   );
   // The run-task step's own summary is on the page too.
   expect(text).toContain('Run task app-staging:2');
@@ -122,17 +122,17 @@ test('v1: the API and the worker are registered once each and deployed as regist
   const text = pageText();
   // Revision 1 is the bootstrap release's: one revision per service for v1, the one deployed.
   expect(text).toContain(
-    'one revision each registered (app-staging:2, worker-staging:2); the migration ran',
+    'app and worker images built, one revision each registered (app-staging:2, worker-staging:2).',
   );
   expect(text).toContain(
-    'deployed the migrated revisions app-staging:2 and worker-staging:2 as registered, as one release; API gated on /health, worker gated by its rollout; staging answers v1',
+    'Deployed the migrated revisions app-staging:2 and worker-staging:2 as registered, as one release: the API gated on /health, the worker by its rollout; staging answers v1.',
   );
 });
 
 test('v2: the crashing worker is named as failed, and the API and the worker both end on their previous revisions', () => {
   const text = pageText();
   expect(text).toMatch(
-    /the release failed on the worker, so the API was taken back too: worker failed: The deployment of worker-staging:3 failed .*?Essential container in task exited \(worker: exit code 1\).*?; app on app-staging:2 and worker on worker-staging:2 again \(v1's revisions\), the gate did not run; staging answers v1/,
+    /The release failed on the worker, so the API was taken back too\. ecs-deploy: worker failed: The deployment of worker-staging:3 failed .*?Essential container in task exited \(worker: exit code 1\).*? app is on app-staging:2 and worker on worker-staging:2 again \(v1's revisions\); the gate did not run; staging answers v1\./,
   );
 });
 
