@@ -10,6 +10,7 @@
  * released with the API. Tasks log to CloudWatch Logs (`/ecs/app-<environment>`,
  * `/ecs/worker-staging`) and get the demo's `DATABASE_URL`, which the migration reads.
  */
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeServicesCommand,
   DescribeTasksCommand,
@@ -150,5 +151,30 @@ export async function servedVersion(env: Environment): Promise<string> {
     return (JSON.parse(text) as { version?: string }).version ?? text;
   } catch (error) {
     return `no answer (${(error as Error).message})`;
+  }
+}
+
+/** The lines of a CloudWatch Logs group that contain `text`, oldest first (every page read). */
+export async function logLinesWith(
+  endpoint: string,
+  group: string,
+  text: string,
+): Promise<string[]> {
+  const logs = new CloudWatchLogsClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  try {
+    const lines: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await logs.send(new FilterLogEventsCommand({ logGroupName: group, nextToken }));
+      for (const e of out.events ?? []) if (e.message?.includes(text)) lines.push(e.message);
+      nextToken = out.nextToken;
+    } while (nextToken);
+    return lines;
+  } finally {
+    logs.destroy();
   }
 }

@@ -39,6 +39,7 @@ import { watchRollouts, type WatchedRollout } from './watch-rollouts';
 import {
   currentTaskDefinition,
   describeTask,
+  logLinesWith,
   provision,
   revisionsOf,
   serviceDeployment,
@@ -544,10 +545,21 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           version === 'v1',
           `staging's listener should answer v1 again, it answers ${version}`,
         );
+        // Why the worker exited: its own last words, from CloudWatch Logs.
+        const said = await logLinesWith(
+          aws!.endpoint,
+          `/ecs/${worker.repository}`,
+          'worker v2: cannot start',
+        );
+        expect(
+          said.length > 0,
+          `the worker's log in /ecs/${worker.repository} should say why it exited`,
+        );
         return [
           `The release failed on the worker, so the API was taken back too.`,
           `ecs-deploy: ${reason}`,
-          `app is on ${shortRevision(now.api)} and worker on ${shortRevision(now.worker)} again (v1's revisions); the gate did not run; staging answers v1.`,
+          `The worker's log says: ${said[0].trim()}.`,
+          `Both services are back on v1's revisions (app on ${shortRevision(now.api)}, worker on ${shortRevision(now.worker)}); the gate did not run; staging answers v1.`,
         ].join(' ');
       },
     },

@@ -132,7 +132,7 @@ test('v1: the API and the worker are registered once each and deployed as regist
 test('v2: the crashing worker is named as failed, and the API and the worker both end on their previous revisions', () => {
   const text = pageText();
   expect(text).toMatch(
-    /The release failed on the worker, so the API was taken back too\. ecs-deploy: worker failed: The deployment of worker-staging:3 failed .*?Essential container in task exited \(worker: exit code 1\).*? app is on app-staging:2 and worker on worker-staging:2 again \(v1's revisions\); the gate did not run; staging answers v1\./,
+    /The release failed on the worker, so the API was taken back too\. ecs-deploy: worker failed: The deployment of worker-staging:3 failed .*?Essential container in task exited \(worker: exit code 1\).*? The worker's log says: worker v2: cannot start: QUEUE_URL is not set\. Both services are back on v1's revisions \(app on app-staging:2, worker on worker-staging:2\); the gate did not run; staging answers v1\./,
   );
 });
 
