@@ -1,7 +1,8 @@
 // `npm run demo`: the example workflows run locally for a sample service, against local-aws,
-// s3rver and a throwaway PostgreSQL: v1's database migration run with its new revision before it
-// takes traffic, v1 to staging and production, a backup, a broken v2 that the health gate
-// catches and that is rolled back automatically, then a manual rollback by workflow_dispatch. Ends with a table of what happened and the path of an HTML page of the run.
+// s3rver and a throwaway PostgreSQL: in staging an API and its worker as one release, v1's
+// database migration run with the API's new revision before it takes traffic; v1 to production, a
+// backup, a broken v2 whose worker crashes, rolled back with the API automatically, then a manual
+// rollback by workflow_dispatch. Ends with a table of what happened and the path of an HTML page of the run.
 // Everything it starts is stopped at the end, also on failure and on Ctrl-C.
 import { join, relative, resolve } from 'node:path';
 import { runDemo, type DemoStage } from './demo/run';
@@ -56,10 +57,11 @@ async function main(): Promise<void> {
   console.log(
     [
       'shipkit demo: the example workflows, run locally against local stand-ins.',
-      "A sample service migrates its database with v1's new revision before v1 takes traffic, then",
-      'gets v1 to staging and production (with a database backup); a broken v2',
-      'is caught by the health gate in staging and rolled back automatically, and never reaches',
-      'production; then production is rolled back by hand with the rollback workflow.\n',
+      'A sample service ships an API and a worker to staging as one release, migrating its database',
+      "with v1's new API revision before v1 takes traffic; v1 goes on to production (with a database",
+      'backup); a broken v2, whose worker exits at start, fails in staging and is rolled back with',
+      'the API automatically, and never reaches production; then production is rolled back by hand',
+      'with the rollback workflow.\n',
     ].join('\n'),
   );
   const result = await runDemo({ root, outDir, signal: controller.signal });

@@ -1,14 +1,22 @@
 /**
  * The demo: the example workflows run locally, with the committed action bundles, for the
- * sample service against local stand-ins: v1's database migration, run with v1's new revision
- * before it takes traffic (the demo's own `workflows/migrate-staging.yml`), v1 to staging and
- * production, a backup, a broken v2 that the gate catches and that is rolled back automatically,
- * the production guard that keeps it out of production, and a manual rollback by
- * `workflow_dispatch`. Every stage checks what
- * really happened (workflow results, step outcomes, the revision ECS runs, what the listener
- * answers over HTTP); a stage that cannot run says why.
- */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+ * sample service against local stand-ins: in staging an API and its queue worker shipped as one
+ * release (the demo's own `workflows/deploy-staging.yml` calling the examples' `deploy.yml`),
+ * with v1's database migration run in the API's new revision before it takes traffic and both
+ * revisions deployed as registered; v1 to production, a backup, a broken v2 whose worker exits 1
+ * at start, which fails the release and takes the API back with it, the production guard that
+ * keeps v2 out of production, and a manual rollback by `workflow_dispatch`. Every stage checks
+ * what really happened (workflow results, step outcomes, the revisions ECS runs, what the
+ * listener answers over HTTP); a stage that cannot run says why. */
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import {
@@ -31,7 +39,10 @@ import { watchRollouts, type WatchedRollout } from './watch-rollouts';
 import {
   currentTaskDefinition,
   describeTask,
+  logLinesWith,
   provision,
+  revisionsOf,
+  serviceDeployment,
   servedVersion,
   type Environment,
 } from './infra';
@@ -115,8 +126,27 @@ function failedSteps(run: WorkflowRun): string {
 
 const shortSha = (sha: string): string => sha.slice(0, 7);
 
-/** The demo's own workflows (what a team adds beside the examples), e.g. the migration's. */
+/** The demo's own workflows (what the sample repository has beside the examples' deploy.yml). */
 const DEMO_WORKFLOWS = join(__dirname, 'workflows');
+
+/** One service's line of ecs-deploy's `services` output. */
+interface ReleasedService {
+  status: string;
+  'task-definition-arn': string;
+  'previous-task-definition-arn': string;
+  reason: string;
+}
+
+/** ecs-deploy's `services` output of a step, by service (empty when it has none). */
+function releaseOf(result: StepResult | undefined): Record<string, ReleasedService> {
+  const text = result?.outputs.services;
+  return text ? (JSON.parse(text) as Record<string, ReleasedService>) : {};
+}
+
+/** `family:revision` of a task definition ARN. */
+const shortRevision = (arn: string | undefined): string => arn?.split('/').pop() ?? '(none)';
+/** The family of a task definition ARN. */
+const familyOf = (arn: string): string => shortRevision(arn).replace(/:\d+$/, '');
 
 /** Runs the demo; never throws for a stage failure (it is in the result), only for bugs. */
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
@@ -126,6 +156,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const work = mkdtempSync(join(tmpdir(), 'shipkit-demo-'));
   cleanup.add('temporary directory', () => rmSync(work, { recursive: true, force: true }));
   mkdirSync(opts.outDir, { recursive: true });
+  // The sample repository's workflows folder: the demo's release workflow beside a copy of the
+  // examples' reusable deploy.yml, which it calls as `./.github/workflows/deploy.yml`.
+  const releaseWorkflows = join(work, 'workflows');
+  mkdirSync(releaseWorkflows);
+  for (const file of readdirSync(DEMO_WORKFLOWS))
+    copyFileSync(join(DEMO_WORKFLOWS, file), join(releaseWorkflows, file));
+  copyFileSync(
+    join(opts.workflowsDir ?? join(opts.root, 'workflows-examples'), 'deploy.yml'),
+    join(releaseWorkflows, 'deploy.yml'),
+  );
   const stages: DemoStage[] = [];
   const fixture = join(opts.root, 'test', 'fixtures', 'sample-image');
   let runCount = 0;
@@ -138,7 +178,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   let envs: Record<'staging' | 'production', Environment> | undefined;
   let repo: SampleRepo | undefined;
   const bucket = 'shipkit-demo-backups';
-  const releases: Record<string, { sha: string; taskDefinition?: string; image?: string }> = {};
+  const releases: Record<
+    string,
+    { sha: string; taskDefinition?: string; workerTaskDefinition?: string }
+  > = {};
   let lastStaging: WorkflowRun | undefined;
   const timeScale = opts.timeScale ?? 60;
   // Production's blue/green deployments, watched from outside the pipeline for the page.
@@ -269,7 +312,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       title: 'Create clusters, services and load balancers (as Terraform would)',
       needs: ['start'],
       body: async () => {
-        const list = await provision(aws!.endpoint);
+        const list = await provision(aws!.endpoint, pg!.url('app'));
         envs = { staging: list[0], production: list[1] };
         watcher = watchRollouts({
           endpoint: aws!.endpoint,
@@ -290,35 +333,39 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       },
     },
     {
-      id: 'v1-migration',
+      id: 'v1-staging',
       title:
-        'v1: migration before traffic (build, register without deploying, run-task with the new revision)',
+        'v1: push to main → deploy-staging (test, build, migrate before traffic, API + worker as one release, gate)',
       needs: ['infra'],
       body: async (runs) => {
         const env = envs!.staging;
-        const sha = repo!.commit('v1', true, 'v1: first release, with an invoices table');
+        const worker = env.worker!;
+        const sha = repo!.commit(
+          'v1',
+          { healthy: true, worker: 'up' },
+          'v1: first release, with an invoices table',
+        );
         releases.v1 = { sha };
         expect(
           !tableExists('invoices'),
           'the invoices table should not exist before the migration',
         );
-        const run = await workflow(join(DEMO_WORKFLOWS, 'migrate-staging.yml'), {
-          event: 'workflow_dispatch',
-          vars: {
-            ...deployVars(),
-            STAGING_CLUSTER: env.cluster,
-            STAGING_SERVICE: env.service,
-            STAGING_CONTAINER: env.container,
-          },
+        const run = await workflow(join(releaseWorkflows, 'deploy-staging.yml'), {
+          event: 'push',
+          vars: deployVars(),
         });
         runs.push(run);
-        expect(run.result === 'success', `migrate-staging failed: ${failedSteps(run)}`);
-        const register = step(run, 'register');
-        const revision = register?.outputs['task-definition-arn'];
-        expect(
-          register?.outputs.status === 'registered' && !!revision,
-          `ecs-deploy (deploy: false) should have registered a revision, it says \`${register?.outputs.status}\``,
-        );
+        lastStaging = run;
+        expect(run.result === 'success', `deploy-staging failed: ${failedSteps(run)}`);
+        // Registered once, before the migration: one revision per service for v1.
+        const registered = releaseOf(step(run, 'register'));
+        for (const s of [env.service, worker.service])
+          expect(
+            !!registered[s]?.['task-definition-arn'],
+            `ecs-deploy (deploy: false) should have registered a revision of ${s}`,
+          );
+        const apiRevision = registered[env.service]['task-definition-arn'];
+        const workerRevision = registered[worker.service]['task-definition-arn'];
         const migrate = step(run, 'migrate');
         expect(
           migrate?.outputs.status === 'succeeded',
@@ -326,8 +373,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         );
         const task = await describeTask(aws!.endpoint, env.cluster, migrate.outputs['task-arns']);
         expect(
-          task.taskDefinitionArn === revision && task.lastStatus === 'STOPPED',
-          `the migration task should have run ${revision} and stopped; it ran ${task.taskDefinitionArn} and is ${task.lastStatus}`,
+          task.taskDefinitionArn === apiRevision && task.lastStatus === 'STOPPED',
+          `the migration task should have run ${apiRevision} and stopped; it ran ${task.taskDefinitionArn} and is ${task.lastStatus}`,
         );
         const lines = readFileSync(migrate.log, 'utf8')
           .split('\n')
@@ -343,37 +390,50 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           )
           .trim();
         expect(!!columns, 'the invoices table should exist after the migration');
-        // v1 has not taken traffic: the service still runs and serves the bootstrap release.
-        const now = await currentTaskDefinition(aws!.endpoint, env);
+        // Deployed as registered: the revisions the migration ran with, no second registration.
+        const deployed = releaseOf(step(run, 'deploy'));
+        for (const [s, revision] of [
+          [env.service, apiRevision],
+          [worker.service, workerRevision],
+        ] as const) {
+          expect(
+            deployed[s]?.status === 'succeeded' && deployed[s]['task-definition-arn'] === revision,
+            `${s} should have been deployed on ${revision} as registered; ecs-deploy says ${deployed[s]?.status} on ${deployed[s]?.['task-definition-arn']}`,
+          );
+        }
+        const revisions = {
+          api: await revisionsOf(aws!.endpoint, familyOf(apiRevision)),
+          worker: await revisionsOf(aws!.endpoint, familyOf(workerRevision)),
+        };
         expect(
-          now === env.bootstrapTaskDefinition,
-          `staging should still run ${env.bootstrapTaskDefinition}, it runs ${now}`,
+          revisions.api.length === 2 && revisions.worker.length === 2,
+          `v1 should have registered one revision per service; the families hold ${revisions.api.map(shortRevision).join(', ')} and ${revisions.worker.map(shortRevision).join(', ')}`,
         );
+        // Traffic moved to v1 only after the migration had ended.
+        const api = await serviceDeployment(aws!.endpoint, env.cluster, env.service);
+        expect(
+          api.taskDefinition === apiRevision &&
+            !!task.stoppedAt &&
+            !!api.deployedAt &&
+            api.deployedAt >= task.stoppedAt,
+          `staging's API should have moved to ${apiRevision} after the migration stopped (${task.stoppedAt?.toISOString()}); it runs ${api.taskDefinition} since ${api.deployedAt?.toISOString()}`,
+        );
+        const workerNow = await currentTaskDefinition(aws!.endpoint, env, worker.service);
+        expect(
+          workerNow === workerRevision,
+          `the worker should run ${workerRevision}, it runs ${workerNow}`,
+        );
+        const gate = step(run, 'gate');
+        expect(gate?.outcome === 'success', `the API's health gate should have passed`);
         const version = await servedVersion(env);
-        expect(version === 'v0', `staging should still answer v0, it answers ${version}`);
-        releases.v1.image = step(run, 'image')?.outputs.image;
-        return `${revision.split('/').pop()} registered with v1's image (not deployed); its one-off task ran \`node /app/migrate.js\` and exited 0, log: ${lines.map((l) => l.slice('migrate: '.length)).join(' | ')}; table invoices (${columns}) exists; staging still answers v0`;
-      },
-    },
-    {
-      id: 'v1-staging',
-      title: 'v1: push to main → deploy-staging (test, same image, rolling deploy, gate)',
-      needs: ['v1-migration'],
-      body: async (runs) => {
-        const sha = releases.v1.sha;
-        const run = await workflow('deploy-staging.yml', { event: 'push', vars: deployVars() });
-        runs.push(run);
-        lastStaging = run;
-        expect(run.result === 'success', `deploy-staging failed: ${failedSteps(run)}`);
-        const build = step(run, 'image');
-        expect(
-          build?.outputs.action === 'reused' && build.outputs.image === releases.v1.image,
-          `the image the migration ran with (${releases.v1.image}) should have been reused, the step says \`${build?.outputs.action}\` (${build?.outputs.image})`,
-        );
-        const version = await servedVersion(envs!.staging);
         expect(version === 'v1', `staging's listener should answer v1, it answers ${version}`);
-        releases.v1.taskDefinition = await currentTaskDefinition(aws!.endpoint, envs!.staging);
-        return `commit ${shortSha(sha)}: the image the migration ran with (${build.outputs.digest?.slice(0, 19)}…) reused, not rebuilt; rolled out and gated; staging answers v1`;
+        releases.v1.taskDefinition = apiRevision;
+        releases.v1.workerTaskDefinition = workerRevision;
+        return [
+          `Commit ${shortSha(sha)}: app and worker images built, one revision each registered (${shortRevision(apiRevision)}, ${shortRevision(workerRevision)}).`,
+          `The migration ran \`node /app/migrate.js\` in ${shortRevision(apiRevision)} and exited 0 before the release took traffic (log: ${lines.map((l) => l.slice('migrate: '.length)).join(' | ')}); table invoices (${columns}) exists.`,
+          `Deployed the migrated revisions ${shortRevision(apiRevision)} and ${shortRevision(workerRevision)} as registered, as one release: the API gated on /health, the worker by its rollout; staging answers v1.`,
+        ].join(' ');
       },
     },
     {
@@ -429,12 +489,22 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     },
     {
       id: 'v2-staging',
-      title: 'v2 (broken /health): deploy-staging → gate fails → automatic rollback',
+      title:
+        'v2 (the worker exits 1 at start): deploy-staging → release fails → API and worker rolled back',
       needs: ['v1-staging'],
       body: async (runs) => {
-        const sha = repo!.commit('v2', false, 'v2: a release whose /health answers 503');
+        const env = envs!.staging;
+        const worker = env.worker!;
+        const sha = repo!.commit(
+          'v2',
+          { healthy: true, worker: 'crash' },
+          'v2: a release whose worker exits 1 at start',
+        );
         releases.v2 = { sha };
-        const run = await workflow('deploy-staging.yml', { event: 'push', vars: deployVars() });
+        const run = await workflow(join(releaseWorkflows, 'deploy-staging.yml'), {
+          event: 'push',
+          vars: deployVars(),
+        });
         runs.push(run);
         lastStaging = run;
         expect(
@@ -443,30 +513,54 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         );
         const deploy = step(run, 'deploy');
         expect(
-          deploy?.outcome === 'success',
-          `v2 should have been deployed before the gate caught it: ${deploy?.error ?? 'the deploy step did not run'}`,
+          deploy?.outcome === 'failure' && deploy.outputs.status === 'rolled-back',
+          `the release should have failed and been rolled back, ecs-deploy ended ${deploy?.outcome ?? 'not run'} (${deploy?.outputs.status ?? 'no status'})`,
         );
+        const reason = deploy.outputs.reason ?? '';
+        expect(
+          reason.includes(worker.service),
+          `the release's reason should name the worker: ${reason}`,
+        );
+        const release = releaseOf(deploy);
+        for (const s of [env.service, worker.service])
+          expect(
+            release[s]?.status === 'rolled-back',
+            `${s} should be rolled back, ecs-deploy says ${release[s]?.status}`,
+          );
         const gate = step(run, 'gate');
         expect(
-          gate?.outcome === 'failure',
-          `the health gate should have failed on v2, it ended ${gate?.outcome ?? 'not run'}`,
+          !gate || gate.outcome === 'skipped',
+          `the gate should not have run after the failed release, it ended ${gate?.outcome}`,
         );
-        const rollback = step(run, 'rollback');
+        const now = {
+          api: await currentTaskDefinition(aws!.endpoint, env),
+          worker: await currentTaskDefinition(aws!.endpoint, env, worker.service),
+        };
         expect(
-          rollback?.outcome === 'success',
-          `the automatic rollback should have succeeded: ${rollback?.error ?? rollback?.outcome ?? 'it did not run'}`,
+          now.api === releases.v1.taskDefinition && now.worker === releases.v1.workerTaskDefinition,
+          `staging should run v1's ${releases.v1.taskDefinition} and ${releases.v1.workerTaskDefinition}, it runs ${now.api} and ${now.worker}`,
         );
-        const now = await currentTaskDefinition(aws!.endpoint, envs!.staging);
-        expect(
-          now === releases.v1.taskDefinition,
-          `staging should run v1's ${releases.v1.taskDefinition}, it runs ${now}`,
-        );
-        const version = await servedVersion(envs!.staging);
+        const version = await servedVersion(env);
         expect(
           version === 'v1',
           `staging's listener should answer v1 again, it answers ${version}`,
         );
-        return `gate: ${(gate.outputs.reason ?? gate.error ?? '').replace(/\.$/, '')}; rolled back (${rollback.outputs.method}), staging answers v1 again`;
+        // Why the worker exited: its own last words, from CloudWatch Logs.
+        const said = await logLinesWith(
+          aws!.endpoint,
+          `/ecs/${worker.repository}`,
+          'worker v2: cannot start',
+        );
+        expect(
+          said.length > 0,
+          `the worker's log in /ecs/${worker.repository} should say why it exited`,
+        );
+        return [
+          `The release failed on the worker, so the API was taken back too.`,
+          `ecs-deploy: ${reason}`,
+          `The worker's log says: ${said[0].trim()}.`,
+          `Both services are back on v1's revisions (app on ${shortRevision(now.api)}, worker on ${shortRevision(now.worker)}); the gate did not run; staging answers v1.`,
+        ].join(' ');
       },
     },
     {

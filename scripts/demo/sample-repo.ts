@@ -2,7 +2,8 @@
  * A throwaway git repository of the sample service (test/fixtures/sample-image): the repository
  * the example workflows run for. It gets a package.json with a real test, so the staging
  * workflow's test job has something to run, its database migrations (`migrate.js`, copied into
- * the image beside the server), and one commit per release.
+ * the API's image beside the server), its queue worker (`worker/`, an image of its own with no
+ * port), and one commit per release.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,19 @@ import { Unavailable } from './services';
 
 /** The sample service's migrations (`node /app/migrate.js` in its image). */
 const MIGRATE_JS = join(__dirname, 'sample-service', 'migrate.js');
+/** The sample service's queue worker (`worker/worker.js`, its own image). */
+const WORKER_JS = join(__dirname, 'sample-service', 'worker.js');
 const SERVER_COPY = 'COPY server.js /app/server.js';
+
+/** The worker's image: the worker alone, started by the host's node like the API's. */
+const workerDockerfile = (version: string, starts: boolean): string => `FROM scratch
+ARG APP_VERSION=${version}
+ARG WORKER_STARTS=${starts}
+ENV APP_VERSION=\${APP_VERSION} WORKER_STARTS=\${WORKER_STARTS}
+WORKDIR /app
+COPY worker.js /app/worker.js
+CMD ["node", "/app/worker.js"]
+`;
 
 const PACKAGE = {
   name: 'sample-service',
@@ -69,16 +82,21 @@ test('the service answers its version', async () => {
 export interface SampleRepo {
   dir: string;
   /**
-   * Commits release `version`: the Dockerfile's defaults say the version and whether the
-   * service is healthy (`healthy: false` is a release whose `/health` answers 503). Returns the
-   * commit SHA.
+   * Commits release `version`: the Dockerfiles' defaults say the version, whether the API is
+   * healthy (`healthy: false` is a release whose `/health` answers 503) and whether the worker
+   * starts (`worker: 'crash'` is a release whose worker exits 1 at start). Returns the commit SHA.
    */
-  commit(version: string, healthy: boolean, message: string): string;
+  commit(
+    version: string,
+    release: { healthy: boolean; worker: 'up' | 'crash' },
+    message: string,
+  ): string;
 }
 
 /** Creates the repository in `dir` from the fixture in `fixture` (no commit yet). */
 export function createSampleRepo(dir: string, fixture: string): SampleRepo {
   mkdirSync(join(dir, 'test'), { recursive: true });
+  mkdirSync(join(dir, 'worker'), { recursive: true });
   const fixtureDockerfile = readFileSync(join(fixture, 'Dockerfile'), 'utf8');
   for (const line of ['ARG APP_VERSION=', 'ARG HEALTHY=', SERVER_COPY])
     if (!fixtureDockerfile.includes(line))
@@ -90,6 +108,7 @@ export function createSampleRepo(dir: string, fixture: string): SampleRepo {
   );
   writeFileSync(join(dir, 'server.js'), readFileSync(join(fixture, 'server.js')));
   writeFileSync(join(dir, 'migrate.js'), readFileSync(MIGRATE_JS));
+  writeFileSync(join(dir, 'worker', 'worker.js'), readFileSync(WORKER_JS));
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(PACKAGE, null, 2)}\n`);
   writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(LOCK, null, 2)}\n`);
   writeFileSync(join(dir, '.npmrc'), 'audit=false\nfund=false\nupdate-notifier=false\n');
@@ -117,13 +136,14 @@ export function createSampleRepo(dir: string, fixture: string): SampleRepo {
   }
   return {
     dir,
-    commit(version, healthy, message) {
+    commit(version, { healthy, worker }, message) {
       writeFileSync(
         join(dir, 'Dockerfile'),
         dockerfile
           .replace(/^ARG APP_VERSION=.*$/m, `ARG APP_VERSION=${version}`)
           .replace(/^ARG HEALTHY=.*$/m, `ARG HEALTHY=${healthy}`),
       );
+      writeFileSync(join(dir, 'worker', 'Dockerfile'), workerDockerfile(version, worker === 'up'));
       git('add', '-A');
       git('commit', '-q', '-m', message);
       return git('rev-parse', 'HEAD');

@@ -71,6 +71,22 @@ export interface ProvisionedEnvironment {
   strategy: 'rolling' | 'blue-green';
   /** The revision the service runs: the bootstrap release's when this run created the service. */
   taskDefinition: string;
+  /** The environment's worker service, when {@link ProvisionOptions.workers} names it. */
+  worker?: ProvisionedWorker;
+}
+
+/**
+ * A worker service beside `app` in the same cluster: service and container `worker`, task
+ * definition family and ECR repository `worker-<env>`, no port and no load balancer (its rollout
+ * is its gate), rolling with the circuit breaker.
+ */
+export interface ProvisionedWorker {
+  service: string;
+  container: string;
+  repository: string;
+  repositoryUri: string;
+  /** The revision the worker runs: the bootstrap release's when this run created it. */
+  taskDefinition: string;
 }
 
 /** The result of one run: the environments and what this run created (empty when nothing). */
@@ -96,11 +112,18 @@ export interface ProvisionOptions {
   /** Bake time of the blue/green (production) service, in minutes (default: none set). */
   bakeTimeInMinutes?: number;
   /**
-   * When true, the task definitions log to CloudWatch Logs: group `/ecs/app-<env>` (created by
-   * the driver, `awslogs-create-group`), stream prefix `app` (where run-task reads a one-off
-   * task's lines). Default false.
+   * When true, the task definitions log to CloudWatch Logs: group `/ecs/<family>` (created by
+   * the driver, `awslogs-create-group`), stream prefix the container's name, `app` or `worker`
+   * (where run-task reads a one-off task's lines). Default false.
    */
   awslogs?: boolean;
+  /**
+   * Environments that also get a worker service (see {@link ProvisionedWorker}); its bootstrap
+   * task runs the bootstrap image with `PORT=0`. Default none.
+   */
+  workers?: readonly EnvironmentName[];
+  /** Variables added to every container's environment (e.g. `DATABASE_URL`). Default none. */
+  containerEnvironment?: Record<string, string>;
 }
 
 const APP_PORT = 8080;
@@ -216,7 +239,16 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     created.push(`ECS cluster ${name}`);
   };
 
-  const taskDefinition = async (family: string, image: string, env: string): Promise<string> => {
+  const extraEnvironment = Object.entries(opts.containerEnvironment ?? {}).map(([name, value]) => ({
+    name,
+    value,
+  }));
+  const taskDefinition = async (
+    family: string,
+    image: string,
+    env: string,
+    container: 'app' | 'worker' = 'app',
+  ): Promise<string> => {
     try {
       const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }));
       return out.taskDefinition!.taskDefinitionArn!;
@@ -229,11 +261,22 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
         family,
         containerDefinitions: [
           {
-            name: 'app',
+            name: container,
             image,
             essential: true,
-            portMappings: [{ containerPort: APP_PORT }],
-            environment: [{ name: 'ENVIRONMENT', value: env }],
+            ...(container === 'app'
+              ? {
+                  portMappings: [{ containerPort: APP_PORT }],
+                  environment: [{ name: 'ENVIRONMENT', value: env }, ...extraEnvironment],
+                }
+              : {
+                  // The bootstrap image serves on any free port: a placeholder worker.
+                  environment: [
+                    { name: 'ENVIRONMENT', value: env },
+                    { name: 'PORT', value: '0' },
+                    ...extraEnvironment,
+                  ],
+                }),
             ...(opts.awslogs
               ? {
                   logConfiguration: {
@@ -241,7 +284,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
                     options: {
                       'awslogs-group': `/ecs/${family}`,
                       'awslogs-region': opts.region,
-                      'awslogs-stream-prefix': 'app',
+                      'awslogs-stream-prefix': container,
                       'awslogs-create-group': 'true',
                     },
                   },
@@ -343,9 +386,48 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     return made.Rules![0].RuleArn!;
   };
 
+  /** The worker service of `env` in `cluster`, created (with its repository) when missing. */
+  const workerService = async (
+    env: EnvironmentName,
+    cluster: string,
+    waitFor: { cluster: string; service: string }[],
+  ): Promise<ProvisionedWorker> => {
+    const name = `worker-${env}`;
+    const uri = await repositoryUri(name);
+    const td = await taskDefinition(name, await bootstrapImage(name, uri), env, 'worker');
+    const running = (
+      await ecs.send(new DescribeServicesCommand({ cluster, services: ['worker'] }))
+    ).services?.find((s) => s.status === 'ACTIVE');
+    if (!running) {
+      await ecs.send(
+        new CreateServiceCommand({
+          cluster,
+          serviceName: 'worker',
+          taskDefinition: td,
+          desiredCount: 1,
+          deploymentConfiguration: {
+            deploymentCircuitBreaker: { enable: true, rollback: true },
+            minimumHealthyPercent: 100,
+            maximumPercent: 200,
+            strategy: 'ROLLING',
+          },
+        }),
+      );
+      created.push(`ECS service ${cluster}/worker`);
+      waitFor.push({ cluster, service: 'worker' });
+    }
+    return {
+      service: 'worker',
+      container: 'worker',
+      repository: name,
+      repositoryUri: uri,
+      taskDefinition: running?.taskDefinition ?? td,
+    };
+  };
+
   try {
     const environments: ProvisionedEnvironment[] = [];
-    const waitFor: string[] = [];
+    const waitFor: { cluster: string; service: string }[] = [];
     for (const env of opts.environments) {
       const name = `app-${env}`;
       const uri = await repositoryUri(name);
@@ -430,8 +512,11 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
       if (!running) {
         await ecs.send(new CreateServiceCommand(service));
         created.push(`ECS service ${name}/app`);
-        waitFor.push(name);
+        waitFor.push({ cluster: name, service: 'app' });
       }
+      const worker = opts.workers?.includes(env)
+        ? await workerService(env, name, waitFor)
+        : undefined;
       environments.push({
         name: env,
         cluster: name,
@@ -444,19 +529,21 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
         targetGroupArns,
         strategy,
         taskDefinition: running?.taskDefinition ?? td,
+        ...(worker ? { worker } : {}),
       });
     }
-    for (const cluster of waitFor) {
+    for (const { cluster, service } of waitFor) {
       const result = await waitUntilServicesStable(
         { client: ecs, maxWaitTime: MAX_WAIT_SECONDS, minDelay: 1, maxDelay: 2 },
-        { cluster, services: ['app'] },
+        { cluster, services: [service] },
       ).catch((error: Error) => ({ state: 'FAILURE', reason: error.message }));
       if (result.state !== 'SUCCESS')
         throw new LocalInfraError(
-          `the service ${cluster}/app did not start its bootstrap task (${String(result.state)}); its events: aws ecs describe-services --cluster ${cluster} --services app`,
+          `the service ${cluster}/${service} did not start its bootstrap task (${String(result.state)}); its events: aws ecs describe-services --cluster ${cluster} --services ${service}`,
         );
     }
-    for (const env of environments.filter((e) => waitFor.includes(e.cluster)))
+    const startedApps = new Set(waitFor.filter((w) => w.service === 'app').map((w) => w.cluster));
+    for (const env of environments.filter((e) => startedApps.has(e.cluster)))
       await targetsHealthy(elb, env, MAX_WAIT_SECONDS);
     return { environments, created };
   } finally {

@@ -14,11 +14,10 @@ let reportDir: string | undefined;
 const STAGES = [
   'Start local AWS, S3 and PostgreSQL',
   'Create clusters, services and load balancers (as Terraform would)',
-  'v1: migration before traffic (build, register without deploying, run-task with the new revision)',
-  'v1: push to main → deploy-staging (test, same image, rolling deploy, gate)',
+  'v1: push to main → deploy-staging (test, build, migrate before traffic, API + worker as one release, gate)',
   'v1: staging green → deploy-production (promote, backup, blue/green, gate)',
   'Nightly database backup, run on demand (workflow_dispatch)',
-  'v2 (broken /health): deploy-staging → gate fails → automatic rollback',
+  'v2 (the worker exits 1 at start): deploy-staging → release fails → API and worker rolled back',
   'v2 never reaches production (deploy-production after a failed staging run)',
   'Manual rollback of production by workflow_dispatch (rollback.yml, version: previous)',
 ];
@@ -79,7 +78,7 @@ test('the demo behaves as described: every stage passes and it exits 0', () => {
     code: 0,
     timedOut: false,
   });
-  expect(output).toMatch(/✓ 9 of 9 stages behaved as described; total \d+\.\d s/);
+  expect(output).toMatch(/✓ 8 of 8 stages behaved as described; total \d+\.\d s/);
 });
 
 test('the HTML page of the run shows the stages, the timeline and the job summaries', () => {
@@ -110,16 +109,30 @@ test('nothing the demo started answers after it exits', async () => {
   expect(output).not.toContain('clean-up problem');
 });
 
-test("v1's migration ran in the new revision before v1 took traffic, with its log lines on the page", () => {
+test("v1's migration ran in the API's new revision before v1 took traffic, with its log lines on the page", () => {
   const text = pageText();
   expect(text).toMatch(
-    /app-staging:2 registered with v1's image \(not deployed\); its one-off task ran node \/app\/migrate\.js and exited 0, log: connecting to 127\.0\.0\.1:\d+\/app as postgres \| applying 0001_create_invoices \| applied 0001_create_invoices in \d+ ms \| done: 1 applied, 0 already there; table invoices \(id, order_id, amount_cents, issued_at\) exists; staging still answers v0/,
+    /The migration ran node \/app\/migrate\.js in app-staging:2 and exited 0 before the release took traffic \(log: connecting to 127\.0\.0\.1:\d+\/app as postgres \| applying 0001_create_invoices \| applied 0001_create_invoices in \d+ ms \| done: 1 applied, 0 already there\); table invoices \(id, order_id, amount_cents, issued_at\) exists\./,
   );
   // The run-task step's own summary is on the page too.
   expect(text).toContain('Run task app-staging:2');
-  // deploy-staging deployed the image the migration ran with, not a rebuild.
+});
+
+test('v1: the API and the worker are registered once each and deployed as registered, in one release', () => {
+  const text = pageText();
+  // Revision 1 is the bootstrap release's: one revision per service for v1, the one deployed.
+  expect(text).toContain(
+    'app and worker images built, one revision each registered (app-staging:2, worker-staging:2).',
+  );
+  expect(text).toContain(
+    'Deployed the migrated revisions app-staging:2 and worker-staging:2 as registered, as one release: the API gated on /health, the worker by its rollout; staging answers v1.',
+  );
+});
+
+test('v2: the crashing worker is named as failed, and the API and the worker both end on their previous revisions', () => {
+  const text = pageText();
   expect(text).toMatch(
-    /the image the migration ran with \(sha256:[0-9a-f]{12}…\) reused, not rebuilt/,
+    /The release failed on the worker, so the API was taken back too\. ecs-deploy: worker failed: The deployment of worker-staging:3 failed .*?Essential container in task exited \(worker: exit code 1\).*? The worker's log says: worker v2: cannot start: QUEUE_URL is not set\. Both services are back on v1's revisions \(app on app-staging:2, worker on worker-staging:2\); the gate did not run; staging answers v1\./,
   );
 });
 
@@ -128,7 +141,7 @@ test('the page says the time scale with the measured bake, and shows a run with 
   expect(text).toMatch(
     /Timers ×60: the 10-minute bake took \d+\.\d s\. Times on this page are wall-clock times/,
   );
-  // Stage 8: staging failed, so deploy-production's only job is skipped.
+  // Stage 7: staging failed, so deploy-production's only job is skipped.
   expect(text).toContain('deploy-production on workflow_run : skipped (no job ran)');
 });
 
