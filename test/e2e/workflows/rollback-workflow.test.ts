@@ -15,7 +15,7 @@ import {
   CreateTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { runWorkflow } from '../../../packages/workflow/src/runner';
-import { freePort, startHarness, type Harness } from '../local-aws/support';
+import { eventually, freePort, startHarness, type Harness } from '../local-aws/support';
 
 // The example rollback workflow, run by the local runner with the real bundles against
 // local-aws: a service on v2 goes back to v1 and passes the health gate afterwards.
@@ -25,21 +25,54 @@ let out: string;
 let port: number;
 let v1Arn: string;
 
-async function register(image: string): Promise<string> {
+async function register(image: string, family = 'app'): Promise<string> {
   const td = await h.ecs.send(
     new RegisterTaskDefinitionCommand({
-      family: 'app',
-      containerDefinitions: [{ name: 'app', image, portMappings: [{ containerPort: 8080 }] }],
+      family,
+      containerDefinitions: [{ name: family, image, portMappings: [{ containerPort: 8080 }] }],
     }),
   );
   return td.taskDefinition!.taskDefinitionArn!;
 }
 
-async function stable(): Promise<void> {
+async function stable(services = ['app']): Promise<void> {
   await waitUntilServicesStable(
     { client: h.ecs, maxWaitTime: 90, minDelay: 1, maxDelay: 1 },
-    { cluster: 'app-staging', services: ['app'] },
+    { cluster: 'app-staging', services },
   );
+}
+
+/** Waits until ECS marks the service's one deployment COMPLETED (a revision rollback can return to). */
+async function completed(service: string): Promise<void> {
+  await eventually(async () => {
+    const svc = await h.ecs.send(
+      new DescribeServicesCommand({ cluster: 'app-staging', services: [service] }),
+    );
+    const deployments = svc.services![0].deployments ?? [];
+    return deployments.length === 1 && deployments[0].rolloutState === 'COMPLETED';
+  }, `${service}'s deployment to complete`);
+}
+
+async function runningRevision(service: string): Promise<string> {
+  const svc = await h.ecs.send(
+    new DescribeServicesCommand({ cluster: 'app-staging', services: [service] }),
+  );
+  return svc.services![0].taskDefinition!;
+}
+
+function rollbackWorkflow(vars: Record<string, string>): ReturnType<typeof runWorkflow> {
+  return runWorkflow(join(ROOT, 'workflows-examples', 'rollback.yml'), {
+    root: ROOT,
+    event: 'workflow_dispatch',
+    inputs: { environment: 'staging', reason: 'v2 misbehaves' },
+    vars: { ECS_CLUSTER: 'app-staging', URL: `http://127.0.0.1:${port}`, ...vars },
+    awsEnv: {
+      AWS_ENDPOINT_URL: h.aws.endpoint,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    },
+    outDir: out,
+  });
 }
 
 beforeAll(async () => {
@@ -96,18 +129,7 @@ afterAll(async () => {
 });
 
 test('rollback.yml takes the environment back to the previous revision and gates it', async () => {
-  const run = await runWorkflow(join(ROOT, 'workflows-examples', 'rollback.yml'), {
-    root: ROOT,
-    event: 'workflow_dispatch',
-    inputs: { environment: 'staging', reason: 'v2 misbehaves' },
-    vars: { ECS_CLUSTER: 'app-staging', ECS_SERVICE: 'app', URL: `http://127.0.0.1:${port}` },
-    awsEnv: {
-      AWS_ENDPOINT_URL: h.aws.endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-    },
-    outDir: out,
-  });
+  const run = await rollbackWorkflow({ ECS_SERVICE: 'app' });
   const job = run.jobs[0];
   expect(job.steps.map((s) => `${s.name}: ${s.outcome}${s.error ? ` (${s.error})` : ''}`)).toEqual([
     'AWS credentials (OIDC, no stored keys): success',
@@ -119,9 +141,49 @@ test('rollback.yml takes the environment back to the previous revision and gates
     'to-task-definition-arn': v1Arn,
     method: 'update-service',
   });
-  const svc = await h.ecs.send(
-    new DescribeServicesCommand({ cluster: 'app-staging', services: ['app'] }),
-  );
-  expect(svc.services![0].taskDefinition).toBe(v1Arn);
+  expect(await runningRevision('app')).toBe(v1Arn);
   expect(job.summary).toContain('Rollback of staging');
+  expect(job.summary).toMatch(/\| app \| app:2 \| app:1 \| succeeded \|/);
+});
+
+test('rollback.yml with ECS_SERVICES takes every service of a release back to its own previous revision', async () => {
+  // The API goes to v2 again and a worker (no load balancer) goes from v1 to v2.
+  const workerV1 = await register(await h.pushApp('worker-staging', 'v1'), 'worker');
+  await h.ecs.send(
+    new CreateServiceCommand({
+      cluster: 'app-staging',
+      serviceName: 'worker',
+      taskDefinition: workerV1,
+      desiredCount: 1,
+    }),
+  );
+  await completed('worker');
+  const workerV2 = await register(await h.pushApp('worker-staging', 'v2'), 'worker');
+  const appV2 = await register(await h.pushApp('app-staging', 'v2'));
+  await h.ecs.send(
+    new UpdateServiceCommand({
+      cluster: 'app-staging',
+      service: 'worker',
+      taskDefinition: workerV2,
+    }),
+  );
+  await h.ecs.send(
+    new UpdateServiceCommand({ cluster: 'app-staging', service: 'app', taskDefinition: appV2 }),
+  );
+  await Promise.all([completed('app'), completed('worker')]);
+
+  const run = await rollbackWorkflow({ ECS_SERVICES: 'app\nworker\n' });
+  const job = run.jobs[0];
+  expect(job.steps.map((s) => `${s.name}: ${s.outcome}${s.error ? ` (${s.error})` : ''}`)).toEqual([
+    'AWS credentials (OIDC, no stored keys): success',
+    'Roll back: success',
+    'Health gate: success',
+    'Record the result: success',
+  ]);
+  expect(await runningRevision('app')).toBe(v1Arn);
+  expect(await runningRevision('worker')).toBe(workerV1);
+  const services = JSON.parse(job.steps[1].outputs.services) as Record<string, { status: string }>;
+  expect(Object.keys(services)).toEqual(['app', 'worker']);
+  expect(job.summary).toMatch(/\| app \| app:3 \| app:1 \| succeeded \|/);
+  expect(job.summary).toMatch(/\| worker \| worker:2 \| worker:1 \| succeeded \|/);
 });
