@@ -8,7 +8,10 @@ import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-rec
 import { runnerLog } from '../../../packages/kit/src/step-log';
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { DeployStatus } from '../../../packages/ecs/src/deploy';
-import type { ReleaseResult } from '../../../packages/ecs/src/release/release';
+import {
+  ReleaseCancelledError,
+  type ReleaseResult,
+} from '../../../packages/ecs/src/release/release';
 import { shortTaskDefinition } from '../../../packages/ecs/src/task-definition';
 import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
@@ -29,13 +32,20 @@ const VERDICT: Record<DeployStatus, ['success' | 'failure' | 'warning' | 'neutra
   unknown: ['warning', 'outcome unknown'],
 };
 
+/** Untrusted text for a table cell: the table escapes `|` itself, so markdownSafe's escape is undone. */
+function tableText(text: string): string {
+  return markdownSafe(text).replace(/\\\|/g, '|');
+}
+
 async function writeSummary(
   inputs: Inputs,
   names: string[],
-  r: ReleaseResult,
+  r: Pick<ReleaseResult, 'reason' | 'services' | 'failedService' | 'durationMs'> & {
+    verdict: [kind: 'success' | 'failure' | 'warning' | 'neutral', word: string];
+  },
   githubDeploymentId?: number,
 ): Promise<void> {
-  const [kind, word] = VERDICT[r.status];
+  const [kind, word] = r.verdict;
   const s = new SummaryBuilder(`ECS release of ${names.join(', ')}`);
   s.verdict(kind, word);
   s.text(markdownSafe(r.reason));
@@ -45,7 +55,7 @@ async function writeSummary(
       x.service,
       `\`${x.status}\``,
       `${shortTaskDefinition(x.previousTaskDefinitionArn)} → ${shortTaskDefinition(x.taskDefinitionArn)}`,
-      markdownSafe(x.reason),
+      tableText(x.reason),
     ]),
   );
   s.facts([
@@ -119,6 +129,21 @@ export async function runRelease(
     });
   } catch (error) {
     await record.markThrown(error, 'Cancelled while releasing');
+    if (error instanceof ReleaseCancelledError) {
+      // What the cancel left, for a later step (`if: cancelled()`) and for the reader.
+      core.setOutput('services', servicesOutput(error.services));
+      await writeSummary(
+        inputs,
+        names,
+        {
+          verdict: ['warning', 'cancelled'],
+          reason: `Cancelled: ${error.message}`,
+          services: error.services,
+          durationMs: error.durationMs,
+        },
+        record.id,
+      );
+    }
     throw phrased(error);
   }
   if (signal.aborted) {
@@ -138,7 +163,7 @@ export async function runRelease(
   else if (result.status === 'unknown') await record.mark('error', description);
   else if (['failed', 'rolled-back', 'timed-out'].includes(result.status))
     await record.mark('failure', description);
-  await writeSummary(inputs, names, result, record.id);
+  await writeSummary(inputs, names, { ...result, verdict: VERDICT[result.status] }, record.id);
   if (['failed', 'rolled-back', 'timed-out', 'unknown'].includes(result.status))
     throw new ActionFailure(result.reason);
   core.info(logSafe(result.reason));
