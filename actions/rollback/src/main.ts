@@ -134,7 +134,8 @@ async function writeServicesSummary(
       shortTaskDefinition(r.to),
       r.method ?? '–',
       formatDuration(r.durationMs),
-      r.reason,
+      // AWS's words and the `reason` input: the table escapes `|` itself.
+      markdownSafe(r.reason).replace(/\\\|/g, '|'),
     ]),
   );
   await s.write();
