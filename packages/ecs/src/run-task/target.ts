@@ -7,9 +7,23 @@ import type {
   RunTaskCommandInput,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { ConfigurationError } from '../../../kit/src/errors';
+import { ConfigurationError, isAwsError } from '../../../kit/src/errors';
 import { renderTaskDefinition, type SourceTaskDefinition } from '../task-definition';
 import type { RunTaskEcs } from './api';
+
+/** What a {@link RunTargetError} is about, so the action can name the input that set it. */
+export type RunTargetField = 'service' | 'task-definition' | 'container' | 'network';
+
+/** A mistake in what was asked to run, found while resolving it (before RunTask). */
+export class RunTargetError extends ConfigurationError {
+  constructor(
+    readonly field: RunTargetField,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RunTargetError';
+  }
+}
 
 /** Where the task definition to run comes from. */
 export type TaskSource =
@@ -74,7 +88,8 @@ export function pickContainer(td: TaskDefinition, name: string | undefined): Con
   if (name) {
     const found = defs.find((c) => c.name === name);
     if (!found)
-      throw new ConfigurationError(
+      throw new RunTargetError(
+        'container',
         `Task definition \`${label}\` has no container \`${name}\` (it has ${defs.map((c) => `\`${c.name}\``).join(', ') || 'none'}).`,
       );
     return found;
@@ -123,7 +138,8 @@ function mergeNetwork(
   const vpc = base?.awsvpcConfiguration;
   if (!vpc && !override?.subnets?.length) {
     if (override?.securityGroups?.length || override?.assignPublicIp !== undefined)
-      throw new ConfigurationError(
+      throw new RunTargetError(
+        'network',
         'Security groups and a public IP setting need subnets: none were given, and no service was named to take them from.',
       );
     return undefined;
@@ -169,7 +185,8 @@ export async function resolveRunTarget(
     });
     const svc = out.services?.find((s) => s.status !== 'INACTIVE');
     if (!svc?.taskDefinition)
-      throw new ConfigurationError(
+      throw new RunTargetError(
+        'service',
         `Service \`${req.source.service}\` was not found in cluster \`${req.cluster ?? 'default'}\`${out.failures?.[0]?.reason ? ` (${out.failures[0].reason})` : ''}.`,
       );
     service = svc.serviceName;
@@ -193,9 +210,20 @@ export async function resolveRunTarget(
       source: `task definition file \`${req.source.path}\``,
     });
     td = (await ecs.registerTaskDefinition(rendered)).taskDefinition;
-  } else td = (await ecs.describeTaskDefinition({ taskDefinition: reference })).taskDefinition;
+  } else
+    td = (
+      await ecs.describeTaskDefinition({ taskDefinition: reference }).catch((error: unknown) => {
+        // ECS answers an unknown family or revision with a ClientException.
+        if (isAwsError(error) && error.name === 'ClientException' && req.source.kind !== 'service')
+          throw new RunTargetError(
+            'task-definition',
+            `\`${reference}\` is not a registered task definition (ECS: ${error.message ?? 'ClientException'}).`,
+          );
+        throw error;
+      })
+    ).taskDefinition;
   if (!td?.taskDefinitionArn)
-    throw new ConfigurationError(`Task definition \`${reference}\` was not found.`);
+    throw new RunTargetError('task-definition', `Task definition \`${reference}\` was not found.`);
   const container = pickContainer(td, req.container);
   if (!launchType && !capacityProviderStrategy) {
     const compat = td.requiresCompatibilities ?? [];
@@ -203,7 +231,8 @@ export async function resolveRunTarget(
   }
   const networkConfiguration = mergeNetwork(network, req.network);
   if (td.networkMode === 'awsvpc' && !networkConfiguration)
-    throw new ConfigurationError(
+    throw new RunTargetError(
+      'network',
       `Task definition \`${td.family}:${td.revision}\` uses the awsvpc network mode, which needs subnets: none were given, and no service was named to take them from.`,
     );
   const overrideEnv = [...req.environment].map(([name, value]) => ({ name, value }));
