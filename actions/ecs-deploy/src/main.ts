@@ -224,7 +224,7 @@ export async function run(deps: Deps = {}): Promise<void> {
       }
     } catch (error) {
       await record.markThrown(error, 'Cancelled while deploying');
-      throw phrased(error);
+      throw phrased(error, inputs.cluster);
     }
     // A cancel that came while the last answer was read wins: never `succeeded` after SIGTERM.
     if (signal.aborted) {

@@ -144,7 +144,7 @@ export async function runRelease(
         record.id,
       );
     }
-    throw phrased(error);
+    throw phrased(error, inputs.cluster);
   }
   if (signal.aborted) {
     await record.markThrown(signal.reason, 'Cancelled while releasing');
