@@ -37,6 +37,21 @@ function tableText(text: string): string {
   return markdownSafe(text).replace(/\\\|/g, '|');
 }
 
+/** A service's revisions as a reader takes them in: where it was, where it went, where it is. */
+export function revisionCell(x: {
+  status: string;
+  taskDefinitionArn?: string;
+  previousTaskDefinitionArn?: string;
+}): string {
+  const from = shortTaskDefinition(x.previousTaskDefinitionArn);
+  const to = shortTaskDefinition(x.taskDefinitionArn);
+  if (x.status === 'dry-run') return `${from} → (not registered)`;
+  if (x.status === 'registered') return `${to} registered; runs ${from}`;
+  if (!x.taskDefinitionArn || x.taskDefinitionArn === x.previousTaskDefinitionArn) return from;
+  if (x.status === 'rolled-back') return `${from} → ${to} → back on ${from}`;
+  return `${from} → ${to}`;
+}
+
 async function writeSummary(
   inputs: Inputs,
   names: string[],
@@ -51,12 +66,7 @@ async function writeSummary(
   s.text(markdownSafe(r.reason));
   s.table(
     ['Service', 'Status', 'Revision', 'Reason'],
-    r.services.map((x) => [
-      x.service,
-      `\`${x.status}\``,
-      `${shortTaskDefinition(x.previousTaskDefinitionArn)} → ${shortTaskDefinition(x.taskDefinitionArn)}`,
-      tableText(x.reason),
-    ]),
+    r.services.map((x) => [x.service, `\`${x.status}\``, revisionCell(x), tableText(x.reason)]),
   );
   s.facts([
     ['Cluster', inputs.cluster ?? 'default'],
