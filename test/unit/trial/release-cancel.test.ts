@@ -99,6 +99,17 @@ test('a release cancelled before any service was updated says nothing changed', 
   expect(e.services.every((s) => s.status === 'unchanged')).toBe(true);
 });
 
+test('with one service left rolling out, the sentence is singular', async () => {
+  // Only api's image changes: the release moves api alone.
+  const { error } = await cancelledRelease((ecs) => ecs.count('UpdateService') === 1, {
+    images: [{ line: 'web=reg/web:v2', container: 'web', value: 'reg/web:v2' }],
+  });
+  const e = error as ReleaseCancelledError;
+  expect(e.message).toBe(
+    'the workflow was cancelled (SIGTERM) while following the release: api (api:1 → api:2) goes on rolling out in ECS, no longer followed and not rolled back. Unchanged: worker, cron.',
+  );
+});
+
 test('a release cancelled while it rolls back says which rollbacks were left unfollowed', async () => {
   // The worker crashes; api is rolled back; the cancel comes with the rollback's UpdateService.
   const { error, ecs } = await cancelledRelease((e) => e.count('UpdateService') === 3);

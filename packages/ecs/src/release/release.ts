@@ -428,7 +428,7 @@ function cancelledWhileFollowing(
         )
         .join(
           ', ',
-        )} go on rolling out in ECS, no longer followed and not rolled back.${unchanged.length ? ` Unchanged: ${unchanged.join(', ')}.` : ''}`
+        )} ${moving.length === 1 ? 'goes' : 'go'} on rolling out in ECS, no longer followed and not rolled back.${unchanged.length ? ` Unchanged: ${unchanged.join(', ')}.` : ''}`
     : `${cancel} before any service was updated: every service stays on the revision it ran.`;
   return new ReleaseCancelledError(logSafe(message, 2000), services, durationMs);
 }
@@ -447,7 +447,9 @@ function cancelledWhileRollingBack(
   const message = unfinished.length
     ? `${cancel} while rolling back after ${failedService} failed: ${unfinished
         .map((s) => `${s.service} (to ${shortTaskDefinition(s.previousTaskDefinitionArn)})`)
-        .join(', ')} go on rolling back in ECS, no longer followed.`
+        .join(
+          ', ',
+        )} ${unfinished.length === 1 ? 'goes' : 'go'} on rolling back in ECS, no longer followed.`
     : `${cancel} after ${failedService} failed and every changed service was rolled back.`;
   return new ReleaseCancelledError(logSafe(message, 2000), services, durationMs);
 }
