@@ -7,11 +7,12 @@ import {
   CreateClusterCommand,
   CreateServiceCommand,
   DescribeServicesCommand,
+  ListServiceDeploymentsCommand,
   RegisterTaskDefinitionCommand,
   waitUntilServicesStable,
 } from '@aws-sdk/client-ecs';
 import { runAction } from '../../support/run-action';
-import { startHarness, type Harness } from '../local-aws/support';
+import { eventually, startHarness, type Harness } from '../local-aws/support';
 
 let h: Harness;
 const SERVICES = ['api', 'worker'];
@@ -30,11 +31,19 @@ async function running(): Promise<string[]> {
   return out.services!.map((s) => s.taskDefinition!.split('/').pop()!);
 }
 
+/** Stable, and every service deployment ended: the next step reads a settled history. */
 async function stable(): Promise<void> {
   await waitUntilServicesStable(
     { client: h.ecs, maxWaitTime: 120, minDelay: 1, maxDelay: 1 },
     { cluster: 'rel', services: SERVICES },
   );
+  for (const service of SERVICES)
+    await eventually(async () => {
+      const out = await h.ecs.send(new ListServiceDeploymentsCommand({ cluster: 'rel', service }));
+      return (out.serviceDeployments ?? []).every(
+        (d) => !['PENDING', 'IN_PROGRESS'].includes(d.status ?? ''),
+      );
+    }, `the service deployments of ${service} to end`);
 }
 
 beforeAll(async () => {
@@ -127,4 +136,31 @@ test('the summary of a rollback of several services escapes the reasons in its t
     // Seven cells: the escaped `|` does not split the row.
     expect(row.split(/(?<!\\)\|/).length - 2).toBe(7);
   }
+}, 120_000);
+
+test('ecs-deploy of one service cancelled with SIGTERM mid-rollout says the deployment goes on in ECS, unfollowed', async () => {
+  await stable();
+  const image = await h.pushApp('api', 'v3');
+  const run = await runAction('ecs-deploy', {
+    env: env(),
+    inputs: { cluster: 'rel', service: 'api', 'container-images': `app=${image}` },
+    onStart: (child) => {
+      let seen = '';
+      let sent = false;
+      child.stdout?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (!sent && seen.includes('Started the deployment of')) {
+          sent = true;
+          child.kill('SIGTERM');
+        }
+      });
+    },
+  });
+  expect(run.code).toBe(1);
+  expect(run.error).toMatch(
+    /^Cancelled: the workflow was cancelled \(SIGTERM\): The deployment of api:(\d+) to api \(from api:1\) goes on in ECS, no longer followed and not rolled back\.$/,
+  );
+  const services = JSON.parse(run.outputs.services) as Record<string, { status: string }>;
+  expect(services.api.status).toBe('in-progress');
+  await stable();
 }, 120_000);
