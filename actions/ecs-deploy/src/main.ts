@@ -129,22 +129,21 @@ async function writeSummary(
 }
 
 /**
- * A cancel, saying what it left: a deployment started goes on in ECS, unfollowed (and the
- * `services` output says so); else nothing was deployed.
+ * Says what a cancel left: a deployment started goes on in ECS, unfollowed (a log line, and the
+ * `services` output says so); else that the service was not updated.
  */
-function cancelledDeploy(
-  error: CancelledError,
-  service: string,
-  facts: Record<string, string>,
-): CancelledError {
+function reportCancel(service: string, facts: Record<string, string>): void {
   const to = facts['task-definition-arn'];
   const from = facts['previous-task-definition-arn'];
   const started = !!(facts['service-deployment-arn'] || facts['codedeploy-deployment-id']);
-  if (!started || !to || to === from)
-    return new CancelledError(
-      `${error.message} before ${service} was updated: it stays on ${from ? shortTaskDefinition(from) : 'the revision it ran'}.`,
+  if (!started || !to || to === from) {
+    core.info(
+      `Cancelled before ${service} was updated: it stays on ${from ? shortTaskDefinition(from) : 'the revision it ran'}.`,
     );
+    return;
+  }
   const reason = `The deployment of ${shortTaskDefinition(to)} to ${service} (from ${shortTaskDefinition(from)}) goes on in ECS, no longer followed and not rolled back.`;
+  core.warning(`Cancelled: ${reason}`);
   core.setOutput(
     'services',
     servicesOutput([
@@ -157,7 +156,6 @@ function cancelledDeploy(
       },
     ]),
   );
-  return new CancelledError(`${error.message}: ${reason}`);
 }
 
 /** Runs ecs-deploy: validate, render, register, update, follow, report. */
@@ -263,7 +261,7 @@ export async function run(deps: Deps = {}): Promise<void> {
     } catch (error) {
       await record.markThrown(error, 'Cancelled while deploying');
       if (error instanceof CancelledError && inputs.continueDeployment === undefined)
-        throw cancelledDeploy(error, inputs.service, facts);
+        reportCancel(inputs.service, facts);
       throw phrased(error, inputs.cluster);
     }
     // A cancel that came while the last answer was read wins: never `succeeded` after SIGTERM.
