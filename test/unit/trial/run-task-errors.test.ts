@@ -2,6 +2,9 @@
 // family, a container the definition lacks, an awsvpc definition with no subnets, an unknown
 // cluster) failed without naming the input, two of them as raw AWS errors.
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run } from '../../../actions/run-task/src/main';
 import { runInProcess } from '../rollback/in-process-run';
 import { FakeClock, FakeEcs, FakeLogs, stoppedWith } from '../run-task/fakes';
@@ -74,4 +77,51 @@ test.each<{ name: string; inputs: Record<string, string>; setup: Setup; says: st
   expect(result.errors).toHaveLength(1);
   expect(result.errors[0]).toContain(says);
   expect(ecs.calls).not.toContain('RunTask');
+});
+
+test.each<{ name: string; inputs: Record<string, string>; says: string }>([
+  {
+    name: 'an awsvpc definition file without subnets',
+    inputs: {},
+    says: "Input `network-configuration` needs `subnets=…` (or set `service` to use that service's network): Task definition `job.json` uses the awsvpc network mode",
+  },
+  {
+    name: 'a container the definition file lacks',
+    inputs: { container: 'web', 'network-configuration': 'subnets=subnet-a' },
+    says: 'Input `container`: Task definition `job` has no container `web` (it has `job`).',
+  },
+])('$name fails naming the input before the file is registered', async ({ inputs, says }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'run-task-file-'));
+  writeFileSync(
+    join(dir, 'job.json'),
+    JSON.stringify({
+      family: 'job',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      containerDefinitions: [{ name: 'job', image: 'registry.example/jobs:v4', essential: true }],
+    }),
+  );
+  const ecs = new FakeEcs([() => stoppedWith(0)]);
+  const registered: unknown[] = [];
+  ecs.registerTaskDefinition = async (input: unknown) => {
+    registered.push(input);
+    throw new Error('registered');
+  };
+  try {
+    const result = await runInProcess(
+      () => run({ ecs, logs: () => new FakeLogs(), clock: new FakeClock() }),
+      { cluster: 'jobs', 'task-definition': 'job.json', ...inputs },
+      {
+        AWS_REGION: 'us-east-1',
+        GITHUB_REPOSITORY: 'acme/shop',
+        GITHUB_RUN_ID: '7',
+        GITHUB_WORKSPACE: dir,
+      },
+    );
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toContain(`Invalid configuration: ${says}`);
+    expect(registered).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

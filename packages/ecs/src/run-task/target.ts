@@ -84,7 +84,7 @@ export interface RunTarget {
 /** The container overrides apply to: the named one, else the only one, else the first essential one. */
 export function pickContainer(td: TaskDefinition, name: string | undefined): ContainerDefinition {
   const defs = td.containerDefinitions ?? [];
-  const label = `${td.family}:${td.revision}`;
+  const label = td.revision !== undefined ? `${td.family}:${td.revision}` : td.family;
   if (name) {
     const found = defs.find((c) => c.name === name);
     if (!found)
@@ -129,6 +129,10 @@ export function awslogsStreamName(
 /** The id at the end of a task ARN. */
 export function taskId(taskArn: string): string {
   return taskArn.split('/').pop() ?? taskArn;
+}
+
+function awsvpcWithoutSubnets(label: string): string {
+  return `Task definition ${label} uses the awsvpc network mode, which needs subnets: none were given, and no service was named to take them from.`;
 }
 
 function mergeNetwork(
@@ -209,6 +213,11 @@ export async function resolveRunTarget(
       tags: [],
       source: `task definition file \`${req.source.path}\``,
     });
+    // A mistake in the file registers nothing: check the container and the network first.
+    const draft = rendered as TaskDefinition;
+    pickContainer(draft, req.container);
+    if (draft.networkMode === 'awsvpc' && !mergeNetwork(network, req.network))
+      throw new RunTargetError('network', awsvpcWithoutSubnets(`\`${req.source.path}\``));
     td = (await ecs.registerTaskDefinition(rendered)).taskDefinition;
   } else
     td = (
@@ -231,10 +240,7 @@ export async function resolveRunTarget(
   }
   const networkConfiguration = mergeNetwork(network, req.network);
   if (td.networkMode === 'awsvpc' && !networkConfiguration)
-    throw new RunTargetError(
-      'network',
-      `Task definition \`${td.family}:${td.revision}\` uses the awsvpc network mode, which needs subnets: none were given, and no service was named to take them from.`,
-    );
+    throw new RunTargetError('network', awsvpcWithoutSubnets(`\`${td.family}:${td.revision}\``));
   const overrideEnv = [...req.environment].map(([name, value]) => ({ name, value }));
   const hasOverride = req.command !== undefined || overrideEnv.length > 0;
   const input: RunTaskCommandInput = {
