@@ -4,7 +4,7 @@ import type { DeploymentStrategy } from '@aws-sdk/client-ecs';
 import { InputParser, splitLines } from '../../../packages/kit/src/inputs';
 import { ReleaseLineError } from '../../../packages/ecs/src/release/lines';
 import { getReleaseInputs, type ReleaseInputs } from './release-inputs';
-import { ConfigurationError } from '../../../packages/kit/src/errors';
+import { ConfigurationError, describeAwsError, isAwsError } from '../../../packages/kit/src/errors';
 import { parseImageRef } from '../../../packages/ecs/src/image-ref';
 import { NoRunningRevisionError } from '../../../packages/ecs/src/service';
 import type { DeploySource } from '../../../packages/ecs/src/deploy';
@@ -138,7 +138,11 @@ const INPUT_OF = { images: 'container-images', environment: 'environment-variabl
  * Phrases what the deploy found wrong in the configuration (it states facts) with the inputs
  * that asked for it; any other error is returned as it is.
  */
-export function phrased(error: unknown): unknown {
+export function phrased(error: unknown, cluster?: string): unknown {
+  if (isAwsError(error) && error.name === 'ClusterNotFoundException')
+    return new ConfigurationError(
+      `Input \`cluster\`: cluster \`${cluster ?? 'default'}\` was not found (${describeAwsError(error)}).`,
+    );
   if (error instanceof UnknownContainerError) {
     return new ConfigurationError(
       `Input \`${INPUT_OF[error.option]}\` names container \`${error.container}\`, which ${error.source} does not have (it has ${error.have.map((n) => `\`${n}\``).join(', ')}).`,

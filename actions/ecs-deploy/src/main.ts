@@ -1,5 +1,5 @@
 import * as core from '../../../packages/kit/src/core';
-import { ActionFailure } from '../../../packages/kit/src/errors';
+import { ActionFailure, CancelledError } from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
 import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import { runAction } from '../../../packages/kit/src/run';
@@ -15,6 +15,7 @@ import { servicesOutput } from './services-output';
 import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
 import { runnerLog } from '../../../packages/kit/src/step-log';
 import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summary-sections';
+import { shortTaskDefinition } from '../../../packages/ecs/src/task-definition';
 
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
@@ -127,6 +128,36 @@ async function writeSummary(
   await s.write();
 }
 
+/**
+ * Says what a cancel left: a deployment started goes on in ECS, unfollowed (a log line, and the
+ * `services` output says so); else that the service was not updated.
+ */
+function reportCancel(service: string, facts: Record<string, string>): void {
+  const to = facts['task-definition-arn'];
+  const from = facts['previous-task-definition-arn'];
+  const started = !!(facts['service-deployment-arn'] || facts['codedeploy-deployment-id']);
+  if (!started || !to || to === from) {
+    core.info(
+      `Cancelled before ${service} was updated: it stays on ${from ? shortTaskDefinition(from) : 'the revision it ran'}.`,
+    );
+    return;
+  }
+  const reason = `The deployment of ${shortTaskDefinition(to)} to ${service} (from ${shortTaskDefinition(from)}) goes on in ECS, no longer followed and not rolled back.`;
+  core.warning(`Cancelled: ${reason}`);
+  core.setOutput(
+    'services',
+    servicesOutput([
+      {
+        service,
+        status: 'in-progress',
+        taskDefinitionArn: to,
+        previousTaskDefinitionArn: from,
+        reason,
+      },
+    ]),
+  );
+}
+
 /** Runs ecs-deploy: validate, render, register, update, follow, report. */
 export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
@@ -181,6 +212,8 @@ export async function run(deps: Deps = {}): Promise<void> {
       await record.mark('in_progress', `Deploying ${inputs.service}`);
     };
     let result: DeployResult;
+    // What the deploy made known as it went (its outputs), to say what a cancel left.
+    const facts: Record<string, string> = {};
     try {
       if (inputs.continueDeployment !== undefined) {
         const { continueCodeDeployment } =
@@ -238,13 +271,18 @@ export async function run(deps: Deps = {}): Promise<void> {
           signal,
           deregistrationDelayMs: deregistrationDelayReader(),
           clock: deps.clock,
-          onFact: (name, value) => core.setOutput(name, value),
+          onFact: (name, value) => {
+            facts[name] = value;
+            core.setOutput(name, value);
+          },
           beforeChange,
         });
       }
     } catch (error) {
       await record.markThrown(error, 'Cancelled while deploying');
-      throw phrased(error);
+      if (error instanceof CancelledError && inputs.continueDeployment === undefined)
+        reportCancel(inputs.service, facts);
+      throw phrased(error, inputs.cluster);
     }
     // A cancel that came while the last answer was read wins: never `succeeded` after SIGTERM.
     if (signal.aborted) {

@@ -8,7 +8,10 @@ import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-rec
 import { runnerLog } from '../../../packages/kit/src/step-log';
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import type { DeployStatus } from '../../../packages/ecs/src/deploy';
-import type { ReleaseResult } from '../../../packages/ecs/src/release/release';
+import {
+  ReleaseCancelledError,
+  type ReleaseResult,
+} from '../../../packages/ecs/src/release/release';
 import { shortTaskDefinition } from '../../../packages/ecs/src/task-definition';
 import type { Clock } from '../../../packages/kit/src/poll';
 import type { GitHubDeployments } from '../../../packages/kit/src/github-deployments';
@@ -29,24 +32,41 @@ const VERDICT: Record<DeployStatus, ['success' | 'failure' | 'warning' | 'neutra
   unknown: ['warning', 'outcome unknown'],
 };
 
+/** Untrusted text for a table cell: the table escapes `|` itself, so markdownSafe's escape is undone. */
+function tableText(text: string): string {
+  return markdownSafe(text).replace(/\\\|/g, '|');
+}
+
+/** A service's revisions as a reader takes them in: where it was, where it went, where it is. */
+export function revisionCell(x: {
+  status: string;
+  taskDefinitionArn?: string;
+  previousTaskDefinitionArn?: string;
+}): string {
+  const from = shortTaskDefinition(x.previousTaskDefinitionArn);
+  const to = shortTaskDefinition(x.taskDefinitionArn);
+  if (x.status === 'dry-run') return `${from} → (not registered)`;
+  if (x.status === 'registered') return `${to} registered; runs ${from}`;
+  if (!x.taskDefinitionArn || x.taskDefinitionArn === x.previousTaskDefinitionArn) return from;
+  if (x.status === 'rolled-back') return `${from} → ${to} → back on ${from}`;
+  return `${from} → ${to}`;
+}
+
 async function writeSummary(
   inputs: Inputs,
   names: string[],
-  r: ReleaseResult,
+  r: Pick<ReleaseResult, 'reason' | 'services' | 'failedService' | 'durationMs'> & {
+    verdict: [kind: 'success' | 'failure' | 'warning' | 'neutral', word: string];
+  },
   githubDeploymentId?: number,
 ): Promise<void> {
-  const [kind, word] = VERDICT[r.status];
+  const [kind, word] = r.verdict;
   const s = new SummaryBuilder(`ECS release of ${names.join(', ')}`);
   s.verdict(kind, word);
   s.text(markdownSafe(r.reason));
   s.table(
     ['Service', 'Status', 'Revision', 'Reason'],
-    r.services.map((x) => [
-      x.service,
-      `\`${x.status}\``,
-      `${shortTaskDefinition(x.previousTaskDefinitionArn)} → ${shortTaskDefinition(x.taskDefinitionArn)}`,
-      markdownSafe(x.reason),
-    ]),
+    r.services.map((x) => [x.service, `\`${x.status}\``, revisionCell(x), tableText(x.reason)]),
   );
   s.facts([
     ['Cluster', inputs.cluster ?? 'default'],
@@ -119,7 +139,22 @@ export async function runRelease(
     });
   } catch (error) {
     await record.markThrown(error, 'Cancelled while releasing');
-    throw phrased(error);
+    if (error instanceof ReleaseCancelledError) {
+      // What the cancel left, for a later step (`if: cancelled()`) and for the reader.
+      core.setOutput('services', servicesOutput(error.services));
+      await writeSummary(
+        inputs,
+        names,
+        {
+          verdict: ['warning', 'cancelled'],
+          reason: `Cancelled: ${error.message}`,
+          services: error.services,
+          durationMs: error.durationMs,
+        },
+        record.id,
+      );
+    }
+    throw phrased(error, inputs.cluster);
   }
   if (signal.aborted) {
     await record.markThrown(signal.reason, 'Cancelled while releasing');
@@ -138,7 +173,7 @@ export async function runRelease(
   else if (result.status === 'unknown') await record.mark('error', description);
   else if (['failed', 'rolled-back', 'timed-out'].includes(result.status))
     await record.mark('failure', description);
-  await writeSummary(inputs, names, result, record.id);
+  await writeSummary(inputs, names, { ...result, verdict: VERDICT[result.status] }, record.id);
   if (['failed', 'rolled-back', 'timed-out', 'unknown'].includes(result.status))
     throw new ActionFailure(result.reason);
   core.info(logSafe(result.reason));

@@ -141,6 +141,17 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
       u.reason ? tableText(u.reason) : '–',
     ]),
   );
+  // The AWS signals gate the release too: say which were read and what they last said.
+  if (result.signals.length)
+    s.table(
+      ['Signal', 'Readings', 'Verdict', 'Last seen'],
+      result.signals.map((g) => [
+        tableText(g.name),
+        g.readings,
+        g.verdict,
+        g.detail ? tableText(g.detail) : '–',
+      ]),
+    );
   s.facts([
     ['Rules', `${rulesSentence(inputs)}; a probe every ${formatDuration(inputs.intervalMs)}`],
     ['Expected', perUrl ? 'per URL, in the table' : expectedWords(inputs.expectations)],

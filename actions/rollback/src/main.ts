@@ -1,5 +1,11 @@
 import * as core from '../../../packages/kit/src/core';
-import { ActionFailure, ConfigurationError, errorMessage } from '../../../packages/kit/src/errors';
+import {
+  ActionFailure,
+  ConfigurationError,
+  describeAwsError,
+  errorMessage,
+  isAwsError,
+} from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
 import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import { runAction } from '../../../packages/kit/src/run';
@@ -134,14 +140,19 @@ async function writeServicesSummary(
       shortTaskDefinition(r.to),
       r.method ?? '–',
       formatDuration(r.durationMs),
-      r.reason,
+      // AWS's words and the `reason` input: the table escapes `|` itself.
+      markdownSafe(r.reason).replace(/\\\|/g, '|'),
     ]),
   );
   await s.write();
 }
 
 /** Phrases what the domain found wrong (it states facts) with the input that asked for it. */
-async function phrased(error: unknown): Promise<unknown> {
+async function phrased(error: unknown, cluster?: string): Promise<unknown> {
+  if (isAwsError(error) && error.name === 'ClusterNotFoundException')
+    return new ConfigurationError(
+      `Input \`cluster\`: cluster \`${cluster ?? 'default'}\` was not found (${describeAwsError(error)}).`,
+    );
   const { RollbackTargetError } = await import('../../../packages/ecs/src/rollback-target');
   const { UnknownCodeDeployTargetError } =
     await import('../../../packages/ecs/src/codedeploy/group');
@@ -238,7 +249,7 @@ export async function run(deps: Deps = {}): Promise<void> {
       }
     } catch (error) {
       await record.markThrown(error, 'Cancelled while rolling back');
-      throw await phrased(error);
+      throw await phrased(error, inputs.cluster);
     }
     // A cancel that came while the last answer was read wins: never `succeeded` after SIGTERM.
     if (signal.aborted) {

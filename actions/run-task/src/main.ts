@@ -1,5 +1,11 @@
 import * as core from '../../../packages/kit/src/core';
-import { ActionFailure, CancelledError } from '../../../packages/kit/src/errors';
+import {
+  ActionFailure,
+  CancelledError,
+  ConfigurationError,
+  describeAwsError,
+  isAwsError,
+} from '../../../packages/kit/src/errors';
 import { formatDuration } from '../../../packages/kit/src/duration';
 import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import { systemClock, type Clock } from '../../../packages/kit/src/poll';
@@ -138,6 +144,30 @@ async function writeSummary(
   await s.write();
 }
 
+/** The input a resolving mistake is about, named in the message (the domain names none). */
+const INPUT_OF_FIELD = {
+  service: 'service',
+  'task-definition': 'task-definition',
+  container: 'container',
+} as const;
+
+/** Phrases what ECS or the domain found wrong with the input that asked for it. */
+async function phrased(error: unknown, inputs: Inputs): Promise<unknown> {
+  const { RunTargetError } = await import('../../../packages/ecs/src/run-task/target');
+  if (error instanceof RunTargetError) {
+    if (error.field === 'network')
+      return new ConfigurationError(
+        `Input \`network-configuration\` needs \`subnets=…\` (or set \`service\` to use that service's network): ${error.message}`,
+      );
+    return new ConfigurationError(`Input \`${INPUT_OF_FIELD[error.field]}\`: ${error.message}`);
+  }
+  if (isAwsError(error) && error.name === 'ClusterNotFoundException')
+    return new ConfigurationError(
+      `Input \`cluster\`: cluster \`${inputs.cluster ?? 'default'}\` was not found (${describeAwsError(error)}).`,
+    );
+  return error;
+}
+
 /** Runs run-task: validate, resolve, run, follow the logs, explain, never leave a task behind. */
 export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
@@ -163,7 +193,9 @@ export async function run(deps: Deps = {}): Promise<void> {
         tags: inputs.tags,
       },
       inputs.region,
-    );
+    ).catch(async (error: unknown) => {
+      throw await phrased(error, inputs);
+    });
     if (target.registered) core.info(`Registered ${target.taskDefinitionArn}.`);
     core.info(
       `Running ${inputs.count === 1 ? 'a task' : `${inputs.count} tasks`} of ${target.taskDefinition}${target.service ? ` (the definition of service ${target.service})` : ''}, container \`${target.container}\`${inputs.command ? `: ${logSafe(JSON.stringify(inputs.command))}` : ''}.`,
@@ -178,6 +210,8 @@ export async function run(deps: Deps = {}): Promise<void> {
       log,
       stopReason: `Stopped by shipkit run-task (${workflowRun()})`,
       onStarted: (arns) => core.setOutput('task-arns', arns.join('\n')),
+    }).catch(async (error: unknown) => {
+      throw await phrased(error, inputs);
     });
     const logUrl = result.logStream
       ? logStreamConsoleUrl(

@@ -4,7 +4,7 @@
 // goes back to the revision it ran before.
 import { setMaxListeners } from 'node:events';
 import type { Service } from '@aws-sdk/client-ecs';
-import { ConfigurationError, errorMessage } from '../../../kit/src/errors';
+import { CancelledError, ConfigurationError, errorMessage } from '../../../kit/src/errors';
 import { logSafe } from '../../../kit/src/log-text';
 import { systemClock, type Clock } from '../../../kit/src/poll';
 import type { EcsApi } from '../api';
@@ -91,6 +91,21 @@ export interface ReleaseResult {
   services: ReleaseServiceResult[];
   startedAt: number;
   durationMs: number;
+}
+
+/**
+ * The release was cancelled (the signal): the message says which services were left rolling out
+ * (or rolling back) on which revisions; `services` holds each service's state at the cancel.
+ */
+export class ReleaseCancelledError extends CancelledError {
+  constructor(
+    message: string,
+    readonly services: ReleaseServiceResult[],
+    readonly durationMs: number,
+  ) {
+    super(message);
+    this.name = 'ReleaseCancelledError';
+  }
 }
 
 const FAILED: ReadonlySet<DeployStatus> = new Set([
@@ -280,6 +295,19 @@ export async function deployRelease(opts: ReleaseOptions): Promise<ReleaseResult
     opts.deploy === false ? undefined : opts.beforeChange?.(),
   );
   let failedService: string | undefined;
+  // A cancel (or another service's failure) must not start a change: a call made after the
+  // run's signal is aborted is not aborted itself, so check before each change.
+  const changing: EcsApi = {
+    ...batched.api,
+    registerTaskDefinition: (input) => {
+      signal.throwIfAborted();
+      return batched.api.registerTaskDefinition(input);
+    },
+    updateService: (input) => {
+      signal.throwIfAborted();
+      return batched.api.updateService(input);
+    },
+  };
 
   const outcomes = await Promise.all(
     opts.services.map(async (spec): Promise<Outcome> => {
@@ -288,7 +316,7 @@ export async function deployRelease(opts: ReleaseOptions): Promise<ReleaseResult
       const lines = assigned.get(spec.service);
       try {
         const result = await deploy({
-          api: batched.api,
+          api: changing,
           cluster: opts.cluster,
           service: spec.service,
           source: spec.source,
@@ -337,13 +365,25 @@ export async function deployRelease(opts: ReleaseOptions): Promise<ReleaseResult
       }
     }),
   );
-  opts.signal?.throwIfAborted();
+  if (opts.signal?.aborted)
+    throw cancelledWhileFollowing(opts.signal.reason, outcomes, clock.now() - startedAt);
   // A mistake found in one service held every other before registering: nothing was changed.
   if (startLine.failure !== undefined) throw startLine.failure;
 
   const services = outcomes.map((o) => serviceResult(o, failedService));
-  if (failedService && !opts.dryRun && opts.deploy !== false)
-    await rollBackChanged(opts, services, failedService, clock);
+  if (failedService && !opts.dryRun && opts.deploy !== false) {
+    try {
+      await rollBackChanged(opts, services, failedService, clock);
+    } catch (error) {
+      if (!opts.signal?.aborted) throw error;
+      throw cancelledWhileRollingBack(
+        opts.signal.reason,
+        services,
+        failedService,
+        clock.now() - startedAt,
+      );
+    }
+  }
   const status = releaseStatus(services, failedService, opts);
   return {
     status,
@@ -353,6 +393,65 @@ export async function deployRelease(opts: ReleaseOptions): Promise<ReleaseResult
     startedAt,
     durationMs: clock.now() - startedAt,
   };
+}
+
+/** What a cancel during the rollouts left: the services updated go on rolling out in ECS. */
+function cancelledWhileFollowing(
+  reason: unknown,
+  outcomes: Outcome[],
+  durationMs: number,
+): ReleaseCancelledError {
+  const services = outcomes.map((o): ReleaseServiceResult => {
+    const r = serviceResult(o, undefined);
+    if (o.result && !(o.error instanceof CancelledError)) return r;
+    const from = shortTaskDefinition(r.previousTaskDefinitionArn);
+    if (r.changed)
+      return {
+        ...r,
+        status: 'in-progress',
+        reason: `Cancelled while ${r.service} rolled out from ${from} to ${shortTaskDefinition(r.taskDefinitionArn)}: the deployment goes on in ECS, no longer followed and not rolled back.`,
+      };
+    return {
+      ...r,
+      status: 'unchanged',
+      reason: `Cancelled before ${r.service} was updated: it stays on ${from}.`,
+    };
+  });
+  const cancel = errorMessage(reason) || 'the run was cancelled';
+  const moving = services.filter((s) => s.changed && s.status === 'in-progress');
+  const unchanged = services.filter((s) => !s.changed).map((s) => s.service);
+  const message = moving.length
+    ? `${cancel} while following the release: ${moving
+        .map(
+          (s) =>
+            `${s.service} (${shortTaskDefinition(s.previousTaskDefinitionArn)} → ${shortTaskDefinition(s.taskDefinitionArn)})`,
+        )
+        .join(
+          ', ',
+        )} ${moving.length === 1 ? 'goes' : 'go'} on rolling out in ECS, no longer followed and not rolled back.${unchanged.length ? ` Unchanged: ${unchanged.join(', ')}.` : ''}`
+    : `${cancel} before any service was updated: every service stays on the revision it ran.`;
+  return new ReleaseCancelledError(logSafe(message, 2000), services, durationMs);
+}
+
+/** What a cancel during the release's rollback left: the rollbacks started go on in ECS. */
+function cancelledWhileRollingBack(
+  reason: unknown,
+  services: ReleaseServiceResult[],
+  failedService: string,
+  durationMs: number,
+): ReleaseCancelledError {
+  const cancel = errorMessage(reason) || 'the run was cancelled';
+  const unfinished = services.filter((s) => needsRollback(s) && !s.rollback);
+  for (const s of unfinished)
+    s.reason = `${s.reason} Cancelled while it was rolled back to ${shortTaskDefinition(s.previousTaskDefinitionArn)}: not followed to the end.`;
+  const message = unfinished.length
+    ? `${cancel} while rolling back after ${failedService} failed: ${unfinished
+        .map((s) => `${s.service} (to ${shortTaskDefinition(s.previousTaskDefinitionArn)})`)
+        .join(
+          ', ',
+        )} ${unfinished.length === 1 ? 'goes' : 'go'} on rolling back in ECS, no longer followed.`
+    : `${cancel} after ${failedService} failed and every changed service was rolled back.`;
+  return new ReleaseCancelledError(logSafe(message, 2000), services, durationMs);
 }
 
 function serviceResult(o: Outcome, failedService: string | undefined): ReleaseServiceResult {

@@ -67,7 +67,8 @@ export function describeFailure(o: TaskOutcome): string {
       c.exitCode !== undefined
         ? `essential container \`${c.name}\` exited with code ${c.exitCode}`
         : `essential container \`${c.name}\` did not run`;
-    parts.push(c.reason ? `${what} (${c.reason})` : what);
+    // ECS often repeats the stopped reason as the container's: say it once, after `stopped:`.
+    parts.push(c.reason && c.reason !== o.stoppedReason ? `${what} (${c.reason})` : what);
   }
   const stopped = [o.stopCode, o.stoppedReason].filter(Boolean).join(': ');
   if (stopped) parts.push(`stopped: ${stopped}`);

@@ -7,9 +7,23 @@ import type {
   RunTaskCommandInput,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { ConfigurationError } from '../../../kit/src/errors';
+import { ConfigurationError, isAwsError } from '../../../kit/src/errors';
 import { renderTaskDefinition, type SourceTaskDefinition } from '../task-definition';
 import type { RunTaskEcs } from './api';
+
+/** What a {@link RunTargetError} is about, so the action can name the input that set it. */
+export type RunTargetField = 'service' | 'task-definition' | 'container' | 'network';
+
+/** A mistake in what was asked to run, found while resolving it (before RunTask). */
+export class RunTargetError extends ConfigurationError {
+  constructor(
+    readonly field: RunTargetField,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RunTargetError';
+  }
+}
 
 /** Where the task definition to run comes from. */
 export type TaskSource =
@@ -70,11 +84,12 @@ export interface RunTarget {
 /** The container overrides apply to: the named one, else the only one, else the first essential one. */
 export function pickContainer(td: TaskDefinition, name: string | undefined): ContainerDefinition {
   const defs = td.containerDefinitions ?? [];
-  const label = `${td.family}:${td.revision}`;
+  const label = td.revision !== undefined ? `${td.family}:${td.revision}` : td.family;
   if (name) {
     const found = defs.find((c) => c.name === name);
     if (!found)
-      throw new ConfigurationError(
+      throw new RunTargetError(
+        'container',
         `Task definition \`${label}\` has no container \`${name}\` (it has ${defs.map((c) => `\`${c.name}\``).join(', ') || 'none'}).`,
       );
     return found;
@@ -116,6 +131,10 @@ export function taskId(taskArn: string): string {
   return taskArn.split('/').pop() ?? taskArn;
 }
 
+function awsvpcWithoutSubnets(label: string): string {
+  return `Task definition ${label} uses the awsvpc network mode, which needs subnets: none were given, and no service was named to take them from.`;
+}
+
 function mergeNetwork(
   base: NetworkConfiguration | undefined,
   override: NetworkOverride | undefined,
@@ -123,7 +142,8 @@ function mergeNetwork(
   const vpc = base?.awsvpcConfiguration;
   if (!vpc && !override?.subnets?.length) {
     if (override?.securityGroups?.length || override?.assignPublicIp !== undefined)
-      throw new ConfigurationError(
+      throw new RunTargetError(
+        'network',
         'Security groups and a public IP setting need subnets: none were given, and no service was named to take them from.',
       );
     return undefined;
@@ -169,7 +189,8 @@ export async function resolveRunTarget(
     });
     const svc = out.services?.find((s) => s.status !== 'INACTIVE');
     if (!svc?.taskDefinition)
-      throw new ConfigurationError(
+      throw new RunTargetError(
+        'service',
         `Service \`${req.source.service}\` was not found in cluster \`${req.cluster ?? 'default'}\`${out.failures?.[0]?.reason ? ` (${out.failures[0].reason})` : ''}.`,
       );
     service = svc.serviceName;
@@ -192,10 +213,26 @@ export async function resolveRunTarget(
       tags: [],
       source: `task definition file \`${req.source.path}\``,
     });
+    // A mistake in the file registers nothing: check the container and the network first.
+    const draft = rendered as TaskDefinition;
+    pickContainer(draft, req.container);
+    if (draft.networkMode === 'awsvpc' && !mergeNetwork(network, req.network))
+      throw new RunTargetError('network', awsvpcWithoutSubnets(`\`${req.source.path}\``));
     td = (await ecs.registerTaskDefinition(rendered)).taskDefinition;
-  } else td = (await ecs.describeTaskDefinition({ taskDefinition: reference })).taskDefinition;
+  } else
+    td = (
+      await ecs.describeTaskDefinition({ taskDefinition: reference }).catch((error: unknown) => {
+        // ECS answers an unknown family or revision with a ClientException.
+        if (isAwsError(error) && error.name === 'ClientException' && req.source.kind !== 'service')
+          throw new RunTargetError(
+            'task-definition',
+            `\`${reference}\` is not a registered task definition (ECS: ${error.message ?? 'ClientException'}).`,
+          );
+        throw error;
+      })
+    ).taskDefinition;
   if (!td?.taskDefinitionArn)
-    throw new ConfigurationError(`Task definition \`${reference}\` was not found.`);
+    throw new RunTargetError('task-definition', `Task definition \`${reference}\` was not found.`);
   const container = pickContainer(td, req.container);
   if (!launchType && !capacityProviderStrategy) {
     const compat = td.requiresCompatibilities ?? [];
@@ -203,9 +240,7 @@ export async function resolveRunTarget(
   }
   const networkConfiguration = mergeNetwork(network, req.network);
   if (td.networkMode === 'awsvpc' && !networkConfiguration)
-    throw new ConfigurationError(
-      `Task definition \`${td.family}:${td.revision}\` uses the awsvpc network mode, which needs subnets: none were given, and no service was named to take them from.`,
-    );
+    throw new RunTargetError('network', awsvpcWithoutSubnets(`\`${td.family}:${td.revision}\``));
   const overrideEnv = [...req.environment].map(([name, value]) => ({ name, value }));
   const hasOverride = req.command !== undefined || overrideEnv.length > 0;
   const input: RunTaskCommandInput = {
