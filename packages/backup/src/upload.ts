@@ -8,8 +8,8 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from '../../kit/src/poll';
+import type { ChunkSource } from './ring-reader';
 import {
   deleteObject,
   errorName,
@@ -31,7 +31,8 @@ export function partSizeFor(expectedBytes = 0): number {
 export interface StreamUploadOptions extends WriteOptions {
   bucket: string;
   key: string;
-  body: Readable;
+  /** The bytes; each chunk is copied before the next is asked for. */
+  body: ChunkSource;
   contentType: string;
   metadata: Record<string, string>;
   partSize: number;
