@@ -221,22 +221,29 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
  * reuses a chunk's buffer after that. Ends `gzip` at the end; destroys it on a failure.
  */
 async function feed(source: ChunkSource, probe: ProbeStream, gzip: ParallelGzip): Promise<void> {
-  const closed = new Promise<never>((_, reject) =>
-    gzip.once('close', () => reject(new Error('the compression stopped'))),
-  );
-  closed.catch(() => undefined);
+  // The write waited for, settled by its callback or by gzip closing first (no promise that
+  // outlives the run collects one reaction per chunk).
+  let pending: ((error?: Error | null) => void) | undefined;
+  const onClose = (): void => pending?.(new Error('the compression stopped'));
+  gzip.once('close', onClose);
   try {
     for await (const chunk of source) {
       probe.update(chunk);
-      const taken = new Promise<void>((resolve, reject) =>
-        gzip.write(chunk, (error) => (error ? reject(error) : resolve())),
-      );
-      await Promise.race([taken, closed]);
+      await new Promise<void>((resolve, reject) => {
+        pending = (error) => {
+          pending = undefined;
+          if (error) reject(error);
+          else resolve();
+        };
+        gzip.write(chunk, (error) => pending?.(error));
+      });
     }
     gzip.end();
   } catch (error) {
     gzip.destroy(error as Error);
     throw error;
+  } finally {
+    gzip.off('close', onClose);
   }
 }
 

@@ -142,14 +142,21 @@ export class RingReader implements ChunkSource {
     this.notify();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    try {
-      for (let chunk = await this.next(); chunk; chunk = await this.next()) yield chunk;
-    } finally {
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return {
+      next: async (): Promise<IteratorResult<Buffer>> => {
+        const chunk = await this.next();
+        if (chunk) return { value: chunk, done: false };
+        this.release();
+        return { value: undefined, done: true };
+      },
       // A consumer that stops early (break, throw) stops the reading too.
-      if (!this.ended) this.destroy();
-      this.release();
-    }
+      return: async (): Promise<IteratorResult<Buffer>> => {
+        if (!this.ended) this.destroy();
+        this.release();
+        return { value: undefined, done: true };
+      },
+    };
   }
 }
 
