@@ -8,9 +8,9 @@ import { join } from 'node:path';
 
 /** Options for {@link RingReader}. */
 export interface RingOptions {
-  /** Buffers in the ring (at least 2; default 16). */
+  /** Buffers in the ring (at least 2; default 8). */
   slots?: number;
-  /** Bytes of each buffer, the most one read takes (default 64 KiB). */
+  /** Bytes of each buffer (default 128 KiB); a chunk holds at least three quarters of one. */
   slotSize?: number;
 }
 
@@ -29,8 +29,10 @@ interface Filled {
 /**
  * Reads a socket into a ring of `slots` buffers of `slotSize` bytes, allocated once. Each chunk
  * it yields is a view into one of them and stays intact until the consumer asks for the next
- * chunk: only then is its buffer read into again. One free buffer is always the one the next
- * read goes into; when no other is free (every chunk read is still queued or held by the
+ * chunk: only then is its buffer read into again. Reads add up in one buffer until less than a
+ * quarter of it is left (then it is passed on as one chunk, so a producer writing 8 KiB at a time
+ * costs the consumer one chunk per ~100 KiB, not one per write); the rest is passed on at the
+ * end. One free buffer is always the one the next read goes into; when no other is free (every chunk read is still queued or held by the
  * consumer), reading stops until the consumer releases one, so the producer waits in its write
  * and memory stays `slots × slotSize` whatever the consumer's pace.
  *
@@ -41,8 +43,11 @@ export class RingReader implements ChunkSource {
   private readonly slots: Buffer[];
   /** Free slots, apart from `target`. */
   private readonly free: number[] = [];
-  /** The slot the next read goes into (always free). */
+  /** The slot the next read goes into (always free), and how many of its bytes are read. */
   private target = 0;
+  private fill = 0;
+  /** A slot with less room than this left is passed on (reads get at least this much room). */
+  private readonly minRoom: number;
   /** Chunks read and not yet given to the consumer, oldest first. */
   private readonly queue: Filled[] = [];
   /** The slot of the chunk the consumer holds. */
@@ -60,39 +65,50 @@ export class RingReader implements ChunkSource {
   bytes = 0;
 
   constructor(opts: RingOptions = {}) {
-    const count = Math.max(2, opts.slots ?? 16);
-    const size = Math.max(1, opts.slotSize ?? 64 * 1024);
+    const count = Math.max(2, opts.slots ?? 8);
+    const size = Math.max(4, opts.slotSize ?? 128 * 1024);
+    this.minRoom = Math.ceil(size / 4);
     this.slots = Array.from({ length: count }, () => Buffer.allocUnsafeSlow(size));
     for (let i = count - 1; i >= 1; i--) this.free.push(i);
   }
 
   /** The `onread` option of the socket to read (`net.connect({ ..., onread })`). */
   readonly onread = {
-    buffer: (): Buffer => this.slots[this.target] as Buffer,
+    buffer: (): Buffer => (this.slots[this.target] as Buffer).subarray(this.fill),
     callback: (length: number): boolean => this.filled(length),
   };
 
   /** Takes the socket created with {@link onread}: its end, errors and reads are followed. */
   attach(socket: Socket): void {
     this.socket = socket;
-    socket.on('end', () => {
-      this.ended = true;
-      this.notify();
-    });
+    socket.on('end', () => this.finish());
     socket.on('error', (error) => {
       this.failure ??= error;
       this.notify();
     });
-    socket.on('close', () => {
-      this.ended = true;
-      this.notify();
-    });
+    socket.on('close', () => this.finish());
   }
 
-  /** A read filled `target`: queue it and choose the next target; false stops reading. */
+  /** The end of the input: the slot being filled is passed on. */
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.fill > 0) this.queue.push({ slot: this.target, length: this.fill });
+    this.fill = 0;
+    this.notify();
+  }
+
+  /**
+   * A read put `length` more bytes into `target`. Small reads (a producer writing 8 KiB at a
+   * time) add up in the same slot, which is passed on once its room is short; then the next
+   * free slot becomes the target. False stops reading.
+   */
   private filled(length: number): boolean {
     this.bytes += length;
-    this.queue.push({ slot: this.target, length });
+    this.fill += length;
+    if ((this.slots[this.target] as Buffer).length - this.fill >= this.minRoom) return true;
+    this.queue.push({ slot: this.target, length: this.fill });
+    this.fill = 0;
     // There is always a free slot here: reading resumes only once one was released.
     this.target = this.free.pop() as number;
     this.busiest = Math.max(this.busiest, this.slots.length - 1 - this.free.length);

@@ -31,7 +31,7 @@ describe('RingReader', () => {
     'gives a slow consumer every byte intact and in order, never holding more than its slots (%s)',
     async (_name, ring, total) => {
       const { reader, writer } = await openRingPipe(ring);
-      const slots = ring.slots ?? 16;
+      const slots = ring.slots ?? 8;
       const writing = (async () => {
         for (let at = 0; at < total; at += 50_000) {
           if (!writer.write(pattern(at, Math.min(50_000, total - at)))) await once(writer, 'drain');
@@ -67,6 +67,32 @@ describe('RingReader', () => {
     }
     expect(firstWrong(Buffer.concat(held), 0)).toBe(-1);
     expect(at).toBe(200_000);
+  });
+
+  it('passes small writes on in chunks of at least three quarters of a buffer, the rest at the end', async () => {
+    const { reader, writer } = await openRingPipe({ slots: 4, slotSize: 64 * 1024 });
+    const total = 1_000_000 + 123;
+    const writing = (async () => {
+      for (let at = 0; at < total; at += 8192) {
+        // Each write reaches the reader on its own before the next is made.
+        await new Promise<void>((resolve) =>
+          writer.write(pattern(at, Math.min(8192, total - at)), () => resolve()),
+        );
+        await turns(1);
+      }
+      writer.end();
+    })();
+    const sizes: number[] = [];
+    let at = 0;
+    for await (const chunk of reader) {
+      expect(firstWrong(chunk, at)).toBe(-1);
+      at += chunk.length;
+      sizes.push(chunk.length);
+    }
+    await writing;
+    expect(at).toBe(total);
+    expect(sizes.slice(0, -1).every((n) => n >= 48 * 1024)).toBe(true);
+    expect(sizes.length).toBeLessThan(total / (48 * 1024) + 1);
   });
 
   it('ends a waiting consumer with the error it is destroyed with', async () => {
