@@ -100,7 +100,8 @@ export interface Producer {
 
 /**
  * Starts a producer whose stdout is read by the caller; stdin is closed. Its output is read
- * into reused buffers (`ring`) except on Windows, where it is an ordinary pipe.
+ * into reused buffers (`ring`) except where no local socket can be made (Windows), where it is
+ * an ordinary pipe.
  */
 export async function startProducer(
   exe: string,
@@ -112,7 +113,9 @@ export async function startProducer(
     ring?: RingOptions;
   } = {},
 ): Promise<Producer> {
-  const pipe = process.platform === 'win32' ? undefined : await openRingPipe(opts.ring);
+  // Where no local socket can be made (Windows, a temporary folder that refuses one), a pipe.
+  const pipe =
+    process.platform === 'win32' ? undefined : await openRingPipe(opts.ring).catch(() => undefined);
   let child: ChildProcess;
   try {
     child = spawn(exe, args, {
