@@ -3,7 +3,13 @@
 import { tmpdir } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 
-/** The S3 client of a run, loaded on first use (the SDK is a large part of the bundle). */
+/**
+ * The S3 client of a run, loaded on first use (the SDK is a large part of the bundle). It sends
+ * no `Expect: 100-continue`: the SDK sends every request carrying that header (each part of
+ * 2 MB or more) on a new connection of its own, with no keep-alive, and waits a round trip for
+ * the server's go-ahead before the body; without it the parts reuse the kept-alive connections.
+ * A part S3 refuses is then refused after its body was sent rather than before.
+ */
 export async function s3Client(
   region: string | undefined,
   forcePathStyle: boolean,
@@ -12,7 +18,11 @@ export async function s3Client(
   const { awsClientConfig, resolveRegion, withErrorContext } =
     await import('../../../packages/kit/src/aws');
   return withErrorContext(
-    new S3Client({ ...awsClientConfig(resolveRegion(region)), forcePathStyle }),
+    new S3Client({
+      ...awsClientConfig(resolveRegion(region)),
+      forcePathStyle,
+      expectContinueHeader: false,
+    }),
     'S3',
   );
 }

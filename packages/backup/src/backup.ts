@@ -1,9 +1,9 @@
-import { pipeline } from 'node:stream/promises';
 import { ActionFailure, CancelledError } from '../../kit/src/errors';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import { incompleteKey, type BackupKind } from './keys';
 import { ParallelGzip } from './pgzip';
 import { describeExit, HashStream, ProbeStream, stderrSummary, stopProducer } from './process';
+import type { ChunkSource } from './ring-reader';
 import { startBackupSource, type DumpSource, type FilesSource, type StartedSource } from './source';
 import { copyObject, deleteObject, type S3Api, type WriteOptions } from './store';
 import { cleanupUpload, partSizeFor, streamUpload, type CleanupReport } from './upload';
@@ -91,7 +91,7 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
   const clock = opts.clock ?? systemClock;
   const started = clock.now();
   const { producer, name, kind } =
-    opts.started ?? startBackupSource(opts.source, opts.compressionLevel, opts.log);
+    opts.started ?? (await startBackupSource(opts.source, opts.compressionLevel, opts.log));
   const probe = new ProbeStream();
   const hash = new HashStream();
   // pg_dump compresses the custom format itself; plain SQL and tar are gzipped here, on every core.
@@ -117,7 +117,7 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
   // sees the compressed parts.
   const body = gzip ?? stdout;
   const flowing = gzip
-    ? pipeline(stdout, probe, gzip).then(
+    ? feed(stdout, probe, gzip).then(
         () => undefined,
         (error: unknown) => error,
       )
@@ -213,6 +213,38 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
     sha256,
     durationMs: clock.now() - started,
   };
+}
+
+/**
+ * Passes the producer's chunks through `probe` into `gzip`, one at a time: a chunk is asked for
+ * only once gzip has taken the previous one in (copied it into its blocks), since the source
+ * reuses a chunk's buffer after that. Ends `gzip` at the end; destroys it on a failure.
+ */
+async function feed(source: ChunkSource, probe: ProbeStream, gzip: ParallelGzip): Promise<void> {
+  // The write waited for, settled by its callback or by gzip closing first (no promise that
+  // outlives the run collects one reaction per chunk).
+  let pending: ((error?: Error | null) => void) | undefined;
+  const onClose = (): void => pending?.(new Error('the compression stopped'));
+  gzip.once('close', onClose);
+  try {
+    for await (const chunk of source) {
+      probe.update(chunk);
+      await new Promise<void>((resolve, reject) => {
+        pending = (error) => {
+          pending = undefined;
+          if (error) reject(error);
+          else resolve();
+        };
+        gzip.write(chunk, (error) => pending?.(error));
+      });
+    }
+    gzip.end();
+  } catch (error) {
+    gzip.destroy(error as Error);
+    throw error;
+  } finally {
+    gzip.off('close', onClose);
+  }
 }
 
 function uploadFailure(error: unknown): string {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
-import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import { openRingPipe, type ChunkSource, type RingOptions } from './ring-reader';
 
 /** How a child process ended. */
 export interface Exit {
@@ -85,27 +86,47 @@ export function runProgram(
 export interface Producer {
   child: ChildProcess;
   /**
-   * The program's stdout, to read instead of `child.stdout`: it is piped into this buffer at
-   * once, because Node resumes a child's unread stdout when the child exits and the bytes would
-   * be lost if the reader attaches later (a small dump can finish before the upload starts).
+   * The program's stdout, to read instead of `child.stdout`. Where the platform allows it, a
+   * local socket read into a ring of reused buffers (a `RingReader`): each chunk is valid
+   * until the next one is asked for, so a consumer copies what it keeps before asking again.
+   * Elsewhere a pipe buffered at once (Node resumes a child's unread stdout when the child
+   * exits, and the bytes would be lost if the reader attached later).
    */
-  output: Readable;
+  output: ChunkSource;
   /** Resolves once the process exited, with how. */
   exit: Promise<Exit>;
   stderr: TailBuffer;
 }
 
-/** Starts a producer whose stdout is read by the caller; stdin is closed. */
-export function startProducer(
+/**
+ * Starts a producer whose stdout is read by the caller; stdin is closed. Its output is read
+ * into reused buffers (`ring`) except where no local socket can be made (Windows), where it is
+ * an ordinary pipe.
+ */
+export async function startProducer(
   exe: string,
   args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; onStderr?: (line: string) => void } = {},
-): Producer {
-  const child = spawn(exe, args, {
-    env: opts.env,
-    cwd: opts.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    onStderr?: (line: string) => void;
+    ring?: RingOptions;
+  } = {},
+): Promise<Producer> {
+  // Where no local socket can be made (Windows, a temporary folder that refuses one), a pipe.
+  const pipe =
+    process.platform === 'win32' ? undefined : await openRingPipe(opts.ring).catch(() => undefined);
+  let child: ChildProcess;
+  try {
+    child = spawn(exe, args, {
+      env: opts.env,
+      cwd: opts.cwd,
+      stdio: ['ignore', pipe?.writer ?? 'pipe', 'pipe'],
+    });
+  } finally {
+    // The child holds its own copy of the writing end; the reader sees the end once it exits.
+    pipe?.writer.destroy();
+  }
   const stderr = new TailBuffer();
   child.stderr!.on('data', (d: Buffer) => {
     stderr.push(d);
@@ -119,9 +140,14 @@ export function startProducer(
     });
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
-  // Room for the producer to run ahead while the reader is not there yet.
-  const output = new PassThrough({ highWaterMark: 1024 * 1024 });
-  child.stdout!.pipe(output);
+  let output: ChunkSource;
+  if (pipe) output = pipe.reader;
+  else {
+    // Room for the producer to run ahead while the reader is not there yet.
+    const buffered = new PassThrough({ highWaterMark: 1024 * 1024 });
+    child.stdout!.pipe(buffered);
+    output = buffered;
+  }
   return { child, exit, stderr, output };
 }
 

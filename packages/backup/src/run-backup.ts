@@ -180,7 +180,7 @@ async function startEarly(
   let adopted = false;
   const ahead =
     clients?.length === 1
-      ? startBackupSource(dumpSource(source, clients[0]), compressionLevel, (line) =>
+      ? await startBackupSource(dumpSource(source, clients[0]), compressionLevel, (line) =>
           adopted ? log.info(line) : held.push(line),
         )
       : undefined;

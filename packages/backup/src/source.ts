@@ -69,11 +69,11 @@ export interface StartedSource {
  * Starts pg_dump or tar with its output on a pipe (read by {@link streamBackup}); its stderr
  * lines go to `log` until the source is stopped.
  */
-export function startBackupSource(
+export async function startBackupSource(
   source: DumpSource | FilesSource,
   compressionLevel: number,
   log?: (line: string) => void,
-): StartedSource {
+): Promise<StartedSource> {
   // Called only later, from the program's stderr, once `started` exists.
   const say = (line: string): void => {
     if (!started.stopped) log?.(line);
@@ -81,7 +81,7 @@ export function startBackupSource(
   const started: StartedSource =
     source.type === 'pg-dump'
       ? {
-          producer: startProducer(
+          producer: await startProducer(
             program(source.client, 'pg_dump'),
             pgDumpArgs(source, compressionLevel),
             { env: clientEnv(source.conn), onStderr: (line) => say(`pg_dump: ${line}`) },
@@ -90,7 +90,7 @@ export function startBackupSource(
           kind: source.format,
         }
       : {
-          producer: startProducer(
+          producer: await startProducer(
             'tar',
             ['-c', '-f', '-', '--', ...resolveFilePaths(source.paths, source.cwd)],
             { cwd: source.cwd, onStderr: (line) => say(`tar: ${line}`) },

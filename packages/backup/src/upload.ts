@@ -8,8 +8,8 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from '../../kit/src/poll';
+import type { ChunkSource } from './ring-reader';
 import {
   deleteObject,
   errorName,
@@ -31,7 +31,8 @@ export function partSizeFor(expectedBytes = 0): number {
 export interface StreamUploadOptions extends WriteOptions {
   bucket: string;
   key: string;
-  body: Readable;
+  /** The bytes; each chunk is copied before the next is asked for. */
+  body: ChunkSource;
   contentType: string;
   metadata: Record<string, string>;
   partSize: number;
@@ -128,6 +129,47 @@ async function sendWithDeadline<T>(
   }
 }
 
+/** The part of a command's middleware stack {@link unsignedWhenChecked} uses. */
+interface WithMiddleware {
+  middlewareStack: {
+    addRelativeTo(
+      middleware: (
+        next: (args: { request: unknown }) => Promise<unknown>,
+      ) => (args: { request: unknown }) => Promise<unknown>,
+      options: { name: string; relation: 'before'; toMiddleware: string },
+    ): void;
+  };
+}
+
+/**
+ * Sends a part's (or a small object's) bytes as an unsigned payload (`x-amz-content-sha256: UNSIGNED-PAYLOAD`) when S3
+ * checks them anyway: the request carries a flexible checksum of the body (the SDK's default),
+ * or goes over HTTPS. Otherwise the SDK's signer hashes every part with SHA-256 on the main
+ * thread, a second SHA-256 of the whole backup besides the one stored with it. Over plain HTTP
+ * without a checksum the payload stays signed.
+ */
+export function unsignedWhenChecked<C>(command: C): C {
+  (command as unknown as WithMiddleware).middlewareStack.addRelativeTo(
+    (next) => (args) => {
+      const request = args.request as { protocol?: string; headers?: Record<string, string> };
+      const headers = request.headers;
+      if (
+        headers &&
+        (request.protocol === 'https:' ||
+          Object.keys(headers).some((h) => h.toLowerCase().startsWith('x-amz-checksum-')))
+      )
+        headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      return next(args);
+    },
+    {
+      name: 'shipkitUnsignedWhenChecked',
+      relation: 'before',
+      toMiddleware: 'httpSigningMiddleware',
+    },
+  );
+  return command;
+}
+
 /** S3's limit on the parts of one multipart upload. */
 export const MAX_PARTS = 10_000;
 
@@ -196,14 +238,16 @@ export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promis
         const r = await sendWithDeadline(
           (signal) =>
             s3.send(
-              new UploadPartCommand({
-                Bucket: opts.bucket,
-                Key: opts.key,
-                UploadId,
-                PartNumber,
-                Body: buffer.subarray(0, length),
-                ContentLength: length,
-              }),
+              unsignedWhenChecked(
+                new UploadPartCommand({
+                  Bucket: opts.bucket,
+                  Key: opts.key,
+                  UploadId,
+                  PartNumber,
+                  Body: buffer.subarray(0, length),
+                  ContentLength: length,
+                }),
+              ),
               { abortSignal: signal },
             ),
           { ...deadline, what: `S3 UploadPart of part ${PartNumber} (${length} bytes)` },
@@ -260,9 +304,14 @@ export async function streamUpload(s3: S3Api, opts: StreamUploadOptions): Promis
     if (partNumber === 0) {
       await sendWithDeadline(
         (signal) =>
-          s3.send(new PutObjectCommand({ ...target, Body: rest, ContentLength: filled }), {
-            abortSignal: signal,
-          }),
+          s3.send(
+            unsignedWhenChecked(
+              new PutObjectCommand({ ...target, Body: rest, ContentLength: filled }),
+            ),
+            {
+              abortSignal: signal,
+            },
+          ),
         { ...deadline, what: `S3 PutObject (${filled} bytes)` },
       );
       return;
