@@ -6,6 +6,7 @@ import type {
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { ConfigurationError } from '../../kit/src/errors';
+import { redactUrl } from '../../kit/src/redact';
 import { parseImageRef } from './image-ref';
 
 /** Tag keys shipkit writes on the task definition revisions it registers. */
@@ -375,7 +376,23 @@ export function diffTaskDefinitions(
   return changes;
 }
 
-/** One line per change, e.g. `web image: repo:v1 → repo:v2`, `web env LOG_LEVEL: info → debug`. */
+/** Names of environment variables whose values are credentials: the change list hides them. */
+const CREDENTIAL_NAME =
+  /token|secret|password|passwd|pwd|key|signature|auth|credential|private|cookie/i;
+
+/**
+ * An environment value as the log may show it: a URL without its user name, password and
+ * credential query parameters (which are also registered as secrets), anything else as it is.
+ */
+function shownValue(value: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value) : value;
+}
+
+/**
+ * One line per change, e.g. `web image: repo:v1 → repo:v2`, `web env LOG_LEVEL: info → debug`.
+ * Environment values of credential-like names are hidden and URLs lose their credentials: a
+ * literal value in a task definition file is not masked by the runner.
+ */
 export function describeChange(change: DefinitionChange): string {
   const short = (v?: string): string =>
     v === undefined ? '(none)' : v.length > 80 ? `${v.slice(0, 77)}…` : v;
@@ -383,11 +400,15 @@ export function describeChange(change: DefinitionChange): string {
   switch (change.kind) {
     case 'image':
       return `${where}image: ${short(change.from)} → ${short(change.to)}`;
-    case 'environment':
-      if (change.to === undefined) return `${where}env ${change.name}: removed`;
-      if (change.from === undefined)
-        return `${where}env ${change.name}: added (${short(change.to)})`;
-      return `${where}env ${change.name}: ${short(change.from)} → ${short(change.to)}`;
+    case 'environment': {
+      const name = change.name ?? '';
+      if (change.to === undefined) return `${where}env ${name}: removed`;
+      if (CREDENTIAL_NAME.test(name))
+        return `${where}env ${name}: ${change.from === undefined ? 'added (value hidden)' : 'changed (values hidden)'}`;
+      const to = short(shownValue(change.to));
+      if (change.from === undefined) return `${where}env ${name}: added (${to})`;
+      return `${where}env ${name}: ${short(shownValue(change.from))} → ${to}`;
+    }
     case 'cpu':
     case 'memory':
       return `${where}${change.kind}: ${short(change.from)} → ${short(change.to)}`;

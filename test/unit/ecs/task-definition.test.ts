@@ -230,6 +230,43 @@ describe('sameTaskDefinition and diffTaskDefinitions', () => {
   });
 });
 
+describe('environment values in the change list', () => {
+  const env = (from: string | undefined, to: string | undefined, name = 'LOG_LEVEL') =>
+    describeChange({ kind: 'environment', container: 'web', name, from, to });
+
+  test.each([
+    ['a plain value is shown', env('info', 'debug'), 'web env LOG_LEVEL: info → debug'],
+    ['an added plain value is shown', env(undefined, 'debug'), 'web env LOG_LEVEL: added (debug)'],
+    [
+      'a URL loses its user name and password',
+      env(undefined, 'postgres://app:Sup3rS3cret@db/app', 'DATABASE_URL'),
+      'web env DATABASE_URL: added (postgres://***:***@db/app)',
+    ],
+    [
+      "a URL's credential query parameters are hidden",
+      env('https://hooks/x?token=abc', 'https://hooks/y?token=def', 'HOOK'),
+      'web env HOOK: https://hooks/x?token=*** → https://hooks/y?token=***',
+    ],
+    [
+      'a value whose name says token is hidden when added',
+      env(undefined, 'tok_live_abcdef', 'API_TOKEN'),
+      'web env API_TOKEN: added (value hidden)',
+    ],
+    [
+      'a value whose name says password is hidden when changed',
+      env('old', 'new', 'DB_PASSWORD'),
+      'web env DB_PASSWORD: changed (values hidden)',
+    ],
+    [
+      'a removed secret says only removed',
+      env('x', undefined, 'SECRET_KEY'),
+      'web env SECRET_KEY: removed',
+    ],
+  ])('%s', (_what, line, expected) => {
+    expect(line).toBe(expected);
+  });
+});
+
 describe('image references', () => {
   test.each([
     ['nginx', { repository: 'nginx' }],
