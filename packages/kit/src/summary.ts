@@ -10,10 +10,13 @@ const ICONS: Record<Verdict, string> = {
   neutral: 'ℹ️',
 };
 
-/** Escapes text for a Markdown table cell. */
+/**
+ * Escapes text for a Markdown table cell: every pipe not escaped yet (text made safe with
+ * `markdownSafe` already has `\|`, and a second backslash would end the cell), and line breaks.
+ */
 export function cell(text: unknown): string {
   return String(text ?? '')
-    .replace(/\|/g, '\\|')
+    .replace(/(?<!\\)\|/g, '\\|')
     .replace(/\r?\n/g, '<br>');
 }
 

@@ -10,6 +10,7 @@ import {
 import { failureMessage } from '../../../packages/kit/src/run';
 import { redactUrl } from '../../../packages/kit/src/redact';
 import { SummaryBuilder, cell } from '../../../packages/kit/src/summary';
+import { markdownSafe } from '../../../packages/kit/src/log-text';
 
 const awsError = Object.assign(new Error('Service not found.'), {
   name: 'ServiceNotFoundException',
@@ -84,6 +85,11 @@ describe('SummaryBuilder', () => {
     expect(md).not.toContain('Skipped');
     expect(md).toContain('| x\\|y | line1<br>line2 |');
     expect(cell(undefined)).toBe('');
+  });
+
+  test('a cell of text already made Markdown-safe keeps its escaped pipe as one escape (the row does not split)', () => {
+    expect(cell(markdownSafe('exit 1 | grep x'))).toBe('exit 1 \\| grep x');
+    expect(cell('a|b')).toBe('a\\|b');
   });
 });
 
