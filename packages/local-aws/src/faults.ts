@@ -52,6 +52,9 @@ export type Fault = CallFault | ImagePullFault | StopTaskFault | NoFargateCapaci
 export interface FaultActions {
   stopTask(taskArn: string, reason: string): void;
   withholdFargateCapacity(opts: { runTasks?: number; reason?: string }): void;
+  /** The outages still to come, for `list()`. */
+  withheldFargateCapacity(): { runTasks: number; reason: string }[];
+  restoreFargateCapacity(): void;
 }
 
 interface ActiveCallFault extends CallFault {
@@ -99,15 +102,21 @@ export class FaultInjector {
     }
   }
 
+  /** Removes every fault, withheld Fargate capacity included. */
   clear(): void {
     this.calls = [];
     this.pulls = [];
+    this.act.restoreFargateCapacity();
   }
 
+  /** The active faults; a capacity outage shows the RunTask calls it still refuses. */
   list(): Fault[] {
     return [
       ...this.calls.map(({ seen: _s, applied: _a, ...f }) => f),
       ...this.pulls.map(({ applied: _a, ...f }) => f),
+      ...this.act
+        .withheldFargateCapacity()
+        .map((o): NoFargateCapacityFault => ({ kind: 'no-fargate-capacity', ...o })),
     ];
   }
 

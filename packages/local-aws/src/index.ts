@@ -136,6 +136,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const faults = new FaultInjector({
     stopTask: (taskArn, reason) => running().stopTaskByFault(taskArn, reason),
     withholdFargateCapacity: (opts) => running().withholdFargateCapacity(opts),
+    // Before ECS exists there is no outage to list or end.
+    withheldFargateCapacity: () => ecsForFaults.current?.withheldFargateCapacity() ?? [],
+    restoreFargateCapacity: () => ecsForFaults.current?.restoreFargateCapacity(),
   });
   const ecs = new Ecs({
     clock,

@@ -181,3 +181,25 @@ test('a no-fargate-capacity fault for no RunTask call is refused with 400', asyn
   expect(res.status).toBe(400);
   expect(await res.text()).toContain('`runTasks` must be a whole number of at least 1, got 0');
 });
+
+test('a capacity outage shows in GET /_local/faults with the calls it still refuses, and DELETE ends it', async () => {
+  await fetch(`${aws.endpoint}/_local/faults`, {
+    method: 'POST',
+    body: JSON.stringify({ kind: 'no-fargate-capacity', runTasks: 2 }),
+  });
+  const listed = (await (await fetch(`${aws.endpoint}/_local/faults`)).json()) as {
+    faults: unknown[];
+  };
+  expect(listed.faults).toEqual([
+    { kind: 'no-fargate-capacity', runTasks: 2, reason: FARGATE_CAPACITY_UNAVAILABLE },
+  ]);
+  await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
+  const after = (await (await fetch(`${aws.endpoint}/_local/faults`)).json()) as {
+    faults: { runTasks: number }[];
+  };
+  expect(after.faults.map((f) => f.runTasks)).toEqual([1]);
+  await fetch(`${aws.endpoint}/_local/faults`, { method: 'DELETE' });
+  const placed = await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
+  expect(placed.failures).toEqual([]);
+  expect(placed.tasks).toHaveLength(1);
+});

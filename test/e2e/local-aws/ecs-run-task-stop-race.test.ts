@@ -28,7 +28,12 @@ test('a StopTask that arrives while a container is being spawned stops that cont
       materialize: () =>
         Promise.resolve({ rootfs: dir, digest: `sha256:${'0'.repeat(64)}`, config: {} }),
     },
-    new FaultInjector({ stopTask: () => undefined, withholdFargateCapacity: () => undefined }),
+    new FaultInjector({
+      stopTask: () => undefined,
+      withholdFargateCapacity: () => undefined,
+      withheldFargateCapacity: () => [],
+      restoreFargateCapacity: () => undefined,
+    }),
     join(dir, 'logs'),
   );
   const taskArn = 'arn:aws:ecs:eu-west-1:000000000000:task/race/0123456789abcdef0123456789abcdef';

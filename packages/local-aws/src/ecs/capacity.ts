@@ -35,6 +35,16 @@ export class FargateCapacity {
     this.outages.push({ remaining: runTasks, reason: opts.reason ?? FARGATE_CAPACITY_UNAVAILABLE });
   }
 
+  /** The outages still to come: how many RunTask calls each will refuse, and with what reason. */
+  pending(): { runTasks: number; reason: string }[] {
+    return this.outages.map((o) => ({ runTasks: o.remaining, reason: o.reason }));
+  }
+
+  /** Gives the capacity back: no RunTask call is refused for it any more. */
+  restore(): void {
+    this.outages = [];
+  }
+
   /**
    * Called once per RunTask that passed validation: the failures for its `count` tasks when
    * capacity is withheld (and one call of the outage used up), or none.

@@ -89,4 +89,14 @@ export class Ecs {
   withholdFargateCapacity(opts: WithholdCapacity = {}): void {
     this.ctx.capacity.withhold(opts);
   }
+
+  /** The capacity outages still to come (RunTask calls each will refuse, and the reason). */
+  withheldFargateCapacity(): { runTasks: number; reason: string }[] {
+    return this.ctx.capacity.pending();
+  }
+
+  /** Ends every capacity outage. */
+  restoreFargateCapacity(): void {
+    this.ctx.capacity.restore();
+  }
 }
