@@ -420,8 +420,17 @@ export async function rollbackServices(
       );
     } catch (error) {
       // With several services the message says which one could not be rolled back.
-      if (error instanceof Error && opts.services.length > 1)
-        error.message = `service \`${service}\`: ${error.message.replace(/\s*Nothing was changed[^.]*\./, '')} Nothing was rolled back.`;
+      if (error instanceof Error && opts.services.length > 1) {
+        const message = error.message
+          .replace(/\s*Nothing was changed[^.]*\./, '')
+          // One target is given for every service: this one is rolled back on its own.
+          .replace(
+            'Name the revision to roll back to.',
+            'Roll it back on its own, naming the revision.',
+          );
+        const named = message.startsWith(`Service \`${service}\``);
+        error.message = `${named ? '' : `service \`${service}\`: `}${message} Nothing was rolled back.`;
+      }
       throw error;
     }
   }

@@ -5,6 +5,7 @@
  */
 import type { EcsApi } from '../../../packages/ecs/src/api';
 import { rollbackServices } from '../../../packages/ecs/src/rollback';
+import type { TargetSpec } from '../../../packages/ecs/src/rollback-target';
 import type { DeployLog } from '../../../packages/ecs/src/service';
 import { FakeClock, FakeEcs, rolling, service, TD1, TD2 } from './fake-ecs';
 
@@ -37,7 +38,11 @@ function withMissing(ecs: FakeEcs, missing: string[]): EcsApi {
   };
 }
 
-function attempt(services: string[], missing: string[] = []) {
+function attempt(
+  services: string[],
+  missing: string[] = [],
+  to: TargetSpec = { kind: 'arn', value: TD1 },
+) {
   const clock = new FakeClock();
   const ecs = new FakeEcs(clock, settled, initial);
   const log = memoryLog();
@@ -46,7 +51,7 @@ function attempt(services: string[], missing: string[] = []) {
     api: withMissing(ecs, missing),
     cluster: 'apps',
     services,
-    to: { kind: 'arn', value: TD1 },
+    to,
     waitUntil: 'stable',
     timeoutMs: 600_000,
     log,
@@ -75,10 +80,19 @@ test('every service is rolled back; the verdict and the sentence cover them all,
 test('a service that cannot be rolled back fails the whole before any service is changed, naming it', async () => {
   const { outcome, ecs } = attempt(['api', 'worker'], ['worker']);
   await expect(outcome).rejects.toThrow(
-    'service `worker`: Service `worker` was not found in cluster `apps` (MISSING). Nothing was rolled back.',
+    'Service `worker` was not found in cluster `apps` (MISSING). Nothing was rolled back.',
   );
   expect(ecs.count('UpdateService')).toBe(0);
   expect(ecs.count('TagResource')).toBe(0);
+});
+
+test('a service with no earlier revision is named, with the way out that fits one `to` for all', async () => {
+  // The fake's services have one deployment each: no revision before the one they run.
+  const { outcome, ecs } = attempt(['api', 'worker'], [], { kind: 'previous' });
+  await expect(outcome).rejects.toThrow(
+    /^service `api`: No earlier revision completed a deployment .* Roll it back on its own, naming the revision\. Nothing was rolled back\.$/,
+  );
+  expect(ecs.count('UpdateService')).toBe(0);
 });
 
 test('the worst status wins: a service whose rollback cannot start is failed, and the other is still rolled back', async () => {
