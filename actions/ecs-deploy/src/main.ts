@@ -190,13 +190,19 @@ export async function run(deps: Deps = {}): Promise<void> {
       region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
       githubDeploymentId: () => record.id,
     };
-    const beforeChange = async (): Promise<void> => {
-      if (!inputs.environmentName) return;
+    /** The GitHub Deployments client, built on first need. */
+    const github = async (): Promise<GitHubDeployments> => {
       if (!record.github) {
         const { GitHubDeployments } = await import('../../../packages/kit/src/github-deployments');
         record.github = new GitHubDeployments(inputs.githubToken ?? '');
       }
-      const githubId = await record.github.create(
+      return record.github;
+    };
+    const beforeChange = async (): Promise<void> => {
+      if (!inputs.environmentName) return;
+      const githubId = await (
+        await github()
+      ).create(
         {
           environment: inputs.environmentName,
           description: `Deploy ${inputs.service}`,
@@ -239,11 +245,7 @@ export async function run(deps: Deps = {}): Promise<void> {
               );
               return beforeChange();
             }
-            if (!record.github) {
-              const { GitHubDeployments } =
-                await import('../../../packages/kit/src/github-deployments');
-              record.github = new GitHubDeployments(inputs.githubToken ?? '');
-            }
+            await github();
             record.id = githubId;
             core.setOutput('github-deployment-id', String(githubId));
             core.info(`Finishing GitHub deployment ${githubId}, recorded when it was created.`);
