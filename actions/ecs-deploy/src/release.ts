@@ -32,11 +32,6 @@ const VERDICT: Record<DeployStatus, ['success' | 'failure' | 'warning' | 'neutra
   unknown: ['warning', 'outcome unknown'],
 };
 
-/** Untrusted text for a table cell: the table escapes `|` itself, so markdownSafe's escape is undone. */
-function tableText(text: string): string {
-  return markdownSafe(text).replace(/\\\|/g, '|');
-}
-
 /** A service's revisions as a reader takes them in: where it was, where it went, where it is. */
 export function revisionCell(x: {
   status: string;
@@ -66,7 +61,7 @@ async function writeSummary(
   s.text(markdownSafe(r.reason));
   s.table(
     ['Service', 'Status', 'Revision', 'Reason'],
-    r.services.map((x) => [x.service, `\`${x.status}\``, revisionCell(x), tableText(x.reason)]),
+    r.services.map((x) => [x.service, `\`${x.status}\``, revisionCell(x), markdownSafe(x.reason)]),
   );
   s.facts([
     ['Cluster', inputs.cluster ?? 'default'],

@@ -40,14 +40,6 @@ function probeLine(r: ProbeResult, s: UrlState, inputs: Inputs, started: number)
   );
 }
 
-/**
- * Text for a summary table cell that renders as text: {@link markdownSafe}, with its `|` escape
- * left to the table's own cell escaping so it is not escaped twice.
- */
-function tableText(text: string): string {
-  return markdownSafe(text).replace(/\\\|/g, '|');
-}
-
 /** What a response must satisfy, in a few words: `status 200-299, status=UP, body contains "x"`. */
 function expectedWords(e: Expectations): string {
   return [
@@ -130,7 +122,7 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
     result.urls.map((u, i) => [
       u.url,
       ...(perUrl
-        ? [tableText(expectedWords(inputs.targets[i].expectations ?? inputs.expectations))]
+        ? [markdownSafe(expectedWords(inputs.targets[i].expectations ?? inputs.expectations))]
         : []),
       u.probes,
       u.successes,
@@ -138,7 +130,7 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
       u.p95Ms === undefined ? '–' : `${u.p95Ms}ms`,
       `${u.errorRate}%`,
       u.verdict,
-      u.reason ? tableText(u.reason) : '–',
+      u.reason ? markdownSafe(u.reason) : '–',
     ]),
   );
   // The AWS signals gate the release too: say which were read and what they last said.
@@ -146,10 +138,10 @@ async function writeSummary(result: GateResult, inputs: Inputs, reportPath: stri
     s.table(
       ['Signal', 'Readings', 'Verdict', 'Last seen'],
       result.signals.map((g) => [
-        tableText(g.name),
+        markdownSafe(g.name),
         g.readings,
         g.verdict,
-        g.detail ? tableText(g.detail) : '–',
+        g.detail ? markdownSafe(g.detail) : '–',
       ]),
     );
   s.facts([

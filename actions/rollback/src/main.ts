@@ -55,7 +55,7 @@ async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number
     ['To', shortTaskDefinition(r.to)],
     ['Method', r.method ? `\`${r.method}\`` : undefined],
     // The table escapes `|` itself; the rest of the Markdown and HTML in an echoed input is escaped here.
-    ['Reason', inputs.reason && markdownSafe(inputs.reason).replace(/\\\|/g, '|')],
+    ['Reason', inputs.reason && markdownSafe(inputs.reason)],
     [
       'Stopped CodeDeploy deployment',
       r.codeDeploy?.stoppedDeploymentId ? `\`${r.codeDeploy.stoppedDeploymentId}\`` : undefined,
@@ -128,7 +128,7 @@ async function writeServicesSummary(
   s.text(markdownSafe(outcome.reason));
   s.facts([
     ['Cluster', inputs.cluster ?? 'default'],
-    ['Reason', inputs.reason && markdownSafe(inputs.reason).replace(/\\\|/g, '|')],
+    ['Reason', inputs.reason && markdownSafe(inputs.reason)],
     ['GitHub deployment', githubId ? `${inputs.environmentName} (#${githubId})` : undefined],
   ]);
   s.table(
@@ -141,7 +141,7 @@ async function writeServicesSummary(
       r.method ?? '–',
       formatDuration(r.durationMs),
       // AWS's words and the `reason` input: the table escapes `|` itself.
-      markdownSafe(r.reason).replace(/\\\|/g, '|'),
+      markdownSafe(r.reason),
     ]),
   );
   await s.write();

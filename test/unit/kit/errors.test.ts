@@ -90,6 +90,8 @@ describe('SummaryBuilder', () => {
   test('a cell of text already made Markdown-safe keeps its escaped pipe as one escape (the row does not split)', () => {
     expect(cell(markdownSafe('exit 1 | grep x'))).toBe('exit 1 \\| grep x');
     expect(cell('a|b')).toBe('a\\|b');
+    // A backslash before a pipe in the text: escaped backslash, then escaped pipe.
+    expect(cell(markdownSafe('C:\\|x'))).toBe('C:\\\\\\|x');
   });
 });
 
