@@ -26,6 +26,7 @@ import {
   UnknownCodeDeployTargetError,
 } from '../../../packages/ecs/src/codedeploy/group';
 import {
+  codeDeployName,
   getGitHubToken,
   getWaitInputs,
   requireAwsRegion,
@@ -114,16 +115,6 @@ function readAppSpecFile(value: string): { path: string; json: unknown } {
   } catch (error) {
     throw phrased(error);
   }
-}
-
-/** CodeDeploy application, deployment group and deployment configuration names. */
-const CODEDEPLOY_NAME = /^[A-Za-z0-9._+=,@-]{1,100}$/;
-
-function codeDeployName(p: InputParser, input: string): string | undefined {
-  const value = p.string(input);
-  if (value !== undefined && !CODEDEPLOY_NAME.test(value))
-    p.fail(input, value, 'a CodeDeploy name: 1 to 100 letters, digits and `._+=,@-`');
-  return value;
 }
 
 const NOT_FOR_CODEDEPLOY = {

@@ -6,6 +6,7 @@ import {
   type TargetSpec,
 } from '../../../packages/ecs/src/rollback-target';
 import {
+  codeDeployName,
   getGitHubToken,
   getWaitInputs,
   requireAwsRegion,
@@ -27,16 +28,6 @@ export interface Inputs {
   githubToken?: string;
   /** CodeDeploy names, for a service with the CODE_DEPLOY controller (unset: the console's defaults). */
   codeDeploy: { application?: string; deploymentGroup?: string };
-}
-
-/** CodeDeploy application and deployment group names. */
-const CODEDEPLOY_NAME = /^[A-Za-z0-9._+=,@-]{1,100}$/;
-
-function codeDeployName(p: InputParser, input: string): string | undefined {
-  const value = p.string(input);
-  if (value !== undefined && !CODEDEPLOY_NAME.test(value))
-    p.fail(input, value, 'a CodeDeploy name: 1 to 100 letters, digits and `._+=,@-`');
-  return value;
 }
 
 const ACCEPTED_TO =

@@ -23,6 +23,17 @@ export function getWaitInputs(
   return { waitUntil, timeoutMs };
 }
 
+/** CodeDeploy application, deployment group and deployment configuration names. */
+const CODEDEPLOY_NAME = /^[A-Za-z0-9._+=,@-]{1,100}$/;
+
+/** Reads a CodeDeploy name input (`codedeploy-application`, …): undefined when unset. */
+export function codeDeployName(p: InputParser, input: string): string | undefined {
+  const value = p.string(input);
+  if (value !== undefined && !CODEDEPLOY_NAME.test(value))
+    p.fail(input, value, 'a CodeDeploy name: 1 to 100 letters, digits and `._+=,@-`');
+  return value;
+}
+
 /** Reads `github-token`, which recording a GitHub Deployment for `environment` needs. */
 export function getGitHubToken(
   p: InputParser,
