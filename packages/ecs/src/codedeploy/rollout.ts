@@ -213,25 +213,17 @@ export interface CodeDeployRun {
  * `test-traffic` ends in `Ready` (test traffic on green, production on blue, waiting for a
  * go-ahead); `traffic-shifted` once production traffic is on green; `stable` on `Succeeded`.
  */
-export async function startAndFollow(opts: {
-  cd: CodeDeployOptions;
-  prepared: PreparedCodeDeploy;
-  ecs: EcsApi;
-  cluster?: string;
-  service: string;
-  taskDefinitionArn: string;
-  previousTaskDefinitionArn?: string;
-  waitUntil: 'stable' | 'traffic-shifted' | 'test-traffic' | 'none';
-  timeoutMs: number;
-  deadline: number;
-  startedAt: number;
-  log: DeployLog;
-  signal?: AbortSignal;
-  clock: Clock;
-  intervalMs?: number;
-  onDeploymentId?: (id: string) => void;
-  onDeploymentStarted?: () => Promise<void> | void;
-}): Promise<CodeDeployRun> {
+export async function startAndFollow(
+  opts: Omit<
+    FollowCodeDeployOptions,
+    'api' | 'deploymentId' | 'targetId' | 'facts' | 'continued'
+  > & {
+    cd: CodeDeployOptions;
+    prepared: PreparedCodeDeploy;
+    onDeploymentId?: (id: string) => void;
+    onDeploymentStarted?: () => Promise<void> | void;
+  },
+): Promise<CodeDeployRun> {
   const { cd, prepared, log } = opts;
   const spec = appSpecFor(cd, { ...prepared.fill, taskDefinitionArn: opts.taskDefinitionArn });
   for (const note of spec.notes) log.info(`AppSpec: ${logSafe(note)}`);
