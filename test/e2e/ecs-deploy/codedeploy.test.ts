@@ -3,7 +3,7 @@
  * against local-aws: the deployment goes through CodeDeploy, is followed to its end (or to
  * `Ready` with `wait-until: test-traffic`), and a green that cannot start is explained.
  */
-import { CreateDeploymentConfigCommand, type CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { type CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ListTaskDefinitionsCommand } from '@aws-sdk/client-ecs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { runAction, type ActionRun } from '../../support/run-action';
 import { startFakeGitHub, type FakeGitHub } from '../../support/fake-github';
 import {
   codeDeployClient,
+  createCanaryConfig,
   createStack,
   deployment,
   service,
@@ -32,16 +33,7 @@ beforeAll(async () => {
   h = await startHarness({ timeScale: 30 });
   cd = codeDeployClient(h);
   // The canary share stays 3 AWS minutes (6 s at this time scale): longer than a look's interval.
-  await cd.send(
-    new CreateDeploymentConfigCommand({
-      deploymentConfigName: 'Canary10Percent3Minutes',
-      computePlatform: 'ECS',
-      trafficRoutingConfig: {
-        type: 'TimeBasedCanary',
-        timeBasedCanary: { canaryPercentage: 10, canaryInterval: 3 },
-      },
-    }),
-  );
+  await createCanaryConfig(cd, 'Canary10Percent3Minutes', 10, 3);
 });
 
 afterAll(async () => {

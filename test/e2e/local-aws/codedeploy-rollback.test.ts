@@ -2,15 +2,12 @@
  * CodeDeploy blue/green failures against local-aws: a green that never becomes healthy, an alarm
  * during the canary bake, and StopDeployment; each rolls traffic back to blue and removes green.
  */
-import {
-  CreateDeploymentConfigCommand,
-  StopDeploymentCommand,
-  type CodeDeployClient,
-} from '@aws-sdk/client-codedeploy';
+import { StopDeploymentCommand, type CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import {
   codeDeployClient,
+  createCanaryConfig,
   createStack,
   deploy,
   deployment,
@@ -30,16 +27,7 @@ let cd: CodeDeployClient;
 beforeAll(async () => {
   h = await startHarness({ timeScale: 30 });
   cd = codeDeployClient(h);
-  await cd.send(
-    new CreateDeploymentConfigCommand({
-      deploymentConfigName: 'Canary10Percent1Minute',
-      computePlatform: 'ECS',
-      trafficRoutingConfig: {
-        type: 'TimeBasedCanary',
-        timeBasedCanary: { canaryPercentage: 10, canaryInterval: 1 },
-      },
-    }),
-  );
+  await createCanaryConfig(cd, 'Canary10Percent1Minute', 10, 1);
 });
 
 afterAll(async () => {

@@ -7,6 +7,7 @@ import {
   CodeDeployClient,
   CreateApplicationCommand,
   CreateDeploymentCommand,
+  CreateDeploymentConfigCommand,
   CreateDeploymentGroupCommand,
   GetDeploymentCommand,
   GetDeploymentTargetCommand,
@@ -35,6 +36,25 @@ export function codeDeployClient(h: Harness): CodeDeployClient {
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' },
   });
+}
+
+/** Creates the ECS canary deployment configuration `name`: `percentage`, then the rest after `minutes`. */
+export async function createCanaryConfig(
+  cd: CodeDeployClient,
+  name: string,
+  percentage: number,
+  minutes: number,
+): Promise<void> {
+  await cd.send(
+    new CreateDeploymentConfigCommand({
+      deploymentConfigName: name,
+      computePlatform: 'ECS',
+      trafficRoutingConfig: {
+        type: 'TimeBasedCanary',
+        timeBasedCanary: { canaryPercentage: percentage, canaryInterval: minutes },
+      },
+    }),
+  );
 }
 
 /** One CODE_DEPLOY service with its listeners, target groups and deployment group. */

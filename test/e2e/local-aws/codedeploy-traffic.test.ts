@@ -14,6 +14,7 @@ import {
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import {
   codeDeployClient,
+  createCanaryConfig,
   createStack,
   deploy,
   deployment,
@@ -115,16 +116,7 @@ test('all at once: green takes the test then all production traffic, blue task s
 });
 
 test('canary: production reads 10/90 green/blue during the bake, then all green', async () => {
-  await cd.send(
-    new CreateDeploymentConfigCommand({
-      deploymentConfigName: 'Canary10Percent1Minute',
-      computePlatform: 'ECS',
-      trafficRoutingConfig: {
-        type: 'TimeBasedCanary',
-        timeBasedCanary: { canaryPercentage: 10, canaryInterval: 1 },
-      },
-    }),
-  );
+  await createCanaryConfig(cd, 'Canary10Percent1Minute', 10, 1);
   const s = await createStack(h, cd, 'canary', await h.pushApp('canary', 'v1'));
   const v2 = await registerWeb(h, 'canary', await h.pushApp('canary', 'v2'));
   const id = await deploy(cd, s, v2, { deploymentConfigName: 'Canary10Percent1Minute' });

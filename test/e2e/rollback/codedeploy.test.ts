@@ -4,11 +4,7 @@
  * traffic returns to blue; after one, `to: previous` deploys the previous revision through
  * CodeDeploy; an unknown application fails before anything changes, naming the input.
  */
-import {
-  CreateDeploymentConfigCommand,
-  ListDeploymentsCommand,
-  type CodeDeployClient,
-} from '@aws-sdk/client-codedeploy';
+import { ListDeploymentsCommand, type CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +12,7 @@ import { join } from 'node:path';
 import { runAction, type ActionRun } from '../../support/run-action';
 import {
   codeDeployClient,
+  createCanaryConfig,
   createStack,
   deploy,
   deployment,
@@ -38,16 +35,7 @@ beforeAll(async () => {
   cd = codeDeployClient(h);
   // The canary share stays an AWS hour (2 minutes here): the deployment is still under way when
   // the rollback stops it.
-  await cd.send(
-    new CreateDeploymentConfigCommand({
-      deploymentConfigName: 'Canary10Percent60Minutes',
-      computePlatform: 'ECS',
-      trafficRoutingConfig: {
-        type: 'TimeBasedCanary',
-        timeBasedCanary: { canaryPercentage: 10, canaryInterval: 60 },
-      },
-    }),
-  );
+  await createCanaryConfig(cd, 'Canary10Percent60Minutes', 10, 60);
 });
 
 afterAll(async () => {
