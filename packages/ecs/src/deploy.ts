@@ -168,7 +168,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const { service, running, source, registeredArn } = await log.group(
     'Reading the service',
     async () => {
-      const service = await readDeployedService(api, opts.cluster, opts.service);
+      const service = await describeService(api, opts.cluster, opts.service);
       const previousArn = service.taskDefinition;
       let running: TaskDefinition | undefined;
       let runningTags: { key?: string; value?: string }[] = [];
@@ -565,20 +565,4 @@ function requireCodeDeploy(cd: CodeDeployOptions | undefined): CodeDeployOptions
       'The service is deployed by CodeDeploy, and no CodeDeploy client was given.',
     );
   return cd;
-}
-
-/**
- * Reads the service a deploy works on in one DescribeServices call: a service with the
- * CODE_DEPLOY deployment controller is taken as it is (it is deployed through CodeDeploy); any
- * other goes through {@link describeService}'s checks.
- */
-async function readDeployedService(
-  api: EcsApi,
-  cluster: string | undefined,
-  service: string,
-): Promise<Service> {
-  const out = await api.describeServices({ cluster, services: [service] });
-  const found = out.services?.[0];
-  if (found && isCodeDeploy(found) && (found.status ?? 'ACTIVE') === 'ACTIVE') return found;
-  return describeService({ ...api, describeServices: async () => out }, cluster, service);
 }
