@@ -4,21 +4,16 @@ import { InputParser } from '../../../packages/kit/src/inputs';
 import { parseImageRef } from '../../../packages/ecs/src/image-ref';
 import { checkContainers, loadTaskDefinitionJson } from '../../../packages/ecs/src/task-definition';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
-import type { NetworkOverride, TaskSource } from '../../../packages/ecs/src/run-task/target';
+import type {
+  NetworkOverride,
+  RunRequest,
+  TaskSource,
+} from '../../../packages/ecs/src/run-task/target';
 import { parseCommand } from './command';
 
-/** Everything run-task reads from its inputs, validated. */
-export interface Inputs {
-  cluster?: string;
-  source: TaskSource;
-  container?: string;
-  command?: string[];
-  environment: Map<string, string>;
-  count: number;
+/** Everything run-task reads from its inputs, validated: what to run, and how long to wait where. */
+export interface Inputs extends RunRequest {
   timeoutMs: number;
-  network?: NetworkOverride;
-  startedBy: string;
-  tags: Map<string, string>;
   region: string;
 }
 
