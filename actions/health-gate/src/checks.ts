@@ -6,7 +6,7 @@ import {
   parseStatusRanges,
   type Expectations,
 } from '../../../packages/health/src/expectations';
-import type { Target } from '../../../packages/health/src/probe';
+import { isHttpUrl, type Target } from '../../../packages/health/src/probe';
 import {
   HEADER_NAME,
   HEADER_VALUE,
@@ -154,15 +154,7 @@ export async function parseChecks(text: string, defaults: CheckDefaults): Promis
       throw new ConfigurationError(`${where('url')} is required and was not set.`);
     if (displayUrl === undefined) bad('url', 'an http:// or https:// URL');
     const url = (entry.url as string).trim();
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(url);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
-      bad('url', 'an http:// or https:// URL', displayUrl);
-    }
+    if (!isHttpUrl(url)) bad('url', 'an http:// or https:// URL', displayUrl);
     const first = seen.get(url);
     if (first !== undefined) {
       throw new ConfigurationError(

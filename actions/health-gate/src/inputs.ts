@@ -5,6 +5,7 @@ import { redactUrl } from '../../../packages/kit/src/redact';
 import { resolveRegion } from '../../../packages/kit/src/aws';
 import { parseJsonAssertion, parseStatusRanges } from '../../../packages/health/src/expectations';
 import type { GateOptions } from '../../../packages/health/src/gate';
+import { isHttpUrl } from '../../../packages/health/src/probe';
 import { maskHeaderValues, parseHeaders } from './headers';
 import { METHODS, parseChecks } from './checks';
 
@@ -58,15 +59,8 @@ export async function getInputs(p = new InputParser()): Promise<Inputs> {
   // Masks the user name, password and credential-like query values of every URL at once.
   const displayUrls = urls.map((url) => redactUrl(url));
   urls.forEach((url, i) => {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(url);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
+    if (!isHttpUrl(url))
       p.fail('url', displayUrls[i], 'one or more http:// or https:// URLs, one per line');
-    }
   });
   const method = (p.string('method') ?? 'GET').toUpperCase();
   if (!(METHODS as readonly string[]).includes(method))

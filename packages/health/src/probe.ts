@@ -62,6 +62,15 @@ export function describeFetchError(error: unknown, timeoutMs: number): string {
   return logSafe(code ? `${code}: ${detail}` : detail, 300);
 }
 
+/** True when `text` parses as an http:// or https:// URL, the only kind a probe sends. */
+export function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Moves `user:password@` out of a URL into a Basic `Authorization` header, since fetch refuses
  * URLs with credentials.
