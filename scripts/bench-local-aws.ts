@@ -1,11 +1,7 @@
 // Benchmarks local-aws: start time, DescribeServices requests per second on one core, and a
 // 3-task rolling update at time scale 60 reaching COMPLETED (a service without a load balancer,
 // so it includes ECS's 40-second settle window: 0.67 s at that scale). Run: npx tsx scripts/bench-local-aws.ts
-import {
-  CreateRepositoryCommand,
-  ECRClient,
-  GetAuthorizationTokenCommand,
-} from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -18,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { startLocalAws } from '../packages/local-aws/src';
-import { buildOciImage, pushOciImage } from '../test/support/oci-image';
+import { buildOciImage, ecrCredentials, pushOciImage } from '../test/support/oci-image';
 import type { BenchRow } from './lib/bench-row';
 
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
@@ -141,13 +137,7 @@ async function rollingUpdate(): Promise<number> {
   const ecr = new ECRClient(client);
   try {
     await ecr.send(new CreateRepositoryCommand({ repositoryName: 'bench' }));
-    const token = await ecr.send(new GetAuthorizationTokenCommand({}));
-    const [username, password] = Buffer.from(
-      token.authorizationData![0].authorizationToken!,
-      'base64',
-    )
-      .toString()
-      .split(':');
+    const { username, password } = await ecrCredentials(ecr);
     const server =
       "require('http').createServer((q,s)=>s.end('ok')).listen(Number(process.env.PORT));process.on('SIGTERM',()=>process.exit(0));";
     const refs: string[] = [];

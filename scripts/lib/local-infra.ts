@@ -14,7 +14,6 @@ import {
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
   ECRClient,
-  GetAuthorizationTokenCommand,
 } from '@aws-sdk/client-ecr';
 import {
   CreateClusterCommand,
@@ -41,7 +40,7 @@ import {
   ModifyTargetGroupAttributesCommand,
   type Action,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { buildOciImage, pushOciImage } from '../../test/support/oci-image';
+import { buildOciImage, ecrCredentials, pushOciImage } from '../../test/support/oci-image';
 import { freePort } from '../demo/services';
 
 /** The environments the example workflows deploy to. */
@@ -201,13 +200,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     } catch (error) {
       if (awsErrorName(error) !== 'ImageNotFoundException') throw error;
     }
-    const auth = await ecr.send(new GetAuthorizationTokenCommand({}));
-    const [username, password] = Buffer.from(
-      auth.authorizationData![0].authorizationToken!,
-      'base64',
-    )
-      .toString()
-      .split(':');
+    const { username, password } = await ecrCredentials(ecr);
     const image = buildOciImage({
       files: { 'app/server.js': serverJs },
       config: {

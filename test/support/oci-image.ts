@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { GetAuthorizationTokenCommand, type ECRClient } from '@aws-sdk/client-ecr';
 
 /** A layer member: file content, or a file with a mode, a symlink or a directory. */
 export type LayerEntry =
@@ -384,4 +385,15 @@ export async function writeOciLayout(image: OciImage, dir: string, tag = 'latest
       ],
     }),
   );
+}
+
+/** The registry user name and password from ECR's authorization token (`AWS:<password>`). */
+export async function ecrCredentials(
+  ecr: ECRClient,
+): Promise<{ username: string; password: string }> {
+  const auth = await ecr.send(new GetAuthorizationTokenCommand({}));
+  const [username, password] = Buffer.from(auth.authorizationData![0].authorizationToken!, 'base64')
+    .toString()
+    .split(':');
+  return { username, password };
 }

@@ -3,11 +3,7 @@
  * pointed at it, a tiny Node.js web app pushed as OCI images, and free ports for listeners.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import {
-  CreateRepositoryCommand,
-  ECRClient,
-  GetAuthorizationTokenCommand,
-} from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import {
   CreateListenerCommand,
@@ -23,7 +19,7 @@ import {
   type LocalAws,
   type LocalAwsOptions,
 } from '../../../packages/local-aws/src';
-import { buildOciImage, pushOciImage } from '../../support/oci-image';
+import { buildOciImage, ecrCredentials, pushOciImage } from '../../support/oci-image';
 
 /** The web app every test image runs: `/health` answers 200 unless the image is broken. */
 const SERVER_JS = `
@@ -72,13 +68,7 @@ export async function startHarness(options: LocalAwsOptions = {}): Promise<Harne
         await ecr.send(new CreateRepositoryCommand({ repositoryName: repo }));
         repos.add(repo);
       }
-      const auth = await ecr.send(new GetAuthorizationTokenCommand({}));
-      const [username, password] = Buffer.from(
-        auth.authorizationData![0].authorizationToken!,
-        'base64',
-      )
-        .toString()
-        .split(':');
+      const { username, password } = await ecrCredentials(ecr);
       const files: Record<string, string> = { 'app/server.js': SERVER_JS, 'app/version.txt': tag };
       if (opts.broken) files['app/broken'] = 'yes';
       const image = buildOciImage({

@@ -2,10 +2,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CodeDeployClient } from '@aws-sdk/client-codedeploy';
-import { CreateRepositoryCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand } from '@aws-sdk/client-ecr';
 import { ModifyTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { runWorkflow } from '../../../packages/workflow/src/runner';
-import { buildOciImage, pushOciImage } from '../../support/oci-image';
+import { buildOciImage, ecrCredentials, pushOciImage } from '../../support/oci-image';
 import {
   codeDeployClient,
   createStack,
@@ -39,10 +39,7 @@ process.on('SIGTERM', () => process.exit(0));
 `;
 
 async function pushImage(repository: string, tag: string): Promise<string> {
-  const auth = await h.ecr.send(new GetAuthorizationTokenCommand({}));
-  const [username, password] = Buffer.from(auth.authorizationData![0].authorizationToken!, 'base64')
-    .toString()
-    .split(':');
+  const { username, password } = await ecrCredentials(h.ecr);
   const image = buildOciImage({
     files: { 'app/server.js': SERVER_JS, 'app/version.txt': tag },
     config: { Cmd: ['node', '/app/server.js'], WorkingDir: '/app' },
