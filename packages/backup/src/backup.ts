@@ -1,7 +1,7 @@
 import { ActionFailure, CancelledError } from '../../kit/src/errors';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import { incompleteKey, type BackupKind } from './keys';
-import { ParallelGzip } from './pgzip';
+import { defaultConcurrency, ParallelGzip } from './pgzip';
 import { describeExit, HashStream, ProbeStream, stderrSummary, stopProducer } from './process';
 import type { ChunkSource } from './ring-reader';
 import { startBackupSource, type DumpSource, type FilesSource, type StartedSource } from './source';
@@ -36,7 +36,7 @@ export interface BackupResult {
   kind: BackupKind;
   /** Bytes stored in S3 (compressed). */
   bytes: number;
-  /** Bytes the producer wrote before compression (equal to `bytes` for pg_dump's custom format). */
+  /** Bytes the producer wrote (equal to `bytes` when pg_dump compressed them itself). */
   rawBytes: number;
   sha256: string;
   durationMs: number;
@@ -55,14 +55,27 @@ export class BackupFailure extends ActionFailure {
 
 const PLAIN_TRAILER = '-- PostgreSQL database dump complete';
 
-/** Why a finished producer's output is not a complete backup, or undefined when it is. */
+/** The smallest gzip stream: a 10-byte header, an empty final block (2 bytes), an 8-byte trailer. */
+const GZIP_MIN_BYTES = 20;
+
+/**
+ * Why a finished producer's output is not a complete backup, or undefined when it is.
+ * `gzipped`: a plain dump that pg_dump compressed itself (its SQL is read back by `verify`).
+ */
 export function checkOutput(
   kind: BackupKind,
   probe: { bytes: number; head: Buffer; tail: Buffer },
+  gzipped = false,
 ): string | undefined {
   if (probe.bytes === 0) return 'it wrote nothing (an empty backup is never a success)';
   if (kind === 'custom' && probe.head.subarray(0, 5).toString('latin1') !== 'PGDMP') {
     return 'its output does not start like a pg_dump archive';
+  }
+  if (kind === 'plain' && gzipped) {
+    const magic = probe.head[0] === 0x1f && probe.head[1] === 0x8b && probe.head[2] === 8;
+    if (!magic) return 'its output does not start like a gzip stream';
+    if (probe.bytes < GZIP_MIN_BYTES) return 'its output is shorter than a gzip stream (truncated)';
+    return undefined;
   }
   if (kind === 'plain' && !probe.tail.toString('utf8').includes(PLAIN_TRAILER)) {
     return `its output does not end with "${PLAIN_TRAILER}" (truncated)`;
@@ -90,12 +103,13 @@ export function cancelled(signal: AbortSignal, cleanup: string): CancelledError 
 export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
   const clock = opts.clock ?? systemClock;
   const started = clock.now();
-  const { producer, name, kind } =
+  const { producer, name, kind, compressed } =
     opts.started ?? (await startBackupSource(opts.source, opts.compressionLevel, opts.log));
   const probe = new ProbeStream();
   const hash = new HashStream();
-  // pg_dump compresses the custom format itself; plain SQL and tar are gzipped here, on every core.
-  const gzip = kind === 'custom' ? undefined : new ParallelGzip({ level: opts.compressionLevel });
+  // pg_dump compresses the custom format, and plain SQL on a runner with few CPUs, itself; tar
+  // (and plain SQL elsewhere) is gzipped here, on every core.
+  const gzip = compressed ? undefined : new ParallelGzip({ level: opts.compressionLevel });
   let producerFailure: string | undefined;
   // Called once the output has ended: the object is completed only if the producer exited
   // cleanly and its output looks whole.
@@ -105,16 +119,16 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       producerFailure = `${describeExit(name, exit)}${stderrSummary(producer.stderr.toString()) ? `: ${stderrSummary(producer.stderr.toString())}` : ''}`;
       throw new Error(producerFailure);
     }
-    const wrong = checkOutput(kind, probe);
+    const wrong = checkOutput(kind, probe, compressed && kind === 'plain');
     if (wrong) {
       producerFailure = `${name} exited 0 but ${wrong}`;
       throw new Error(producerFailure);
     }
   };
   const stdout = producer.output;
-  // The custom format goes to S3 as pg_dump wrote it, so the probe and the hash both see the
-  // parts the uploader sends. Plain SQL and tar are probed as written, then gzipped; the hash
-  // sees the compressed parts.
+  // Output pg_dump compressed goes to S3 as pg_dump wrote it, so the probe and the hash both see
+  // the parts the uploader sends. Other output is probed as written, then gzipped; the hash sees
+  // the compressed parts.
   const body = gzip ?? stdout;
   const flowing = gzip
     ? feed(stdout, probe, gzip).then(
@@ -130,6 +144,11 @@ export async function streamBackup(opts: BackupOptions): Promise<BackupResult> {
       };
   const expected = opts.source.type === 'pg-dump' ? opts.source.expectedBytes : undefined;
   const partSize = opts.partSize ?? partSizeFor(expected);
+  opts.debug?.(
+    gzip
+      ? `gzip level ${opts.compressionLevel} in the action, on up to ${defaultConcurrency()} threads`
+      : `${name} compresses its output itself (level ${opts.compressionLevel})`,
+  );
   opts.debug?.(`uploading in parts of ${partSize} bytes, ${opts.queueSize ?? 2} at a time`);
   const contentType = kind === 'custom' ? 'application/octet-stream' : 'application/gzip';
   let lastProgress = started;

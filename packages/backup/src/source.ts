@@ -1,6 +1,7 @@
 // Starting the program whose output is the backup (pg_dump or tar). Kept apart from the upload
 // code so the action can start pg_dump before it loads the S3 client.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { ActionFailure } from '../../kit/src/errors';
 import type { PgClient } from './clients';
@@ -21,6 +22,32 @@ export interface DumpSource {
   snapshot?: string;
   /** Size of the database, used to choose the part size. */
   expectedBytes?: number;
+  /** Who gzips a plain dump (default: {@link plainGzipBy} for this runner). */
+  plainGzip?: PlainGzip;
+}
+
+/** Who gzips a plain SQL dump: pg_dump itself, or the action on every core. */
+export type PlainGzip = 'pg_dump' | 'parallel';
+
+/** CPUs from which the action gzips plain dumps itself, on every core. */
+export const PARALLEL_GZIP_MIN_CPUS = 4;
+
+/**
+ * Who gzips a plain dump at `level`. pg_dump does (`--compress`, zlib in its own process) on a
+ * runner with fewer than {@link PARALLEL_GZIP_MIN_CPUS} CPUs: there it is as fast as compressing
+ * here, and the compressed bytes reach the action through buffers it reuses, so its memory does
+ * not grow with the database. With more CPUs the action compresses on all of them
+ * (`ParallelGzip`), which outruns pg_dump's single thread. Level 0 is always the action's:
+ * `pg_dump --compress 0` writes plain SQL, not a gzip stream.
+ */
+export function plainGzipBy(level: number, cpus = availableParallelism()): PlainGzip {
+  return level > 0 && cpus < PARALLEL_GZIP_MIN_CPUS ? 'pg_dump' : 'parallel';
+}
+
+/** Whether pg_dump's output for `source` is compressed already (custom, or plain gzipped by pg_dump). */
+export function compressedByPgDump(source: DumpSource, compressionLevel: number): boolean {
+  if (source.format === 'custom') return true;
+  return (source.plainGzip ?? plainGzipBy(compressionLevel)) === 'pg_dump';
 }
 
 /** Paths to archive as tar.gz. */
@@ -34,8 +61,10 @@ export interface FilesSource {
 /** The pg_dump command line for a source: no password, output on stdout. */
 export function pgDumpArgs(source: DumpSource, compressionLevel: number): string[] {
   const args = ['--no-password', '--format', source.format === 'custom' ? 'custom' : 'plain'];
-  // The custom format compresses inside pg_dump (zlib, per table); plain is gzipped here.
-  if (source.format === 'custom') args.push('--compress', String(compressionLevel));
+  // The custom format compresses inside pg_dump (zlib, per table); plain SQL is gzipped whole by
+  // pg_dump or by the action (see plainGzipBy).
+  if (compressedByPgDump(source, compressionLevel))
+    args.push('--compress', String(compressionLevel));
   if (source.snapshot) args.push('--snapshot', source.snapshot);
   args.push(...source.extraArgs, '--dbname', source.conn.url);
   return args;
@@ -61,6 +90,8 @@ export interface StartedSource {
   producer: Producer;
   name: string;
   kind: BackupKind;
+  /** Whether the output is compressed already (pg_dump compressed it): stored as it is. */
+  compressed: boolean;
   /** Set by {@link stopBackupSource}: the program's stderr is no longer logged. */
   stopped?: boolean;
 }
@@ -88,6 +119,7 @@ export async function startBackupSource(
           ),
           name: 'pg_dump',
           kind: source.format,
+          compressed: compressedByPgDump(source, compressionLevel),
         }
       : {
           producer: await startProducer(
@@ -97,6 +129,7 @@ export async function startBackupSource(
           ),
           name: 'tar',
           kind: 'files',
+          compressed: false,
         };
   return started;
 }

@@ -2,6 +2,9 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import { startHoldProxy } from './hold-proxy';
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { streamBackup } from '../../../packages/backup/src/backup';
+import { parseDatabaseUrl } from '../../../packages/backup/src/connection';
 import { runAction, type ActionRun } from '../../support/run-action';
 import { rowCounts, seedDatabase, startPostgres, type TestPostgres } from '../../support/postgres';
 import { startS3, startS3Proxy, type TestS3 } from '../../support/s3';
@@ -55,6 +58,37 @@ function sample(db: string): string {
 }
 
 describe('db-backup pg-dump', () => {
+  it.each(['pg_dump', 'parallel'] as const)(
+    'a plain dump gzipped by %s is one gzip stream holding the whole SQL',
+    async (plainGzip) => {
+      const key = `plain-by-${plainGzip}/app.sql.gz`;
+      const result = await streamBackup({
+        s3: s3.client,
+        bucket: BUCKET,
+        key,
+        source: {
+          type: 'pg-dump',
+          conn: parseDatabaseUrl(pg.url('app')),
+          client: { bindir: pg.bindir, major: 15, version: '15' },
+          format: 'plain',
+          extraArgs: [],
+          plainGzip,
+        },
+        compressionLevel: 6,
+        metadata: {},
+        sse: 'AES256',
+      });
+      const body = await s3.get(BUCKET, key);
+      expect(body.length).toBe(result.bytes);
+      expect(createHash('sha256').update(body).digest('hex')).toBe(result.sha256);
+      const sql = gunzipSync(body).toString('utf8');
+      expect(sql).toContain('COPY public.orders');
+      expect(sql.slice(-300)).toContain('-- PostgreSQL database dump complete');
+      // What pg_dump wrote: compressed bytes when it gzipped them, the SQL otherwise.
+      expect(result.rawBytes).toBe(plainGzip === 'pg_dump' ? body.length : Buffer.byteLength(sql));
+    },
+  );
+
   it('streams a custom-format dump to S3 with its checksum, verifies it by restoring, and restore brings it back', async () => {
     pg.createDatabase('verify_scratch');
     const run = await backup({

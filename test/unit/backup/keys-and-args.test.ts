@@ -14,6 +14,12 @@ import {
   snapshotIdentifier,
 } from '../../../packages/backup/src/keys';
 import { checkOutput } from '../../../packages/backup/src/backup';
+import {
+  pgDumpArgs,
+  plainGzipBy,
+  type DumpSource,
+  type PlainGzip,
+} from '../../../packages/backup/src/source';
 import { compareCounts } from '../../../packages/backup/src/verify';
 import { parseCounts } from '../../../packages/backup/src/pg';
 import { pickLatest } from '../../../packages/backup/src/restore';
@@ -167,6 +173,52 @@ describe('pg-dump-args', () => {
     expect(() => splitArgs('-T "x')).toThrow(/unterminated/));
 });
 
+describe('who compresses a dump', () => {
+  it.each([
+    [1, 2, 'pg_dump'],
+    [9, 3, 'pg_dump'],
+    [1, 4, 'parallel'],
+    [6, 64, 'parallel'],
+    [0, 2, 'parallel'],
+    [0, 8, 'parallel'],
+  ] as const)('plain SQL at level %i with %i CPUs is gzipped by %s', (level, cpus, by) =>
+    expect(plainGzipBy(level, cpus)).toBe(by),
+  );
+
+  const source = (format: 'custom' | 'plain', plainGzip?: PlainGzip): DumpSource => ({
+    type: 'pg-dump',
+    conn: parseDatabaseUrl('postgresql://app@db.internal/app'),
+    client: { bindir: '/usr/bin', major: 15, version: '15.8' },
+    format,
+    extraArgs: ['-n', 'public'],
+    plainGzip,
+  });
+  const compressArg = (args: string[]): string | undefined =>
+    args.includes('--compress') ? args[args.indexOf('--compress') + 1] : undefined;
+
+  it.each([
+    ['custom', undefined, 6, '6'],
+    ['custom', undefined, 0, '0'],
+    ['plain', 'pg_dump', 3, '3'],
+    ['plain', 'parallel', 3, undefined],
+  ] as const)(
+    'pg_dump for %s output (plain gzipped by %s) at level %i gets --compress %s',
+    (format, by, level, expected) =>
+      expect(compressArg(pgDumpArgs(source(format, by), level))).toBe(expected),
+  );
+
+  it('keeps the extra arguments and ends with the database', () => {
+    const args = pgDumpArgs(source('plain', 'pg_dump'), 1);
+    expect(args.slice(0, 5)).toEqual(['--no-password', '--format', 'plain', '--compress', '1']);
+    expect(args.slice(-4)).toEqual([
+      '-n',
+      'public',
+      '--dbname',
+      'postgresql://app@db.internal/app',
+    ]);
+  });
+});
+
 describe('client selection', () => {
   const c = (major: number): PgClient => ({
     major,
@@ -222,6 +274,21 @@ describe('dump sanity checks', () => {
   ] as const)('%s output %o fails', (kind, p, message) =>
     expect(checkOutput(kind, p)).toMatch(message),
   );
+
+  const gzipped = (bytes: number): { bytes: number; head: Buffer; tail: Buffer } => ({
+    ...probe(bytes, '', ''),
+    head: Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 255]),
+  });
+  it.each([
+    [probe(0, '', ''), /wrote nothing/],
+    [probe(4000, '-- PostgreSQL database dump', ''), /does not start like a gzip stream/],
+    [gzipped(12), /shorter than a gzip stream/],
+  ])('plain output pg_dump gzipped %o fails', (p, message) =>
+    expect(checkOutput('plain', p, true)).toMatch(message),
+  );
+
+  it('plain output pg_dump gzipped passes with a gzip header and more than a trailer', () =>
+    expect(checkOutput('plain', gzipped(4000), true)).toBeUndefined());
 
   it.each([
     ['custom', probe(100, 'PGDMP\x01', '')],
