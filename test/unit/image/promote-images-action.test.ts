@@ -122,3 +122,23 @@ it('refuses a missing target repository before promoting anything', async () => 
   );
   expect(ecr.calls.filter((c) => c.startsWith('PutImage'))).toEqual([]);
 });
+
+it('refuses a source in a registry that is neither the target’s nor ECR’s before promoting anything', async () => {
+  const ecr = new FakeEcr();
+  ecr.addRepository('team/api');
+  ecr.addRepository('team/worker');
+  ecr.addImage('team/api', 'api tested', ['abc1234']);
+  // The configured ECR endpoint passes the input check; the repositories live in another registry.
+  process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:4566';
+  process.env['INPUT_PROMOTE-FROM'] =
+    'team/api=abc1234\nteam/worker=127.0.0.1:4566/team/worker-staging:abc1234';
+
+  await run({ ecr: async () => ecr });
+  expect(process.exitCode).toBe(1);
+  expect(stdout).toContain(
+    `::error::Invalid configuration: Input \`promote-from\` (\`team/worker=127.0.0.1:4566/team/worker-staging:abc1234\`) names the registry \`127.0.0.1:4566\`, which is neither this repository's registry (\`${ecr.host}\`) nor an ECR registry.`,
+  );
+  expect(
+    ecr.calls.filter((c) => c.startsWith('PutImage') || c.startsWith('BatchGetImage')),
+  ).toEqual([]);
+});
