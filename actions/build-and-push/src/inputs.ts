@@ -2,7 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputParser } from '../../../packages/kit/src/inputs';
-import { parseImageLines, type ImageInput } from './images-input';
+import {
+  isPromotionLines,
+  parseImageLines,
+  parsePromotionLines,
+  type ImageInput,
+  type PromotionInput,
+} from './images-input';
 import type { BuilderChoice } from '../../../packages/image/src/build-and-publish';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import {
@@ -24,10 +30,15 @@ import {
 
 /** Everything build-and-push reads from its inputs, validated. */
 export interface Inputs {
-  /** The repository (with `images`: the first image's, whose registry they all share). */
+  /**
+   * The repository (with `images` or `promote-from` lines: the first line's, whose registry they
+   * all share).
+   */
   repository: RepositoryRef;
   /** The images of the `images` input; undefined for the single-image form. */
   images?: ImageInput[];
+  /** The lines of `promote-from` in its one-image-per-line form; undefined otherwise. */
+  promotions?: PromotionInput[];
   /**
    * Look for each image's content tag and tag the image that holds it instead of rebuilding
    * (`skip-unchanged`; on by default with `images`, never with `push: false`).
@@ -52,6 +63,7 @@ export interface Inputs {
   /** The repository that keeps the layer cache (`<repository>-cache`), when `cache` is on. */
   cacheRepository?: string;
   skipIfExists: boolean;
+  /** The image of the one-image `promote-from`. */
   promoteFrom?: ImageRef;
   createRepository: boolean;
   push: boolean;
@@ -92,6 +104,19 @@ export function configuredEcrHost(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /**
+ * Why a registry cannot be used, as a phrase (`names the registry …, which is not an ECR
+ * registry …`): ECR's API does not manage it. Undefined for ECR's registries, the configured ECR
+ * endpoint, and when no registry is named.
+ */
+function registryProblem(registry: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (!registry || parseEcrHost(registry)) return undefined;
+  const endpoint = configuredEcrHost(env);
+  if (registry === endpoint) return undefined;
+  const also = endpoint ? ` nor the configured ECR endpoint \`${endpoint}\`` : '';
+  return `names the registry \`${registry}\`, which is not an ECR registry (\`<account>.dkr.ecr.<region>.amazonaws.com\`)${also}`;
+}
+
+/**
  * Refuses a registry that ECR's API does not manage, before anything is called: an input that
  * names `registry.example.com` must not create an ECR repository in the caller's account first.
  */
@@ -102,13 +127,12 @@ function checkRegistry(
   form: string,
   env: NodeJS.ProcessEnv,
 ): void {
-  if (!registry || parseEcrHost(registry)) return;
-  const endpoint = configuredEcrHost(env);
-  if (registry === endpoint) return;
-  const also = endpoint ? ` nor the configured ECR endpoint \`${endpoint}\`` : '';
-  throw new ConfigurationError(
-    `Input \`${name}\` names the registry \`${registry}\`, which is not an ECR registry (\`<account>.dkr.ecr.<region>.amazonaws.com\`)${also}: it must be ${form}; got \`${text}\`.`,
-  );
+  const problem = registryProblem(registry, env);
+  if (problem) {
+    throw new ConfigurationError(
+      `Input \`${name}\` ${problem}: it must be ${form}; got \`${text}\`.`,
+    );
+  }
 }
 
 function git(args: string[], cwd: string): string | undefined {
@@ -162,7 +186,9 @@ export function getInputs(
 ): Inputs {
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
   const imageLines = p.lines('images');
+  const promoteLines = p.lines('promote-from');
   let images: ImageInput[] | undefined;
+  let promotions: PromotionInput[] | undefined;
   let repository: RepositoryRef;
   if (imageLines.length) {
     const both = [
@@ -174,17 +200,28 @@ export function getInputs(
     ].find(([, set]) => set);
     if (both) {
       throw new ConfigurationError(
-        `Inputs \`images\` and \`${both[0]}\` cannot be used together: each line of \`images\` names its repository, context and Dockerfile${both[0] === 'promote-from' ? ', and `images` builds' : ''}.`,
+        `Inputs \`images\` and \`${both[0]}\` cannot be used together: each line of \`images\` names its repository, context and Dockerfile${both[0] === 'promote-from' ? ', and `images` builds (to promote several images, give `promote-from` one `<repository>=<image reference>` per line, without `images`)' : ''}.`,
       );
     }
     images = parseImageLines(imageLines, {
       workspace,
       repositoryForm: REPOSITORY_FORM,
       defaultFiles: DEFAULT_FILES,
-      checkRegistry: (text, registry) =>
-        checkRegistry('images', text, registry, REPOSITORY_FORM, env),
+      registryProblem: (registry) => registryProblem(registry, env),
     });
     repository = images[0].repository;
+  } else if (isPromotionLines(promoteLines)) {
+    if (p.string('repository')) {
+      throw new ConfigurationError(
+        'Inputs `promote-from` (one `<repository>=<image reference>` per line) and `repository` cannot be used together: each line names the repository it promotes into.',
+      );
+    }
+    promotions = parsePromotionLines(promoteLines, {
+      repositoryForm: REPOSITORY_FORM,
+      imageForm: IMAGE_FORM,
+      registryProblem: (registry) => registryProblem(registry, env),
+    });
+    repository = promotions[0].repository;
   } else {
     const repositoryText = p.required('repository');
     repository =
@@ -192,7 +229,7 @@ export function getInputs(
     checkRegistry('repository', repositoryText, repository.registry, REPOSITORY_FORM, env);
   }
 
-  const promoteText = p.string('promote-from');
+  const promoteText = promotions ? undefined : p.string('promote-from');
   let promoteFrom: ImageRef | undefined;
   if (promoteText) {
     promoteFrom = parseImageRef(promoteText) ?? p.fail('promote-from', promoteText, IMAGE_FORM);
@@ -231,9 +268,11 @@ export function getInputs(
   ) as BuilderChoice;
   const cache = p.bool('cache', false);
   const cacheName = `${repository.repository}${CACHE_SUFFIX}`;
-  for (const name of images
-    ? images.map((i) => i.repository.repository)
-    : [repository.repository]) {
+  // With `promote-from` lines, `cache` is refused below: it builds nothing.
+  const cached = promotions
+    ? []
+    : (images?.map((i) => i.repository.repository) ?? [repository.repository]);
+  for (const name of cached) {
     if (cache && `${name}${CACHE_SUFFIX}`.length > MAX_REPOSITORY_NAME) {
       throw new ConfigurationError(
         `Input \`cache\` keeps the layer cache in \`${name}${CACHE_SUFFIX}\`, which is longer than ECR's ${MAX_REPOSITORY_NAME} characters: shorten \`${images ? 'images' : 'repository'}\` to at most ${MAX_REPOSITORY_NAME - CACHE_SUFFIX.length} characters or set \`cache: false\`.`,
@@ -263,7 +302,7 @@ export function getInputs(
   }
   if (!tags.length) throw new ConfigurationError('Input `tags` must name at least one tag.');
 
-  if (promoteFrom) {
+  if (promoteFrom || promotions) {
     const buildOnly: [string, boolean][] = [
       ['file', !!file],
       ['target', !!target],
@@ -337,6 +376,7 @@ export function getInputs(
   return {
     repository,
     images,
+    promotions,
     skipUnchanged,
     context,
     file,

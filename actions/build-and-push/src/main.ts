@@ -14,6 +14,7 @@ import { maskLogin, resolveTarget, type RunContext } from './context';
 import { getInputs } from './inputs';
 import { say, writeSummary, type Outcome } from './outcome';
 import { promote } from './promote';
+import { promoteAll } from './promote-images';
 import { reuse } from './reuse';
 import { unchanged } from './unchanged';
 
@@ -29,7 +30,10 @@ async function defaultEcr(region: string, signal: AbortSignal): Promise<EcrApi> 
   return sdkEcr(withErrorContext(new ECRClient(awsClientConfig(region)), 'ECR'), signal);
 }
 
-/** Builds once and pushes to ECR with traceable tags, or promotes an existing image by digest. */
+/**
+ * Builds once and pushes to ECR with traceable tags, or promotes existing images by digest (one,
+ * or one per line of `promote-from`).
+ */
 export async function run(deps: Deps = {}): Promise<void> {
   await runAction(async ({ signal }) => {
     const inputs = getInputs();
@@ -45,6 +49,15 @@ export async function run(deps: Deps = {}): Promise<void> {
         inputs: { ...inputs, images: inputs.images },
         ecr,
         contentTags: tags,
+        signal,
+      });
+      return;
+    }
+    if (inputs.promotions) {
+      await promoteAll({
+        inputs: { ...inputs, promotions: inputs.promotions },
+        ecr,
+        ecrFor,
         signal,
       });
       return;

@@ -4,6 +4,7 @@ import { formatDuration } from '../../../packages/kit/src/duration';
 import { logSafe, markdownSafe } from '../../../packages/kit/src/log-text';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { TagResult } from '../../../packages/image/src/ecr';
+import type { PromoteResult } from '../../../packages/image/src/publish';
 import type { BuildOutcome } from '../../../packages/image/src/builder';
 import type { TransferStats } from '../../../packages/image/src/registry';
 import type { Inputs } from './inputs';
@@ -54,7 +55,20 @@ export function tagLine(t: TagResult): string {
   return `  ${t.tag}: ${t.status === 'unchanged' ? 'already there' : 'tagged'}`;
 }
 
-const PROMOTION_MODES: Record<string, string> = {
+/** How a promotion moved the image, as the log says it: `<source> is <digest>; <how>.` */
+export function promotionLine(result: PromoteResult): string {
+  const { stats } = result;
+  const how =
+    result.mode === 'retag'
+      ? 'retagged with ECR PutImage (no layers moved)'
+      : result.mode === 'mount'
+        ? `copied by digest: ${stats.blobsMounted} blob(s) mounted, ${stats.blobsPresent} already present, ${formatBytes(stats.bytesUploaded, { exact: true })} uploaded`
+        : `copied by digest from another registry: ${stats.blobsUploaded} blob(s), ${formatBytes(stats.bytesUploaded, { exact: true })}`;
+  return `${result.source} is ${result.digest}; ${how}.`;
+}
+
+/** How each promotion mode moves an image, for the summary. */
+export const PROMOTION_MODES: Record<string, string> = {
   retag: 'retagged with ECR PutImage',
   mount: 'copied by digest, blobs mounted',
   copy: 'copied by digest across registries',

@@ -1,10 +1,36 @@
 import * as core from '../../../packages/kit/src/core';
-import { formatBytes } from '../../../packages/kit/src/bytes';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { logSafe } from '../../../packages/kit/src/log-text';
-import { parseEcrHost } from '../../../packages/image/src/reference';
+import type { ForeignRegistry } from '../../../packages/image/src/publish';
+import { parseEcrHost, type ImageRef } from '../../../packages/image/src/reference';
 import { maskLogin, type RunContext } from './context';
-import { say, tagLine, type Outcome } from './outcome';
+import { promotionLine, say, tagLine, type Outcome } from './outcome';
+
+/**
+ * Refuses, before any promotion, a source in a registry that is neither the target's nor ECR's
+ * (no login could read it).
+ */
+export function checkSource(from: ImageRef, host: string, line?: string): void {
+  if (from.registry && from.registry !== host && !parseEcrHost(from.registry)) {
+    throw new ConfigurationError(
+      `Input \`promote-from\`${line ? ` (\`${line}\`)` : ''} names the registry \`${from.registry}\`, which is neither this repository's registry (\`${logSafe(host)}\`) nor an ECR registry.`,
+    );
+  }
+}
+
+/** The reader of a source in another ECR registry: its ECR and a login, masked. */
+export function foreignReader(
+  ecrFor: RunContext['ecrFor'],
+): (sourceHost: string) => Promise<ForeignRegistry> {
+  return async (sourceHost) => {
+    const publish = await import('../../../packages/image/src/publish');
+    const where = parseEcrHost(sourceHost)!;
+    const foreignEcr = await ecrFor(where.region);
+    const login = await publish.registryLogin(foreignEcr, where.accountId);
+    maskLogin(login);
+    return { ecr: foreignEcr, login };
+  };
+}
 
 /** With `promote-from`: puts the exact image it names under `tags`, without building. */
 export async function promote(ctx: RunContext): Promise<Outcome> {
@@ -12,11 +38,7 @@ export async function promote(ctx: RunContext): Promise<Outcome> {
   const publish = await import('../../../packages/image/src/publish');
   return core.group('Promote', async () => {
     const from = inputs.promoteFrom!;
-    if (from.registry && from.registry !== host && !parseEcrHost(from.registry)) {
-      throw new ConfigurationError(
-        `Input \`promote-from\` names the registry \`${from.registry}\`, which is neither this repository's registry (\`${logSafe(host)}\`) nor an ECR registry.`,
-      );
-    }
+    checkSource(from, host);
     const result = await publish.promote({
       ecr,
       repository,
@@ -25,18 +47,10 @@ export async function promote(ctx: RunContext): Promise<Outcome> {
       tags: inputs.tags,
       target: client,
       signal,
-      foreign: async (sourceHost) => {
-        const where = parseEcrHost(sourceHost)!;
-        const foreignEcr = await ecrFor(where.region);
-        const login = await publish.registryLogin(foreignEcr, where.accountId);
-        maskLogin(login);
-        return { ecr: foreignEcr, login };
-      },
+      foreign: foreignReader(ecrFor),
     });
     core.setOutput('digest', result.digest);
-    say(
-      `${result.source} is ${result.digest}; ${result.mode === 'retag' ? 'retagged with ECR PutImage (no layers moved)' : result.mode === 'mount' ? `copied by digest: ${result.stats.blobsMounted} blob(s) mounted, ${result.stats.blobsPresent} already present, ${formatBytes(result.stats.bytesUploaded, { exact: true })} uploaded` : `copied by digest from another registry: ${result.stats.blobsUploaded} blob(s), ${formatBytes(result.stats.bytesUploaded, { exact: true })}`}.`,
-    );
+    say(promotionLine(result));
     for (const t of result.tags) say(tagLine(t));
     const info =
       result.sizeBytes === undefined

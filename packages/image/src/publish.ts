@@ -111,6 +111,16 @@ export interface ForeignRegistry {
 }
 
 /**
+ * The image a promotion reads, written out in full (`host/repository@sha256:…` or `…:tag`): a
+ * reference without a registry is one of the target's registry `host`, one without a repository
+ * one of the target repository.
+ */
+export function sourceOf(from: ImageRef, repository: string, host: string): string {
+  const where = `${from.registry ?? host}/${from.repository ?? repository}`;
+  return `${where}${from.digest ? `@${from.digest}` : `:${from.tag}`}`;
+}
+
+/**
  * Puts the exact image `from` names under `tags` of the target repository, without building.
  * Within one repository it only retags (ECR PutImage: zero layer bytes); from another
  * repository of the same registry it copies by digest with blob mounts; from another registry
@@ -137,7 +147,7 @@ export async function promote(opts: {
   const sameRegistry = !from.registry || from.registry === opts.host;
   const sourceRepository = from.repository ?? repository.name;
   const sourceHost = from.registry ?? opts.host;
-  const source = `${sourceHost}/${sourceRepository}${from.digest ? `@${from.digest}` : `:${from.tag}`}`;
+  const source = sourceOf(from, repository.name, opts.host);
   const stats = emptyStats();
 
   if (sameRegistry && sourceRepository === repository.name) {

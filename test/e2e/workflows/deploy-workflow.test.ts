@@ -6,6 +6,7 @@ import {
   CreateClusterCommand,
   CreateServiceCommand,
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ListTaskDefinitionsCommand,
   ListTasksCommand,
@@ -13,6 +14,7 @@ import {
   waitUntilServicesStable,
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
+import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { stringify } from 'yaml';
 import {
@@ -461,5 +463,60 @@ describe('an API and a worker released together', () => {
       expect((await revisions(name)).length).toBe(before[name] + 1);
     }
     expect(await leftRunningTasks('shop')).toEqual([]);
+  });
+
+  test('a release promoted by promote-from lines deploys both tested images by digest, building nothing', async () => {
+    // What staging tested: one image per service in staging's own repositories.
+    await h.pushApp('shop/api-staging', 'api-tested');
+    await h.pushApp('shop/worker-staging', 'worker-tested');
+    const digestOf = async (repositoryName: string, imageTag: string): Promise<string> =>
+      (await h.ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag }] })))
+        .imageDetails![0].imageDigest!;
+    const tested = {
+      api: await digestOf('shop/api-staging', 'api-tested'),
+      worker: await digestOf('shop/worker-staging', 'worker-tested'),
+    };
+    const job = await run(
+      {
+        environment: 'production',
+        cluster: 'shop',
+        service: 'api\nworker\n',
+        'promote-from':
+          'api@shop/api=shop/api-staging:api-tested\nworker@shop/worker=shop/worker-staging:worker-tested\n',
+        'health-checks': `- url: ${apiUrl}/health\n`,
+        'gate-observe': '0s',
+        'gate-timeout': '60s',
+      },
+      { workspace: repo, env: storage },
+    );
+    expect(outcomes(job)).toEqual([
+      'AWS credentials (OIDC, no stored keys): success',
+      'Plan the release: success',
+      'Build once, or promote the tested image by digest: success',
+      'Deploy to ECS: success',
+      'Health gate: success',
+    ]);
+    const log = readFileSync(step(job, 'image').log, 'utf8');
+    expect(log).not.toMatch(/^STEP /m);
+    const host = h.aws.registryHost;
+    expect(step(job, 'image').outputs['container-images']).toBe(
+      `api=${host}/shop/api@${tested.api}\nworker=${host}/shop/worker@${tested.worker}`,
+    );
+    const deployed = JSON.parse(step(job, 'deploy').outputs.services) as Record<
+      string,
+      { status: string; 'task-definition-arn': string }
+    >;
+    for (const name of ['api', 'worker'] as const) {
+      expect(deployed[name].status).toBe('succeeded');
+      expect(await running('shop', name)).toBe(deployed[name]['task-definition-arn']);
+      const td = await h.ecs.send(
+        new DescribeTaskDefinitionCommand({
+          taskDefinition: deployed[name]['task-definition-arn'],
+        }),
+      );
+      expect(td.taskDefinition!.containerDefinitions![0].image).toBe(
+        `${host}/shop/${name}@${tested[name]}`,
+      );
+    }
   });
 });

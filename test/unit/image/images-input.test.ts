@@ -83,7 +83,7 @@ describe('build-and-push `images` input', () => {
     ],
     [
       { images: 'registry.example.com/api=api' },
-      'Input `images` names the registry `registry.example.com`, which is not an ECR registry',
+      'Input `images` line 1 (`registry.example.com/api=api`) names the registry `registry.example.com`, which is not an ECR registry (`<account>.dkr.ecr.<region>.amazonaws.com`): the repository must be an ECR repository name',
     ],
     [
       { images: 'api=missing' },

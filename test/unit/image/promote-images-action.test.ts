@@ -1,0 +1,144 @@
+/**
+ * The one-image-per-line form of `promote-from` in the action, against an in-memory ECR: each
+ * image retagged within its repository (no registry traffic), outputs like the `images` form,
+ * one summary row per image, and a failure that says what was promoted already.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../../actions/build-and-push/src/main';
+import { parseFileCommands } from '../../../packages/workflow/src/commands';
+import { FakeEcr } from './fake-ecr';
+
+const SHA = 'feedfacecafebeef0123456789abcdef01234567';
+let dir: string;
+let saved: NodeJS.ProcessEnv;
+let writeSpy: jest.SpyInstance;
+let stdout: string;
+
+beforeEach(() => {
+  saved = { ...process.env };
+  dir = mkdtempSync(join(tmpdir(), 'build-and-push-promote-lines-'));
+  for (const f of ['output', 'summary', 'state']) writeFileSync(join(dir, f), '');
+  Object.assign(process.env, {
+    GITHUB_OUTPUT: join(dir, 'output'),
+    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+    GITHUB_STATE: join(dir, 'state'),
+    GITHUB_WORKSPACE: dir,
+    RUNNER_TEMP: join(dir, 'temp'),
+    GITHUB_SHA: SHA,
+    GITHUB_REF: 'refs/heads/main',
+    AWS_REGION: 'eu-west-1',
+    INPUT_TAGS: 'production',
+  });
+  stdout = '';
+  writeSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+    stdout += String(chunk);
+    return true;
+  });
+});
+
+afterEach(() => {
+  writeSpy.mockRestore();
+  process.env = saved;
+  process.exitCode = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function outputs(): Record<string, string> {
+  return parseFileCommands(readFileSync(join(dir, 'output'), 'utf8'));
+}
+
+it('retags each image in its repository and outputs them by repository and by container', async () => {
+  const ecr = new FakeEcr();
+  ecr.addRepository('team/api');
+  ecr.addRepository('team/worker');
+  const apiImage = ecr.addImage('team/api', 'api tested', ['abc1234']);
+  const workerImage = ecr.addImage('team/worker', 'worker tested', ['abc1234']);
+  process.env['INPUT_PROMOTE-FROM'] = `team/api=abc1234\njobs@team/worker=${workerImage.digest}`;
+
+  await run({ ecr: async () => ecr });
+  expect(process.exitCode).toBeUndefined();
+
+  const host = ecr.host;
+  const apiRef = `${host}/team/api@${apiImage.digest}`;
+  const workerRef = `${host}/team/worker@${workerImage.digest}`;
+  const out = outputs();
+  expect(JSON.parse(out.images)).toEqual({ 'team/api': apiRef, 'team/worker': workerRef });
+  expect(out['container-images']).toBe(`api=${apiRef}\njobs=${workerRef}`);
+  expect(out.tags).toBe(`${host}/team/api:production\n${host}/team/worker:production`);
+  expect(out.registry).toBe(host);
+  expect([out.image, out.digest, out.action]).toEqual([undefined, undefined, undefined]);
+  expect(ecr.calls.filter((c) => c.startsWith('PutImage'))).toEqual([
+    'PutImage team/api:production',
+    'PutImage team/worker:production',
+  ]);
+  // Retags move no layer: no registry login is asked for.
+  expect(ecr.calls).not.toContain('GetAuthorizationToken');
+  expect(stdout).toContain(
+    `${host}/team/api:abc1234 is ${apiImage.digest}; retagged with ECR PutImage (no layers moved).`,
+  );
+  expect(stdout).toContain(
+    `${host}/team/worker@${workerImage.digest} is ${workerImage.digest}; retagged with ECR PutImage (no layers moved).`,
+  );
+  expect(stdout).toContain(`Promoted ${apiRef} as production.`);
+
+  const summary = readFileSync(join(dir, 'summary'), 'utf8');
+  expect(summary).toContain('2 images promoted by digest, nothing built');
+  expect(summary.split('\n').filter((l) => /^\| `(api|jobs)` \|/.test(l))).toEqual([
+    `| \`api\` | \`${host}/team/api:abc1234\` | \`${apiRef}\` | retag (retagged with ECR PutImage) | \`production\` |`,
+    `| \`jobs\` | \`${host}/team/worker@${workerImage.digest}\` | \`${workerRef}\` | retag (retagged with ECR PutImage) | \`production\` |`,
+  ]);
+});
+
+it('fails naming the image promoted already (its tags stay) and the one that was not', async () => {
+  const ecr = new FakeEcr();
+  ecr.addRepository('team/api');
+  ecr.addRepository('team/worker');
+  const apiImage = ecr.addImage('team/api', 'api tested', ['abc1234']);
+  process.env['INPUT_PROMOTE-FROM'] = 'team/api=abc1234\nteam/worker=abc1234';
+
+  await run({ ecr: async () => ecr });
+  expect(process.exitCode).toBe(1);
+  expect(stdout).toContain(
+    `::error::Promoting \`${ecr.host}/team/worker\` (from \`${ecr.host}/team/worker:abc1234\`) failed: The image to promote, \`${ecr.host}/team/worker:abc1234\`, does not exist. Promoted already (their tags stay: tags only add, there is nothing to undo): \`${ecr.host}/team/api@${apiImage.digest}\`. Not promoted: \`${ecr.host}/team/worker\``,
+  );
+  expect((await ecr.describeImage('team/api', { tag: 'production' }))?.digest).toBe(
+    apiImage.digest,
+  );
+  expect(outputs().images).toBeUndefined();
+});
+
+it('refuses a missing target repository before promoting anything', async () => {
+  const ecr = new FakeEcr();
+  ecr.addRepository('team/api');
+  ecr.addImage('team/api', 'api tested', ['abc1234']);
+  process.env['INPUT_PROMOTE-FROM'] = `team/api=abc1234\nteam/worker-production=team/api:abc1234`;
+
+  await run({ ecr: async () => ecr });
+  expect(process.exitCode).toBe(1);
+  expect(stdout).toContain(
+    '::error::Repository `team/worker-production` (input `promote-from`, `team/worker-production=team/api:abc1234`) does not exist.',
+  );
+  expect(ecr.calls.filter((c) => c.startsWith('PutImage'))).toEqual([]);
+});
+
+it('refuses a source in a registry that is neither the target’s nor ECR’s before promoting anything', async () => {
+  const ecr = new FakeEcr();
+  ecr.addRepository('team/api');
+  ecr.addRepository('team/worker');
+  ecr.addImage('team/api', 'api tested', ['abc1234']);
+  // The configured ECR endpoint passes the input check; the repositories live in another registry.
+  process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:4566';
+  process.env['INPUT_PROMOTE-FROM'] =
+    'team/api=abc1234\nteam/worker=127.0.0.1:4566/team/worker-staging:abc1234';
+
+  await run({ ecr: async () => ecr });
+  expect(process.exitCode).toBe(1);
+  expect(stdout).toContain(
+    `::error::Invalid configuration: Input \`promote-from\` (\`team/worker=127.0.0.1:4566/team/worker-staging:abc1234\`) names the registry \`127.0.0.1:4566\`, which is neither this repository's registry (\`${ecr.host}\`) nor an ECR registry.`,
+  );
+  expect(
+    ecr.calls.filter((c) => c.startsWith('PutImage') || c.startsWith('BatchGetImage')),
+  ).toEqual([]);
+});
