@@ -94,6 +94,21 @@ describe('the release plan', () => {
       { ...several, MIGRATE_SERVICE: 'worker' },
       { several: 'true', gate: 'true', 'migrate-service': 'worker' },
     ],
+    [
+      'several services may promote tested images with promote-from lines instead of building',
+      {
+        ...several,
+        IMAGES: '',
+        PROMOTE_FROM:
+          'api@shop/api-prod=shop/api-staging:abc\nworker@shop/worker-prod=shop/worker-staging:abc',
+      },
+      { several: 'true', gate: 'true', 'migrate-service': 'api' },
+    ],
+    [
+      'one service promotes one image reference',
+      { ...one, PROMOTE_FROM: 'app-staging:abc' },
+      { several: 'false', gate: 'true', 'migrate-service': 'app' },
+    ],
   ])('%s', (_what, env, outputs) => {
     expect(runStep('plan', env)).toEqual(outputs);
   });
@@ -119,6 +134,16 @@ describe('the release plan', () => {
       'several services with one container',
       { ...several, CONTAINER: 'api' },
       'Input `container` is for one service',
+    ],
+    [
+      'several services that both build and promote',
+      { ...several, PROMOTE_FROM: 'api@shop/api-prod=shop/api-staging:abc' },
+      'Inputs `images` and `promote-from` cannot be used together',
+    ],
+    [
+      'one service promoted with the lines of a release',
+      { ...one, PROMOTE_FROM: 'app@app-prod=app-staging:abc' },
+      'Input `promote-from` is one image reference with one service',
     ],
     [
       'several services promoted from one image',
