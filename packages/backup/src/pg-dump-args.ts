@@ -159,48 +159,88 @@ function longCandidates(name: string): OptionSpec[] {
  * version would read it otherwise (`--fil` is `--file` before PostgreSQL 17, ambiguous after).
  */
 export function findPgDumpArgsProblem(args: readonly string[]): PgDumpArgsProblem | undefined {
+  return readOptions(args).problem;
+}
+
+/**
+ * Whether `args` (extra pg_dump arguments without a problem) set the option named `long`, in
+ * any spelling pg_dump accepts (`--data-only`, `--data`, `-a`, `-av`).
+ */
+export function setsOption(args: readonly string[], long: string): boolean {
+  const wanted = PG_DUMP_OPTIONS.find((spec) => spec.long === long);
+  if (!wanted) throw new Error(`pg_dump has no option --${long}`);
+  return readOptions(args).options.some((spec) => canonical(spec) === canonical(wanted));
+}
+
+/** The options `args` set, up to the first problem (see {@link findPgDumpArgsProblem}). */
+function readOptions(args: readonly string[]): {
+  options: OptionSpec[];
+  problem?: PgDumpArgsProblem;
+} {
+  const options: OptionSpec[] = [];
+  const problem = (
+    p: PgDumpArgsProblem,
+  ): { options: OptionSpec[]; problem: PgDumpArgsProblem } => ({
+    options,
+    problem: p,
+  });
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--')
-      return args[i + 1] === undefined ? undefined : { kind: 'positional', arg: args[i + 1] };
+      return args[i + 1] === undefined
+        ? { options }
+        : problem({ kind: 'positional', arg: args[i + 1] });
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = arg.slice(2, eq < 0 ? undefined : eq);
       const candidates = longCandidates(name);
-      if (!candidates.length) return { kind: 'unknown', arg };
+      if (!candidates.length) return problem({ kind: 'unknown', arg });
       const owned = candidates.find((c) => c.owned);
       if (owned)
-        return { kind: 'owned', arg, option: `--${owned.long}`, ownedBy: owned.owned as OwnedBy };
+        return problem({
+          kind: 'owned',
+          arg,
+          option: `--${owned.long}`,
+          ownedBy: owned.owned as OwnedBy,
+        });
       // getopt_long: several matches are ambiguous unless they are one option's aliases.
       if (new Set(candidates.map(canonical)).size > 1)
-        return { kind: 'ambiguous', arg, candidates: candidates.map((c) => `--${c.long}`) };
+        return problem({
+          kind: 'ambiguous',
+          arg,
+          candidates: candidates.map((c) => `--${c.long}`),
+        });
       const spec = candidates[0];
       if (!spec.value && eq >= 0)
-        return { kind: 'unexpected-value', arg, option: `--${spec.long}` };
+        return problem({ kind: 'unexpected-value', arg, option: `--${spec.long}` });
       if (spec.value && eq < 0) {
-        if (i + 1 >= args.length) return { kind: 'missing-value', arg, option: `--${spec.long}` };
+        if (i + 1 >= args.length)
+          return problem({ kind: 'missing-value', arg, option: `--${spec.long}` });
         i++;
       }
+      options.push(spec);
       continue;
     }
     if (arg.startsWith('-') && arg !== '-') {
       for (let j = 1; j < arg.length; j++) {
         const spec = PG_DUMP_OPTIONS.find((s) => s.short === arg[j]);
-        if (!spec) return { kind: 'unknown', arg };
+        if (!spec) return problem({ kind: 'unknown', arg });
         if (spec.owned)
-          return { kind: 'owned', arg, option: `--${spec.long}`, ownedBy: spec.owned };
+          return problem({ kind: 'owned', arg, option: `--${spec.long}`, ownedBy: spec.owned });
+        options.push(spec);
         if (!spec.value) continue;
         if (j + 1 === arg.length) {
-          if (i + 1 >= args.length) return { kind: 'missing-value', arg, option: `--${spec.long}` };
+          if (i + 1 >= args.length)
+            return problem({ kind: 'missing-value', arg, option: `--${spec.long}` });
           i++;
         }
         break; // the rest of the bundle is the value
       }
       continue;
     }
-    return { kind: 'positional', arg };
+    return problem({ kind: 'positional', arg });
   }
-  return undefined;
+  return { options };
 }
 
 /** Long names that are aliases of another option (`--no-acl` is `-x`, `--no-privileges`). */

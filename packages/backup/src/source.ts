@@ -8,6 +8,7 @@ import type { PgClient } from './clients';
 import { clientEnv, type PgConnection } from './connection';
 import type { BackupKind } from './keys';
 import { program } from './pg';
+import { setsOption } from './pg-dump-args';
 import { startProducer, stopProducer, type Producer } from './process';
 
 /** A database to dump. */
@@ -65,6 +66,11 @@ export function pgDumpArgs(source: DumpSource, compressionLevel: number): string
   // pg_dump or by the action (see plainGzipBy).
   if (compressedByPgDump(source, compressionLevel))
     args.push('--compress', String(compressionLevel));
+  // A plain dump drops each object before creating it, so it restores over a database that
+  // holds it (as pg_restore --clean does with the custom format), not only into an empty one.
+  // pg_dump refuses --clean with --data-only.
+  if (source.format === 'plain' && !setsOption(source.extraArgs, 'data-only'))
+    args.push('--clean', '--if-exists');
   if (source.snapshot) args.push('--snapshot', source.snapshot);
   args.push(...source.extraArgs, '--dbname', source.conn.url);
   return args;

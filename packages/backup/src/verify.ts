@@ -173,7 +173,14 @@ export async function restoreArchive(opts: {
     (error: unknown) => (feedError = error),
   );
   const code = await exit;
-  if (code !== 0) throw clientFailure('psql', opts.target, stderr.toString());
+  if (code !== 0) {
+    const failure = clientFailure('psql', opts.target, stderr.toString());
+    // Plain dumps made before they carried --clean create every object, so they restore only
+    // into a database that holds none of them (the transaction left this one as it was).
+    if (/ERROR: .* already exists/.test(stderr.toString()))
+      failure.message += `. Nothing was changed (the restore is one transaction). A plain SQL dump without DROP statements (taken without --clean) restores only into a database that does not hold its objects: restore into an empty database, or drop them first`;
+    throw failure;
+  }
   if (feedError)
     throw new ActionFailure(`Feeding the SQL dump to psql failed: ${(feedError as Error).message}`);
 }

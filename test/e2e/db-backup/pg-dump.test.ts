@@ -146,6 +146,48 @@ describe('db-backup pg-dump', () => {
     expect(rowCounts(pg, 'restored_plain')).toEqual(rowCounts(pg, 'app'));
   });
 
+  it('a plain backup restores over the database it was taken from, and verify: restore reuses a scratch database that holds it', async () => {
+    pg.createDatabase('plain_over');
+    seedDatabase(pg, 'plain_over', 2);
+    pg.createDatabase('plain_scratch');
+    const before = rowCounts(pg, 'plain_over');
+    const first = await backup({
+      format: 'plain',
+      prefix: 'plain-over',
+      'database-url': pg.url('plain_over'),
+      verify: 'restore',
+      'verify-database-url': pg.url('plain_scratch'),
+    });
+    expect(first.error).toBeUndefined();
+    expect(rowCounts(pg, 'plain_scratch')).toEqual(before);
+    // The scratch database now holds every object of the dump: the next verification restores over it.
+    const second = await backup({
+      format: 'plain',
+      prefix: 'plain-over',
+      'database-url': pg.url('plain_over'),
+      verify: 'restore',
+      'verify-database-url': pg.url('plain_scratch'),
+    });
+    expect(second.error).toBeUndefined();
+    expect(second.summary).toMatch(/public\.orders \| \d+ \| \d+ \| ✓/);
+
+    pg.sql(
+      'plain_over',
+      'DELETE FROM public.orders WHERE id % 2 = 0; DELETE FROM billing.invoices;',
+    );
+    expect(rowCounts(pg, 'plain_over')).not.toEqual(before);
+    const restore = await backup({
+      mode: 'restore',
+      prefix: 'plain-over',
+      name: 'plain_over',
+      'database-url': pg.url('plain_over'),
+      'backup-key': second.outputs.key,
+      'confirm-database': 'plain_over',
+    });
+    expect(restore.error).toBeUndefined();
+    expect(rowCounts(pg, 'plain_over')).toEqual(before);
+  });
+
   it.each([
     ['without the confirmation', {}, /`confirm-database` is required/],
     [

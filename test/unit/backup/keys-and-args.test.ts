@@ -207,9 +207,34 @@ describe('who compresses a dump', () => {
       expect(compressArg(pgDumpArgs(source(format, by), level))).toBe(expected),
   );
 
+  it.each([
+    ['custom', [], false],
+    ['plain', [], true],
+    ['plain', ['--schema-only'], true],
+    ['plain', ['--data-only'], false],
+    ['plain', ['--data'], false],
+    ['plain', ['-av'], false],
+    ['plain', ['-n', 'public', '-a'], false],
+  ] as const)(
+    'a %s dump with extra arguments %j drops each object before creating it: %s',
+    (format, extra, clean) => {
+      const args = pgDumpArgs({ ...source(format), extraArgs: extra }, 1);
+      expect(args.includes('--clean') && args.includes('--if-exists')).toBe(clean);
+      expect(args.includes('--clean') || args.includes('--if-exists')).toBe(clean);
+    },
+  );
+
   it('keeps the extra arguments and ends with the database', () => {
     const args = pgDumpArgs(source('plain', 'pg_dump'), 1);
-    expect(args.slice(0, 5)).toEqual(['--no-password', '--format', 'plain', '--compress', '1']);
+    expect(args.slice(0, 7)).toEqual([
+      '--no-password',
+      '--format',
+      'plain',
+      '--compress',
+      '1',
+      '--clean',
+      '--if-exists',
+    ]);
     expect(args.slice(-4)).toEqual([
       '-n',
       'public',
