@@ -112,6 +112,41 @@ export async function tableCounts(
 }
 
 /**
+ * SQL that empties a database: drops every schema but the system ones (`pg_*`,
+ * `information_schema`) with all they hold, recreates an empty `public`, and unlinks every large
+ * object. What a restore then creates is all the database holds.
+ */
+export const EMPTY_DATABASE_SQL = `DO $$
+DECLARE s name;
+BEGIN
+  FOR s IN SELECT nspname FROM pg_namespace
+    WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%'
+  LOOP
+    EXECUTE format('DROP SCHEMA %I CASCADE', s);
+  END LOOP;
+  PERFORM lo_unlink(oid) FROM pg_largeobject_metadata;
+END $$;
+CREATE SCHEMA public;`;
+
+/**
+ * Empties `conn`'s database in one transaction ({@link EMPTY_DATABASE_SQL}), so that a restore
+ * into it holds the backup and nothing older. Fails readably (e.g. when the user does not own a
+ * schema), leaving the database as it was.
+ */
+export async function emptyDatabase(
+  conn: PgConnection,
+  client: PgClient,
+  signal?: AbortSignal,
+): Promise<void> {
+  const r = await runProgram(
+    program(client, 'psql'),
+    [...PSQL_FLAGS, '--single-transaction', '-d', conn.url, '-c', EMPTY_DATABASE_SQL],
+    { env: clientEnv(conn), signal },
+  );
+  if (r.code !== 0) throw clientFailure('Emptying the database', conn, r.stderr);
+}
+
+/**
  * A psql session held open in one transaction, so that pg_dump can share its snapshot
  * (`--snapshot`) and rows can be counted in exactly the state that was dumped.
  */

@@ -369,7 +369,11 @@ export async function runBackup(
           facts.verified = `read back, SHA-256 matches; ${listed.description}`;
           if (verify.kind === 'restore' && session && db?.verifyClient) {
             const target = verify.database;
-            log.info(`Restoring into ${target.display}…`);
+            const pg = await import('./pg');
+            // Emptied first: what an earlier verification restored (a table dropped since, a
+            // schema this dump leaves out) would otherwise be counted as restored.
+            log.info(`Emptying ${target.display}, then restoring into it…`);
+            await pg.emptyDatabase(target, db.verifyClient, signal);
             await check.restoreArchive({
               kind,
               path: back.path,
@@ -378,7 +382,6 @@ export async function runBackup(
               signal,
               log: (line) => log.info(line),
             });
-            const pg = await import('./pg');
             const counted = await session.counts();
             const restored = await pg.tableCounts(target, db.verifyClient, signal);
             const partial = source.type === 'pg-dump' && source.pgDumpArgs.length > 0;

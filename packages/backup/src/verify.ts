@@ -109,7 +109,8 @@ export async function listArchive(
 /**
  * Restores a downloaded database backup into `target`: pg_restore (custom format) with
  * `--clean --if-exists --no-owner --no-privileges --single-transaction --exit-on-error`, or
- * psql in one transaction with ON_ERROR_STOP (plain SQL, which needs an empty database).
+ * psql in one transaction with ON_ERROR_STOP (plain SQL; dumps carry `--clean --if-exists`,
+ * so they replace the objects they hold).
  */
 export async function restoreArchive(opts: {
   kind: BackupKind;

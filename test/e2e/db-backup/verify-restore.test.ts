@@ -1,0 +1,91 @@
+import { runAction, type ActionRun } from '../../support/run-action';
+import { rowCounts, seedDatabase, startPostgres, type TestPostgres } from '../../support/postgres';
+import { startS3, type TestS3 } from '../../support/s3';
+
+// `verify: restore` into a scratch database that earlier verifications (or anything else) left
+// objects in, and with pg-dump-args that leave data or tables out of the dump.
+const BUCKET = 'verify-backups';
+let pg: TestPostgres;
+let s3: TestS3;
+
+beforeAll(async () => {
+  [pg, s3] = await Promise.all([startPostgres(), startS3()]);
+  pg.createDatabase('shop');
+  seedDatabase(pg, 'shop', 1);
+  await s3.createBucket(BUCKET);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([pg?.stop(), s3?.stop()]);
+});
+
+function verifyRestore(
+  db: string,
+  scratch: string,
+  inputs: Record<string, string> = {},
+): Promise<ActionRun> {
+  return runAction('db-backup', {
+    inputs: {
+      environment: 'production',
+      bucket: BUCKET,
+      's3-force-path-style': 'true',
+      prefix: `verify-${scratch}/`,
+      'database-url': pg.url(db),
+      verify: 'restore',
+      'verify-database-url': pg.url(scratch),
+      ...inputs,
+    },
+    env: { ...s3.env, GITHUB_REPOSITORY: 'acme/shop', GITHUB_SHA: 'a'.repeat(40) },
+  });
+}
+
+/** Tables of a database, `schema.table`, sorted. */
+function tables(db: string): string[] {
+  return Object.keys(rowCounts(pg, db)).sort();
+}
+
+describe('db-backup verify: restore', () => {
+  it('passes after a migration dropped a table: the scratch database is emptied before each restore', async () => {
+    pg.createDatabase('migrated');
+    pg.sql(
+      'migrated',
+      'CREATE TABLE kept (id int); INSERT INTO kept VALUES (1); CREATE TABLE legacy (id int); INSERT INTO legacy VALUES (1), (2); CREATE SCHEMA old; CREATE TABLE old.t (id int);',
+    );
+    pg.createDatabase('migrated_scratch');
+    const first = await verifyRestore('migrated', 'migrated_scratch');
+    expect(first.error).toBeUndefined();
+    expect(tables('migrated_scratch')).toEqual(['old.t', 'public.kept', 'public.legacy']);
+
+    pg.sql('migrated', 'DROP TABLE legacy; DROP SCHEMA old CASCADE;');
+    const second = await verifyRestore('migrated', 'migrated_scratch');
+    expect(second.error).toBeUndefined();
+    expect(second.code).toBe(0);
+    expect(tables('migrated_scratch')).toEqual(['public.kept']);
+    expect(second.summary).toMatch(/public\.kept \| 1 \| 1 \| ✓/);
+    expect(second.summary).not.toContain('legacy');
+  });
+
+  it('replaces whatever the scratch database held, large objects included', async () => {
+    pg.createDatabase('cluttered_scratch');
+    pg.sql(
+      'cluttered_scratch',
+      "CREATE SCHEMA stray; CREATE TABLE stray.t (id int); CREATE TABLE public.junk (id int); INSERT INTO public.junk VALUES (1); SELECT lo_from_bytea(0, 'x');",
+    );
+    const run = await verifyRestore('shop', 'cluttered_scratch');
+    expect(run.error).toBeUndefined();
+    expect(rowCounts(pg, 'cluttered_scratch')).toEqual(rowCounts(pg, 'shop'));
+    expect(pg.sql('cluttered_scratch', 'SELECT count(*) FROM pg_largeobject_metadata').trim()).toBe(
+      '0',
+    );
+  });
+
+  it('a dump of one schema (-n) verifies into a scratch database that held the whole database', async () => {
+    pg.createDatabase('schema_scratch');
+    const whole = await verifyRestore('shop', 'schema_scratch');
+    expect(whole.error).toBeUndefined();
+    const run = await verifyRestore('shop', 'schema_scratch', { 'pg-dump-args': '-n billing' });
+    expect(run.error).toBeUndefined();
+    expect(tables('schema_scratch')).toEqual(['billing.invoices']);
+    expect(run.summary).toMatch(/billing\.invoices \| 1000 \| 1000 \| ✓/);
+  });
+});
