@@ -40,7 +40,7 @@ export async function writeSummary(
         markdownSafe(r.table),
         r.source ?? '–',
         r.restored ?? '–',
-        r.ok ? '✓' : '✗',
+        r.dataLeftOut ? '✓ data left out by pg-dump-args' : r.ok ? '✓' : '✗',
       ]),
     );
   }

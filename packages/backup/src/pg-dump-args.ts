@@ -255,3 +255,17 @@ const ALIASES: Record<string, string> = {
 function canonical(s: OptionSpec): string {
   return s.short ?? ALIASES[s.long] ?? s.long;
 }
+
+/**
+ * What of the database a dump with `args` may leave out: whole tables when any option is given
+ * (`-n`, `-t`, `-T`, … select or exclude them), table data with `--schema-only` or
+ * `--exclude-table-data[-and-children]`.
+ */
+export function dumpScope(args: readonly string[]): { partial: boolean; dataLeftOut: boolean } {
+  return {
+    partial: args.length > 0,
+    dataLeftOut: ['schema-only', 'exclude-table-data', 'exclude-table-data-and-children'].some(
+      (long) => setsOption(args, long),
+    ),
+  };
+}

@@ -384,12 +384,16 @@ export async function runBackup(
             });
             const counted = await session.counts();
             const restored = await pg.tableCounts(target, db.verifyClient, signal);
-            const partial = source.type === 'pg-dump' && source.pgDumpArgs.length > 0;
-            const compared = check.compareCounts(counted, restored, partial);
+            const { dumpScope } = await import('./pg-dump-args');
+            const scope =
+              source.type === 'pg-dump'
+                ? dumpScope(source.pgDumpArgs)
+                : { partial: false, dataLeftOut: false };
+            const compared = check.compareCounts(counted, restored, scope);
             facts.counts = compared.rows;
             for (const r of compared.rows)
               log.info(
-                `${r.ok ? '✓' : '✗'} ${r.table}: source ${r.source ?? '–'}, restored ${r.restored ?? '–'}`,
+                `${r.ok ? '✓' : '✗'} ${r.table}: source ${r.source ?? '–'}, restored ${r.restored ?? '–'}${r.dataLeftOut ? ' (data left out by pg-dump-args)' : ''}`,
               );
             if (!compared.ok) {
               const bad = compared.rows
@@ -403,7 +407,8 @@ export async function runBackup(
               );
             }
             facts.restoredInto = target.display;
-            facts.verified += `; restored into ${target.display}: row counts of ${compared.rows.length} tables match the dumped snapshot`;
+            const empty = compared.rows.filter((r) => r.dataLeftOut).length;
+            facts.verified += `; restored into ${target.display}: row counts of ${compared.rows.length - empty} tables match the dumped snapshot${empty ? `, ${empty} restored without the data pg-dump-args leaves out` : ''}`;
           }
         });
       } catch (error) {

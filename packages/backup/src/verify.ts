@@ -192,23 +192,36 @@ export interface CountRow {
   source?: number;
   restored?: number;
   ok: boolean;
+  /** Restored empty because the dump's options leave table data out (`--schema-only`, `--exclude-table-data`). */
+  dataLeftOut?: boolean;
+}
+
+/** How much of the source the dump holds, by its pg_dump options. */
+export interface DumpScope {
+  /** Options may leave whole tables out (`-n`, `-t`, `-T`, …): a source table may be absent. */
+  partial: boolean;
+  /** Options may leave table data out: a restored table may be empty whatever the source holds. */
+  dataLeftOut: boolean;
 }
 
 /**
- * Compares row counts per table. Every table of the restore must match the source; a source
- * table missing from the restore is a mismatch unless `partial` (pg-dump-args may exclude
- * tables), then it is reported as not in the backup.
+ * Compares row counts per table. Every table of the restore must match the source, except one
+ * restored empty when `scope.dataLeftOut` (reported as such); a source table missing from the
+ * restore is a mismatch unless `scope.partial` (pg-dump-args may exclude tables), then it is
+ * reported as not in the backup.
  */
 export function compareCounts(
   source: Map<string, number>,
   restored: Map<string, number>,
-  partial: boolean,
+  scope: DumpScope,
 ): { ok: boolean; rows: CountRow[] } {
   const names = [...new Set([...source.keys(), ...restored.keys()])].sort();
   const rows = names.map((table): CountRow => {
     const s = source.get(table);
     const r = restored.get(table);
-    const ok = r === undefined ? partial : s === r;
+    if (scope.dataLeftOut && s !== undefined && r === 0 && s > 0)
+      return { table, source: s, restored: r, ok: true, dataLeftOut: true };
+    const ok = r === undefined ? scope.partial : s === r;
     return { table, source: s, restored: r, ok };
   });
   return { ok: rows.every((r) => r.ok), rows };

@@ -88,4 +88,27 @@ describe('db-backup verify: restore', () => {
     expect(tables('schema_scratch')).toEqual(['billing.invoices']);
     expect(run.summary).toMatch(/billing\.invoices \| 1000 \| 1000 \| ✓/);
   });
+
+  it.each([
+    ['--exclude-table-data=events', ['public.events']],
+    ['--schema-only', ['billing.invoices', 'public.customers', 'public.events', 'public.orders']],
+  ])(
+    'a dump taken with %s verifies: tables whose data was left out are restored empty and said so',
+    async (args, withoutData) => {
+      const scratch = `scratch_${args.replace(/\W+/g, '_')}`;
+      pg.createDatabase(scratch);
+      const run = await verifyRestore('shop', scratch, { 'pg-dump-args': args });
+      expect(run.error).toBeUndefined();
+      expect(run.code).toBe(0);
+      expect(tables(scratch)).toEqual(tables('shop'));
+      const source = rowCounts(pg, 'shop');
+      for (const table of withoutData) {
+        expect(run.summary).toContain(
+          `| ${table.replace(/_/g, '\\_')} | ${source[table]} | 0 | ✓ data left out by pg-dump-args |`,
+        );
+      }
+      if (args.startsWith('--exclude'))
+        expect(run.summary).toMatch(/public\.orders \| \d+ \| \d+ \| ✓ \|/);
+    },
+  );
 });

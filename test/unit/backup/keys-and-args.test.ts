@@ -324,18 +324,34 @@ describe('dump sanity checks', () => {
 
 describe('row count comparison', () => {
   const m = (o: Record<string, number>): Map<string, number> => new Map(Object.entries(o));
+  const whole = { partial: false, dataLeftOut: false };
   it('passes equal counts and fails a difference or a missing table', () => {
-    expect(compareCounts(m({ a: 1, b: 2 }), m({ a: 1, b: 2 }), false).ok).toBe(true);
+    expect(compareCounts(m({ a: 1, b: 2 }), m({ a: 1, b: 2 }), whole).ok).toBe(true);
     expect(
-      compareCounts(m({ a: 1, b: 2 }), m({ a: 1, b: 3 }), false)
+      compareCounts(m({ a: 1, b: 2 }), m({ a: 1, b: 3 }), whole)
         .rows.filter((r) => !r.ok)
         .map((r) => r.table),
     ).toEqual(['b']);
-    expect(compareCounts(m({ a: 1, b: 2 }), m({ a: 1 }), false).ok).toBe(false);
+    expect(compareCounts(m({ a: 1, b: 2 }), m({ a: 1 }), whole).ok).toBe(false);
   });
   it('accepts a table left out by pg-dump-args, never a wrong count', () => {
-    expect(compareCounts(m({ a: 1, b: 2 }), m({ a: 1 }), true).ok).toBe(true);
-    expect(compareCounts(m({ a: 1 }), m({ a: 0 }), true).ok).toBe(false);
+    const partial = { partial: true, dataLeftOut: false };
+    expect(compareCounts(m({ a: 1, b: 2 }), m({ a: 1 }), partial).ok).toBe(true);
+    expect(compareCounts(m({ a: 1 }), m({ a: 0 }), partial).ok).toBe(false);
+  });
+  it('accepts a table restored empty when pg-dump-args leave data out, and says so; never another count', () => {
+    const dataLeftOut = { partial: true, dataLeftOut: true };
+    const compared = compareCounts(m({ a: 5, b: 2, c: 0 }), m({ a: 0, b: 2, c: 0 }), dataLeftOut);
+    expect(compared.ok).toBe(true);
+    expect(compared.rows.map((r) => [r.table, r.dataLeftOut ?? false])).toEqual([
+      ['a', true],
+      ['b', false],
+      ['c', false],
+    ]);
+    expect(compareCounts(m({ a: 5 }), m({ a: 3 }), dataLeftOut).ok).toBe(false);
+    expect(compareCounts(m({ a: 5 }), m({ a: 0 }), { partial: false, dataLeftOut: false }).ok).toBe(
+      false,
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { InputParser } from '../../../packages/kit/src/inputs';
 import { getInputs, type PgDumpInputs } from '../../../actions/db-backup/src/inputs';
-import { findPgDumpArgsProblem } from '../../../packages/backup/src/pg-dump-args';
+import { dumpScope, findPgDumpArgsProblem } from '../../../packages/backup/src/pg-dump-args';
 
 function withArgs(args: string): PgDumpInputs {
   const inputs: Record<string, string> = {
@@ -95,4 +95,18 @@ describe('pg-dump-args read as pg_dump reads them', () => {
       candidates: ['--table', '--table-and-children'],
     });
   });
+});
+
+describe('what a dump leaves out, by its pg-dump-args', () => {
+  it.each<[string[], { partial: boolean; dataLeftOut: boolean }]>([
+    [[], { partial: false, dataLeftOut: false }],
+    [['-n', 'billing'], { partial: true, dataLeftOut: false }],
+    [['--exclude-table=audit'], { partial: true, dataLeftOut: false }],
+    [['--exclude-table-data=audit_log'], { partial: true, dataLeftOut: true }],
+    [['--exclude-table-data', 'audit_log'], { partial: true, dataLeftOut: true }],
+    [['--exclude-table-data-and-children=audit'], { partial: true, dataLeftOut: true }],
+    [['-s'], { partial: true, dataLeftOut: true }],
+    [['--schema-only'], { partial: true, dataLeftOut: true }],
+    [['-vs'], { partial: true, dataLeftOut: true }],
+  ])('%j → %j', (args, scope) => expect(dumpScope(args)).toEqual(scope));
 });
