@@ -10,6 +10,7 @@ import { isFolderName, normalizePrefix, sanitizeName } from '../../../packages/b
 import { logSafe } from '../../../packages/kit/src/log-text';
 import {
   findPgDumpArgsProblem,
+  setsOption,
   type OwnedBy,
   type PgDumpArgsProblem,
 } from '../../../packages/backup/src/pg-dump-args';
@@ -255,6 +256,11 @@ export function getInputs(
   if (mode === 'files' && verify === 'restore') {
     throw new ConfigurationError(
       'Input `verify: restore` needs `mode: pg-dump`; files backups are verified with `list`.',
+    );
+  }
+  if (mode === 'pg-dump' && verify === 'restore' && setsOption(pgDumpArgs, 'data-only')) {
+    throw new ConfigurationError(
+      'Input `verify: restore` cannot check a dump taken with `--data-only` (input `pg-dump-args`): it creates no tables, and the scratch database is emptied before each restore. Use `verify: list`.',
     );
   }
   const verifyDatabase = connection(

@@ -74,6 +74,15 @@ describe('db-backup inputs', () => {
       /`verify-database-url` is required/,
     ],
     [
+      'verify restore of a data-only dump, which creates no tables to restore into',
+      {
+        verify: 'restore',
+        'verify-database-url': 'postgresql://app:s3cret@db:5432/scratch',
+        'pg-dump-args': '-a',
+      },
+      /^Input `verify: restore` cannot check a dump taken with `--data-only` \(input `pg-dump-args`\).*Use `verify: list`/,
+    ],
+    [
       'a verify database equal to the source',
       { verify: 'restore', 'verify-database-url': URL_ },
       /must name another database/,
