@@ -6,7 +6,12 @@ import {
   splitArgs,
   type PgConnection,
 } from '../../../packages/backup/src/connection';
-import { isFolderName, normalizePrefix, sanitizeName } from '../../../packages/backup/src/keys';
+import {
+  isFolderName,
+  kindOfKey,
+  normalizePrefix,
+  sanitizeName,
+} from '../../../packages/backup/src/keys';
 import { logSafe } from '../../../packages/kit/src/log-text';
 import {
   findPgDumpArgsProblem,
@@ -181,6 +186,30 @@ function pgDumpArgsMessage(problem: PgDumpArgsProblem): string {
   }
 }
 
+/**
+ * The object key `backup-key` names: the key itself, or the `location` output of a backup run
+ * (`s3://<bucket>/<key>`, in the run's bucket). Refuses a location in another bucket, and a key
+ * that is no database backup (by its extension) before anything is read.
+ */
+function backupKeyOf(text: string, bucket: string): string {
+  if (text === 'latest') return text;
+  let key = text;
+  const location = /^s3:\/\/([^/]*)\/(.*)$/.exec(text);
+  if (location) {
+    if (location[1] !== bucket)
+      throw new ConfigurationError(
+        `Input \`backup-key\` names a backup in bucket \`${logSafe(location[1], 100)}\`, but input \`bucket\` is \`${bucket}\`: set \`bucket\` to the backup's bucket, or give the key alone.`,
+      );
+    key = location[2];
+  }
+  const kind = kindOfKey(key);
+  if (kind !== 'custom' && kind !== 'plain')
+    throw new ConfigurationError(
+      `Input \`backup-key\` must name a database backup (\`.dump\` or \`.sql.gz\`) or be \`latest\`; got \`${logSafe(text, 200)}\`${kind === 'files' ? ' (a files backup: download it and extract it with `tar -xzf`)' : ''}.`,
+    );
+  return key;
+}
+
 /** Reads and validates every input; throws ConfigurationError naming the first bad one. */
 export function getInputs(
   p = new InputParser(),
@@ -309,7 +338,8 @@ export function getInputs(
       );
   }
 
-  const backupKey = mode === 'restore' ? p.required('backup-key') : undefined;
+  const backupKey =
+    mode === 'restore' ? backupKeyOf(p.required('backup-key'), bucket ?? '') : undefined;
   const allowOtherPrefix = p.bool('allow-other-prefix', false);
   if (backupKey && backupKey !== 'latest') {
     if (backupKey.split('/').some((segment) => segment === '.' || segment === '..'))

@@ -179,6 +179,26 @@ describe('db-backup inputs', () => {
         /`backup-key` may not contain `\.` or `\.\.` segments/,
       ],
       [
+        'the location output of a backup in the same bucket',
+        { 'backup-key': `s3://backups/${STAGING}` },
+        STAGING,
+      ],
+      [
+        'a location in another bucket',
+        { 'backup-key': `s3://other-backups/${STAGING}` },
+        /`backup-key` names a backup in bucket `other-backups`, but input `bucket` is `backups`/,
+      ],
+      [
+        'the key of a files backup',
+        { 'backup-key': 'acme/shop/staging/data/2026/01/01/data-20260101T000000Z-abcdef0.tar.gz' },
+        /`backup-key` must name a database backup \(`\.dump` or `\.sql\.gz`\) or be `latest`.*a files backup/,
+      ],
+      [
+        'a key with no backup extension',
+        { 'backup-key': 'acme/shop/staging/shop/2026/01/01/' },
+        /`backup-key` must name a database backup/,
+      ],
+      [
         'a key that only starts like the prefix',
         { 'backup-key': 'acme/shop/staging-old/shop/x.dump' },
         /outside this run's prefix/,
