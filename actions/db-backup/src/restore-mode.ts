@@ -18,19 +18,27 @@ export async function restoreMode(
   const s3 = await s3Client(inputs.region, inputs.forcePathStyle);
   const { checkBucket } = await import('../../../packages/backup/src/store');
   const { backupFolder } = await import('../../../packages/backup/src/keys');
-  const { restoreBackup, resolveBackupKey } = await import('../../../packages/backup/src/restore');
+  const { restoreBackup, planRestore } = await import('../../../packages/backup/src/restore');
   const { bucket, database: target } = inputs;
   const folder = backupFolder(inputs.prefix, inputs.name);
   await checkBucket(s3, bucket);
   if (inputs.dryRun) {
-    const { key } = await resolveBackupKey(s3, bucket, inputs.backupKey, folder);
-    core.setOutput('key', key);
-    core.setOutput('location', `s3://${bucket}/${key}`);
+    // Every check the restore makes before it reads the backup: the object, its checksum, the
+    // connection to the target and a client for its server.
+    const plan = await planRestore({ s3, bucket, key: inputs.backupKey, folder, target, signal });
+    core.setOutput('key', plan.key);
+    core.setOutput('location', `s3://${bucket}/${plan.key}`);
     report.verdict = 'neutral';
-    report.headline = `dry run: would restore ${markdownSafe(key)} into ${markdownSafe(target.database)}`;
+    report.headline = `dry run: would restore ${markdownSafe(plan.key)} into ${markdownSafe(target.database)}`;
     report.facts.push(
-      ['Backup', `s3://${bucket}/${markdownSafe(key)}`],
-      ['Target', markdownSafe(target.display)],
+      ['Backup', `s3://${bucket}/${markdownSafe(plan.key)}`],
+      [
+        'Target',
+        `${markdownSafe(target.display)} (PostgreSQL ${markdownSafe(plan.server.version)})`,
+      ],
+      ['SHA-256', `\`${plan.sha256}\` (in its metadata; checked when it is restored)`],
+      ['Size', bytesText(plan.bytes)],
+      ['Client', `${plan.kind === 'custom' ? 'pg_restore' : 'psql'} ${plan.client.version}`],
     );
     return;
   }

@@ -81,14 +81,27 @@ export async function resolveBackupKey(
   return { key, kind };
 }
 
+/** What a restore checked before it reads the backup: the object, its checksum and the target. */
+export interface RestorePlan {
+  key: string;
+  kind: BackupKind;
+  /** The SHA-256 in the object's metadata. */
+  sha256: string;
+  /** Size of the object. */
+  bytes: number;
+  server: ServerInfo;
+  /** The client the restore uses (matching the target server). */
+  client: PgClient;
+}
+
 /**
- * Restores a database backup: resolves `latest`, reads the SHA-256 from the object's metadata,
- * downloads and checks it, and only then restores it into the target with the client matching
- * the target server.
+ * Everything a restore checks before it downloads a byte: resolves `latest`, checks the object
+ * exists and carries its SHA-256, connects to the target and chooses the client for its server.
+ * A dry run stops here.
  */
-export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
-  const clock = opts.clock ?? systemClock;
-  const started = clock.now();
+export async function planRestore(
+  opts: Omit<RestoreOptions, 'dir' | 'log' | 'clock'>,
+): Promise<RestorePlan> {
   const { key, kind } = await resolveBackupKey(opts.s3, opts.bucket, opts.key, opts.folder);
   const head = await headObject(opts.s3, opts.bucket, key);
   if (!head) throw new ActionFailure(`Backup s3://${opts.bucket}/${key} does not exist.`);
@@ -101,9 +114,19 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   const clients = opts.clients ?? (await findPgClients());
   const server = await serverInfo(opts.target, clients, opts.signal);
   const client = clientFor(clients, server, 'pg_restore');
-  opts.log?.(
-    `Downloading s3://${opts.bucket}/${key} (${head.size} bytes) and checking its SHA-256…`,
-  );
+  return { key, kind, sha256: expected, bytes: head.size, server, client };
+}
+
+/**
+ * Restores a database backup: checks it and the target ({@link planRestore}), downloads it and
+ * checks its SHA-256, and only then restores it into the target with the client matching the
+ * target server.
+ */
+export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
+  const clock = opts.clock ?? systemClock;
+  const started = clock.now();
+  const { key, kind, sha256: expected, bytes, server, client } = await planRestore(opts);
+  opts.log?.(`Downloading s3://${opts.bucket}/${key} (${bytes} bytes) and checking its SHA-256…`);
   const got = await readBack({
     s3: opts.s3,
     bucket: opts.bucket,

@@ -1,0 +1,86 @@
+import { runAction, type ActionRun } from '../../support/run-action';
+import { rowCounts, seedDatabase, startPostgres, type TestPostgres } from '../../support/postgres';
+import { startS3, type TestS3 } from '../../support/s3';
+
+// Restores as a user chains them: from the `location` output of the backup step, and rehearsed
+// with `dry-run` first.
+const BUCKET = 'restore-backups';
+const PREFIX = 'restore-trial/';
+let pg: TestPostgres;
+let s3: TestS3;
+let backup: ActionRun;
+
+function run(inputs: Record<string, string>): Promise<ActionRun> {
+  return runAction('db-backup', {
+    inputs: {
+      environment: 'production',
+      bucket: BUCKET,
+      's3-force-path-style': 'true',
+      prefix: PREFIX,
+      ...inputs,
+    },
+    env: { ...s3.env, GITHUB_REPOSITORY: 'acme/shop', GITHUB_SHA: 'b'.repeat(40) },
+  });
+}
+
+beforeAll(async () => {
+  [pg, s3] = await Promise.all([startPostgres(), startS3()]);
+  pg.createDatabase('shop');
+  seedDatabase(pg, 'shop', 1);
+  await s3.createBucket(BUCKET);
+  backup = await run({ 'database-url': pg.url('shop') });
+  if (backup.error) throw new Error(backup.error);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([pg?.stop(), s3?.stop()]);
+});
+
+describe('db-backup restore', () => {
+  it('restores from the location output of the backup step', async () => {
+    pg.createDatabase('from_location');
+    const restore = await run({
+      mode: 'restore',
+      name: 'shop',
+      'database-url': pg.url('from_location'),
+      'backup-key': backup.outputs.location,
+      'confirm-database': 'from_location',
+    });
+    expect(restore.error).toBeUndefined();
+    expect(restore.outputs.key).toBe(backup.outputs.key);
+    expect(rowCounts(pg, 'from_location')).toEqual(rowCounts(pg, 'shop'));
+  });
+
+  it('a dry run checks the target database as the restore would, and fails when it does not exist', async () => {
+    const rehearsal = await run({
+      mode: 'restore',
+      name: 'shop',
+      'dry-run': 'true',
+      'database-url': pg.url('not_created_yet'),
+      'backup-key': 'latest',
+      'confirm-database': 'not_created_yet',
+    });
+    expect(rehearsal.code).not.toBe(0);
+    expect(rehearsal.error).toMatch(/database "not_created_yet" does not exist/);
+  });
+
+  it('a dry run names the backup, the target server and the client, and restores nothing', async () => {
+    pg.createDatabase('rehearsed');
+    const rehearsal = await run({
+      mode: 'restore',
+      name: 'shop',
+      'dry-run': 'true',
+      'database-url': pg.url('rehearsed'),
+      'backup-key': 'latest',
+      'confirm-database': 'rehearsed',
+    });
+    expect(rehearsal.error).toBeUndefined();
+    expect(rehearsal.outputs.key).toBe(backup.outputs.key);
+    expect(rehearsal.summary).toContain('dry run: would restore');
+    expect(rehearsal.summary).toMatch(
+      /\*\*Target\*\* \| postgres@127\.0\.0\.1:\d+\/rehearsed \(PostgreSQL \d+/,
+    );
+    expect(rehearsal.summary).toMatch(/\*\*Client\*\* \| pg_restore \d+/);
+    expect(rowCounts(pg, 'rehearsed')).toEqual({});
+  });
+});
