@@ -12,6 +12,11 @@ export interface ServerInfo {
   major: number;
   /** `pg_database_size` of the database, in bytes. */
   databaseBytes: number;
+  /**
+   * Which database this is, whatever host name, port or user reached it: the server's start time
+   * and the database's OID. Equal identities are one database.
+   */
+  identity: string;
 }
 
 /** Path of a client program in a client's directory. */
@@ -48,14 +53,20 @@ export async function serverInfo(
       '-d',
       conn.url,
       '-c',
-      "SELECT current_setting('server_version_num'), current_setting('server_version'), pg_database_size(current_database())",
+      "SELECT current_setting('server_version_num'), current_setting('server_version'), pg_database_size(current_database()), pg_postmaster_start_time(), (SELECT oid FROM pg_database WHERE datname = current_database())",
     ],
     { env: clientEnv(conn), signal },
   );
   if (r.code !== 0) throw clientFailure('Connecting to PostgreSQL', conn, r.stderr);
-  const [num, version, size] = r.stdout.trim().split('|');
+  const [num, version, size, startedAt, oid] = r.stdout.trim().split('|');
   const versionNum = Number(num);
-  return { versionNum, version, major: serverMajor(versionNum), databaseBytes: Number(size) || 0 };
+  return {
+    versionNum,
+    version,
+    major: serverMajor(versionNum),
+    databaseBytes: Number(size) || 0,
+    identity: `${startedAt}/${oid}`,
+  };
 }
 
 /** Picks the client matching the server, turning "too old" into a readable failure. */

@@ -131,6 +131,12 @@ async function checkDatabase(
   const client = pg.clientFor(clients, server);
   if (verify.kind !== 'restore') return { server, client, clients };
   const vServer = await pg.serverInfo(verify.database, clients, signal);
+  // Verifying empties the verify database: never the one being backed up, however it is reached.
+  if (vServer.identity === server.identity) {
+    throw new ActionFailure(
+      `The verify database ${verify.database.display} is the database being backed up (${database.display}), reached another way: verifying empties it and restores into it. Name a scratch database for the verification.`,
+    );
+  }
   const vClient = pg.clientFor(clients, vServer, 'pg_restore');
   if (vClient.major < client.major) {
     throw new ActionFailure(

@@ -65,6 +65,26 @@ describe('db-backup verify: restore', () => {
     expect(second.summary).not.toContain('legacy');
   });
 
+  it('refuses a verify database that is the source reached through another host name, and changes nothing', async () => {
+    pg.createDatabase('precious');
+    pg.sql(
+      'precious',
+      'CREATE TABLE kept (id int); INSERT INTO kept VALUES (1); CREATE SCHEMA billing; CREATE TABLE billing.t (id int);',
+    );
+    const prefix = 'verify-precious/';
+    const run = await verifyRestore('precious', 'precious', {
+      prefix,
+      'pg-dump-args': '-n billing',
+      'verify-database-url': pg.url('precious').replace('@127.0.0.1:', '@localhost:'),
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.error).toMatch(
+      /^The verify database postgres@localhost:\d+\/precious is the database being backed up \(postgres@127\.0\.0\.1:\d+\/precious\), reached another way/,
+    );
+    expect(rowCounts(pg, 'precious')).toEqual({ 'billing.t': 0, 'public.kept': 1 });
+    expect(await s3.list(BUCKET, prefix)).toEqual([]);
+  });
+
   it('replaces whatever the scratch database held, large objects included', async () => {
     pg.createDatabase('cluttered_scratch');
     pg.sql(
