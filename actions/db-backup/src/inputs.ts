@@ -84,6 +84,8 @@ export interface RestoreInputs extends CommonInputs, BucketInputs {
   database: PgConnection;
   /** A key under the prefix (unless `allowOtherPrefix`), or `latest`. */
   backupKey: string;
+  /** `name` was not set: the folder is named after the database restored into. */
+  nameFromDatabase: boolean;
   allowOtherPrefix: boolean;
 }
 
@@ -396,7 +398,15 @@ export function getInputs(
   if (mode === 'restore') {
     if (!database || !backupKey)
       throw new ConfigurationError('Inputs `database-url` and `backup-key` are required.');
-    return { mode, ...common, ...where, database, backupKey, allowOtherPrefix };
+    return {
+      mode,
+      ...common,
+      ...where,
+      database,
+      backupKey,
+      allowOtherPrefix,
+      nameFromDatabase: nameText === undefined,
+    };
   }
   const write: WriteInputs = { sse, kmsKeyId, storageClass, keepDays, keepLast, compressionLevel };
   if (mode === 'files') {

@@ -15,6 +15,19 @@ export async function restoreMode(
   signal: AbortSignal,
   report: Report,
 ): Promise<void> {
+  try {
+    await restore(inputs, signal, report);
+  } catch (error) {
+    // `latest` looks under `<prefix><name>/`, and `name` defaults to the database restored into,
+    // which is seldom the one that was backed up.
+    if ((error as Error).name === 'NoBackupFoundError' && inputs.nameFromDatabase)
+      (error as Error).message +=
+        ` Input \`name\` was not set, so the folder is named after the database restored into (\`${inputs.name}\`): set \`name\` to the folder of the database that was backed up (its database name, unless its backups set \`name\`).`;
+    throw error;
+  }
+}
+
+async function restore(inputs: RestoreInputs, signal: AbortSignal, report: Report): Promise<void> {
   const s3 = await s3Client(inputs.region, inputs.forcePathStyle);
   const { checkBucket } = await import('../../../packages/backup/src/store');
   const { backupFolder } = await import('../../../packages/backup/src/keys');

@@ -49,6 +49,18 @@ export interface RestoreResult {
   durationMs: number;
 }
 
+/** `latest` found no database backup with a checksum in the folder. */
+export class NoBackupFoundError extends ActionFailure {
+  constructor(
+    message: string,
+    /** The folder searched. */
+    readonly folder: string,
+  ) {
+    super(message);
+    this.name = 'NoBackupFoundError';
+  }
+}
+
 /** Resolves `latest` and checks the key names a database backup; returns key and kind. */
 export async function resolveBackupKey(
   s3: S3Api,
@@ -67,8 +79,9 @@ export async function resolveBackupKey(
       }
     }
     if (!found)
-      throw new ActionFailure(
+      throw new NoBackupFoundError(
         `No database backup (.dump or .sql.gz) with a checksum was found under s3://${bucket}/${folder}${candidates.length ? ` (${candidates.length} without one cannot be restored)` : ''}.`,
+        folder,
       );
     key = found;
   }

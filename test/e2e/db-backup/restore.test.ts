@@ -51,6 +51,20 @@ describe('db-backup restore', () => {
     expect(rowCounts(pg, 'from_location')).toEqual(rowCounts(pg, 'shop'));
   });
 
+  it('latest without name says the folder is named after the target database, and to set name', async () => {
+    pg.createDatabase('shop_copy');
+    const restore = await run({
+      mode: 'restore',
+      'database-url': pg.url('shop_copy'),
+      'backup-key': 'latest',
+      'confirm-database': 'shop_copy',
+    });
+    expect(restore.error).toMatch(
+      /^No database backup .* was found under s3:\/\/restore-backups\/restore-trial\/shop_copy\/\. Input `name` was not set, so the folder is named after the database restored into \(`shop_copy`\): set `name`/,
+    );
+    expect(rowCounts(pg, 'shop_copy')).toEqual({});
+  });
+
   it('a dry run checks the target database as the restore would, and fails when it does not exist', async () => {
     const rehearsal = await run({
       mode: 'restore',
