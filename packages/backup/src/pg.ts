@@ -124,20 +124,32 @@ export async function tableCounts(
 
 /**
  * SQL that empties a database: drops every schema but the system ones (`pg_*`,
- * `information_schema`) with all they hold, recreates an empty `public`, and unlinks every large
- * object. What a restore then creates is all the database holds.
+ * `information_schema`) and `public` with all they hold, every table, view and sequence in
+ * `public` (not the schema itself: its owner may be another role, as on RDS before PostgreSQL
+ * 15, and a restore expects it), and unlinks every large object. A restore then finds no table
+ * it did not create.
  */
 export const EMPTY_DATABASE_SQL = `DO $$
-DECLARE s name;
+DECLARE
+  s name;
+  r record;
 BEGIN
   FOR s IN SELECT nspname FROM pg_namespace
-    WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%'
+    WHERE nspname NOT IN ('information_schema', 'public') AND nspname NOT LIKE 'pg\\_%'
   LOOP
     EXECUTE format('DROP SCHEMA %I CASCADE', s);
   END LOOP;
+  FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refobjid <> c.oid AND d.deptype IN ('e', 'i'))
+  LOOP
+    EXECUTE format('DROP %s IF EXISTS public.%I CASCADE', CASE r.relkind
+      WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+      WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, r.relname);
+  END LOOP;
   PERFORM lo_unlink(oid) FROM pg_largeobject_metadata;
-END $$;
-CREATE SCHEMA public;`;
+END $$;`;
 
 /**
  * Empties `conn`'s database in one transaction ({@link EMPTY_DATABASE_SQL}), so that a restore

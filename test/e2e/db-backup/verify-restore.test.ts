@@ -89,14 +89,44 @@ describe('db-backup verify: restore', () => {
     pg.createDatabase('cluttered_scratch');
     pg.sql(
       'cluttered_scratch',
-      "CREATE SCHEMA stray; CREATE TABLE stray.t (id int); CREATE TABLE public.junk (id int); INSERT INTO public.junk VALUES (1); SELECT lo_from_bytea(0, 'x');",
+      "CREATE SCHEMA stray; CREATE TABLE stray.t (id int); CREATE TABLE public.junk (id int); INSERT INTO public.junk VALUES (1); SELECT lo_from_bytea(0, 'x');" +
+        ' CREATE TABLE ident (id int GENERATED ALWAYS AS IDENTITY, n serial); CREATE VIEW v AS SELECT * FROM ident;' +
+        ' CREATE SEQUENCE free_seq; CREATE TABLE parted (k int) PARTITION BY RANGE (k); CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);' +
+        ' CREATE TABLE orders (id int, legacy_column text);',
     );
     const run = await verifyRestore('shop', 'cluttered_scratch');
     expect(run.error).toBeUndefined();
     expect(rowCounts(pg, 'cluttered_scratch')).toEqual(rowCounts(pg, 'shop'));
+    expect(
+      pg
+        .sql(
+          'cluttered_scratch',
+          "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relname IN ('v', 'free_seq', 'ident_n_seq')",
+        )
+        .trim(),
+    ).toBe('0');
     expect(pg.sql('cluttered_scratch', 'SELECT count(*) FROM pg_largeobject_metadata').trim()).toBe(
       '0',
     );
+  });
+
+  it('empties a scratch database whose public schema another role owns (as on RDS before PostgreSQL 15)', async () => {
+    pg.sql('postgres', "CREATE ROLE verifier LOGIN PASSWORD 'verifier-pw'");
+    pg.createDatabase('owned_scratch');
+    pg.sql(
+      'owned_scratch',
+      'ALTER DATABASE owned_scratch OWNER TO verifier; ALTER SCHEMA public OWNER TO postgres; GRANT USAGE, CREATE ON SCHEMA public TO verifier; SET ROLE verifier; CREATE TABLE public.stale (id int); CREATE SCHEMA mine;',
+    );
+    const run = await verifyRestore('shop', 'owned_scratch', {
+      'verify-database-url': `postgresql://verifier:verifier-pw@${pg.host}:${pg.port}/owned_scratch`,
+    });
+    expect(run.error).toBeUndefined();
+    expect(rowCounts(pg, 'owned_scratch')).toEqual(rowCounts(pg, 'shop'));
+    expect(
+      pg
+        .sql('owned_scratch', "SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'public'")
+        .trim(),
+    ).toBe('postgres');
   });
 
   it('a dump of one schema (-n) verifies into a scratch database that held the whole database', async () => {
