@@ -57,9 +57,9 @@ export async function backupMode(
           core.setOutput('bytes', String(bytes));
           core.setOutput('sha256', sha256);
         },
+        // Nothing is stored any more: no output may name it.
         onRemoved: () => {
-          core.setOutput('location', '');
-          core.setOutput('key', '');
+          for (const output of ['location', 'key', 'bytes', 'sha256']) core.setOutput(output, '');
         },
       },
       facts,

@@ -129,6 +129,25 @@ describe('db-backup verify: restore', () => {
     ).toBe('postgres');
   });
 
+  it('a verification that fails removes the backup and clears every output that named it', async () => {
+    pg.sql('postgres', "CREATE ROLE outsider LOGIN PASSWORD 'outsider-pw'");
+    pg.createDatabase('foreign_scratch');
+    pg.sql(
+      'foreign_scratch',
+      'ALTER DATABASE foreign_scratch OWNER TO outsider; CREATE SCHEMA not_theirs;',
+    );
+    const prefix = 'verify-fails/';
+    const run = await verifyRestore('shop', 'foreign_scratch', {
+      prefix,
+      'verify-database-url': `postgresql://outsider:outsider-pw@${pg.host}:${pg.port}/foreign_scratch`,
+    });
+    expect(run.error).toMatch(
+      /^Emptying the database for outsider@.* failed: ERROR: +must be owner of schema not_theirs/,
+    );
+    expect(await s3.list(BUCKET, prefix)).toEqual([]);
+    expect(run.outputs).toMatchObject({ key: '', location: '', bytes: '', sha256: '' });
+  });
+
   it('a dump of one schema (-n) verifies into a scratch database that held the whole database', async () => {
     pg.createDatabase('schema_scratch');
     const whole = await verifyRestore('shop', 'schema_scratch');
