@@ -358,7 +358,7 @@ export function getInputs(
     const confirm = p.required('confirm-database');
     if (confirm !== database?.database) {
       throw new ConfigurationError(
-        `Input \`confirm-database\` must equal the name of the database being restored into (the database in \`database-url\`); got \`${confirm}\`. Restoring replaces its contents.`,
+        `Input \`confirm-database\` must equal the name of the database being restored into (the database in \`database-url\`); got \`${logSafe(confirm, 200)}\`. Restoring replaces the objects the backup holds.`,
       );
     }
   }

@@ -220,6 +220,19 @@ describe('db-backup inputs', () => {
     });
   });
 
+  it('echoes a mistyped confirm-database on one line', () => {
+    expect(() =>
+      parse({
+        mode: 'restore',
+        environment: 'production',
+        bucket: 'backups',
+        'database-url': URL_,
+        'backup-key': 'latest',
+        'confirm-database': 'shop\n::error::planted',
+      }),
+    ).toThrow(/got `shop ⏎ ::error::planted`\. Restoring replaces the objects the backup holds\.$/);
+  });
+
   it('accepts a confirmed restore', () => {
     expect(
       parseAs('restore', {
