@@ -32,7 +32,10 @@ export async function writeSummary(
   if (failure) s.text(markdownSafe(failure));
   s.facts([['Environment', opts.environment], ...report.facts]);
   if (report.notes.length) s.list(report.notes);
-  if (report.counts) {
+  if (report.counts?.length === 0) {
+    s.heading('Row counts');
+    s.text('The restored database holds no tables, like the source: nothing to count.');
+  } else if (report.counts) {
     s.heading('Row counts');
     s.table(
       ['Table', 'Source', 'Restored', ''],

@@ -148,6 +148,17 @@ describe('db-backup verify: restore', () => {
     expect(run.outputs).toMatchObject({ key: '', location: '', bytes: '', sha256: '' });
   });
 
+  it('an empty database verifies, and the summary says there was nothing to count instead of an empty table', async () => {
+    pg.createDatabase('nothing_yet');
+    pg.createDatabase('nothing_scratch');
+    const run = await verifyRestore('nothing_yet', 'nothing_scratch');
+    expect(run.error).toBeUndefined();
+    expect(run.summary).toContain(
+      '#### Row counts\n\nThe restored database holds no tables, like the source: nothing to count.',
+    );
+    expect(run.summary).not.toContain('| Table | Source | Restored |');
+  });
+
   it('a dump of one schema (-n) verifies into a scratch database that held the whole database', async () => {
     pg.createDatabase('schema_scratch');
     const whole = await verifyRestore('shop', 'schema_scratch');
