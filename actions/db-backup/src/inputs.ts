@@ -283,6 +283,11 @@ export function getInputs(
   const argsProblem = findPgDumpArgsProblem(pgDumpArgs);
   if (argsProblem)
     throw new ConfigurationError(`Input \`pg-dump-args\`${pgDumpArgsMessage(argsProblem)}.`);
+  if (format === 'plain' && setsOption(pgDumpArgs, 'create')) {
+    throw new ConfigurationError(
+      'Input `pg-dump-args` may not contain `--create` with `format: plain`: the SQL would drop and recreate the database it was taken from, by that name, which a restore into `database-url` (one transaction) cannot run. Leave it out: a restore recreates the objects of the dump inside the database it is given.',
+    );
+  }
   const verify = p.choice('verify', ['list', 'restore', 'none'] as const, 'list') ?? 'list';
   if (mode === 'files' && verify === 'restore') {
     throw new ConfigurationError(

@@ -83,6 +83,11 @@ describe('db-backup inputs', () => {
       /^Input `verify: restore` cannot check a dump taken with `--data-only` \(input `pg-dump-args`\).*Use `verify: list`/,
     ],
     [
+      '--create with a plain dump, which no restore into database-url can run',
+      { format: 'plain', 'pg-dump-args': '-C' },
+      /^Input `pg-dump-args` may not contain `--create` with `format: plain`/,
+    ],
+    [
       'a verify database equal to the source',
       { verify: 'restore', 'verify-database-url': URL_ },
       /must name another database/,
