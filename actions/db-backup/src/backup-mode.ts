@@ -64,6 +64,13 @@ export async function backupMode(
       },
       facts,
     );
+  } catch (error) {
+    // Set as soon as the key was chosen; a run that stored nothing must not name a backup.
+    if (!facts.stored && !inputs.dryRun) {
+      core.setOutput('key', '');
+      core.setOutput('location', '');
+    }
+    throw error;
   } finally {
     describe(inputs, facts, report);
   }

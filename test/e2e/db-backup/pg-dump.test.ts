@@ -264,6 +264,17 @@ describe('db-backup pg-dump', () => {
     expectNoSecrets(run, url());
   });
 
+  it('a pg_dump that fails leaves nothing, and no output names a backup', async () => {
+    const prefix = 'pg-dump-fails/';
+    const run = await backup({ prefix, 'pg-dump-args': '--strict-names -t no_such_table' });
+    expect(run.error).toMatch(
+      /^Backup failed: pg_dump exited with code 1: pg_dump: error: no matching tables were found for pattern "no_such_table"\. Nothing was left/,
+    );
+    expect(await s3.list(BUCKET, prefix)).toEqual([]);
+    expect(run.outputs).toMatchObject({ key: '', location: '' });
+    expect(run.outputs.bytes ?? '').toBe('');
+  });
+
   it.each(['custom', 'plain'])(
     'backs up a database smaller than one upload part (%s format)',
     async (format) => {
