@@ -138,7 +138,7 @@ export async function restoreArchive(opts: {
       ],
       { env, signal: opts.signal, onStderr: (l) => opts.log?.(`pg_restore: ${l}`) },
     );
-    if (r.code !== 0) throw clientFailure('pg_restore', opts.target, r.stderr);
+    if (r.code !== 0) throw restoreFailure('pg_restore', opts.target, r.stderr, 'custom');
     return;
   }
   if (opts.kind !== 'plain')
@@ -174,16 +174,37 @@ export async function restoreArchive(opts: {
     (error: unknown) => (feedError = error),
   );
   const code = await exit;
-  if (code !== 0) {
-    const failure = clientFailure('psql', opts.target, stderr.toString());
-    // Plain dumps made before they carried --clean create every object, so they restore only
-    // into a database that holds none of them (the transaction left this one as it was).
-    if (/ERROR: .* already exists/.test(stderr.toString()))
-      failure.message += `. Nothing was changed (the restore is one transaction). A plain SQL dump without DROP statements (taken without --clean) restores only into a database that does not hold its objects: restore into an empty database, or drop them first`;
-    throw failure;
-  }
+  if (code !== 0) throw restoreFailure('psql', opts.target, stderr.toString(), 'plain');
   if (feedError)
     throw new ActionFailure(`Feeding the SQL dump to psql failed: ${(feedError as Error).message}`);
+}
+
+/**
+ * Why a restore failed, with what the user can do for the failures a restore over a live
+ * database meets (the restore is one transaction, so the database was left as it was).
+ */
+function restoreFailure(
+  what: 'pg_restore' | 'psql',
+  target: PgConnection,
+  stderr: string,
+  kind: 'custom' | 'plain',
+): ActionFailure {
+  const failure = clientFailure(what, target, stderr);
+  const unchanged = 'Nothing was changed (the restore is one transaction)';
+  if (/other objects depend on it/.test(stderr)) {
+    // PostgreSQL names the dependent objects on DETAIL lines, which the summary leaves out.
+    const details = stderr
+      .split('\n')
+      .map((l) => /^DETAIL:\s+(.*)$/.exec(l.trim())?.[1])
+      .filter((l): l is string => Boolean(l))
+      .slice(0, 3);
+    failure.message += `${details.length ? ` (${details.join('; ')})` : ''}. ${unchanged}: objects the backup does not hold (created since it was taken) depend on objects it replaces; drop them first, or restore into an empty database`;
+  } else if (kind === 'plain' && /ERROR: .* already exists/.test(stderr)) {
+    // Plain dumps made before they carried --clean create every object, so they restore only
+    // into a database that holds none of them.
+    failure.message += `. ${unchanged}. A plain SQL dump without DROP statements (taken without --clean) restores only into a database that does not hold its objects: restore into an empty database, or drop them first`;
+  }
+  return failure;
 }
 
 /** One table's row counts in the source and the restored copy. */

@@ -51,6 +51,29 @@ describe('db-backup restore', () => {
     expect(rowCounts(pg, 'from_location')).toEqual(rowCounts(pg, 'shop'));
   });
 
+  it.each(['custom', 'plain'])(
+    'a %s restore over objects created since the backup names them, says nothing changed and what to do',
+    async (format) => {
+      const db = `grown_${format}`;
+      pg.createDatabase(db);
+      pg.sql(db, 'CREATE TABLE t (id int); INSERT INTO t VALUES (1);');
+      const taken = await run({ format, name: db, 'database-url': pg.url(db) });
+      expect(taken.error).toBeUndefined();
+      pg.sql(db, 'INSERT INTO t VALUES (2); CREATE VIEW newer_view AS SELECT * FROM t;');
+      const restore = await run({
+        mode: 'restore',
+        name: db,
+        'database-url': pg.url(db),
+        'backup-key': taken.outputs.key,
+        'confirm-database': db,
+      });
+      expect(restore.error).toMatch(
+        /cannot drop table public\.t because other objects depend on it.*\(view public\.newer_view depends on table public\.t\)\. Nothing was changed \(the restore is one transaction\): objects the backup does not hold .* drop them first, or restore into an empty database/,
+      );
+      expect(pg.sql(db, 'SELECT count(*) FROM t').trim()).toBe('2');
+    },
+  );
+
   it('latest without name says the folder is named after the target database, and to set name', async () => {
     pg.createDatabase('shop_copy');
     const restore = await run({
