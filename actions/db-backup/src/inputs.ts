@@ -189,9 +189,10 @@ function pgDumpArgsMessage(problem: PgDumpArgsProblem): string {
 }
 
 /**
- * The object key `backup-key` names: the key itself, or the `location` output of a backup run
- * (`s3://<bucket>/<key>`, in the run's bucket). Refuses a location in another bucket, and a key
- * that is no database backup (by its extension) before anything is read.
+ * The object key `backup-key` names, without a leading `/`: the key itself, or the `location`
+ * output of a backup run (`s3://<bucket>/<key>`, in the run's bucket). Refuses a location in
+ * another bucket, and a key that is no database backup (by its extension), before anything is
+ * read.
  */
 function backupKeyOf(text: string, bucket: string): string {
   if (text === 'latest') return text;
@@ -204,6 +205,8 @@ function backupKeyOf(text: string, bucket: string): string {
       );
     key = location[2];
   }
+  // As in `prefix`: shipkit never writes a key that starts with `/`.
+  key = key.replace(/^\/+/, '');
   const kind = kindOfKey(key);
   if (kind !== 'custom' && kind !== 'plain')
     throw new ConfigurationError(

@@ -188,6 +188,7 @@ describe('db-backup inputs', () => {
         { 'backup-key': `s3://backups/${STAGING}` },
         STAGING,
       ],
+      ['a key with a leading slash, as prefix allows', { 'backup-key': `/${STAGING}` }, STAGING],
       [
         'a location in another bucket',
         { 'backup-key': `s3://other-backups/${STAGING}` },
