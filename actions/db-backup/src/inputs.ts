@@ -382,13 +382,17 @@ export function getInputs(
     p.fail('name', nameText, 'letters, digits, `.`, `_` and `-`, not starting with `.` or `-`');
   let name = nameText;
   if (name === undefined) {
-    const [what, derived] =
+    const [what, from, derived] =
       mode === 'files'
-        ? ['path', (paths[0] ?? 'files').replace(/\/+$/, '').split('/').pop() || 'files']
-        : ['database name', database?.database ?? 'database'];
+        ? [
+            'path',
+            'the last segment of the first line of input `paths`',
+            (paths[0] ?? 'files').replace(/\/+$/, '').split('/').pop() || 'files',
+          ]
+        : ['database name', 'from input `database-url`', database?.database ?? 'database'];
     if (!isFolderName(derived)) {
       throw new ConfigurationError(
-        `The ${what} \`${logSafe(derived, 200)}\` is not usable as a folder name as is (another ${what} could map to the same folder and share its retention): set input \`name\` (\`name: ${sanitizeName(derived)}\` keeps the folder earlier versions wrote to).`,
+        `The ${what} \`${logSafe(derived, 200)}\` (${from}) is not usable as a folder name as is (another ${what} could map to the same folder and share its retention): set input \`name\` (\`name: ${sanitizeName(derived)}\` keeps the folder earlier versions wrote to).`,
       );
     }
     name = derived;

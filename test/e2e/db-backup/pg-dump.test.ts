@@ -319,7 +319,7 @@ describe('db-backup pg-dump', () => {
       'database-url': pg.url('shop%20data'),
     });
     expect(second.error).toMatch(
-      /^Invalid configuration: The database name `shop data` is not usable as a folder name as is/,
+      /^Invalid configuration: The database name `shop data` \(from input `database-url`\) is not usable as a folder name as is/,
     );
     expect((await s3.list(BUCKET, prefix)).map((o) => o.key)).toEqual([first.outputs.key]);
   });

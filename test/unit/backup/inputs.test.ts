@@ -278,7 +278,9 @@ describe('db-backup inputs', () => {
           bucket: 'backups',
           'database-url': `postgresql://app:s3cret@db:5432/${db}`,
         });
-      expect(read).toThrow(/^The database name `.*` is not usable as a folder name as is/);
+      expect(read).toThrow(
+        /^The database name `.*` \(from input `database-url`\) is not usable as a folder name as is/,
+      );
       expect(read).toThrow(`set input \`name\` (\`name: ${hint}\` keeps the folder`);
     },
   );
@@ -301,7 +303,9 @@ describe('db-backup inputs', () => {
   it('refuses a files path whose last segment is not a folder name', () => {
     expect(() =>
       parse({ mode: 'files', environment: 'staging', bucket: 'backups', paths: 'data/my files/' }),
-    ).toThrow(/path `my files` is not usable as a folder name as is .*`name: my-files`/);
+    ).toThrow(
+      /path `my files` \(the last segment of the first line of input `paths`\) is not usable as a folder name as is .*`name: my-files`/,
+    );
   });
 
   it('names files backups after the first path', () => {
