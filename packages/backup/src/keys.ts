@@ -20,6 +20,17 @@ export function kindOfKey(key: string): BackupKind | undefined {
   return undefined;
 }
 
+/**
+ * Metadata key set to `true` on a database backup taken with pg-dump-args that select part of
+ * the database (see `selectsPart`); restore's `latest` skips such backups.
+ */
+export const PARTIAL_METADATA = 'shipkit-partial';
+
+/** Whether an object's metadata marks a backup of part of a database. */
+export function isPartial(metadata: Record<string, string>): boolean {
+  return metadata[PARTIAL_METADATA] === 'true';
+}
+
 /** `2026-03-15T03:15:00.123Z` → `20260315T031500Z` (UTC, sortable, readable). */
 export function formatTimestamp(at: Date): string {
   return at

@@ -269,3 +269,39 @@ export function dumpScope(args: readonly string[]): { partial: boolean; dataLeft
     ),
   };
 }
+
+/**
+ * Options that make a dump hold only part of the database: selecting or excluding schemas,
+ * tables, extensions, large objects, sections, or leaving data or definitions out.
+ */
+const SELECTING_OPTIONS = [
+  'schema',
+  'exclude-schema',
+  'table',
+  'exclude-table',
+  'table-and-children',
+  'exclude-table-and-children',
+  'exclude-table-data',
+  'exclude-table-data-and-children',
+  'extension',
+  'exclude-extension',
+  'filter',
+  'schema-only',
+  'data-only',
+  'no-data',
+  'no-schema',
+  'statistics-only',
+  'section',
+  'no-blobs',
+  'no-large-objects',
+  'no-unlogged-table-data',
+];
+
+/**
+ * Whether a dump with `args` may hold only part of the database (see {@link SELECTING_OPTIONS}).
+ * Such a backup is not what `latest` should restore over a database: it would replace what it
+ * holds and leave the rest, or recreate tables without their rows.
+ */
+export function selectsPart(args: readonly string[]): boolean {
+  return SELECTING_OPTIONS.some((long) => setsOption(args, long));
+}

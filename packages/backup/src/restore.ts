@@ -2,7 +2,7 @@ import { ActionFailure } from '../../kit/src/errors';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import { findPgClients, type PgClient } from './clients';
 import type { PgConnection } from './connection';
-import { kindOfKey, type BackupKind } from './keys';
+import { isPartial, kindOfKey, type BackupKind } from './keys';
 import { clientFor, serverInfo, type ServerInfo } from './pg';
 import { hasChecksum, headObject, listObjects, type ListedObject, type S3Api } from './store';
 import { readBack, restoreArchive } from './verify';
@@ -69,20 +69,34 @@ export async function resolveBackupKey(
   folder: string,
 ): Promise<{ key: string; kind: BackupKind }> {
   if (key === 'latest') {
-    // The newest one that can be restored: an object without its checksum is a leftover.
+    // The newest one that can be restored (an object without its checksum is a leftover) and
+    // holds the whole database (a backup of part of it would leave the rest as it is, or
+    // recreate tables without their rows).
     const candidates = databaseBackupsNewestFirst(await listObjects(s3, bucket, folder));
     let found: string | undefined;
+    const partial: string[] = [];
+    let unchecked = 0;
     for (const c of candidates) {
-      if (hasChecksum((await headObject(s3, bucket, c.key))?.metadata ?? {})) {
+      const metadata = (await headObject(s3, bucket, c.key))?.metadata ?? {};
+      if (!hasChecksum(metadata)) unchecked++;
+      else if (isPartial(metadata)) partial.push(c.key);
+      else {
         found = c.key;
         break;
       }
     }
-    if (!found)
+    if (!found) {
+      const skipped = [
+        unchecked ? `${unchecked} without one cannot be restored` : '',
+        partial.length
+          ? `${partial.length} of part of the database (taken with pg-dump-args that select part of it) are restored only by their key, such as ${partial[0]}`
+          : '',
+      ].filter(Boolean);
       throw new NoBackupFoundError(
-        `No database backup (.dump or .sql.gz) with a checksum was found under s3://${bucket}/${folder}${candidates.length ? ` (${candidates.length} without one cannot be restored)` : ''}.`,
+        `No database backup (.dump or .sql.gz) of the whole database with a checksum was found under s3://${bucket}/${folder}${skipped.length ? ` (${skipped.join('; ')})` : ''}.`,
         folder,
       );
+    }
     key = found;
   }
   const kind = kindOfKey(key);

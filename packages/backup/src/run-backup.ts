@@ -7,8 +7,9 @@ import { ActionFailure } from '../../kit/src/errors';
 import { systemClock, type Clock } from '../../kit/src/poll';
 import { findPgClients, type PgClient } from './clients';
 import type { PgConnection } from './connection';
-import { backupFolder, backupKey, type BackupKind } from './keys';
+import { backupFolder, backupKey, PARTIAL_METADATA, type BackupKind } from './keys';
 import type { ObjectRetentionResult } from './object-retention';
+import { dumpScope, selectsPart } from './pg-dump-args';
 import type { ServerInfo, SnapshotSession } from './pg';
 import {
   startBackupSource,
@@ -313,6 +314,10 @@ export async function runBackup(
       'shipkit-environment': opts.environment,
       ...(opts.sha ? { 'shipkit-commit': opts.sha } : {}),
       ...(checked.db ? { 'shipkit-pg-dump': checked.db.client.version } : {}),
+      // `latest` never picks a backup of part of the database.
+      ...(source.type === 'pg-dump' && selectsPart(source.pgDumpArgs)
+        ? { [PARTIAL_METADATA]: 'true' }
+        : {}),
     };
     let snapshot: string | undefined;
     if (opts.verify.kind === 'restore' && source.type === 'pg-dump' && checked.db) {
@@ -390,7 +395,6 @@ export async function runBackup(
             });
             const counted = await session.counts();
             const restored = await pg.tableCounts(target, db.verifyClient, signal);
-            const { dumpScope } = await import('./pg-dump-args');
             const scope =
               source.type === 'pg-dump'
                 ? dumpScope(source.pgDumpArgs)

@@ -74,6 +74,35 @@ describe('db-backup restore', () => {
     },
   );
 
+  it('latest restores the newest backup of the whole database, not a newer schema-only one of the same folder', async () => {
+    const db = 'two_kinds';
+    pg.createDatabase(db);
+    pg.sql(db, 'CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);');
+    const whole = await run({ name: db, 'database-url': pg.url(db) });
+    const schemaOnly = await run({
+      name: db,
+      format: 'plain',
+      'pg-dump-args': '--schema-only',
+      'database-url': pg.url(db),
+    });
+    expect([whole.error, schemaOnly.error]).toEqual([undefined, undefined]);
+    expect((await s3.head(BUCKET, schemaOnly.outputs.key))?.metadata['shipkit-partial']).toBe(
+      'true',
+    );
+    expect((await s3.head(BUCKET, whole.outputs.key))?.metadata['shipkit-partial']).toBeUndefined();
+    pg.sql(db, 'DELETE FROM t WHERE id = 2;');
+    const restore = await run({
+      mode: 'restore',
+      name: db,
+      'database-url': pg.url(db),
+      'backup-key': 'latest',
+      'confirm-database': db,
+    });
+    expect(restore.error).toBeUndefined();
+    expect(restore.outputs.key).toBe(whole.outputs.key);
+    expect(pg.sql(db, 'SELECT count(*) FROM t').trim()).toBe('2');
+  });
+
   it('latest without name says the folder is named after the target database, and to set name', async () => {
     pg.createDatabase('shop_copy');
     const restore = await run({

@@ -1,6 +1,10 @@
 import { InputParser } from '../../../packages/kit/src/inputs';
 import { getInputs, type PgDumpInputs } from '../../../actions/db-backup/src/inputs';
-import { dumpScope, findPgDumpArgsProblem } from '../../../packages/backup/src/pg-dump-args';
+import {
+  dumpScope,
+  findPgDumpArgsProblem,
+  selectsPart,
+} from '../../../packages/backup/src/pg-dump-args';
 
 function withArgs(args: string): PgDumpInputs {
   const inputs: Record<string, string> = {
@@ -109,4 +113,21 @@ describe('what a dump leaves out, by its pg-dump-args', () => {
     [['--schema-only'], { partial: true, dataLeftOut: true }],
     [['-vs'], { partial: true, dataLeftOut: true }],
   ])('%j → %j', (args, scope) => expect(dumpScope(args)).toEqual(scope));
+});
+
+describe('which pg-dump-args make a backup of part of the database', () => {
+  it.each<[string[], boolean]>([
+    [[], false],
+    [['--no-owner', '--no-privileges', '--no-comments'], false],
+    [['--inserts', '--lock-wait-timeout=10s'], false],
+    [['-n', 'billing'], true],
+    [['-N', 'audit'], true],
+    [['-t', 'orders'], true],
+    [['-T', 'events'], true],
+    [['--exclude-table-data=audit_log'], true],
+    [['-s'], true],
+    [['-a'], true],
+    [['--section=pre-data'], true],
+    [['-B'], true],
+  ])('%j → %s', (args, partial) => expect(selectsPart(args)).toBe(partial));
 });

@@ -4,7 +4,9 @@ import { awsError, FakeClient } from './fakes';
 
 const SHA = 'b'.repeat(64);
 
-function folder(objects: [string, string, string | undefined][]): FakeClient<S3Api> {
+function folder(
+  objects: [string, string, string | undefined, Record<string, string>?][],
+): FakeClient<S3Api> {
   return new FakeClient<S3Api>({
     ListObjectsV2Command: () => ({
       Contents: objects.map(([Key, day]) => ({ Key, LastModified: new Date(day), Size: 1 })),
@@ -13,7 +15,7 @@ function folder(objects: [string, string, string | undefined][]): FakeClient<S3A
     HeadObjectCommand: (input) => {
       const o = objects.find(([k]) => k === input.Key);
       if (!o) throw awsError('NotFound', 404);
-      return { Metadata: o[2] ? { sha256: o[2] } : {}, ContentLength: 1 };
+      return { Metadata: { ...(o[2] ? { sha256: o[2] } : {}), ...o[3] }, ContentLength: 1 };
     },
   });
 }
@@ -35,7 +37,29 @@ describe('resolveBackupKey latest', () => {
   it('says so when no database backup has a checksum', async () => {
     const s3 = folder([['f/partial.dump', '2026-01-03', undefined]]);
     await expect(resolveBackupKey(s3.api, 'b', 'latest', 'f/')).rejects.toThrow(
-      /No database backup \(.dump or .sql.gz\) with a checksum was found under s3:\/\/b\/f\/ \(1 without one cannot be restored\)/,
+      /No database backup \(.dump or .sql.gz\) of the whole database with a checksum was found under s3:\/\/b\/f\/ \(1 without one cannot be restored\)/,
+    );
+  });
+
+  it('skips newer backups of part of the database (a schema-only dump, one schema) for the newest whole one', async () => {
+    const s3 = folder([
+      ['f/full.dump', '2026-01-01', SHA],
+      ['f/schema-only.sql.gz', '2026-01-02', SHA, { 'shipkit-partial': 'true' }],
+      ['f/billing-only.dump', '2026-01-03', SHA, { 'shipkit-partial': 'true' }],
+    ]);
+    expect(await resolveBackupKey(s3.api, 'b', 'latest', 'f/')).toEqual({
+      key: 'f/full.dump',
+      kind: 'custom',
+    });
+  });
+
+  it('names a partial backup to restore by its key when only partial ones exist', async () => {
+    const s3 = folder([
+      ['f/billing-only.dump', '2026-01-03', SHA, { 'shipkit-partial': 'true' }],
+      ['f/leftover.dump', '2026-01-04', undefined],
+    ]);
+    await expect(resolveBackupKey(s3.api, 'b', 'latest', 'f/')).rejects.toThrow(
+      /\(1 without one cannot be restored; 1 of part of the database \(taken with pg-dump-args that select part of it\) are restored only by their key, such as f\/billing-only\.dump\)\.$/,
     );
   });
 });
