@@ -14,6 +14,17 @@ export interface PgConnection {
 
 const PASSWORD_PARAMS = ['password', 'passfile'];
 
+/** Percent-decodes a part of the URL; a `%` not followed by two hex digits says how to fix it. */
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new Error(
+      'has a `%` not followed by two hex digits: percent-encode the special characters of the user, password and database name (`%` is `%25`, `@` is `%40`, `/` is `%2F`)',
+    );
+  }
+}
+
 /**
  * Parses a `postgres://` or `postgresql://` URL. The password (from the userinfo or a
  * `password` parameter) is taken out of the URL and returned apart. Throws an Error whose
@@ -29,7 +40,7 @@ export function parseDatabaseUrl(text: string): PgConnection {
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw new Error(`must start with postgresql:// (or postgres://); got ${parsed.protocol}//`);
   }
-  let password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  let password = parsed.password ? decode(parsed.password) : undefined;
   for (const name of PASSWORD_PARAMS) {
     const value = parsed.searchParams.get(name);
     if (value !== null) {
@@ -38,16 +49,16 @@ export function parseDatabaseUrl(text: string): PgConnection {
     }
   }
   parsed.password = '';
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  const database = decode(parsed.pathname.replace(/^\//, ''));
   if (!database || database.includes('/')) {
     throw new Error(
       'must name the database in its path: postgresql://user:password@host:5432/database',
     );
   }
-  const host = decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, ''));
+  const host = decode(parsed.hostname.replace(/^\[|\]$/g, ''));
   if (!host) throw new Error('must name a host: postgresql://user:password@host:5432/database');
   const port = parsed.port ? Number(parsed.port) : 5432;
-  const user = parsed.username ? decodeURIComponent(parsed.username) : undefined;
+  const user = parsed.username ? decode(parsed.username) : undefined;
   const url = parsed.toString().replace(/^postgres:/, 'postgresql:');
   return {
     url,

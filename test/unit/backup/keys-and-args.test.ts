@@ -147,6 +147,11 @@ describe('database URLs', () => {
     ['not a url', /not a URL/],
     ['mysql://a:b@h/db', /must start with postgresql/],
     ['postgresql://a:b@h:5432/', /must name the database/],
+    [
+      'postgresql://a:b%zz@h/db',
+      /has a `%` not followed by two hex digits: percent-encode .*`%25`/,
+    ],
+    ['postgresql://a:b@h/50%off', /has a `%` not followed by two hex digits/],
   ])('rejects %s without echoing it', (text, message) => {
     expect(() => parseDatabaseUrl(text)).toThrow(message);
     try {
