@@ -35,7 +35,9 @@ export function parseDatabaseUrl(text: string): PgConnection {
   try {
     parsed = new URL(text.trim());
   } catch {
-    throw new Error('is not a URL of the form postgresql://user:password@host:5432/database');
+    throw new Error(
+      'is not a URL of the form postgresql://user:password@host:5432/database (percent-encode `/`, `?`, `#`, `@` and `%` in the user, password and database name: `%2F`, `%3F`, `%23`, `%40`, `%25`)',
+    );
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw new Error(`must start with postgresql:// (or postgres://); got ${parsed.protocol}//`);

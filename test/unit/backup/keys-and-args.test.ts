@@ -148,6 +148,10 @@ describe('database URLs', () => {
     ['mysql://a:b@h/db', /must start with postgresql/],
     ['postgresql://a:b@h:5432/', /must name the database/],
     [
+      'postgresql://a:b/c@h/db',
+      /not a URL of the form .* \(percent-encode `\/`, `\?`, `#`, `@` and `%`/,
+    ],
+    [
       'postgresql://a:b%zz@h/db',
       /has a `%` not followed by two hex digits: percent-encode .*`%25`/,
     ],
