@@ -78,7 +78,11 @@ export async function backupMode(
 
 /** Turns what the run found (all of it, or what was known when it failed) into the report. */
 function describe(inputs: PgDumpInputs | FilesInputs, facts: BackupFacts, report: Report): void {
-  if (facts.location) report.facts.push(['Location', facts.location]);
+  if (facts.location)
+    report.facts.push([
+      'Location',
+      `${markdownSafe(facts.location)}${facts.removed ? ' (removed: its verification failed)' : ''}`,
+    ]);
   if (facts.database)
     report.facts.push(
       [

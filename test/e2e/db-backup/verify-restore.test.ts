@@ -146,6 +146,9 @@ describe('db-backup verify: restore', () => {
     );
     expect(await s3.list(BUCKET, prefix)).toEqual([]);
     expect(run.outputs).toMatchObject({ key: '', location: '', bytes: '', sha256: '' });
+    expect(run.summary).toMatch(
+      /\*\*Location\*\* \| s3:\/\/.* \(removed: its verification failed\) \|/,
+    );
   });
 
   it('an empty database verifies, and the summary says there was nothing to count instead of an empty table', async () => {
