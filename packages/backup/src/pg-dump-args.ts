@@ -258,15 +258,19 @@ function canonical(s: OptionSpec): string {
 
 /**
  * What of the database a dump with `args` may leave out: whole tables when any option is given
- * (`-n`, `-t`, `-T`, … select or exclude them), table data with `--schema-only` or
- * `--exclude-table-data[-and-children]`.
+ * (`-n`, `-t`, `-T`, … select or exclude them), table data with `--schema-only`, `--no-data`,
+ * `--statistics-only` or `--exclude-table-data[-and-children]`.
  */
 export function dumpScope(args: readonly string[]): { partial: boolean; dataLeftOut: boolean } {
   return {
     partial: args.length > 0,
-    dataLeftOut: ['schema-only', 'exclude-table-data', 'exclude-table-data-and-children'].some(
-      (long) => setsOption(args, long),
-    ),
+    dataLeftOut: [
+      'schema-only',
+      'no-data',
+      'statistics-only',
+      'exclude-table-data',
+      'exclude-table-data-and-children',
+    ].some((long) => setsOption(args, long)),
   };
 }
 

@@ -112,6 +112,7 @@ describe('what a dump leaves out, by its pg-dump-args', () => {
     [['-s'], { partial: true, dataLeftOut: true }],
     [['--schema-only'], { partial: true, dataLeftOut: true }],
     [['-vs'], { partial: true, dataLeftOut: true }],
+    [['--no-data'], { partial: true, dataLeftOut: true }],
   ])('%j → %j', (args, scope) => expect(dumpScope(args)).toEqual(scope));
 });
 
