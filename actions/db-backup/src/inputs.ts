@@ -297,9 +297,13 @@ export function getInputs(
       'Input `verify: restore` needs `mode: pg-dump`; files backups are verified with `list`.',
     );
   }
-  if (mode === 'pg-dump' && verify === 'restore' && setsOption(pgDumpArgs, 'data-only')) {
+  if (
+    mode === 'pg-dump' &&
+    verify === 'restore' &&
+    (setsOption(pgDumpArgs, 'data-only') || setsOption(pgDumpArgs, 'no-schema'))
+  ) {
     throw new ConfigurationError(
-      'Input `verify: restore` cannot check a dump taken with `--data-only` (input `pg-dump-args`): it creates no tables, and the scratch database is emptied before each restore. Use `verify: list`.',
+      'Input `verify: restore` cannot check a dump taken with `--data-only` or `--no-schema` (input `pg-dump-args`): it creates no tables, and the scratch database is emptied before each restore. Use `verify: list`.',
     );
   }
   const verifyDatabase = connection(

@@ -80,7 +80,16 @@ describe('db-backup inputs', () => {
         'verify-database-url': 'postgresql://app:s3cret@db:5432/scratch',
         'pg-dump-args': '-a',
       },
-      /^Input `verify: restore` cannot check a dump taken with `--data-only` \(input `pg-dump-args`\).*Use `verify: list`/,
+      /^Input `verify: restore` cannot check a dump taken with `--data-only` or `--no-schema` \(input `pg-dump-args`\).*Use `verify: list`/,
+    ],
+    [
+      'verify restore of a dump without definitions (--no-schema)',
+      {
+        verify: 'restore',
+        'verify-database-url': 'postgresql://app:s3cret@db:5432/scratch',
+        'pg-dump-args': '--no-schema',
+      },
+      /cannot check a dump taken with `--data-only` or `--no-schema`/,
     ],
     [
       '--create with a plain dump, which no restore into database-url can run',
