@@ -6,7 +6,10 @@ import { ReleaseLineError } from '../../../packages/ecs/src/release/lines';
 import { getReleaseInputs, type ReleaseInputs } from './release-inputs';
 import { ConfigurationError, describeAwsError, isAwsError } from '../../../packages/kit/src/errors';
 import { parseImageRef } from '../../../packages/ecs/src/image-ref';
-import { NoRunningRevisionError } from '../../../packages/ecs/src/service';
+import {
+  BakeTimeNotApplicableError,
+  NoRunningRevisionError,
+} from '../../../packages/ecs/src/service';
 import type { DeploySource } from '../../../packages/ecs/src/deploy';
 import {
   checkContainers,
@@ -147,6 +150,10 @@ export function phrased(error: unknown, cluster?: string): unknown {
     return new ConfigurationError(`Input \`task-definition\`: ${error.message}`);
   if (error instanceof NoRunningRevisionError)
     return new ConfigurationError(`Input \`task-definition\` is \`current\`, but ${error.message}`);
+  if (error instanceof BakeTimeNotApplicableError)
+    return new ConfigurationError(
+      `Input \`bake-time\` does not apply: ${error.message} Set \`strategy\` to \`blue-green\`, \`linear\` or \`canary\` to switch, or leave \`bake-time\` empty.`,
+    );
   if (error instanceof NotForCodeDeployError)
     return new ConfigurationError(
       `Input \`${NOT_FOR_CODEDEPLOY[error.option]}\` does not apply: ${error.message}`,

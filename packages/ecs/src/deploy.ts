@@ -23,7 +23,12 @@ import { TestTrafficWaitError } from './codedeploy/group';
 import { failureReason, statusOf } from './deploy-outcome';
 import { followAndExplain } from './follow';
 import { formatCounts, type RolloutState, type StageSpan } from './rollout';
-import { describeService, NoRunningRevisionError, type DeployLog } from './service';
+import {
+  BakeTimeNotApplicableError,
+  describeService,
+  NoRunningRevisionError,
+  type DeployLog,
+} from './service';
 import { unknownTaskDefinitionFields, withoutFields } from './sdk-fields';
 import type { StoppedTask } from './stopped-tasks';
 import {
@@ -277,6 +282,14 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   if (!codeDeploy && opts.waitUntil === 'test-traffic')
     throw new TestTrafficWaitError(
       `service \`${opts.service}\` uses ECS deployments; only a CodeDeploy blue/green deployment stops with test traffic on green.`,
+    );
+  if (
+    !codeDeploy &&
+    opts.bakeTimeMinutes !== undefined &&
+    (opts.strategy ?? service.deploymentConfiguration?.strategy ?? 'ROLLING') === 'ROLLING'
+  )
+    throw new BakeTimeNotApplicableError(
+      `service \`${opts.service}\` uses rolling deployments, which have no bake time (only blue/green, linear and canary deployments bake).`,
     );
 
   const plannedCalls: string[] = [];
