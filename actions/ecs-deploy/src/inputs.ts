@@ -298,8 +298,11 @@ export function getInputs(p = new InputParser()): Inputs {
     }
     bakeTimeMinutes = bakeMs / 60_000;
   }
-  // `test-traffic` is ecs-deploy's own (CodeDeploy); the other values are read as every rollout reads them.
-  const testTraffic = p.string('wait-until') === 'test-traffic';
+  // `test-traffic` is ecs-deploy's own (CodeDeploy); the other values are read as every rollout
+  // reads them. A wrong value is refused listing all four.
+  const testTraffic =
+    p.choice('wait-until', ['stable', 'traffic-shifted', 'none', 'test-traffic'] as const) ===
+    'test-traffic';
   const waited = testTraffic
     ? {
         waitUntil: 'test-traffic' as const,
