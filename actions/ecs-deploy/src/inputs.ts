@@ -20,6 +20,7 @@ import {
 } from '../../../packages/ecs/src/task-definition';
 import {
   AppSpecFileError,
+  CodeDeployOnlyError,
   NotForCodeDeployError,
   UnknownCodeDeployDeploymentError,
 } from '../../../packages/ecs/src/codedeploy/errors';
@@ -126,6 +127,13 @@ const NOT_FOR_CODEDEPLOY = {
   desiredCount: 'desired-count',
 } as const;
 
+const CODEDEPLOY_ONLY = {
+  application: 'codedeploy-application',
+  deploymentGroup: 'codedeploy-deployment-group',
+  config: 'codedeploy-config',
+  appSpec: 'codedeploy-appspec',
+} as const;
+
 const INPUT_OF = { images: 'container-images', environment: 'environment-variables' } as const;
 
 /**
@@ -153,6 +161,10 @@ export function phrased(error: unknown, cluster?: string): unknown {
   if (error instanceof BakeTimeNotApplicableError)
     return new ConfigurationError(
       `Input \`bake-time\` does not apply: ${error.message} Set \`strategy\` to \`blue-green\`, \`linear\` or \`canary\` to switch, or leave \`bake-time\` empty.`,
+    );
+  if (error instanceof CodeDeployOnlyError)
+    return new ConfigurationError(
+      `Input \`${CODEDEPLOY_ONLY[error.option]}\` does not apply: ${error.message} Leave it empty for this service.`,
     );
   if (error instanceof NotForCodeDeployError)
     return new ConfigurationError(

@@ -20,6 +20,7 @@ import {
   type CodeDeployOptions,
 } from './codedeploy/rollout';
 import { TestTrafficWaitError } from './codedeploy/group';
+import { CodeDeployOnlyError } from './codedeploy/errors';
 import { failureReason, statusOf } from './deploy-outcome';
 import { followAndExplain } from './follow';
 import { formatCounts, type RolloutState, type StageSpan } from './rollout';
@@ -282,6 +283,14 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   if (!codeDeploy && opts.waitUntil === 'test-traffic')
     throw new TestTrafficWaitError(
       `service \`${opts.service}\` uses ECS deployments; only a CodeDeploy blue/green deployment stops with test traffic on green.`,
+    );
+  const codeDeployOnly = (['application', 'deploymentGroup', 'config', 'appSpec'] as const).find(
+    (option) => opts.codeDeploy?.[option] !== undefined,
+  );
+  if (!codeDeploy && codeDeployOnly)
+    throw new CodeDeployOnlyError(
+      codeDeployOnly,
+      `service \`${opts.service}\` uses ECS deployments (deployment controller ECS), not CodeDeploy.`,
     );
   if (
     !codeDeploy &&
