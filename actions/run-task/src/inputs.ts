@@ -2,7 +2,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { InputParser } from '../../../packages/kit/src/inputs';
 import { parseImageRef } from '../../../packages/ecs/src/image-ref';
-import { checkContainers, loadTaskDefinitionJson } from '../../../packages/ecs/src/task-definition';
+import {
+  checkContainers,
+  loadTaskDefinitionJson,
+  UnknownContainerError,
+} from '../../../packages/ecs/src/task-definition';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import type {
   NetworkOverride,
@@ -85,7 +89,14 @@ function getTaskDefinitionFile(p: InputParser, path: string): TaskSource {
         `${container}=${image}`,
         'one `container=image` per line, each image a reference such as `registry/repo:tag` or `registry/repo@sha256:<64 hex>`',
       );
-  checkContainers(definition.definition, images, new Map(), `task definition file \`${path}\``);
+  try {
+    checkContainers(definition.definition, images, new Map(), `task definition file \`${path}\``);
+  } catch (error) {
+    if (!(error instanceof UnknownContainerError)) throw error;
+    throw new ConfigurationError(
+      `Input \`container-images\` names container \`${error.container}\`, which ${error.source} does not have (it has ${error.have.map((n) => `\`${n}\``).join(', ')}).`,
+    );
+  }
   return { kind: 'file', path, definition, images };
 }
 
