@@ -55,15 +55,27 @@ test.each(['other:1', OTHER])(
   '`to` %s, a revision of another family the service never ran, is refused naming both families',
   async (to) => {
     await expect(resolve(to, [deployment(TD2, [TD1])])).rejects.toThrow(
-      'task definition `other:1` is of family `other`, and service `web` runs family `web` (web:2), and never ran other:1 in the deployments ECS keeps',
+      'task definition `other:1` is of family `other`, but service `web` runs family `web` (web:2) and never ran other:1 in the deployments ECS keeps',
     );
   },
 );
 
-test('a revision of another family the service ran before (a family renamed) is a target', async () => {
-  const resolution = await resolve(OTHER, [deployment(TD2, [OTHER])]);
-  expect(resolution).toMatchObject({ kind: 'target', target: OTHER });
+test('a revision of another family whose one deployment on the service failed is refused', async () => {
+  await expect(
+    resolve(OTHER, [{ ...deployment(OTHER, [TD2]), status: 'ROLLBACK_SUCCESSFUL' }]),
+  ).rejects.toThrow('is of family `other`, but service `web` runs family `web`');
 });
+
+test.each([
+  ['it started a deployment from it', [deployment(TD2, [OTHER])]],
+  ['a deployment of it completed', [deployment(OTHER, [TD1])]],
+])(
+  'a revision of another family the service ran before (a family renamed) is a target: %s',
+  async (_how, history) => {
+    const resolution = await resolve(OTHER, history);
+    expect(resolution).toMatchObject({ kind: 'target', target: OTHER });
+  },
+);
 
 test('a revision of the family the service runs is a target, as before', async () => {
   const resolution = await resolve(TD1, [deployment(TD2, [TD1])]);
