@@ -6,10 +6,7 @@ import { ReleaseLineError } from '../../../packages/ecs/src/release/lines';
 import { getReleaseInputs, type ReleaseInputs } from './release-inputs';
 import { ConfigurationError, describeAwsError, isAwsError } from '../../../packages/kit/src/errors';
 import { parseImageRef } from '../../../packages/ecs/src/image-ref';
-import {
-  BakeTimeNotApplicableError,
-  NoRunningRevisionError,
-} from '../../../packages/ecs/src/service';
+import { NoRunningRevisionError } from '../../../packages/ecs/src/service';
 import type { DeploySource } from '../../../packages/ecs/src/deploy';
 import {
   checkContainers,
@@ -20,7 +17,6 @@ import {
 } from '../../../packages/ecs/src/task-definition';
 import {
   AppSpecFileError,
-  CodeDeployOnlyError,
   NotForCodeDeployError,
   UnknownCodeDeployDeploymentError,
 } from '../../../packages/ecs/src/codedeploy/errors';
@@ -127,13 +123,6 @@ const NOT_FOR_CODEDEPLOY = {
   desiredCount: 'desired-count',
 } as const;
 
-const CODEDEPLOY_ONLY = {
-  application: 'codedeploy-application',
-  deploymentGroup: 'codedeploy-deployment-group',
-  config: 'codedeploy-config',
-  appSpec: 'codedeploy-appspec',
-} as const;
-
 const INPUT_OF = { images: 'container-images', environment: 'environment-variables' } as const;
 
 /**
@@ -158,14 +147,6 @@ export function phrased(error: unknown, cluster?: string): unknown {
     return new ConfigurationError(`Input \`task-definition\`: ${error.message}`);
   if (error instanceof NoRunningRevisionError)
     return new ConfigurationError(`Input \`task-definition\` is \`current\`, but ${error.message}`);
-  if (error instanceof BakeTimeNotApplicableError)
-    return new ConfigurationError(
-      `Input \`bake-time\` does not apply: ${error.message} Set \`strategy\` to \`blue-green\`, \`linear\` or \`canary\` to switch, or leave \`bake-time\` empty.`,
-    );
-  if (error instanceof CodeDeployOnlyError)
-    return new ConfigurationError(
-      `Input \`${CODEDEPLOY_ONLY[error.option]}\` does not apply: ${error.message} Leave it empty for this service.`,
-    );
   if (error instanceof NotForCodeDeployError)
     return new ConfigurationError(
       `Input \`${NOT_FOR_CODEDEPLOY[error.option]}\` does not apply: ${error.message}`,

@@ -20,16 +20,10 @@ import {
   type CodeDeployOptions,
 } from './codedeploy/rollout';
 import { TestTrafficWaitError } from './codedeploy/group';
-import { CodeDeployOnlyError } from './codedeploy/errors';
 import { failureReason, statusOf } from './deploy-outcome';
 import { followAndExplain } from './follow';
 import { formatCounts, type RolloutState, type StageSpan } from './rollout';
-import {
-  BakeTimeNotApplicableError,
-  describeService,
-  NoRunningRevisionError,
-  type DeployLog,
-} from './service';
+import { describeService, NoRunningRevisionError, type DeployLog } from './service';
 import { unknownTaskDefinitionFields, withoutFields } from './sdk-fields';
 import type { StoppedTask } from './stopped-tasks';
 import {
@@ -144,6 +138,14 @@ export interface DeployResult {
   durationMs: number;
 }
 
+/** The CodeDeploy options, in the words a warning uses, that a service on ECS deployments does not use. */
+const CODEDEPLOY_ONLY = [
+  ['application', 'application'],
+  ['deploymentGroup', 'deployment group'],
+  ['config', 'deployment configuration'],
+  ['appSpec', 'AppSpec'],
+] as const;
+
 function plannedDeploymentConfiguration(
   current: DeploymentConfiguration | undefined,
   strategy: DeploymentStrategy | undefined,
@@ -251,10 +253,20 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const unchangedDefinition = registeredArn
     ? registeredArn === previousArn
     : !!running && sameTaskDefinition(rendered, running);
+  // Rolling deployments have no bake: a bake time for a service that stays rolling is not sent
+  // (it would change nothing but restart the tasks), and the log says so.
+  const staysRolling =
+    !isCodeDeploy(service) &&
+    (opts.strategy ?? service.deploymentConfiguration?.strategy ?? 'ROLLING') === 'ROLLING';
+  if (opts.bakeTimeMinutes !== undefined && staysRolling)
+    log.warning(
+      `Service ${opts.service} uses rolling deployments, which have no bake time (only blue/green, linear and canary deployments bake): the bake time given is not used.`,
+    );
+  const bakeTimeMinutes = staysRolling ? undefined : opts.bakeTimeMinutes;
   const deploymentConfiguration = plannedDeploymentConfiguration(
     service.deploymentConfiguration,
     opts.strategy,
-    opts.bakeTimeMinutes,
+    bakeTimeMinutes,
   );
   const countChange = opts.desiredCount !== undefined && opts.desiredCount !== service.desiredCount;
   const base = {
@@ -284,22 +296,13 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     throw new TestTrafficWaitError(
       `service \`${opts.service}\` uses ECS deployments; only a CodeDeploy blue/green deployment stops with test traffic on green.`,
     );
-  const codeDeployOnly = (['application', 'deploymentGroup', 'config', 'appSpec'] as const).find(
-    (option) => opts.codeDeploy?.[option] !== undefined,
-  );
-  if (!codeDeploy && codeDeployOnly)
-    throw new CodeDeployOnlyError(
-      codeDeployOnly,
-      `service \`${opts.service}\` uses ECS deployments (deployment controller ECS), not CodeDeploy.`,
-    );
-  if (
-    !codeDeploy &&
-    opts.bakeTimeMinutes !== undefined &&
-    (opts.strategy ?? service.deploymentConfiguration?.strategy ?? 'ROLLING') === 'ROLLING'
-  )
-    throw new BakeTimeNotApplicableError(
-      `service \`${opts.service}\` uses rolling deployments, which have no bake time (only blue/green, linear and canary deployments bake).`,
-    );
+  if (!codeDeploy) {
+    const given = CODEDEPLOY_ONLY.filter(([option]) => opts.codeDeploy?.[option] !== undefined);
+    if (given.length)
+      log.warning(
+        `Service ${opts.service} uses ECS deployments, not CodeDeploy: the CodeDeploy ${given.map(([, words]) => words).join(', ')} given ${given.length > 1 ? 'are' : 'is'} not used.`,
+      );
+  }
 
   const plannedCalls: string[] = [];
   if (!unchangedDefinition && !registeredArn) {

@@ -20,17 +20,6 @@ export class NoRunningRevisionError extends ConfigurationError {
 }
 
 /**
- * A bake time was asked for a service whose deployments stay rolling, which have no bake: the
- * setting would change nothing but restart the tasks. The action says which input asked for it.
- */
-export class BakeTimeNotApplicableError extends ConfigurationError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BakeTimeNotApplicableError';
-  }
-}
-
-/**
  * Reads the service; a missing or inactive service is a configuration mistake, and so is one
  * with the EXTERNAL deployment controller. A service with the CODE_DEPLOY controller is returned
  * as it is: a caller that cannot deploy through CodeDeploy refuses it itself.

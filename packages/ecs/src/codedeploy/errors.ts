@@ -13,20 +13,6 @@ export class NotForCodeDeployError extends ConfigurationError {
   }
 }
 
-/**
- * A CodeDeploy option was given for a service on ECS deployments, where it would change nothing
- * (the fact, not the input).
- */
-export class CodeDeployOnlyError extends ConfigurationError {
-  constructor(
-    readonly option: 'application' | 'deploymentGroup' | 'config' | 'appSpec',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CodeDeployOnlyError';
-  }
-}
-
 /** The AppSpec file cannot be used; `source` names it. */
 export class AppSpecFileError extends ConfigurationError {
   constructor(
