@@ -1,0 +1,47 @@
+// Found by trying the actions as a user would: a bare number is read as seconds, so
+// `timeout: 20` (from aws-actions' `wait-for-minutes: 20`) gave a deploy 20 seconds, and
+// `max-latency: 500` (beside the output `p95-ms`) allowed a p95 of 500 seconds, both without a
+// word. v1 keeps accepting them (no accepted value starts to fail); a warning says how they read.
+import { getInputs as deployInputs } from '../../../actions/ecs-deploy/src/inputs';
+import { getInputs as gateInputs } from '../../../actions/health-gate/src/inputs';
+import { runInProcess } from '../rollback/in-process-run';
+
+const ENV = { AWS_REGION: 'us-east-1' };
+
+test.each([
+  [
+    '20',
+    'Input `timeout` is `20`, a bare number, read as 20 seconds: write `20m` for minutes or `20s` to keep seconds.',
+  ],
+  ['20m', undefined],
+  ['90s', undefined],
+])('ecs-deploy timeout %s: warning %p', async (timeout, warning) => {
+  const run = await runInProcess(
+    async () => {
+      deployInputs();
+    },
+    { service: 'web', 'container-images': 'web=registry.example/web:v2', timeout },
+    ENV,
+  );
+  expect(run.errors).toEqual([]);
+  expect(run.warnings).toEqual(warning ? [warning] : []);
+});
+
+test.each([
+  [
+    '500',
+    'Input `max-latency` is `500`, a bare number, read as 500 seconds: write `500ms` for milliseconds or `500s` to keep seconds.',
+  ],
+  ['500ms', undefined],
+  ['2s', undefined],
+])('health-gate max-latency %s: warning %p', async (maxLatency, warning) => {
+  const run = await runInProcess(
+    async () => {
+      await gateInputs();
+    },
+    { url: 'http://127.0.0.1:9/health', 'max-latency': maxLatency },
+    ENV,
+  );
+  expect(run.errors).toEqual([]);
+  expect(run.warnings).toEqual(warning ? [warning] : []);
+});
