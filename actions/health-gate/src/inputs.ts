@@ -76,6 +76,13 @@ export async function getInputs(p = new InputParser()): Promise<Inputs> {
     if (!isHttpUrl(url))
       p.fail('url', displayUrls[i], 'one or more http:// or https:// URLs, one per line');
   });
+  // url-health-check splits on `|`, and a comma list is a habit: such a line is one URL here.
+  urls.forEach((url, i) => {
+    if (/[,|]\s*https?:\/\//i.test(url))
+      core.warning(
+        `Input \`url\`, line ${i + 1}, looks like several URLs on one line (a \`,\` or \`|\` before \`http\`): it is probed as one URL. Put one URL per line.`,
+      );
+  });
   const method = (p.string('method') ?? 'GET').toUpperCase();
   if (!(METHODS as readonly string[]).includes(method))
     p.fail('method', method, `one of ${METHODS.join(', ')}`);

@@ -45,3 +45,30 @@ test.each([
   expect(run.errors).toEqual([]);
   expect(run.warnings).toEqual(warning ? [warning] : []);
 });
+
+// Found the same way: url-health-check's `url` splits URLs on `|`, and a comma list is a habit;
+// health-gate takes one URL per line, so `a, b` was probed as one URL (`/health,%20https://…`),
+// which a catch-all web app answers 200 while the second URL is never probed.
+test.each([
+  ['http://127.0.0.1:9/health, http://127.0.0.1:9/ready', true],
+  ['http://127.0.0.1:9/health|https://127.0.0.1:9/ready', true],
+  ['http://127.0.0.1:9/health,https://127.0.0.1:9/ready', true],
+  ['http://127.0.0.1:9/health\nhttp://127.0.0.1:9/ready', false],
+  ['http://127.0.0.1:9/health?from=a,b', false],
+])('health-gate url %p: warned as several URLs on one line: %p', async (url, warned) => {
+  const run = await runInProcess(
+    async () => {
+      await gateInputs();
+    },
+    { url },
+    ENV,
+  );
+  expect(run.errors).toEqual([]);
+  expect(run.warnings).toEqual(
+    warned
+      ? [
+          'Input `url`, line 1, looks like several URLs on one line (a `,` or `|` before `http`): it is probed as one URL. Put one URL per line.',
+        ]
+      : [],
+  );
+});
