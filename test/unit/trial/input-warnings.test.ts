@@ -72,3 +72,23 @@ test.each([
       : [],
   );
 });
+
+test.each([
+  ['run-task', '30'],
+  ['rollback', '15'],
+])('%s timeout %s, a bare number, warns that it is read as seconds', async (action, timeout) => {
+  const { getInputs } = (await import(`../../../actions/${action}/src/inputs`)) as {
+    getInputs: () => unknown;
+  };
+  const run = await runInProcess(
+    async () => {
+      getInputs();
+    },
+    { cluster: 'apps', service: 'web', timeout },
+    ENV,
+  );
+  expect(run.errors).toEqual([]);
+  expect(run.warnings).toEqual([
+    `Input \`timeout\` is \`${timeout}\`, a bare number, read as ${timeout} seconds: write \`${timeout}m\` for minutes or \`${timeout}s\` to keep seconds.`,
+  ]);
+});
