@@ -69,6 +69,7 @@ async function writeSummary(
       `${shortTaskDefinition(r.previousTaskDefinitionArn)} → ${r.status === 'dry-run' ? '(not registered)' : shortTaskDefinition(r.taskDefinitionArn)}`,
     ],
     ['Strategy', inputs.strategy ?? undefined],
+    ['Desired count', r.desiredCount ? `${r.desiredCount.from} → ${r.desiredCount.to}` : undefined],
     ['Status', `\`${r.status}\``],
     ['Service deployment', r.serviceDeploymentArn],
     [

@@ -134,6 +134,8 @@ export interface DeployResult {
   state?: RolloutState;
   /** The CodeDeploy side, for a service with the CODE_DEPLOY deployment controller. */
   codeDeploy?: CodeDeployFacts;
+  /** The service's desired count and the one asked for, when they differ. */
+  desiredCount?: { from: number; to: number };
   startedAt: number;
   durationMs: number;
 }
@@ -278,6 +280,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     timeline: [] as StageSpan[],
     events: [] as ServiceEvent[],
     stoppedTasks: [] as StoppedTask[],
+    ...(countChange
+      ? { desiredCount: { from: service.desiredCount ?? 0, to: opts.desiredCount as number } }
+      : {}),
     startedAt,
   };
 
