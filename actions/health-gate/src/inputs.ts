@@ -62,7 +62,13 @@ export async function getInputs(p = new InputParser()): Promise<Inputs> {
   const headerText = p.string('headers') ?? '';
   maskHeaderValues(headerText);
   const checksText = p.string('checks');
-  const urls = p.lines('url');
+  // A URL listed twice is probed once (as `checks` refuses it twice), and a warning says so.
+  const urls: string[] = [];
+  for (const url of p.lines('url')) {
+    if (!urls.includes(url)) urls.push(url);
+    else
+      core.warning(`Input \`url\` lists \`${redactUrl(url)}\` more than once: it is probed once.`);
+  }
   if (checksText && urls.length) {
     throw new ConfigurationError(
       'Inputs `url` and `checks` cannot both be set: list every URL as an entry of `checks` (an entry may set only its `url` and take the step inputs for the rest).',

@@ -92,3 +92,24 @@ test.each([
     `Input \`timeout\` is \`${timeout}\`, a bare number, read as ${timeout} seconds: write \`${timeout}m\` for minutes or \`${timeout}s\` to keep seconds.`,
   ]);
 });
+
+// Found by trying health-gate by hand: the same URL on two lines was probed twice and the
+// verdict said "All 2 URLs passed" (`checks` refuses such a list).
+test('health-gate url listing one URL twice probes it once and says so', async () => {
+  let targets: unknown[] = [];
+  const run = await runInProcess(
+    async () => {
+      targets = (await gateInputs()).targets;
+    },
+    { url: 'http://127.0.0.1:9/health\nhttp://127.0.0.1:9/ready\nhttp://127.0.0.1:9/health' },
+    ENV,
+  );
+  expect(run.errors).toEqual([]);
+  expect(run.warnings).toEqual([
+    'Input `url` lists `http://127.0.0.1:9/health` more than once: it is probed once.',
+  ]);
+  expect(targets.map((t) => (t as { url: string }).url)).toEqual([
+    'http://127.0.0.1:9/health',
+    'http://127.0.0.1:9/ready',
+  ]);
+});
