@@ -134,7 +134,7 @@ export interface DeployResult {
   state?: RolloutState;
   /** The CodeDeploy side, for a service with the CODE_DEPLOY deployment controller. */
   codeDeploy?: CodeDeployFacts;
-  /** The service's desired count and the one asked for, when they differ. */
+  /** The service's desired count and the one asked for, when they differ and the service is updated. */
   desiredCount?: { from: number; to: number };
   startedAt: number;
   durationMs: number;
@@ -280,7 +280,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     timeline: [] as StageSpan[],
     events: [] as ServiceEvent[],
     stoppedTasks: [] as StoppedTask[],
-    ...(countChange
+    // Registering only (`deploy: false`) changes no count.
+    ...(countChange && opts.deploy !== false
       ? { desiredCount: { from: service.desiredCount ?? 0, to: opts.desiredCount as number } }
       : {}),
     startedAt,

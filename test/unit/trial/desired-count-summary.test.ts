@@ -6,27 +6,32 @@ import { runInProcess } from '../rollback/in-process-run';
 import { FakeClock, FakeEcs, rolling, service, TD1 } from '../ecs/fake-ecs';
 
 test.each([
-  ['0', '| **Desired count** | 2 → 0 |'],
-  ['2', undefined],
-])('desired-count %s: the summary row of the count changed is %p', async (count, row) => {
-  const clock = new FakeClock();
-  const ecs = new FakeEcs(clock, () => ({
-    service: service([
-      rolling(TD1, 'COMPLETED', Number(count), Number(count), { status: 'PRIMARY' }),
-    ]),
-  }));
-  const result = await runInProcess(
-    () => run({ ecs: ecs.api, clock }),
-    {
-      cluster: 'apps',
-      service: 'web',
-      'container-images': 'web=registry.example/web:v1',
-      'desired-count': count,
-      'wait-until': 'none',
-    },
-    { AWS_REGION: 'us-east-1' },
-  );
-  expect(result.errors).toEqual([]);
-  if (row) expect(result.summary).toContain(row);
-  else expect(result.summary).not.toContain('Desired count');
-});
+  ['0', 'true', '| **Desired count** | 2 → 0 |'],
+  ['2', 'true', undefined],
+  ['0', 'false', undefined],
+])(
+  'desired-count %s with deploy %s: the summary row of the count changed is %p',
+  async (count, deploy, row) => {
+    const clock = new FakeClock();
+    const ecs = new FakeEcs(clock, () => ({
+      service: service([
+        rolling(TD1, 'COMPLETED', Number(count), Number(count), { status: 'PRIMARY' }),
+      ]),
+    }));
+    const result = await runInProcess(
+      () => run({ ecs: ecs.api, clock }),
+      {
+        cluster: 'apps',
+        service: 'web',
+        'container-images': 'web=registry.example/web:v1',
+        'desired-count': count,
+        'wait-until': 'none',
+        deploy,
+      },
+      { AWS_REGION: 'us-east-1' },
+    );
+    expect(result.errors).toEqual([]);
+    if (row) expect(result.summary).toContain(row);
+    else expect(result.summary).not.toContain('Desired count');
+  },
+);
