@@ -1,3 +1,4 @@
+import * as core from '../../../packages/kit/src/core';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { DeploymentStrategy } from '@aws-sdk/client-ecs';
@@ -34,6 +35,20 @@ import {
 } from '../../../packages/kit/src/rollout-inputs';
 
 /** Everything ecs-deploy reads from its inputs, validated. */
+
+/**
+ * Warns when a duration input is a bare number, which the kit reads as seconds: a user coming
+ * thinking in minutes or milliseconds gets a value 60 or 1000 times off otherwise.
+ * The kit's `duration` is where this belongs, for every duration input.
+ */
+function warnBareSeconds(p: InputParser, name: string, unit: string, unitWords: string): void {
+  const value = p.string(name);
+  if (value !== undefined && /^\d+$/.test(value))
+    core.warning(
+      `Input \`${name}\` is \`${value}\`, a bare number, read as ${value} seconds: write \`${value}${unit}\` for ${unitWords} or \`${value}s\` to keep seconds.`,
+    );
+}
+
 export interface Inputs {
   cluster?: string;
   service: string;
@@ -291,8 +306,11 @@ export function getInputs(p = new InputParser()): Inputs {
     }
     bakeTimeMinutes = bakeMs / 60_000;
   }
-  // `test-traffic` is ecs-deploy's own (CodeDeploy); the other values are read as every rollout reads them.
-  const testTraffic = p.string('wait-until') === 'test-traffic';
+  // `test-traffic` is ecs-deploy's own (CodeDeploy); the other values are read as every rollout
+  // reads them. A wrong value is refused listing all four.
+  const testTraffic =
+    p.choice('wait-until', ['stable', 'traffic-shifted', 'none', 'test-traffic'] as const) ===
+    'test-traffic';
   const waited = testTraffic
     ? {
         waitUntil: 'test-traffic' as const,
@@ -304,6 +322,7 @@ export function getInputs(p = new InputParser()): Inputs {
       }
     : getWaitInputs(p, '30m');
   const { waitUntil, timeoutMs } = waited;
+  warnBareSeconds(p, 'timeout', 'm', 'minutes');
   if (continueDeployment !== undefined && waitUntil === 'test-traffic')
     throw new ConfigurationError(
       'Input `wait-until` is `test-traffic`, but `continue-deployment` sends the go-ahead past the test-traffic stop: use `stable`, `traffic-shifted` or `none`.',

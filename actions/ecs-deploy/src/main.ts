@@ -14,7 +14,11 @@ import { getInputs, phrased, type Inputs } from './inputs';
 import { servicesOutput } from './services-output';
 import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
 import { runnerLog } from '../../../packages/kit/src/step-log';
-import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summary-sections';
+import {
+  addServiceSections,
+  ecsResourceName,
+  serviceLabel,
+} from '../../../packages/ecs/src/summary-sections';
 import { shortTaskDefinition } from '../../../packages/ecs/src/task-definition';
 
 /** What tests or other callers may inject instead of the real clients. */
@@ -55,7 +59,7 @@ async function writeSummary(
   const { describeChange, shortTaskDefinition } =
     await import('../../../packages/ecs/src/task-definition');
   const [kind, word] = VERDICT[r.status];
-  const s = new SummaryBuilder(`ECS deploy of ${inputs.service}`);
+  const s = new SummaryBuilder(`ECS deploy of ${ecsResourceName(inputs.service)}`);
   s.verdict(kind, word);
   s.text(markdownSafe(r.reason));
   s.facts([
@@ -65,6 +69,7 @@ async function writeSummary(
       `${shortTaskDefinition(r.previousTaskDefinitionArn)} → ${r.status === 'dry-run' ? '(not registered)' : shortTaskDefinition(r.taskDefinitionArn)}`,
     ],
     ['Strategy', inputs.strategy ?? undefined],
+    ['Desired count', r.desiredCount ? `${r.desiredCount.from} → ${r.desiredCount.to}` : undefined],
     ['Status', `\`${r.status}\``],
     ['Service deployment', r.serviceDeploymentArn],
     [

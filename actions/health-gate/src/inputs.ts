@@ -10,6 +10,20 @@ import { maskHeaderValues, parseHeaders } from './headers';
 import { METHODS, parseChecks } from './checks';
 
 /** Everything health-gate reads from its inputs, validated: the gate's own options plus the action's. */
+
+/**
+ * Warns when a duration input is a bare number, which the kit reads as seconds: a user coming
+ * thinking in minutes or milliseconds gets a value 60 or 1000 times off otherwise.
+ * The kit's `duration` is where this belongs, for every duration input.
+ */
+function warnBareSeconds(p: InputParser, name: string, unit: string, unitWords: string): void {
+  const value = p.string(name);
+  if (value !== undefined && /^\d+$/.test(value))
+    core.warning(
+      `Input \`${name}\` is \`${value}\`, a bare number, read as ${value} seconds: write \`${value}${unit}\` for ${unitWords} or \`${value}s\` to keep seconds.`,
+    );
+}
+
 export interface Inputs extends Pick<
   GateOptions,
   | 'targets'
@@ -48,7 +62,13 @@ export async function getInputs(p = new InputParser()): Promise<Inputs> {
   const headerText = p.string('headers') ?? '';
   maskHeaderValues(headerText);
   const checksText = p.string('checks');
-  const urls = p.lines('url');
+  // A URL listed twice is probed once (as `checks` refuses it twice), and a warning says so.
+  const urls: string[] = [];
+  for (const url of p.lines('url')) {
+    if (!urls.includes(url)) urls.push(url);
+    else
+      core.warning(`Input \`url\` lists \`${redactUrl(url)}\` more than once: it is probed once.`);
+  }
   if (checksText && urls.length) {
     throw new ConfigurationError(
       'Inputs `url` and `checks` cannot both be set: list every URL as an entry of `checks` (an entry may set only its `url` and take the step inputs for the rest).',
@@ -61,6 +81,13 @@ export async function getInputs(p = new InputParser()): Promise<Inputs> {
   urls.forEach((url, i) => {
     if (!isHttpUrl(url))
       p.fail('url', displayUrls[i], 'one or more http:// or https:// URLs, one per line');
+  });
+  // url-health-check splits on `|`, and a comma list is a habit: such a line is one URL here.
+  urls.forEach((url, i) => {
+    if (/[,|]\s*https?:\/\//i.test(url))
+      core.warning(
+        `Input \`url\`, line ${i + 1}, looks like several URLs on one line (a \`,\` or \`|\` before \`http\`): it is probed as one URL. Put one URL per line.`,
+      );
   });
   const method = (p.string('method') ?? 'GET').toUpperCase();
   if (!(METHODS as readonly string[]).includes(method))
@@ -119,6 +146,7 @@ export async function getInputs(p = new InputParser()): Promise<Inputs> {
   }
   const observeMs = p.duration('observe', { default: '0s', max: 6 * 3_600_000 }) as number;
   const maxLatencyMs = p.duration('max-latency', { min: 1 });
+  warnBareSeconds(p, 'max-latency', 'ms', 'milliseconds');
   const maxErrorRate = p.number('max-error-rate', { min: 0, max: 100 });
   const failOnUnhealthy = p.bool('fail-on-unhealthy', true);
   const cloudwatchAlarms = p.list('cloudwatch-alarms');

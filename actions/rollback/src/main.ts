@@ -19,7 +19,11 @@ import type { RollbackResult, RollbackServicesResult } from '../../../packages/e
 import { getInputs, type Inputs } from './inputs';
 import { GitHubDeploymentRecord } from '../../../packages/kit/src/deployment-record';
 import { runnerLog } from '../../../packages/kit/src/step-log';
-import { addServiceSections, serviceLabel } from '../../../packages/ecs/src/summary-sections';
+import {
+  addServiceSections,
+  ecsResourceName,
+  serviceLabel,
+} from '../../../packages/ecs/src/summary-sections';
 
 /** What tests or other callers may inject instead of the real clients. */
 export interface Deps {
@@ -46,7 +50,7 @@ const VERDICTS: Record<
 async function writeSummary(inputs: Inputs, r: RollbackResult, githubId?: number): Promise<void> {
   const { shortTaskDefinition } = await import('../../../packages/ecs/src/task-definition');
   const [kind, word] = VERDICTS[r.status];
-  const s = new SummaryBuilder(`Rollback of ${inputs.service}`);
+  const s = new SummaryBuilder(`Rollback of ${ecsResourceName(inputs.service)}`);
   s.verdict(kind, word);
   s.text(markdownSafe(r.reason));
   s.facts([
@@ -103,7 +107,7 @@ function servicesOutput(outcome: RollbackServicesResult): string {
   return JSON.stringify(
     Object.fromEntries(
       outcome.services.map(({ service, result }) => [
-        service,
+        ecsResourceName(service),
         {
           status: result.status,
           'task-definition-arn': result.to ?? '',

@@ -1,8 +1,13 @@
+import * as core from '../../../packages/kit/src/core';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { InputParser } from '../../../packages/kit/src/inputs';
 import { parseImageRef } from '../../../packages/ecs/src/image-ref';
-import { checkContainers, loadTaskDefinitionJson } from '../../../packages/ecs/src/task-definition';
+import {
+  checkContainers,
+  loadTaskDefinitionJson,
+  UnknownContainerError,
+} from '../../../packages/ecs/src/task-definition';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import type {
   NetworkOverride,
@@ -12,6 +17,20 @@ import type {
 import { parseCommand } from './command';
 
 /** Everything run-task reads from its inputs, validated: what to run, and how long to wait where. */
+
+/**
+ * Warns when a duration input is a bare number, which the kit reads as seconds: a user thinking
+ * in minutes or milliseconds gets a value 60 or 1000 times off otherwise. The kit's `duration`
+ * is where this belongs, for every duration input.
+ */
+function warnBareSeconds(p: InputParser, name: string, unit: string, unitWords: string): void {
+  const value = p.string(name);
+  if (value !== undefined && /^\d+$/.test(value))
+    core.warning(
+      `Input \`${name}\` is \`${value}\`, a bare number, read as ${value} seconds: write \`${value}${unit}\` for ${unitWords} or \`${value}s\` to keep seconds.`,
+    );
+}
+
 export interface Inputs extends RunRequest {
   timeoutMs: number;
   region: string;
@@ -85,7 +104,14 @@ function getTaskDefinitionFile(p: InputParser, path: string): TaskSource {
         `${container}=${image}`,
         'one `container=image` per line, each image a reference such as `registry/repo:tag` or `registry/repo@sha256:<64 hex>`',
       );
-  checkContainers(definition.definition, images, new Map(), `task definition file \`${path}\``);
+  try {
+    checkContainers(definition.definition, images, new Map(), `task definition file \`${path}\``);
+  } catch (error) {
+    if (!(error instanceof UnknownContainerError)) throw error;
+    throw new ConfigurationError(
+      `Input \`container-images\` names container \`${error.container}\`, which ${error.source} does not have (it has ${error.have.map((n) => `\`${n}\``).join(', ')}).`,
+    );
+  }
   return { kind: 'file', path, definition, images };
 }
 
@@ -153,6 +179,7 @@ export function getInputs(p = new InputParser()): Inputs {
   }
   const environment = p.map('environment-variables', { keyPattern: ENV_NAME, keyForm: 'NAME' });
   const count = p.int('count', { default: 1, min: 1, max: 10 }) as number;
+  warnBareSeconds(p, 'timeout', 'm', 'minutes');
   const timeoutMs = p.duration('timeout', {
     default: '30m',
     min: 1000,

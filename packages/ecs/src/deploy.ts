@@ -134,9 +134,19 @@ export interface DeployResult {
   state?: RolloutState;
   /** The CodeDeploy side, for a service with the CODE_DEPLOY deployment controller. */
   codeDeploy?: CodeDeployFacts;
+  /** The service's desired count and the one asked for, when they differ and the service is updated. */
+  desiredCount?: { from: number; to: number };
   startedAt: number;
   durationMs: number;
 }
+
+/** The CodeDeploy options, in the words a warning uses, that a service on ECS deployments does not use. */
+const CODEDEPLOY_ONLY = [
+  ['application', 'application'],
+  ['deploymentGroup', 'deployment group'],
+  ['config', 'deployment configuration'],
+  ['appSpec', 'AppSpec'],
+] as const;
 
 function plannedDeploymentConfiguration(
   current: DeploymentConfiguration | undefined,
@@ -245,10 +255,20 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const unchangedDefinition = registeredArn
     ? registeredArn === previousArn
     : !!running && sameTaskDefinition(rendered, running);
+  // Rolling deployments have no bake: a bake time for a service that stays rolling is not sent
+  // (it would change nothing but restart the tasks), and the log says so.
+  const staysRolling =
+    !isCodeDeploy(service) &&
+    (opts.strategy ?? service.deploymentConfiguration?.strategy ?? 'ROLLING') === 'ROLLING';
+  if (opts.bakeTimeMinutes !== undefined && staysRolling)
+    log.warning(
+      `Service ${opts.service} uses rolling deployments, which have no bake time (only blue/green, linear and canary deployments bake): the bake time given is not used.`,
+    );
+  const bakeTimeMinutes = staysRolling ? undefined : opts.bakeTimeMinutes;
   const deploymentConfiguration = plannedDeploymentConfiguration(
     service.deploymentConfiguration,
     opts.strategy,
-    opts.bakeTimeMinutes,
+    bakeTimeMinutes,
   );
   const countChange = opts.desiredCount !== undefined && opts.desiredCount !== service.desiredCount;
   const base = {
@@ -260,6 +280,10 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     timeline: [] as StageSpan[],
     events: [] as ServiceEvent[],
     stoppedTasks: [] as StoppedTask[],
+    // Registering only (`deploy: false`) changes no count.
+    ...(countChange && opts.deploy !== false
+      ? { desiredCount: { from: service.desiredCount ?? 0, to: opts.desiredCount as number } }
+      : {}),
     startedAt,
   };
 
@@ -278,6 +302,13 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     throw new TestTrafficWaitError(
       `service \`${opts.service}\` uses ECS deployments; only a CodeDeploy blue/green deployment stops with test traffic on green.`,
     );
+  if (!codeDeploy) {
+    const given = CODEDEPLOY_ONLY.filter(([option]) => opts.codeDeploy?.[option] !== undefined);
+    if (given.length)
+      log.warning(
+        `Service ${opts.service} uses ECS deployments, not CodeDeploy: the CodeDeploy ${given.map(([, words]) => words).join(', ')} given ${given.length > 1 ? 'are' : 'is'} not used.`,
+      );
+  }
 
   const plannedCalls: string[] = [];
   if (!unchangedDefinition && !registeredArn) {

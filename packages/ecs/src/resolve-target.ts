@@ -42,6 +42,21 @@ export async function resolveTarget(
       if (!td?.taskDefinitionArn) {
         throw new RollbackTargetError(`task definition \`${to.value}\` was not found.`);
       }
+      // Another family is taken only when the service ran it (a deployment of it completed, or one
+      // started from it: a family renamed); a sibling
+      // service's family, by a typo, must not put another application on this service.
+      if (td.family && td.family !== family) {
+        const history = await readHistory();
+        const ran = history.some(
+          (h) =>
+            (h.target === td.taskDefinitionArn && h.status === 'SUCCESSFUL') ||
+            h.sources.includes(td.taskDefinitionArn!),
+        );
+        if (!ran)
+          throw new RollbackTargetError(
+            `task definition \`${shortTaskDefinition(td.taskDefinitionArn)}\` is of family \`${td.family}\`, but service \`${opts.service}\` runs family \`${family}\` (${shortTaskDefinition(current)}) and never ran ${shortTaskDefinition(td.taskDefinitionArn)} in the deployments ECS keeps; nothing was changed. Name a revision of \`${family}\`.`,
+          );
+      }
       return { kind: 'target', target: td.taskDefinitionArn, why: `requested ${to.value}` };
     }
     case 'previous': {

@@ -4,9 +4,18 @@ import { markdownSafe } from '../../kit/src/log-text';
 import type { SummaryBuilder } from '../../kit/src/summary';
 import { describeStoppedTask, type StoppedTask } from './stopped-tasks';
 
-/** `cluster/service`, or the service alone on the default cluster. */
+/**
+ * The name in an ECS cluster or service given by name or ARN
+ * (`arn:aws:ecs:<region>:<account>:service/<cluster>/<name>`, the older `service/<name>`,
+ * `cluster/<name>`): the last segment of an ARN, a name as it is.
+ */
+export function ecsResourceName(nameOrArn: string): string {
+  return nameOrArn.startsWith('arn:') ? (nameOrArn.split('/').pop() ?? nameOrArn) : nameOrArn;
+}
+
+/** `cluster/service` by name (from names or ARNs), or the service alone on the default cluster. */
 export function serviceLabel(cluster: string | undefined, service: string): string {
-  return `${cluster ? `${cluster}/` : ''}${service}`;
+  return `${cluster ? `${ecsResourceName(cluster)}/` : ''}${ecsResourceName(service)}`;
 }
 
 /** Adds the summary sections on what the service did: stopped tasks and its events. */

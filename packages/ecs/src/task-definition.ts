@@ -292,7 +292,7 @@ export function sameTaskDefinition(
 
 /** One difference between two revisions, for logs and the summary. */
 export interface DefinitionChange {
-  kind: 'image' | 'environment' | 'cpu' | 'memory' | 'container' | 'other';
+  kind: 'family' | 'image' | 'environment' | 'cpu' | 'memory' | 'container' | 'other';
   container?: string;
   name?: string;
   from?: string;
@@ -304,14 +304,17 @@ function envMap(c: ContainerDefinition | undefined): Map<string, string> {
 }
 
 /**
- * What changed from `previous` to `next`: images, environment variables and cpu/memory per
- * container and for the task, containers added or removed, and (as `other`) any other field.
+ * What changed from `previous` to `next`: the family, images, environment variables and
+ * cpu/memory per container and for the task, containers added or removed, and (as `other`) any
+ * other field.
  */
 export function diffTaskDefinitions(
   previous: TaskDefinition | RegisterTaskDefinitionCommandInput | undefined,
   next: RegisterTaskDefinitionCommandInput,
 ): DefinitionChange[] {
   const changes: DefinitionChange[] = [];
+  if (previous?.family && next.family && previous.family !== next.family)
+    changes.push({ kind: 'family', from: previous.family, to: next.family });
   const prevContainers = new Map(
     (previous?.containerDefinitions ?? []).map((c) => [c.name ?? '', c]),
   );
@@ -398,6 +401,8 @@ export function describeChange(change: DefinitionChange): string {
     v === undefined ? '(none)' : v.length > 80 ? `${v.slice(0, 77)}…` : v;
   const where = change.container ? `${change.container} ` : 'task ';
   switch (change.kind) {
+    case 'family':
+      return `task family: ${short(change.from)} → ${short(change.to)} (a revision of another family)`;
     case 'image':
       return `${where}image: ${short(change.from)} → ${short(change.to)}`;
     case 'environment': {

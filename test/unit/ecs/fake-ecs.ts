@@ -173,12 +173,16 @@ export class FakeEcs {
           taskDefinition: { taskDefinitionArn: TD2 },
           $metadata: {},
         })),
-      updateService: () =>
-        this.call('UpdateService', () => {
-          updated.value = true;
-          this.startedAt = this.clock.now();
-          return { service: { ...this.initial, currentServiceDeployment: SD }, $metadata: {} };
-        }),
+      updateService: (input) =>
+        this.call(
+          'UpdateService',
+          () => {
+            updated.value = true;
+            this.startedAt = this.clock.now();
+            return { service: { ...this.initial, currentServiceDeployment: SD }, $metadata: {} };
+          },
+          input,
+        ),
       listTasks: () =>
         this.call('ListTasks', () => ({
           taskArns: (this.moment().stopped ?? []).map((t) => t.taskArn as string),

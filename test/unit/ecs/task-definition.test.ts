@@ -218,6 +218,12 @@ describe('sameTaskDefinition and diffTaskDefinitions', () => {
     ],
     ['the task memory', (d: typeof base) => (d.memory = '1024'), 'task memory: 512 → 1024'],
     [
+      // Found by trying a task definition file whose family was mistyped: the dry run listed no change.
+      'the family',
+      (d: typeof base) => (d.family = 'web-typo'),
+      'task family: web → web-typo (a revision of another family)',
+    ],
+    [
       'another setting',
       (d: typeof base) => (d.containerDefinitions![1].essential = true),
       'other settings changed (see the registered revision)',

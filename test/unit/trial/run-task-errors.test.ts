@@ -90,6 +90,14 @@ test.each<{ name: string; inputs: Record<string, string>; says: string }>([
     inputs: { container: 'web', 'network-configuration': 'subnets=subnet-a' },
     says: 'Input `container`: Task definition `job` has no container `web` (it has `job`).',
   },
+  {
+    name: 'a container-images line for a container the definition file lacks',
+    inputs: {
+      'container-images': 'web=registry.example/jobs:v5',
+      'network-configuration': 'subnets=subnet-a',
+    },
+    says: 'Input `container-images` names container `web`, which task definition file `job.json` does not have (it has `job`).',
+  },
 ])('$name fails naming the input before the file is registered', async ({ inputs, says }) => {
   const dir = mkdtempSync(join(tmpdir(), 'run-task-file-'));
   writeFileSync(
