@@ -1,4 +1,3 @@
-import * as core from '../../../packages/kit/src/core';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { DeploymentStrategy } from '@aws-sdk/client-ecs';
@@ -35,19 +34,6 @@ import {
 } from '../../../packages/kit/src/rollout-inputs';
 
 /** Everything ecs-deploy reads from its inputs, validated. */
-
-/**
- * Warns when a duration input is a bare number, which the kit reads as seconds: a user coming
- * thinking in minutes or milliseconds gets a value 60 or 1000 times off otherwise.
- * The kit's `duration` is where this belongs, for every duration input.
- */
-function warnBareSeconds(p: InputParser, name: string, unit: string, unitWords: string): void {
-  const value = p.string(name);
-  if (value !== undefined && /^\d+$/.test(value))
-    core.warning(
-      `Input \`${name}\` is \`${value}\`, a bare number, read as ${value} seconds: write \`${value}${unit}\` for ${unitWords} or \`${value}s\` to keep seconds.`,
-    );
-}
 
 export interface Inputs {
   cluster?: string;
@@ -322,7 +308,7 @@ export function getInputs(p = new InputParser()): Inputs {
       }
     : getWaitInputs(p, '30m');
   const { waitUntil, timeoutMs } = waited;
-  warnBareSeconds(p, 'timeout', 'm', 'minutes');
+  p.warnBareSeconds('timeout', 'm', 'minutes');
   if (continueDeployment !== undefined && waitUntil === 'test-traffic')
     throw new ConfigurationError(
       'Input `wait-until` is `test-traffic`, but `continue-deployment` sends the go-ahead past the test-traffic stop: use `stable`, `traffic-shifted` or `none`.',

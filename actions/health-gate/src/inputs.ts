@@ -11,19 +11,6 @@ import { METHODS, parseChecks } from './checks';
 
 /** Everything health-gate reads from its inputs, validated: the gate's own options plus the action's. */
 
-/**
- * Warns when a duration input is a bare number, which the kit reads as seconds: a user coming
- * thinking in minutes or milliseconds gets a value 60 or 1000 times off otherwise.
- * The kit's `duration` is where this belongs, for every duration input.
- */
-function warnBareSeconds(p: InputParser, name: string, unit: string, unitWords: string): void {
-  const value = p.string(name);
-  if (value !== undefined && /^\d+$/.test(value))
-    core.warning(
-      `Input \`${name}\` is \`${value}\`, a bare number, read as ${value} seconds: write \`${value}${unit}\` for ${unitWords} or \`${value}s\` to keep seconds.`,
-    );
-}
-
 export interface Inputs extends Pick<
   GateOptions,
   | 'targets'
@@ -146,7 +133,7 @@ export async function getInputs(p = new InputParser()): Promise<Inputs> {
   }
   const observeMs = p.duration('observe', { default: '0s', max: 6 * 3_600_000 }) as number;
   const maxLatencyMs = p.duration('max-latency', { min: 1 });
-  warnBareSeconds(p, 'max-latency', 'ms', 'milliseconds');
+  p.warnBareSeconds('max-latency', 'ms', 'milliseconds');
   const maxErrorRate = p.number('max-error-rate', { min: 0, max: 100 });
   const failOnUnhealthy = p.bool('fail-on-unhealthy', true);
   const cloudwatchAlarms = p.list('cloudwatch-alarms');

@@ -1,4 +1,3 @@
-import * as core from '../../../packages/kit/src/core';
 import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { InputParser } from '../../../packages/kit/src/inputs';
 import {
@@ -15,19 +14,6 @@ import {
 } from '../../../packages/kit/src/rollout-inputs';
 
 /** Everything rollback reads from its inputs, validated. */
-
-/**
- * Warns when a duration input is a bare number, which the kit reads as seconds: a user thinking
- * in minutes or milliseconds gets a value 60 or 1000 times off otherwise. The kit's `duration`
- * is where this belongs, for every duration input.
- */
-function warnBareSeconds(p: InputParser, name: string, unit: string, unitWords: string): void {
-  const value = p.string(name);
-  if (value !== undefined && /^\d+$/.test(value))
-    core.warning(
-      `Input \`${name}\` is \`${value}\`, a bare number, read as ${value} seconds: write \`${value}${unit}\` for ${unitWords} or \`${value}s\` to keep seconds.`,
-    );
-}
 
 export interface Inputs {
   cluster?: string;
@@ -74,7 +60,7 @@ export function getInputs(p = new InputParser()): Inputs {
   const reason = p.string('reason');
   if (reason && reason.length > 500)
     p.fail('reason', `${reason.slice(0, 40)}…`, 'at most 500 characters');
-  warnBareSeconds(p, 'timeout', 'm', 'minutes');
+  p.warnBareSeconds('timeout', 'm', 'minutes');
   const { waitUntil, timeoutMs } = getWaitInputs(p, '15m');
   const codeDeploy = {
     application: codeDeployName(p, 'codedeploy-application'),

@@ -1,4 +1,3 @@
-import * as core from '../../../packages/kit/src/core';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { InputParser } from '../../../packages/kit/src/inputs';
@@ -17,19 +16,6 @@ import type {
 import { parseCommand } from './command';
 
 /** Everything run-task reads from its inputs, validated: what to run, and how long to wait where. */
-
-/**
- * Warns when a duration input is a bare number, which the kit reads as seconds: a user thinking
- * in minutes or milliseconds gets a value 60 or 1000 times off otherwise. The kit's `duration`
- * is where this belongs, for every duration input.
- */
-function warnBareSeconds(p: InputParser, name: string, unit: string, unitWords: string): void {
-  const value = p.string(name);
-  if (value !== undefined && /^\d+$/.test(value))
-    core.warning(
-      `Input \`${name}\` is \`${value}\`, a bare number, read as ${value} seconds: write \`${value}${unit}\` for ${unitWords} or \`${value}s\` to keep seconds.`,
-    );
-}
 
 export interface Inputs extends RunRequest {
   timeoutMs: number;
@@ -179,7 +165,7 @@ export function getInputs(p = new InputParser()): Inputs {
   }
   const environment = p.map('environment-variables', { keyPattern: ENV_NAME, keyForm: 'NAME' });
   const count = p.int('count', { default: 1, min: 1, max: 10 }) as number;
-  warnBareSeconds(p, 'timeout', 'm', 'minutes');
+  p.warnBareSeconds('timeout', 'm', 'minutes');
   const timeoutMs = p.duration('timeout', {
     default: '30m',
     min: 1000,

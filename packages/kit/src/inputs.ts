@@ -110,6 +110,19 @@ export class InputParser {
     return ms;
   }
 
+  /**
+   * Warns when duration input `name` is a bare number, which {@link duration} reads as seconds:
+   * a user thinking in `unitWords` (the unit the input's neighbours use) would get a value 60 or
+   * 1000 times off. Bare numbers stay accepted (v1 promises no accepted value starts to fail).
+   */
+  warnBareSeconds(name: string, unit: string, unitWords: string): void {
+    const value = this.raw(name);
+    if (/^\d+$/.test(value))
+      core.warning(
+        `Input \`${name}\` is \`${value}\`, a bare number, read as ${value} seconds: write \`${value}${unit}\` for ${unitWords} or \`${value}s\` to keep seconds.`,
+      );
+  }
+
   /** One of a fixed set of words. */
   choice<T extends string>(name: string, choices: readonly T[], defaultValue?: T): T | undefined {
     const value = this.raw(name);
