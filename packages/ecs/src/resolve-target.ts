@@ -42,9 +42,10 @@ export async function resolveTarget(
       if (!td?.taskDefinitionArn) {
         throw new RollbackTargetError(`task definition \`${to.value}\` was not found.`);
       }
-      // Another family is taken only when the service ran it (a deployment of it completed, or one
-      // started from it: a family renamed); a sibling
-      // service's family, by a typo, must not put another application on this service.
+      // Another family the service never ran (its deployments that completed, or one started
+      // from it: a family renamed) is most likely a sibling service's family mistyped. v1 keeps
+      // accepting it (no accepted value starts to fail), so it is said loudly before anything
+      // changes.
       if (td.family && td.family !== family) {
         const history = await readHistory();
         const ran = history.some(
@@ -53,8 +54,8 @@ export async function resolveTarget(
             h.sources.includes(td.taskDefinitionArn!),
         );
         if (!ran)
-          throw new RollbackTargetError(
-            `task definition \`${shortTaskDefinition(td.taskDefinitionArn)}\` is of family \`${td.family}\`, but service \`${opts.service}\` runs family \`${family}\` (${shortTaskDefinition(current)}) and never ran ${shortTaskDefinition(td.taskDefinitionArn)} in the deployments ECS keeps; nothing was changed. Name a revision of \`${family}\`.`,
+          opts.log.warning(
+            `Input \`to\`: task definition ${shortTaskDefinition(td.taskDefinitionArn)} is of family \`${td.family}\`, but service \`${opts.service}\` runs family \`${family}\` (${shortTaskDefinition(current)}) and never ran ${shortTaskDefinition(td.taskDefinitionArn)} in the deployments ECS keeps: this rollback puts another application on the service. If that is not meant, cancel and name a revision of \`${family}\`.`,
           );
       }
       return { kind: 'target', target: td.taskDefinitionArn, why: `requested ${to.value}` };

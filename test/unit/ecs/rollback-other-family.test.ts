@@ -5,15 +5,17 @@ import type { DeployLog } from '../../../packages/ecs/src/service';
 import { FakeClock, FakeEcs, service, TD1, TD2 } from './fake-ecs';
 
 // Found by trying rollback by hand: `to: other:1` (a revision of another family, such as a
-// typo of a sibling service's family) put an unrelated application on the service.
+// typo of a sibling service's family) puts an unrelated application on the service, silently.
 const OTHER = 'arn:aws:ecs:us-east-1:000000000000:task-definition/other:1';
 
+const warnings: string[] = [];
 const log: DeployLog = {
   info: () => undefined,
   debug: () => undefined,
-  warning: () => undefined,
+  warning: (line) => void warnings.push(line),
   group: (_n, fn) => fn(),
 };
+beforeEach(() => (warnings.length = 0));
 
 function resolve(to: string, history: HistoryEntry[]) {
   const clock = new FakeClock();
@@ -51,19 +53,25 @@ const deployment = (target: string, sources: string[]): HistoryEntry => ({
   sources,
 });
 
+// v1 keeps accepting the value (no accepted input value starts to fail): it is said loudly.
 test.each(['other:1', OTHER])(
-  '`to` %s, a revision of another family the service never ran, is refused naming both families',
+  '`to` %s, a revision of another family the service never ran, is taken with a warning naming both families',
   async (to) => {
-    await expect(resolve(to, [deployment(TD2, [TD1])])).rejects.toThrow(
-      'task definition `other:1` is of family `other`, but service `web` runs family `web` (web:2) and never ran other:1 in the deployments ECS keeps',
-    );
+    const resolution = await resolve(to, [deployment(TD2, [TD1])]);
+    expect(resolution).toMatchObject({ kind: 'target', target: OTHER });
+    expect(warnings).toEqual([
+      expect.stringContaining(
+        'task definition other:1 is of family `other`, but service `web` runs family `web` (web:2) and never ran other:1 in the deployments ECS keeps: this rollback puts another application on the service',
+      ),
+    ]);
   },
 );
 
-test('a revision of another family whose one deployment on the service failed is refused', async () => {
-  await expect(
-    resolve(OTHER, [{ ...deployment(OTHER, [TD2]), status: 'ROLLBACK_SUCCESSFUL' }]),
-  ).rejects.toThrow('is of family `other`, but service `web` runs family `web`');
+test('a revision of another family whose one deployment on the service failed is warned about', async () => {
+  await resolve(OTHER, [{ ...deployment(OTHER, [TD2]), status: 'ROLLBACK_SUCCESSFUL' }]);
+  expect(warnings).toEqual([
+    expect.stringContaining('is of family `other`, but service `web` runs family `web`'),
+  ]);
 });
 
 test.each([
@@ -74,10 +82,12 @@ test.each([
   async (_how, history) => {
     const resolution = await resolve(OTHER, history);
     expect(resolution).toMatchObject({ kind: 'target', target: OTHER });
+    expect(warnings).toEqual([]);
   },
 );
 
 test('a revision of the family the service runs is a target, as before', async () => {
   const resolution = await resolve(TD1, [deployment(TD2, [TD1])]);
   expect(resolution).toMatchObject({ kind: 'target', target: TD1 });
+  expect(warnings).toEqual([]);
 });
