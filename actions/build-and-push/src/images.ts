@@ -1,15 +1,13 @@
 import * as core from '../../../packages/kit/src/core';
 import { formatBytes } from '../../../packages/kit/src/bytes';
 import { formatDuration } from '../../../packages/kit/src/duration';
-import { ConfigurationError } from '../../../packages/kit/src/errors';
-import { logSafe } from '../../../packages/kit/src/log-text';
 import { systemClock } from '../../../packages/kit/src/poll';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { EcrApi, RepositoryInfo } from '../../../packages/image/src/ecr';
 import type { ImageJob, ImageJobResult } from '../../../packages/image/src/publish-images';
-import { formatRef } from '../../../packages/image/src/reference';
 import { buildProgress, cacheRefOf, explainMissing, setUpBuild } from './build';
-import { maskLogin, resolveTarget } from './context';
+import { maskLogin } from './context';
+import { imageRefs, resolveLineRepositories, setImageOutputs } from './image-lines';
 import type { ImageInput } from './images-input';
 import type { Inputs } from './inputs';
 import { code, say, unchangedSince } from './outcome';
@@ -81,34 +79,12 @@ export async function publishAll(run: ImagesRun): Promise<void> {
   const { RegistrySource } = await import('../../../packages/image/src/copy');
   const { publishImages } = await import('../../../packages/image/src/publish-images');
 
-  const targets = await core.group('Repositories', async () => {
-    const found: { repository: RepositoryInfo; created: boolean }[] = [];
-    for (const image of inputs.images) {
-      const r = await resolveTarget(
-        ecr,
-        image.repository,
-        inputs.createRepository,
-        (name) =>
-          `Repository \`${name}\` (input \`images\`, \`${image.line}\`) does not exist. Create it (or set \`create-repository: true\` to let the action create it).`,
-      );
-      say(
-        `${r.created ? 'Created' : 'Using'} repository ${r.repository.uri} (tags ${r.repository.tagMutability.toLowerCase()}).`,
-      );
-      found.push(r);
-    }
-    return found;
-  });
-  const host = publish.hostOf(targets[0].repository.uri);
-  for (const [i, t] of targets.entries()) {
-    const at = publish.hostOf(t.repository.uri);
-    const named = inputs.images[i].repository.registry;
-    if (at !== host || (named && named !== at)) {
-      throw new ConfigurationError(
-        `Input \`images\` (\`${inputs.images[i].line}\`) names a repository in \`${logSafe(at)}\`, but the images go to \`${logSafe(host)}\`: one step pushes to one registry.`,
-      );
-    }
-  }
-  core.setOutput('registry', host);
+  const { targets, host } = await resolveLineRepositories(
+    ecr,
+    inputs.images,
+    inputs.createRepository,
+    'images',
+  );
 
   const login = await publish.registryLogin(ecr, targets[0].repository.registryId);
   maskLogin(login);
@@ -168,25 +144,15 @@ export async function publishAll(run: ImagesRun): Promise<void> {
     created: targets[i].created,
     result,
   }));
-  const refs = rows.map((r) => formatRef(host, r.repository.name, r.result.digest));
-  if (inputs.push) {
-    core.setOutput(
-      'images',
-      JSON.stringify(Object.fromEntries(rows.map((r, i) => [r.repository.name, refs[i]]))),
-    );
-    core.setOutput(
-      'container-images',
-      rows.map((r, i) => `${r.image.container}=${refs[i]}`).join('\n'),
-    );
-  } else {
-    core.info('Input `push` is false: nothing was pushed.');
-  }
-  core.setOutput(
-    'tags',
-    rows
-      .flatMap((r) => r.result.tags.map((t) => formatRef(host, r.repository.name, t.tag)))
-      .join('\n'),
-  );
+  const outputRows = rows.map((r) => ({
+    container: r.image.container,
+    repository: r.repository.name,
+    digest: r.result.digest,
+    tags: r.result.tags,
+  }));
+  const refs = imageRefs(host, outputRows);
+  setImageOutputs(host, outputRows, inputs.push);
+  if (!inputs.push) core.info('Input `push` is false: nothing was pushed.');
   await writeImagesSummary(rows, host);
   for (const [i, r] of rows.entries()) {
     say(

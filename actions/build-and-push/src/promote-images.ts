@@ -1,12 +1,11 @@
 import * as core from '../../../packages/kit/src/core';
-import { ConfigurationError } from '../../../packages/kit/src/errors';
-import { logSafe } from '../../../packages/kit/src/log-text';
 import { SummaryBuilder } from '../../../packages/kit/src/summary';
 import type { EcrApi, RepositoryInfo } from '../../../packages/image/src/ecr';
 import type { PromoteResult, RegistryLogin } from '../../../packages/image/src/publish';
 import type { RegistryClient } from '../../../packages/image/src/registry';
 import { formatRef } from '../../../packages/image/src/reference';
-import { maskLogin, resolveTarget, type RunContext } from './context';
+import { maskLogin, type RunContext } from './context';
+import { imageRefs, resolveLineRepositories, setImageOutputs } from './image-lines';
 import type { PromotionInput } from './images-input';
 import type { Inputs } from './inputs';
 import { code, promotionLine, PROMOTION_MODES, say, tagLine } from './outcome';
@@ -59,35 +58,13 @@ export async function promoteAll(run: PromotionsRun): Promise<void> {
   const { RegistryClient } = await import('../../../packages/image/src/registry');
   const { promoteImages } = await import('../../../packages/image/src/promote-images');
 
-  const targets = await core.group('Repositories', async () => {
-    const found: { repository: RepositoryInfo; created: boolean }[] = [];
-    for (const line of inputs.promotions) {
-      const r = await resolveTarget(
-        ecr,
-        line.repository,
-        inputs.createRepository,
-        (name) =>
-          `Repository \`${name}\` (input \`promote-from\`, \`${line.line}\`) does not exist. Create it (or set \`create-repository: true\` to let the action create it).`,
-      );
-      say(
-        `${r.created ? 'Created' : 'Using'} repository ${r.repository.uri} (tags ${r.repository.tagMutability.toLowerCase()}).`,
-      );
-      found.push(r);
-    }
-    return found;
-  });
-  const host = publish.hostOf(targets[0].repository.uri);
-  for (const [i, t] of targets.entries()) {
-    const at = publish.hostOf(t.repository.uri);
-    const { line, repository, from } = inputs.promotions[i];
-    if (at !== host || (repository.registry && repository.registry !== at)) {
-      throw new ConfigurationError(
-        `Input \`promote-from\` (\`${line}\`) names a repository in \`${logSafe(at)}\`, but the images go to \`${logSafe(host)}\`: one step promotes into one registry.`,
-      );
-    }
-    checkSource(from, host, line);
-  }
-  core.setOutput('registry', host);
+  const { targets, host } = await resolveLineRepositories(
+    ecr,
+    inputs.promotions,
+    inputs.createRepository,
+    'promote-from',
+  );
+  for (const { from, line } of inputs.promotions) checkSource(from, host, line);
 
   let login: Promise<RegistryLogin> | undefined;
   const getLogin = (): Promise<RegistryLogin> => {
@@ -128,21 +105,14 @@ export async function promoteAll(run: PromotionsRun): Promise<void> {
     created: targets[i].created,
     result,
   }));
-  const refs = rows.map((r) => formatRef(host, r.repository.name, r.result.digest));
-  core.setOutput(
-    'images',
-    JSON.stringify(Object.fromEntries(rows.map((r, i) => [r.repository.name, refs[i]]))),
-  );
-  core.setOutput(
-    'container-images',
-    rows.map((r, i) => `${r.line.container}=${refs[i]}`).join('\n'),
-  );
-  core.setOutput(
-    'tags',
-    rows
-      .flatMap((r) => r.result.tags.map((t) => formatRef(host, r.repository.name, t.tag)))
-      .join('\n'),
-  );
+  const outputRows = rows.map((r) => ({
+    container: r.line.container,
+    repository: r.repository.name,
+    digest: r.result.digest,
+    tags: r.result.tags,
+  }));
+  const refs = imageRefs(host, outputRows);
+  setImageOutputs(host, outputRows, true);
   await writePromotionsSummary(rows, host);
   for (const [i, r] of rows.entries()) {
     say(`Promoted ${refs[i]} as ${r.result.tags.map((t) => t.tag).join(', ')}.`);
