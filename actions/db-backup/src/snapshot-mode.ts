@@ -30,6 +30,7 @@ export async function snapshotMode(
       timeoutMs: inputs.timeoutMs,
       signal,
       log: actionLog.info,
+      warn: (line) => core.warning(line),
     }),
   );
   if (!inputs.dryRun) core.setOutput('snapshot-id', result.snapshotId);

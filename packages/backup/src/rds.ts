@@ -4,12 +4,14 @@ import {
   DeleteDBClusterSnapshotCommand,
   DeleteDBSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   ListTagsForResourceCommand,
   type RDSClient,
   type Tag,
 } from '@aws-sdk/client-rds';
-import { ActionFailure } from '../../kit/src/errors';
+import { ActionFailure, isAwsError } from '../../kit/src/errors';
 import { poll, systemClock, type Clock } from '../../kit/src/poll';
 import { snapshotIdentifier } from './keys';
 import { planRetention, type RetentionDecision } from './retention';
@@ -47,6 +49,8 @@ export interface SnapshotRunOptions {
   clock?: Clock;
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Told what could not be checked (a dry run without the permission to read the source). */
+  warn?: (line: string) => void;
   /** Poll interval bounds (tests shorten them). */
   pollDelayMs?: { initial: number; max: number };
 }
@@ -161,6 +165,42 @@ export function isShipkitSnapshot(s: SnapshotInfo, environment: string): boolean
   return tag(MANAGED_TAG.Key) === MANAGED_TAG.Value && tag(ENVIRONMENT_TAG) === environment;
 }
 
+/** The input that names a target, for messages. */
+function inputOf(target: SnapshotTarget): string {
+  return target.instance ? 'db-instance-identifier' : 'db-cluster-identifier';
+}
+
+/**
+ * A dry run creates nothing, so nothing else would notice a source that does not exist: it is
+ * read (DescribeDBInstances or DescribeDBClusters) and a missing one fails, naming the input.
+ * Without the permission to read it, the dry run goes on with a warning (a dry run that passed
+ * before keeps passing).
+ */
+async function checkSourceExists(opts: SnapshotRunOptions): Promise<void> {
+  const { target } = opts;
+  try {
+    if (target.instance)
+      await opts.rds.send(
+        new DescribeDBInstancesCommand({ DBInstanceIdentifier: target.instance }),
+      );
+    else
+      await opts.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: target.cluster }));
+  } catch (error) {
+    const name = isAwsError(error) ? error.name : '';
+    if (/^DB(Instance|Cluster)NotFound/.test(name))
+      throw new ActionFailure(
+        `Input \`${inputOf(target)}\`: ${target.instance ? 'DB instance' : 'DB cluster'} \`${target.instance ?? target.cluster}\` does not exist in this account and region, so no snapshot could be taken (dry run: nothing was changed).`,
+      );
+    if (/AccessDenied|UnauthorizedOperation/.test(name)) {
+      opts.warn?.(
+        `Dry run: could not check that ${target.instance ? 'DB instance' : 'DB cluster'} \`${target.instance ?? target.cluster}\` exists (${name}: allow ${target.instance ? 'rds:DescribeDBInstances' : 'rds:DescribeDBClusters'} to have it checked).`,
+      );
+      return;
+    }
+    throw error;
+  }
+}
+
 /**
  * Takes a manual snapshot named with the environment, time and commit, tagged as shipkit's;
  * waits until it is available; then applies retention to this target's snapshots that carry
@@ -179,7 +219,8 @@ export async function runSnapshot(opts: SnapshotRunOptions): Promise<SnapshotRun
     { Key: 'shipkit:source', Value: source },
   ];
   let arn: string | undefined;
-  if (!opts.dryRun) {
+  if (opts.dryRun) await checkSourceExists(opts);
+  else {
     opts.log?.(`Creating ${kindOf(opts.target)} ${id} of ${source}…`);
     if (opts.target.instance) {
       const r = await opts.rds.send(

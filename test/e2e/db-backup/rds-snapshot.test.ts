@@ -107,6 +107,34 @@ describe('db-backup rds-snapshot against local-aws', () => {
     expect(run.summary.match(/\| would delete \|/g)?.length).toBe(5);
   });
 
+  it.each([
+    [
+      'db-instance-identifier',
+      'no-such-db',
+      /Input `db-instance-identifier`: DB instance `no-such-db` does not exist/,
+    ],
+    [
+      'db-cluster-identifier',
+      'no-such-cluster',
+      /Input `db-cluster-identifier`: DB cluster `no-such-cluster` does not exist/,
+    ],
+  ])(
+    'a dry run of a %s that does not exist fails naming the input',
+    async (input, value, message) => {
+      const run = await runAction('db-backup', {
+        inputs: {
+          mode: 'rds-snapshot',
+          environment: 'production',
+          [input]: value,
+          'dry-run': 'true',
+        },
+        env,
+      });
+      expect(run.code).not.toBe(0);
+      expect(run.error).toMatch(message);
+    },
+  );
+
   it('creates a tagged snapshot, waits for it, and deletes only old shipkit snapshots of this environment', async () => {
     const run = await runAction('db-backup', {
       inputs: {

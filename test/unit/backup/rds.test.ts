@@ -1,6 +1,6 @@
 import { runSnapshot, type RdsApi } from '../../../packages/backup/src/rds';
 import type { Clock } from '../../../packages/kit/src/poll';
-import { FakeClient } from './fakes';
+import { awsError, FakeClient } from './fakes';
 
 const DAY = 86_400_000;
 const now = new Date('2026-03-31T12:00:00Z').getTime();
@@ -46,7 +46,10 @@ function existing(): Record<string, unknown>[] {
   ];
 }
 
-function fakeRds(statuses: string[]): FakeClient<RdsApi> {
+function fakeRds(
+  statuses: string[],
+  describeInstances: () => unknown = () => ({ DBInstances: [{ DBInstanceIdentifier: 'shop' }] }),
+): FakeClient<RdsApi> {
   let created: Record<string, unknown> | undefined;
   return new FakeClient<RdsApi>({
     CreateDBSnapshotCommand: (input) => {
@@ -71,10 +74,48 @@ function fakeRds(statuses: string[]): FakeClient<RdsApi> {
       TagList: input.ResourceName === 'arn:untagged' ? tags('production', false) : [],
     }),
     DeleteDBSnapshotCommand: () => ({}),
+    DescribeDBInstancesCommand: describeInstances,
   });
 }
 
 describe('runSnapshot', () => {
+  it.each([
+    ['does not exist', 'DBInstanceNotFoundFault', 404],
+    ['cannot be read', 'AccessDenied', 403],
+  ])(
+    'a dry run whose DB instance %s (%s, HTTP %i) fails naming the input, or warns when it may not be read',
+    async (_what, name, status) => {
+      const rds = fakeRds([], () => {
+        throw awsError(name, status);
+      });
+      const warnings: string[] = [];
+      const run = runSnapshot({
+        rds: rds.api,
+        target: { instance: 'shop' },
+        environment: 'production',
+        keepDays: 30,
+        keepLast: 3,
+        dryRun: true,
+        timeoutMs: 60_000,
+        clock: fakeClock(),
+        warn: (line) => warnings.push(line),
+      });
+      if (name === 'DBInstanceNotFoundFault') {
+        await expect(run).rejects.toThrow(
+          'Input `db-instance-identifier`: DB instance `shop` does not exist in this account and region',
+        );
+      } else {
+        await expect(run).resolves.toMatchObject({ created: false });
+        expect(warnings).toEqual([
+          expect.stringContaining(
+            'could not check that DB instance `shop` exists (AccessDenied: allow rds:DescribeDBInstances',
+          ),
+        ]);
+      }
+      expect(rds.names()).not.toContain('CreateDBSnapshotCommand');
+    },
+  );
+
   it('creates a tagged snapshot, waits for it, and deletes only old shipkit snapshots of this environment', async () => {
     const rds = fakeRds(['creating', 'creating', 'available']);
     const result = await runSnapshot({
