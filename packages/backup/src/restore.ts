@@ -61,6 +61,43 @@ export class NoBackupFoundError extends ActionFailure {
   }
 }
 
+/**
+ * The key `latest` stands for: the newest database backup that can be restored (an object without
+ * its checksum is a leftover). When that one holds only part of the database (taken with
+ * pg-dump-args that select part of it: `shipkit-partial`) while an older backup holds all of it,
+ * `latest` does not choose between them (the partial one would leave the rest as it is, or
+ * recreate tables without their rows; the whole one is older): it fails naming both. A folder
+ * whose backups are all taken the same partial way (a nightly `--exclude-table-data`) gets its
+ * newest, as always.
+ */
+async function latestBackup(s3: S3Api, bucket: string, folder: string): Promise<string> {
+  const candidates = databaseBackupsNewestFirst(await listObjects(s3, bucket, folder));
+  let newest: { key: string; partial: boolean } | undefined;
+  let unchecked = 0;
+  for (const c of candidates) {
+    const metadata = (await headObject(s3, bucket, c.key))?.metadata ?? {};
+    if (!hasChecksum(metadata)) {
+      unchecked++;
+      continue;
+    }
+    const partial = isPartial(metadata);
+    if (!newest) {
+      newest = { key: c.key, partial };
+      if (!partial) return c.key;
+      continue;
+    }
+    if (!partial)
+      throw new ActionFailure(
+        `\`backup-key: latest\` does not choose between the newest backup, ${newest.key}, taken with pg-dump-args that select part of the database, and the newest backup of the whole database, ${c.key} (older): set \`backup-key\` to the one to restore. Nothing was changed.`,
+      );
+  }
+  if (newest) return newest.key;
+  throw new NoBackupFoundError(
+    `No database backup (.dump or .sql.gz) with a checksum was found under s3://${bucket}/${folder}${unchecked ? ` (${unchecked} without one cannot be restored)` : ''}.`,
+    folder,
+  );
+}
+
 /** Resolves `latest` and checks the key names a database backup; returns key and kind. */
 export async function resolveBackupKey(
   s3: S3Api,
@@ -68,37 +105,7 @@ export async function resolveBackupKey(
   key: string,
   folder: string,
 ): Promise<{ key: string; kind: BackupKind }> {
-  if (key === 'latest') {
-    // The newest one that can be restored (an object without its checksum is a leftover) and
-    // holds the whole database (a backup of part of it would leave the rest as it is, or
-    // recreate tables without their rows).
-    const candidates = databaseBackupsNewestFirst(await listObjects(s3, bucket, folder));
-    let found: string | undefined;
-    const partial: string[] = [];
-    let unchecked = 0;
-    for (const c of candidates) {
-      const metadata = (await headObject(s3, bucket, c.key))?.metadata ?? {};
-      if (!hasChecksum(metadata)) unchecked++;
-      else if (isPartial(metadata)) partial.push(c.key);
-      else {
-        found = c.key;
-        break;
-      }
-    }
-    if (!found) {
-      const skipped = [
-        unchecked ? `${unchecked} without one cannot be restored` : '',
-        partial.length
-          ? `${partial.length} of part of the database (taken with pg-dump-args that select part of it) are restored only by their key, such as ${partial[0]}`
-          : '',
-      ].filter(Boolean);
-      throw new NoBackupFoundError(
-        `No database backup (.dump or .sql.gz) of the whole database with a checksum was found under s3://${bucket}/${folder}${skipped.length ? ` (${skipped.join('; ')})` : ''}.`,
-        folder,
-      );
-    }
-    key = found;
-  }
+  if (key === 'latest') key = await latestBackup(s3, bucket, folder);
   const kind = kindOfKey(key);
   if (kind !== 'custom' && kind !== 'plain') {
     throw new ActionFailure(

@@ -74,7 +74,7 @@ describe('db-backup restore', () => {
     },
   );
 
-  it('latest restores the newest backup of the whole database, not a newer schema-only one of the same folder', async () => {
+  it('latest does not choose between a newer schema-only backup and an older whole one: it names both and changes nothing', async () => {
     const db = 'two_kinds';
     pg.createDatabase(db);
     pg.sql(db, 'CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);');
@@ -98,9 +98,10 @@ describe('db-backup restore', () => {
       'backup-key': 'latest',
       'confirm-database': db,
     });
-    expect(restore.error).toBeUndefined();
-    expect(restore.outputs.key).toBe(whole.outputs.key);
-    expect(pg.sql(db, 'SELECT count(*) FROM t').trim()).toBe('2');
+    expect(restore.error).toContain(
+      `does not choose between the newest backup, ${schemaOnly.outputs.key}, taken with pg-dump-args that select part of the database, and the newest backup of the whole database, ${whole.outputs.key} (older)`,
+    );
+    expect(pg.sql(db, 'SELECT count(*) FROM t').trim()).toBe('1');
   });
 
   it('latest without name says the folder is named after the target database, and to set name', async () => {

@@ -37,29 +37,42 @@ describe('resolveBackupKey latest', () => {
   it('says so when no database backup has a checksum', async () => {
     const s3 = folder([['f/partial.dump', '2026-01-03', undefined]]);
     await expect(resolveBackupKey(s3.api, 'b', 'latest', 'f/')).rejects.toThrow(
-      /No database backup \(.dump or .sql.gz\) of the whole database with a checksum was found under s3:\/\/b\/f\/ \(1 without one cannot be restored\)/,
+      /No database backup \(.dump or .sql.gz\) with a checksum was found under s3:\/\/b\/f\/ \(1 without one cannot be restored\)/,
     );
   });
 
-  it('skips newer backups of part of the database (a schema-only dump, one schema) for the newest whole one', async () => {
+  it('does not choose between a newer backup of part of the database and an older whole one: it names both', async () => {
     const s3 = folder([
       ['f/full.dump', '2026-01-01', SHA],
       ['f/schema-only.sql.gz', '2026-01-02', SHA, { 'shipkit-partial': 'true' }],
       ['f/billing-only.dump', '2026-01-03', SHA, { 'shipkit-partial': 'true' }],
+      ['f/leftover.dump', '2026-01-04', undefined],
+    ]);
+    await expect(resolveBackupKey(s3.api, 'b', 'latest', 'f/')).rejects.toThrow(
+      '`backup-key: latest` does not choose between the newest backup, f/billing-only.dump, taken with pg-dump-args that select part of the database, and the newest backup of the whole database, f/full.dump (older): set `backup-key` to the one to restore. Nothing was changed.',
+    );
+  });
+
+  it('picks the newest backup when every backup of the folder is taken the same partial way (a nightly --exclude-table-data)', async () => {
+    const s3 = folder([
+      ['f/monday.dump', '2026-01-01', SHA, { 'shipkit-partial': 'true' }],
+      ['f/tuesday.dump', '2026-01-02', SHA, { 'shipkit-partial': 'true' }],
+      ['f/leftover.dump', '2026-01-03', undefined],
+    ]);
+    expect(await resolveBackupKey(s3.api, 'b', 'latest', 'f/')).toEqual({
+      key: 'f/tuesday.dump',
+      kind: 'custom',
+    });
+  });
+
+  it('picks the newest whole backup when it is newer than a partial one', async () => {
+    const s3 = folder([
+      ['f/schema-only.sql.gz', '2026-01-01', SHA, { 'shipkit-partial': 'true' }],
+      ['f/full.dump', '2026-01-02', SHA],
     ]);
     expect(await resolveBackupKey(s3.api, 'b', 'latest', 'f/')).toEqual({
       key: 'f/full.dump',
       kind: 'custom',
     });
-  });
-
-  it('names a partial backup to restore by its key when only partial ones exist', async () => {
-    const s3 = folder([
-      ['f/billing-only.dump', '2026-01-03', SHA, { 'shipkit-partial': 'true' }],
-      ['f/leftover.dump', '2026-01-04', undefined],
-    ]);
-    await expect(resolveBackupKey(s3.api, 'b', 'latest', 'f/')).rejects.toThrow(
-      /\(1 without one cannot be restored; 1 of part of the database \(taken with pg-dump-args that select part of it\) are restored only by their key, such as f\/billing-only\.dump\)\.$/,
-    );
   });
 });
