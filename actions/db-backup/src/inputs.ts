@@ -286,11 +286,6 @@ export function getInputs(
   const argsProblem = findPgDumpArgsProblem(pgDumpArgs);
   if (argsProblem)
     throw new ConfigurationError(`Input \`pg-dump-args\`${pgDumpArgsMessage(argsProblem)}.`);
-  if (format === 'plain' && setsOption(pgDumpArgs, 'create')) {
-    throw new ConfigurationError(
-      'Input `pg-dump-args` may not contain `--create` with `format: plain`: the SQL would drop and recreate the database it was taken from, by that name, which a restore into `database-url` (one transaction) cannot run. Leave it out: a restore recreates the objects of the dump inside the database it is given.',
-    );
-  }
   const verify = p.choice('verify', ['list', 'restore', 'none'] as const, 'list') ?? 'list';
   if (mode === 'files' && verify === 'restore') {
     throw new ConfigurationError(
@@ -304,6 +299,18 @@ export function getInputs(
   ) {
     throw new ConfigurationError(
       'Input `verify: restore` cannot check a dump taken with `--data-only` or `--no-schema` (input `pg-dump-args`): it creates no tables, and the scratch database is emptied before each restore. Use `verify: list`.',
+    );
+  }
+  // A plain dump with --create starts with CREATE DATABASE and \connect: it is restored by hand
+  // (`psql -d postgres -f`), never into `database-url` in one transaction. Accepted as in v1.0,
+  // said; a verification that restores it could never pass, so that is refused.
+  if (format === 'plain' && setsOption(pgDumpArgs, 'create')) {
+    if (mode === 'pg-dump' && verify === 'restore')
+      throw new ConfigurationError(
+        'Input `verify: restore` cannot check a plain dump taken with `--create` (input `pg-dump-args`): it creates and connects to its database by name, which a restore into `verify-database-url` (one transaction) cannot run. Leave `--create` out, or use `verify: list`.',
+      );
+    core.warning(
+      'Input `pg-dump-args` has `--create` with `format: plain`: the dump creates its database by name and connects to it, so `mode: restore` cannot restore it into `database-url`; restore it by hand (`gunzip -c … | psql -d postgres`). Leave `--create` out to restore it with the action.',
     );
   }
   const verifyDatabase = connection(

@@ -92,9 +92,14 @@ describe('db-backup inputs', () => {
       /cannot check a dump taken with `--data-only` or `--no-schema`/,
     ],
     [
-      '--create with a plain dump, which no restore into database-url can run',
-      { format: 'plain', 'pg-dump-args': '-C' },
-      /^Input `pg-dump-args` may not contain `--create` with `format: plain`/,
+      'verify restore of a plain dump taken with --create, which no restore into a database can run',
+      {
+        format: 'plain',
+        'pg-dump-args': '-C',
+        verify: 'restore',
+        'verify-database-url': 'postgresql://app:s3cret@db:5432/scratch',
+      },
+      /^Input `verify: restore` cannot check a plain dump taken with `--create`/,
     ],
     [
       'a verify database equal to the source',
@@ -246,6 +251,26 @@ describe('db-backup inputs', () => {
         'confirm-database': 'shop\n::error::planted',
       }),
     ).toThrow(/got `shop ⏎ ::error::planted`\. Restoring replaces the objects the backup holds\.$/);
+  });
+
+  it('accepts --create with a plain dump (as v1.0 did) and warns that the action cannot restore it', () => {
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const i = parseAs('pg-dump', {
+        environment: 'production',
+        bucket: 'backups',
+        'database-url': URL_,
+        format: 'plain',
+        'pg-dump-args': '--create',
+      });
+      expect(i.pgDumpArgs).toEqual(['--create']);
+      const written = out.mock.calls.map((c) => String(c[0])).join('');
+      expect(written).toMatch(
+        /::warning::Input `pg-dump-args` has `--create` with `format: plain`: the dump creates its database by name/,
+      );
+    } finally {
+      out.mockRestore();
+    }
   });
 
   it('accepts a confirmed restore', () => {

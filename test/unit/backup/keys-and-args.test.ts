@@ -233,6 +233,8 @@ describe('who compresses a dump', () => {
     ['plain', ['--data'], false],
     ['plain', ['-av'], false],
     ['plain', ['-n', 'public', '-a'], false],
+    ['plain', ['--create'], false],
+    ['plain', ['-Cv'], false],
   ] as const)(
     'a %s dump with extra arguments %j drops each object before creating it: %s',
     (format, extra, clean) => {
