@@ -60,16 +60,9 @@ export function shortSha(sha: string | undefined): string {
   return /^[0-9a-f]{7,}$/.test(s) ? s.slice(0, 7) : 'nosha';
 }
 
-/**
- * Makes a prefix end with exactly one `/` (an empty prefix stays empty), with no leading `/`
- * and no repeated `/`: a key with an empty segment (`a//b`) is valid on S3, but some
- * S3-compatible stores fold it into `a/b`, so the object would not be found under its key.
- */
+/** Makes a prefix end with exactly one `/` (an empty prefix stays empty). */
 export function normalizePrefix(prefix: string): string {
-  const p = prefix
-    .trim()
-    .replace(/\/{2,}/g, '/')
-    .replace(/^\/+/, '');
+  const p = prefix.trim().replace(/^\/+/, '');
   if (!p) return '';
   return p.replace(/\/*$/, '/');
 }

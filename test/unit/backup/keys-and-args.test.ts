@@ -99,15 +99,6 @@ describe('backup keys', () => {
     expect(normalizePrefix('a/b')).toBe('a/b/');
   });
 
-  it.each([
-    ['/a//b/', 'a/b/'],
-    ['a///b', 'a/b/'],
-    ['//', ''],
-  ])(
-    'folds repeated slashes in prefix %s (some S3-compatible stores fold empty key segments)',
-    (prefix, expected) => expect(normalizePrefix(prefix)).toBe(expected),
-  );
-
   it('names snapshots within RDS rules', () => {
     const id = snapshotIdentifier({
       environment: 'Prod_EU',
