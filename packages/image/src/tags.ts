@@ -8,6 +8,11 @@ export interface TagContext {
   branch?: string;
   /** The repository's default branch, when known (`main`). */
   defaultBranch?: string;
+  /**
+   * The run builds a pull request: `branch` is its head branch (a fork's `main` too), so the run
+   * is never on the default branch.
+   */
+  pullRequest?: boolean;
   /** The moment of the build; `{{date}}` renders it as UTC `YYYYMMDD`. */
   now: Date;
 }
@@ -58,10 +63,13 @@ export function parseTagTemplate(text: string): TagTemplate {
   return { text, placeholders };
 }
 
-/** The templates used when `tags` is empty: the short SHA, plus `latest` on the default branch. */
+/**
+ * The templates used when `tags` is empty: the short SHA, plus `latest` on the default branch
+ * (never for a pull request, whatever its head branch is called).
+ */
 export function defaultTagTemplates(ctx: TagContext): TagTemplate[] {
   const templates = [parseTagTemplate('{{short-sha}}')];
-  if (ctx.branch && ctx.defaultBranch && ctx.branch === ctx.defaultBranch) {
+  if (!ctx.pullRequest && ctx.branch && ctx.defaultBranch && ctx.branch === ctx.defaultBranch) {
     templates.push(parseTagTemplate('latest'));
   }
   return templates;

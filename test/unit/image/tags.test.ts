@@ -62,6 +62,11 @@ describe('tag templates', () => {
     expect(renderTags(defaultTagTemplates(c), c)).toEqual(tags);
   });
 
+  it('leaves latest out for a pull request even when its head branch is the default branch', () => {
+    const c = { ...ctx, branch: 'main', pullRequest: true };
+    expect(renderTags(defaultTagTemplates(c), c)).toEqual(['0123456']);
+  });
+
   it('finds the commit tag from the first template that uses the SHA', () => {
     const templates = ['latest', '{{branch}}-{{short-sha}}', '{{sha}}'].map(parseTagTemplate);
     expect(commitTag(templates, ctx)).toBe('feature-Login-2-0123456');
