@@ -64,19 +64,29 @@ export async function explainMissing(error: unknown, builder: Builder): Promise<
   return error;
 }
 
-/** The layer cache repository of `repository` (`<name>-cache`), created when allowed. */
+/**
+ * The layer cache repository of `repository` (`<name>-cache`), created when allowed. With
+ * `push: false` a missing one is not created and the build runs without the registry cache
+ * (undefined).
+ */
 export async function cacheRefOf(
   ctx: Pick<RunContext, 'ecr' | 'inputs'>,
   host: string,
   cacheRepository: string,
-): Promise<string> {
+): Promise<string | undefined> {
   const cacheRepo = await resolveTarget(
     ctx.ecr,
     { repository: cacheRepository },
-    ctx.inputs.createRepository,
+    ctx.inputs,
     (name) =>
       `Input \`cache\` keeps the layer cache in the repository \`${name}\`, which does not exist. Create it, or set \`create-repository: true\`.`,
   );
+  if (cacheRepo.planned) {
+    say(
+      `The layer cache repository ${cacheRepo.repository.uri} does not exist and \`push\` is false, so it is not created: building without the registry cache.`,
+    );
+    return undefined;
+  }
   return `${host}/${cacheRepo.repository.name}`;
 }
 

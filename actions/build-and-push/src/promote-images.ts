@@ -61,7 +61,7 @@ export async function promoteAll(run: PromotionsRun): Promise<void> {
   const { targets, host } = await resolveLineRepositories(
     ecr,
     inputs.promotions,
-    inputs.createRepository,
+    inputs,
     'promote-from',
   );
   for (const { from, line } of inputs.promotions) checkSource(from, host, line);

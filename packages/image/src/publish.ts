@@ -66,12 +66,17 @@ export async function registryLogin(ecr: EcrApi, registryId?: string): Promise<R
   };
 }
 
-/** The target repository, created when allowed; throws {@link RepositoryMissingError}. */
+/**
+ * The target repository, created when allowed; throws {@link RepositoryMissingError}. With
+ * `dryRun` (nothing is to be pushed), a missing repository that could be created is not: the
+ * result is the repository it would be (its URI from ECR's authorization token), `planned`.
+ */
 export async function resolveRepository(
   ecr: EcrApi,
   ref: RepositoryRef,
   create: boolean,
-): Promise<{ repository: RepositoryInfo; created: boolean }> {
+  opts: { dryRun?: boolean } = {},
+): Promise<{ repository: RepositoryInfo; created: boolean; planned?: boolean }> {
   const registryId = registryIdOf(ref);
   const found = await ecr.describeRepository(ref.repository, registryId);
   if (found)
@@ -80,6 +85,19 @@ export async function resolveRepository(
     throw new RepositoryMissingError(
       ref.registry ? `${ref.registry}/${ref.repository}` : ref.repository,
     );
+  if (opts.dryRun) {
+    const { host } = await registryLogin(ecr, registryId);
+    return {
+      repository: {
+        name: ref.repository,
+        uri: `${host}/${ref.repository}`,
+        ...(registryId ? { registryId } : {}),
+        tagMutability: 'MUTABLE',
+      },
+      created: false,
+      planned: true,
+    };
+  }
   const repository = await ecr.createRepository(ref.repository, registryId);
   return {
     repository: { ...repository, registryId: repository.registryId ?? registryId },

@@ -270,6 +270,28 @@ describe('build-and-push against local-aws', () => {
     ]);
   });
 
+  it('with push: false builds but creates no repository (nor the cache one), even with create-repository: true, and writes no tag', async () => {
+    const before = (await ecr.send(new DescribeRepositoriesCommand({}))).repositories ?? [];
+    const run = await act({
+      repository: 'never-created',
+      'create-repository': 'true',
+      cache: 'true',
+      push: 'false',
+      tags: 'would-be',
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.code).toBe(0);
+    expect(run.outputs.image ?? '').toBe('');
+    expect(run.outputs.tags).toBe(`${aws.registryHost}/never-created:would-be`);
+    expect(run.stdout).toContain('does not exist; `push` is false, so it is not created.');
+    expect(run.stdout).toContain('building without the registry cache');
+    expect(run.summary).toContain('not written (`push` is false)');
+    expect(run.summary).not.toContain('| tagged |');
+    expect(run.summary).not.toContain('created by this run');
+    const after = (await ecr.send(new DescribeRepositoriesCommand({}))).repositories ?? [];
+    expect(after.map((r) => r.repositoryName)).toEqual(before.map((r) => r.repositoryName));
+  });
+
   it('keeps the layer cache in the registry with cache: true and says whether it was used', async () => {
     const run = await act({
       repository: 'sample',
