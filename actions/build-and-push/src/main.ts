@@ -65,6 +65,11 @@ export async function run(deps: Deps = {}): Promise<void> {
     const publish = await import('../../../packages/image/src/publish');
     const { RegistryClient } = await import('../../../packages/image/src/registry');
 
+    if (inputs.promoteFrom) {
+      await publish.checkSourcesExist(ecr, [
+        { target: inputs.repository, from: inputs.promoteFrom },
+      ]);
+    }
     const { repository, created } = await core.group('Repository', async () => {
       const r = await resolveTarget(
         ecr,

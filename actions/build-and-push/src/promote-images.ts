@@ -58,6 +58,10 @@ export async function promoteAll(run: PromotionsRun): Promise<void> {
   const { RegistryClient } = await import('../../../packages/image/src/registry');
   const { promoteImages } = await import('../../../packages/image/src/promote-images');
 
+  await publish.checkSourcesExist(
+    ecr,
+    inputs.promotions.map((p) => ({ target: p.repository, from: p.from })),
+  );
   const { targets, host } = await resolveLineRepositories(
     ecr,
     inputs.promotions,

@@ -139,6 +139,36 @@ export function sourceOf(from: ImageRef, repository: string, host: string): stri
 }
 
 /**
+ * Checks that the image each promotion reads exists, before any target repository is created or
+ * any tag written: a wrong reference must leave nothing behind. Only sources in the target's
+ * registry are checked here (one in another registry needs its own login: {@link promote}
+ * checks it when it reads it). Throws {@link SourceImageMissingError} for the first missing one.
+ */
+export async function checkSourcesExist(
+  ecr: EcrApi,
+  promotions: readonly { target: RepositoryRef; from: ImageRef }[],
+): Promise<void> {
+  for (const { target, from } of promotions) {
+    if (from.registry && from.registry !== target.registry) continue;
+    const registryId = registryIdOf(target);
+    const repository = from.repository ?? target.repository;
+    const selector: ImageSelector = from.digest
+      ? { digest: from.digest }
+      : { tag: from.tag as string };
+    let image: StoredManifest | undefined;
+    try {
+      image = await ecr.getManifest(repository, selector, registryId);
+    } catch (error) {
+      if ((error as Error | undefined)?.name !== 'RepositoryNotFoundException') throw error;
+    }
+    if (!image) {
+      const host = target.registry ?? (await registryLogin(ecr, registryId)).host;
+      throw new SourceImageMissingError(sourceOf(from, target.repository, host));
+    }
+  }
+}
+
+/**
  * Puts the exact image `from` names under `tags` of the target repository, without building.
  * Within one repository it only retags (ECR PutImage: zero layer bytes); from another
  * repository of the same registry it copies by digest with blob mounts; from another registry
