@@ -309,6 +309,20 @@ describe('build-and-push against local-aws', () => {
     expect((await describe_('sample-cache')).length).toBeGreaterThan(0);
   });
 
+  it('with push: false reads the layer cache but writes nothing to it', async () => {
+    const before = await describe_('sample-cache');
+    const run = await act({
+      repository: 'sample',
+      cache: 'true',
+      push: 'false',
+      'build-args': 'APP_VERSION=never-cached',
+      tags: 'not-pushed',
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.stdout).not.toContain('Pushing cache');
+    expect(await describe_('sample-cache')).toEqual(before);
+  });
+
   it.each([
     ['../api', /^Invalid configuration: Input `repository` must be an ECR repository name/],
     [
