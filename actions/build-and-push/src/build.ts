@@ -53,12 +53,27 @@ export async function setUpBuild(
   return { builder, workDir, authFile, env };
 }
 
-/** A missing builder program, said with what installs it; other errors as they are. */
-export async function explainMissing(error: unknown, builder: Builder): Promise<unknown> {
+/** How buildah and BuildKit say that the Dockerfile has no stage named as `target`. */
+const TARGET_NOT_FOUND = /target (stage )?"[^"]*" (was not found|could not be found)/i;
+
+/**
+ * A missing builder program, said with what installs it; a `target` the Dockerfile has no stage
+ * of, said with the input's name; other errors as they are.
+ */
+export async function explainMissing(
+  error: unknown,
+  builder: Builder,
+  target?: string,
+): Promise<unknown> {
   const { CommandNotFoundError } = await import('../../../packages/image/src/exec');
   if (error instanceof CommandNotFoundError) {
     return new ActionFailure(
       `${error.message}: builder \`${builder.name}\` needs it (on Debian or Ubuntu: apt-get install buildah; or use a runner with a Docker engine and \`builder: buildx\`).`,
+    );
+  }
+  if (target && error instanceof Error && TARGET_NOT_FOUND.test(error.message)) {
+    return new ActionFailure(
+      `${error.message.replace(/\.$/, '')}. Input \`target\` must name a stage of the Dockerfile (\`FROM … AS <name>\`); got \`${target}\`.`,
     );
   }
   return error;
@@ -148,7 +163,7 @@ export async function build(ctx: RunContext): Promise<Outcome> {
       repositoryCreated: false,
     };
   } catch (error) {
-    throw await explainMissing(error, builder);
+    throw await explainMissing(error, builder, inputs.target);
   }
 }
 

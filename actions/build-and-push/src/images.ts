@@ -130,7 +130,7 @@ export async function publishAll(run: ImagesRun): Promise<void> {
       reader: (repository) => new RegistrySource(client, repository),
     });
   } catch (error) {
-    throw await explainMissing(error, setup.builder);
+    throw await explainMissing(error, setup.builder, inputs.target);
   }
 
   const rows: Row[] = results.map((result, i) => ({

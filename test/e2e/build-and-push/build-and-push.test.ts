@@ -349,6 +349,11 @@ describe('build-and-push against local-aws', () => {
       /^Build failed at STEP 3\/\d+: COPY missing-file\.js \/app\/missing-file\.js: .*no such file or directory/,
     ],
     [
+      'a target stage the Dockerfile does not have, naming the input',
+      { repository: 'sample', target: 'nostage', 'create-repository': 'true' },
+      /^Build failed: The target "nostage" was not found in the provided Dockerfile[\s\S]*\. Input `target` must name a stage of the Dockerfile \(`FROM … AS <name>`\); got `nostage`\.$/,
+    ],
+    [
       'a missing repository without create-repository',
       { repository: 'does-not-exist' },
       /^Repository `does-not-exist` does not exist\. Create it \(or set `create-repository: true`/,
