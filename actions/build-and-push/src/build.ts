@@ -53,30 +53,55 @@ export async function setUpBuild(
   return { builder, workDir, authFile, env };
 }
 
-/** A missing builder program, said with what installs it; other errors as they are. */
-export async function explainMissing(error: unknown, builder: Builder): Promise<unknown> {
+/** How buildah and BuildKit say that the Dockerfile has no stage named as `target`. */
+const TARGET_NOT_FOUND = /target (stage )?"[^"]*" (was not found|could not be found)/i;
+
+/**
+ * A missing builder program, said with what installs it; a `target` the Dockerfile has no stage
+ * of, said with the input's name; other errors as they are.
+ */
+export async function explainMissing(
+  error: unknown,
+  builder: Builder,
+  target?: string,
+): Promise<unknown> {
   const { CommandNotFoundError } = await import('../../../packages/image/src/exec');
   if (error instanceof CommandNotFoundError) {
     return new ActionFailure(
       `${error.message}: builder \`${builder.name}\` needs it (on Debian or Ubuntu: apt-get install buildah; or use a runner with a Docker engine and \`builder: buildx\`).`,
     );
   }
+  if (target && error instanceof Error && TARGET_NOT_FOUND.test(error.message)) {
+    return new ActionFailure(
+      `${error.message.replace(/\.$/, '')}. Input \`target\` must name a stage of the Dockerfile (\`FROM … AS <name>\`); got \`${target}\`.`,
+    );
+  }
   return error;
 }
 
-/** The layer cache repository of `repository` (`<name>-cache`), created when allowed. */
+/**
+ * The layer cache repository of `repository` (`<name>-cache`), created when allowed. With
+ * `push: false` a missing one is not created and the build runs without the registry cache
+ * (undefined).
+ */
 export async function cacheRefOf(
   ctx: Pick<RunContext, 'ecr' | 'inputs'>,
   host: string,
   cacheRepository: string,
-): Promise<string> {
+): Promise<string | undefined> {
   const cacheRepo = await resolveTarget(
     ctx.ecr,
     { repository: cacheRepository },
-    ctx.inputs.createRepository,
+    ctx.inputs,
     (name) =>
       `Input \`cache\` keeps the layer cache in the repository \`${name}\`, which does not exist. Create it, or set \`create-repository: true\`.`,
   );
+  if (cacheRepo.planned) {
+    say(
+      `The layer cache repository ${cacheRepo.repository.uri} does not exist and \`push\` is false, so it is not created: building without the registry cache.`,
+    );
+    return undefined;
+  }
   return `${host}/${cacheRepo.repository.name}`;
 }
 
@@ -138,7 +163,7 @@ export async function build(ctx: RunContext): Promise<Outcome> {
       repositoryCreated: false,
     };
   } catch (error) {
-    throw await explainMissing(error, builder);
+    throw await explainMissing(error, builder, inputs.target);
   }
 }
 

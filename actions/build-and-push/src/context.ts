@@ -31,20 +31,36 @@ export function maskLogin(login: RegistryLogin): void {
   core.setSecret(Buffer.from(`${login.auth.username}:${login.auth.password}`).toString('base64'));
 }
 
-/** The repository, created when `create-repository` allows; a missing one names the input. */
+/**
+ * The repository, created when `create-repository` allows; a missing one names the input. With
+ * `push: false` a missing repository is never created (`planned`: the one it would be).
+ */
 export async function resolveTarget(
   ecr: EcrApi,
   ref: Inputs['repository'],
-  create: boolean,
+  inputs: Pick<Inputs, 'createRepository' | 'push'>,
   missing: (name: string) => string,
-): Promise<{ repository: RepositoryInfo; created: boolean }> {
+): Promise<{ repository: RepositoryInfo; created: boolean; planned?: boolean }> {
   const publish = await import('../../../packages/image/src/publish');
   try {
-    return await publish.resolveRepository(ecr, ref, create);
+    return await publish.resolveRepository(ecr, ref, inputs.createRepository, {
+      dryRun: !inputs.push,
+    });
   } catch (error) {
     if (error instanceof publish.RepositoryMissingError) {
       throw new ActionFailure(missing(error.repository));
     }
     throw error;
   }
+}
+
+/** The log line for a resolved repository: created, used, or (with `push: false`) not created. */
+export function repositoryLine(r: {
+  repository: RepositoryInfo;
+  created: boolean;
+  planned?: boolean;
+}): string {
+  if (r.planned)
+    return `Repository ${r.repository.uri} does not exist; \`push\` is false, so it is not created.`;
+  return `${r.created ? 'Created' : 'Using'} repository ${r.repository.uri} (tags ${r.repository.tagMutability.toLowerCase()}).`;
 }

@@ -6,9 +6,10 @@ import { ConfigurationError } from '../../../packages/kit/src/errors';
 import { logSafe } from '../../../packages/kit/src/log-text';
 import type { EcrApi, RepositoryInfo, TagResult } from '../../../packages/image/src/ecr';
 import { formatRef } from '../../../packages/image/src/reference';
-import { resolveTarget } from './context';
+import { repositoryLine, resolveTarget } from './context';
 import type { RepositoryLine } from './images-input';
 import { say } from './outcome';
+import type { Inputs } from './inputs';
 
 /** A line's repository, found (or created with `create-repository`). */
 export interface ResolvedRepository {
@@ -17,14 +18,14 @@ export interface ResolvedRepository {
 }
 
 /**
- * Resolves every line's repository (in the log's "Repositories" group; created when `create`
- * allows), then checks they are all in one registry; returns them in line order with that
+ * Resolves every line's repository (in the log's "Repositories" group; created when
+ * `create-repository` allows, never with `push: false`), then checks they are all in one registry; returns them in line order with that
  * registry's host, which is set as the `registry` output. `input` names the input in messages.
  */
 export async function resolveLineRepositories(
   ecr: EcrApi,
   lines: readonly RepositoryLine[],
-  create: boolean,
+  inputs: Pick<Inputs, 'createRepository' | 'push'>,
   input: 'images' | 'promote-from',
 ): Promise<{ targets: ResolvedRepository[]; host: string }> {
   const publish = await import('../../../packages/image/src/publish');
@@ -34,13 +35,11 @@ export async function resolveLineRepositories(
       const r = await resolveTarget(
         ecr,
         l.repository,
-        create,
+        inputs,
         (name) =>
           `Repository \`${name}\` (input \`${input}\`, \`${l.line}\`) does not exist. Create it (or set \`create-repository: true\` to let the action create it).`,
       );
-      say(
-        `${r.created ? 'Created' : 'Using'} repository ${r.repository.uri} (tags ${r.repository.tagMutability.toLowerCase()}).`,
-      );
+      say(repositoryLine(r));
       found.push(r);
     }
     return found;

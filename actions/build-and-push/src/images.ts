@@ -79,12 +79,7 @@ export async function publishAll(run: ImagesRun): Promise<void> {
   const { RegistrySource } = await import('../../../packages/image/src/copy');
   const { publishImages } = await import('../../../packages/image/src/publish-images');
 
-  const { targets, host } = await resolveLineRepositories(
-    ecr,
-    inputs.images,
-    inputs.createRepository,
-    'images',
-  );
+  const { targets, host } = await resolveLineRepositories(ecr, inputs.images, inputs, 'images');
 
   const login = await publish.registryLogin(ecr, targets[0].repository.registryId);
   maskLogin(login);
@@ -135,7 +130,7 @@ export async function publishAll(run: ImagesRun): Promise<void> {
       reader: (repository) => new RegistrySource(client, repository),
     });
   } catch (error) {
-    throw await explainMissing(error, setup.builder);
+    throw await explainMissing(error, setup.builder, inputs.target);
   }
 
   const rows: Row[] = results.map((result, i) => ({

@@ -152,6 +152,8 @@ function git(args: string[], cwd: string): string | undefined {
  */
 export function gitContext(env: NodeJS.ProcessEnv, cwd: string, now: Date): TagContext {
   const sha = env.GITHUB_SHA || git(['rev-parse', 'HEAD'], cwd);
+  // GITHUB_HEAD_REF is set only for pull requests: their head branch, not the branch built on.
+  const pullRequest = !!env.GITHUB_HEAD_REF;
   let branch = env.GITHUB_HEAD_REF || undefined;
   if (!branch && env.GITHUB_REF?.startsWith('refs/heads/')) branch = env.GITHUB_REF.slice(11);
   if (!branch && !env.GITHUB_REF) {
@@ -175,7 +177,13 @@ export function gitContext(env: NodeJS.ProcessEnv, cwd: string, now: Date): TagC
       '',
     );
   }
-  return { sha: sha && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined, branch, defaultBranch, now };
+  return {
+    sha: sha && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined,
+    branch,
+    defaultBranch,
+    pullRequest,
+    now,
+  };
 }
 
 /** Reads and validates every input; throws ConfigurationError naming the first bad one. */

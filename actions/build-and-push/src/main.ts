@@ -10,7 +10,7 @@ import type { RegistryClient } from '../../../packages/image/src/registry';
 import { build } from './build';
 import { contentTags } from './content-tags';
 import { publishAll } from './images';
-import { maskLogin, resolveTarget, type RunContext } from './context';
+import { maskLogin, repositoryLine, resolveTarget, type RunContext } from './context';
 import { getInputs } from './inputs';
 import { say, writeSummary, type Outcome } from './outcome';
 import { promote } from './promote';
@@ -65,17 +65,20 @@ export async function run(deps: Deps = {}): Promise<void> {
     const publish = await import('../../../packages/image/src/publish');
     const { RegistryClient } = await import('../../../packages/image/src/registry');
 
+    if (inputs.promoteFrom) {
+      await publish.checkSourcesExist(ecr, [
+        { target: inputs.repository, from: inputs.promoteFrom },
+      ]);
+    }
     const { repository, created } = await core.group('Repository', async () => {
       const r = await resolveTarget(
         ecr,
         inputs.repository,
-        inputs.createRepository,
+        inputs,
         (name) =>
           `Repository \`${name}\` does not exist. Create it (or set \`create-repository: true\` to let the action create it).`,
       );
-      say(
-        `${r.created ? 'Created' : 'Using'} repository ${r.repository.uri} (tags ${r.repository.tagMutability.toLowerCase()}).`,
-      );
+      say(repositoryLine(r));
       return r;
     });
     const host = publish.hostOf(repository.uri);

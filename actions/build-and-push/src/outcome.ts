@@ -130,7 +130,11 @@ export async function writeSummary(o: Outcome, inputs: Inputs): Promise<void> {
       o.tags.map((t) => [
         code(`${o.registry}/${o.repository}:${t.tag}`),
         code(o.digest),
-        t.status === 'unchanged' ? 'already there' : 'tagged',
+        !o.pushed
+          ? 'not written (`push` is false)'
+          : t.status === 'unchanged'
+            ? 'already there'
+            : 'tagged',
       ]),
     );
   }

@@ -58,10 +58,14 @@ export async function promoteAll(run: PromotionsRun): Promise<void> {
   const { RegistryClient } = await import('../../../packages/image/src/registry');
   const { promoteImages } = await import('../../../packages/image/src/promote-images');
 
+  await publish.checkSourcesExist(
+    ecr,
+    inputs.promotions.map((p) => ({ target: p.repository, from: p.from })),
+  );
   const { targets, host } = await resolveLineRepositories(
     ecr,
     inputs.promotions,
-    inputs.createRepository,
+    inputs,
     'promote-from',
   );
   for (const { from, line } of inputs.promotions) checkSource(from, host, line);

@@ -169,7 +169,11 @@ export class BuildahBuilder implements Builder {
       args.push('--secret', `id=${id},src=${path}`);
     }
     if (req.insecure) args.push('--tls-verify=false');
-    if (req.cacheRef && layers) args.push('--cache-from', req.cacheRef, '--cache-to', req.cacheRef);
+    // With `push: false` nothing is written to the registry, the layer cache included.
+    if (req.cacheRef && layers) {
+      args.push('--cache-from', req.cacheRef);
+      if (req.push) args.push('--cache-to', req.cacheRef);
+    }
     const name = `localhost/shipkit-build-${process.pid}-${randomBytes(6).toString('hex')}`;
     if (req.platforms.length) args.push('--platform', req.platforms.join(','));
     if (multi) args.push('--manifest', name);

@@ -25,7 +25,10 @@ export interface BuildRequest {
   destination: string;
   /** True when the registry speaks plain HTTP. */
   insecure: boolean;
-  /** buildx pushes by itself (by digest); buildah leaves pushing to the caller. */
+  /**
+   * buildx pushes by itself (by digest); buildah leaves pushing to the caller. When false,
+   * neither writes the registry cache (`cacheRef` is only read).
+   */
   push: boolean;
   /** Registry repository (`host/name`) that keeps the layer cache, when the cache is on. */
   cacheRef?: string;

@@ -59,10 +59,13 @@ export function buildxArgs(
   if (req.cacheRef) {
     const ref = `${req.cacheRef}:buildcache`;
     args.push('--cache-from', `type=registry,ref=${ref}${insecure}`);
-    args.push(
-      '--cache-to',
-      `type=registry,ref=${ref},mode=max,image-manifest=true,oci-mediatypes=true${insecure}`,
-    );
+    // With `push: false` nothing is written to the registry, the layer cache included.
+    if (req.push) {
+      args.push(
+        '--cache-to',
+        `type=registry,ref=${ref},mode=max,image-manifest=true,oci-mediatypes=true${insecure}`,
+      );
+    }
   }
   // Pushed by digest, without a tag: tags are put on afterwards with ECR's own API, so an
   // immutable tag conflict is found before anything is half-tagged.

@@ -117,7 +117,11 @@ export async function contextTree(context: string, run: Run = runCommand): Promi
     });
     if (added.code !== 0) {
       throw new ContentTagError(
-        `git could not read the build context ${context}: ${added.lines.filter(Boolean).slice(-2).join(' ')}`,
+        `git could not read the build context ${context}: ${added.lines
+          // git's `hint:` lines say how to silence advice; what went wrong is in the others.
+          .filter((line) => line.trim() && !line.startsWith('hint:'))
+          .slice(-2)
+          .join(' ')}`,
       );
     }
     const tree = await git(run, ['write-tree', ...(rel ? [`--prefix=${rel}/`] : [])], top, env);

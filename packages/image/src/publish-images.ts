@@ -6,8 +6,11 @@ import {
   type BuildSpec,
   type PublishResult,
 } from './build-and-publish';
+import { CancelledError, describeAwsError, errorMessage, isAwsError } from '../../kit/src/errors';
 import type { ImageSource } from './copy';
 import type { EcrApi, RepositoryInfo, TagResult } from './ecr';
+import { ImageError } from './errors';
+import { CommandNotFoundError } from './exec';
 import { findReusable, tagImage, type Reusable } from './publish';
 import { isIndex, type BlobBody } from './registry';
 
@@ -127,7 +130,7 @@ export async function publishImages(opts: PublishImagesOptions): Promise<ImageJo
   const { ecr, progress } = opts;
   let settings: string[] | undefined;
   const results: ImageJobResult[] = [];
-  for (const job of opts.jobs) {
+  const publishOne = async (job: ImageJob): Promise<ImageJobResult> => {
     const { repository } = job;
     const name = repository.name;
     const where = `${opts.host}/${name}`;
@@ -139,15 +142,14 @@ export async function publishImages(opts: PublishImagesOptions): Promise<ImageJo
         );
         const tags = await tagImage(ecr, repository, found.image, job.tags);
         for (const line of tagLines(tags)) progress.info(line);
-        results.push({
+        return {
           repository: name,
           action: 'reused',
           digest: found.digest,
           tags,
           pushed: true,
           sizeBytes: found.sizeBytes,
-        });
-        continue;
+        };
       }
     }
     if (opts.push && job.contentTag) {
@@ -164,7 +166,7 @@ export async function publishImages(opts: PublishImagesOptions): Promise<ImageJo
         );
         const tags = await tagImage(ecr, repository, found.image, job.tags);
         for (const line of tagLines(tags)) progress.info(line);
-        results.push({
+        return {
           repository: name,
           action: 'unchanged',
           digest: found.digest,
@@ -172,8 +174,7 @@ export async function publishImages(opts: PublishImagesOptions): Promise<ImageJo
           pushed: true,
           sizeBytes: found.sizeBytes,
           builtFrom: found.builtFrom,
-        });
-        continue;
+        };
       }
       progress.info(`${where}:${job.contentTag} does not exist yet: building.`);
     }
@@ -189,7 +190,7 @@ export async function publishImages(opts: PublishImagesOptions): Promise<ImageJo
       settings,
       opts.jobs.length > 1 ? name : undefined,
     );
-    results.push({
+    return {
       repository: name,
       action: 'built',
       digest: publish.digest,
@@ -197,7 +198,54 @@ export async function publishImages(opts: PublishImagesOptions): Promise<ImageJo
       pushed: publish.pushed,
       sizeBytes: publish.sizeBytes,
       publish,
-    });
+    };
+  };
+  for (const [i, job] of opts.jobs.entries()) {
+    try {
+      results.push(await publishOne(job));
+    } catch (error) {
+      // One image: its error as it is. A missing builder program is said as it is too.
+      if (opts.jobs.length === 1 || error instanceof CommandNotFoundError) throw error;
+      const ref = (j: ImageJob): string => `\`${opts.host}/${j.repository.name}\``;
+      const done = results.length
+        ? results
+            .map((r, k) =>
+              r.pushed
+                ? `\`${opts.host}/${opts.jobs[k].repository.name}@${r.digest}\``
+                : `${ref(opts.jobs[k])} (built, push is false)`,
+            )
+            .join(', ')
+        : 'none';
+      const pending = opts.jobs.slice(i).map(ref).join(', ');
+      const state = `Published already (their tags stay): ${done}. Not published: ${pending}.`;
+      const text = (isAwsError(error) ? describeAwsError(error) : errorMessage(error)).replace(
+        /\.$/,
+        '',
+      );
+      if (error instanceof CancelledError) throw new CancelledError(`${text}. ${state}`);
+      throw new ImagesIncompleteError(
+        results,
+        i,
+        `Publishing ${ref(job)} failed: ${text}. ${state}`,
+      );
+    }
   }
   return results;
+}
+
+/**
+ * {@link publishImages} stopped at one image of several: the message names it, the images
+ * published before it (their tags stay) and those not published.
+ */
+export class ImagesIncompleteError extends ImageError {
+  constructor(
+    /** What the images published before the failure got, in order. */
+    readonly published: ImageJobResult[],
+    /** The index of the job that failed. */
+    readonly failed: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ImagesIncompleteError';
+  }
 }

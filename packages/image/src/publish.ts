@@ -66,12 +66,17 @@ export async function registryLogin(ecr: EcrApi, registryId?: string): Promise<R
   };
 }
 
-/** The target repository, created when allowed; throws {@link RepositoryMissingError}. */
+/**
+ * The target repository, created when allowed; throws {@link RepositoryMissingError}. With
+ * `dryRun` (nothing is to be pushed), a missing repository that could be created is not: the
+ * result is the repository it would be (its URI from ECR's authorization token), `planned`.
+ */
 export async function resolveRepository(
   ecr: EcrApi,
   ref: RepositoryRef,
   create: boolean,
-): Promise<{ repository: RepositoryInfo; created: boolean }> {
+  opts: { dryRun?: boolean } = {},
+): Promise<{ repository: RepositoryInfo; created: boolean; planned?: boolean }> {
   const registryId = registryIdOf(ref);
   const found = await ecr.describeRepository(ref.repository, registryId);
   if (found)
@@ -80,6 +85,19 @@ export async function resolveRepository(
     throw new RepositoryMissingError(
       ref.registry ? `${ref.registry}/${ref.repository}` : ref.repository,
     );
+  if (opts.dryRun) {
+    const { host } = await registryLogin(ecr, registryId);
+    return {
+      repository: {
+        name: ref.repository,
+        uri: `${host}/${ref.repository}`,
+        ...(registryId ? { registryId } : {}),
+        tagMutability: 'MUTABLE',
+      },
+      created: false,
+      planned: true,
+    };
+  }
   const repository = await ecr.createRepository(ref.repository, registryId);
   return {
     repository: { ...repository, registryId: repository.registryId ?? registryId },
@@ -118,6 +136,36 @@ export interface ForeignRegistry {
 export function sourceOf(from: ImageRef, repository: string, host: string): string {
   const where = `${from.registry ?? host}/${from.repository ?? repository}`;
   return `${where}${from.digest ? `@${from.digest}` : `:${from.tag}`}`;
+}
+
+/**
+ * Checks that the image each promotion reads exists, before any target repository is created or
+ * any tag written: a wrong reference must leave nothing behind. Only sources in the target's
+ * registry are checked here (one in another registry needs its own login: {@link promote}
+ * checks it when it reads it). Throws {@link SourceImageMissingError} for the first missing one.
+ */
+export async function checkSourcesExist(
+  ecr: EcrApi,
+  promotions: readonly { target: RepositoryRef; from: ImageRef }[],
+): Promise<void> {
+  for (const { target, from } of promotions) {
+    if (from.registry && from.registry !== target.registry) continue;
+    const registryId = registryIdOf(target);
+    const repository = from.repository ?? target.repository;
+    const selector: ImageSelector = from.digest
+      ? { digest: from.digest }
+      : { tag: from.tag as string };
+    let image: StoredManifest | undefined;
+    try {
+      image = await ecr.getManifest(repository, selector, registryId);
+    } catch (error) {
+      if ((error as Error | undefined)?.name !== 'RepositoryNotFoundException') throw error;
+    }
+    if (!image) {
+      const host = target.registry ?? (await registryLogin(ecr, registryId)).host;
+      throw new SourceImageMissingError(sourceOf(from, target.repository, host));
+    }
+  }
 }
 
 /**

@@ -8,6 +8,11 @@ export interface TagContext {
   branch?: string;
   /** The repository's default branch, when known (`main`). */
   defaultBranch?: string;
+  /**
+   * The run builds a pull request: `branch` is its head branch (a fork's `main` too), so the run
+   * is never on the default branch.
+   */
+  pullRequest?: boolean;
   /** The moment of the build; `{{date}}` renders it as UTC `YYYYMMDD`. */
   now: Date;
 }
@@ -29,6 +34,9 @@ export class TagTemplateError extends Error {
     this.name = 'TagTemplateError';
   }
 }
+
+/** A tag's longest length (the registry's limit). */
+const MAX_TAG = 128;
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
@@ -58,10 +66,13 @@ export function parseTagTemplate(text: string): TagTemplate {
   return { text, placeholders };
 }
 
-/** The templates used when `tags` is empty: the short SHA, plus `latest` on the default branch. */
+/**
+ * The templates used when `tags` is empty: the short SHA, plus `latest` on the default branch
+ * (never for a pull request, whatever its head branch is called).
+ */
 export function defaultTagTemplates(ctx: TagContext): TagTemplate[] {
   const templates = [parseTagTemplate('{{short-sha}}')];
-  if (ctx.branch && ctx.defaultBranch && ctx.branch === ctx.defaultBranch) {
+  if (!ctx.pullRequest && ctx.branch && ctx.defaultBranch && ctx.branch === ctx.defaultBranch) {
     templates.push(parseTagTemplate('latest'));
   }
   return templates;
@@ -81,7 +92,8 @@ function utcDate(now: Date): string {
 }
 
 /**
- * Renders templates into tags, in order, without duplicates. Throws {@link TagTemplateError}
+ * Renders templates into tags, in order, without duplicates; a branch too long for the tag is
+ * cut so that the whole tag fits 128 characters. Throws {@link TagTemplateError}
  * when a placeholder has no value (no commit, no branch) or the result is not a valid tag.
  */
 export function renderTags(templates: TagTemplate[], ctx: TagContext): string[] {
@@ -94,7 +106,17 @@ export function renderTags(templates: TagTemplate[], ctx: TagContext): string[] 
   };
   const tags: string[] = [];
   for (const t of templates) {
-    const tag = t.text.replace(PLACEHOLDER, (_m, name: string) => values[name as Placeholder]());
+    const render = (branch?: string): string =>
+      t.text.replace(PLACEHOLDER, (_m, name: string) =>
+        name === 'branch' && branch !== undefined ? branch : values[name as Placeholder](),
+      );
+    let tag = render();
+    const branches = t.placeholders.filter((p) => p === 'branch').length;
+    if (tag.length > MAX_TAG && branches) {
+      // A long branch is cut so that the whole tag fits, not only the branch's part of it.
+      const room = Math.floor((MAX_TAG - render('').length) / branches);
+      if (room > 0) tag = render(values.branch().slice(0, room));
+    }
     if (!TAG_PATTERN.test(tag)) {
       throw new TagTemplateError(`\`${t.text}\` rendered \`${tag}\`, which is not a valid tag`);
     }

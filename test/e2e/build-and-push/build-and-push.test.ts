@@ -270,6 +270,28 @@ describe('build-and-push against local-aws', () => {
     ]);
   });
 
+  it('with push: false builds but creates no repository (nor the cache one), even with create-repository: true, and writes no tag', async () => {
+    const before = (await ecr.send(new DescribeRepositoriesCommand({}))).repositories ?? [];
+    const run = await act({
+      repository: 'never-created',
+      'create-repository': 'true',
+      cache: 'true',
+      push: 'false',
+      tags: 'would-be',
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.code).toBe(0);
+    expect(run.outputs.image ?? '').toBe('');
+    expect(run.outputs.tags).toBe(`${aws.registryHost}/never-created:would-be`);
+    expect(run.stdout).toContain('does not exist; `push` is false, so it is not created.');
+    expect(run.stdout).toContain('building without the registry cache');
+    expect(run.summary).toContain('not written (`push` is false)');
+    expect(run.summary).not.toContain('| tagged |');
+    expect(run.summary).not.toContain('created by this run');
+    const after = (await ecr.send(new DescribeRepositoriesCommand({}))).repositories ?? [];
+    expect(after.map((r) => r.repositoryName)).toEqual(before.map((r) => r.repositoryName));
+  });
+
   it('keeps the layer cache in the registry with cache: true and says whether it was used', async () => {
     const run = await act({
       repository: 'sample',
@@ -285,6 +307,20 @@ describe('build-and-push against local-aws', () => {
       ),
     );
     expect((await describe_('sample-cache')).length).toBeGreaterThan(0);
+  });
+
+  it('with push: false reads the layer cache but writes nothing to it', async () => {
+    const before = await describe_('sample-cache');
+    const run = await act({
+      repository: 'sample',
+      cache: 'true',
+      push: 'false',
+      'build-args': 'APP_VERSION=never-cached',
+      tags: 'not-pushed',
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.stdout).not.toContain('Pushing cache');
+    expect(await describe_('sample-cache')).toEqual(before);
   });
 
   it.each([
@@ -311,6 +347,11 @@ describe('build-and-push against local-aws', () => {
       'a broken Dockerfile, with the failing step first',
       { repository: 'sample', file: 'broken.Dockerfile' },
       /^Build failed at STEP 3\/\d+: COPY missing-file\.js \/app\/missing-file\.js: .*no such file or directory/,
+    ],
+    [
+      'a target stage the Dockerfile does not have, naming the input',
+      { repository: 'sample', target: 'nostage', 'create-repository': 'true' },
+      /^Build failed: The target "nostage" was not found in the provided Dockerfile[\s\S]*\. Input `target` must name a stage of the Dockerfile \(`FROM … AS <name>`\); got `nostage`\.$/,
     ],
     [
       'a missing repository without create-repository',

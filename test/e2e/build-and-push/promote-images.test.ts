@@ -176,4 +176,32 @@ describe('build-and-push promoting several images against local-aws', () => {
     expect(await repositoryExists('team/web-production')).toBe(false);
     expect(run.stdout).not.toMatch(/(Using|Created) repository/);
   });
+
+  it.each([
+    [
+      'one image',
+      (): Record<string, string> => ({
+        repository: 'team/lost-production',
+        'promote-from': 'team/api-staging:nope',
+      }),
+    ],
+    [
+      'lines',
+      (): Record<string, string> => ({
+        'promote-from': `team/api-production=team/api-staging@${digests.api}\nteam/lost-production=team/api-staging:nope`,
+      }),
+    ],
+  ])(
+    'names a missing source before creating any repository (%s), and tags nothing',
+    async (_form, inputs) => {
+      const before = await images('team/api-production');
+      const run = await act({ ...inputs(), tags: 'v3.0.0', 'create-repository': 'true' });
+      expect(run.code).toBe(1);
+      expect(run.error).toMatch(
+        /^The image to promote, `[^`]+\/team\/api-staging:nope`, does not exist\./,
+      );
+      expect(await repositoryExists('team/lost-production')).toBe(false);
+      expect(await images('team/api-production')).toEqual(before);
+    },
+  );
 });

@@ -161,6 +161,15 @@ describe('docker buildx arguments', () => {
     expect(output.get('name')).not.toMatch(/:[^/]*$|@/);
   });
 
+  it.each([
+    [true, true],
+    [false, false],
+  ])('reads the registry cache, and writes it only when pushing (push: %s)', (push, writes) => {
+    const args = buildxArgs({ ...req, push }, '/m.json', new Map());
+    expect(args).toContain('--cache-from');
+    expect(args.includes('--cache-to')).toBe(writes);
+  });
+
   it('does not mark a TLS registry insecure', () => {
     const args = buildxArgs({ ...req, insecure: false }, '/m.json', new Map());
     expect(outputParts(args).has('registry.insecure')).toBe(false);

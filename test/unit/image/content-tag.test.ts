@@ -175,6 +175,15 @@ describe('content tag', () => {
       /is not inside a git checkout git can read .*: git says fatal: not a git repository/,
     ],
     [
+      'in a folder git ignores, saying git ignores it rather than echoing its hints',
+      () => (
+        write('.gitignore', 'node_modules/\nbuilt/\n'),
+        write('built/Dockerfile', 'FROM scratch\n'),
+        join(repo, 'built')
+      ),
+      /git could not read the build context .*built: The following paths are ignored by one of your \.gitignore files: built$/,
+    ],
+    [
       'without a Dockerfile',
       () => (mkdirSync(join(repo, 'empty')), join(repo, 'empty')),
       /no Dockerfile in the build context/,

@@ -52,6 +52,18 @@ describe('build-and-push inputs', () => {
     ]);
   });
 
+  it.each([
+    ['main', 'refs/pull/7/merge'],
+    ['main', 'refs/pull/7/head'],
+  ])(
+    'leaves latest out of the default tags on a pull request whose head branch is named %s (%s)',
+    (head, ref) => {
+      expect(read({ repository: 'api' }, { GITHUB_HEAD_REF: head, GITHUB_REF: ref }).tags).toEqual([
+        'feedfac',
+      ]);
+    },
+  );
+
   it('reads a pull request branch from GITHUB_HEAD_REF', () => {
     const inputs = read(
       { repository: 'api', tags: '{{branch}}' },

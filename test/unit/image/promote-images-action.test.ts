@@ -94,19 +94,41 @@ it('retags each image in its repository and outputs them by repository and by co
 it('fails naming the image promoted already (its tags stay) and the one that was not', async () => {
   const ecr = new FakeEcr();
   ecr.addRepository('team/api');
-  ecr.addRepository('team/worker');
+  ecr.addRepository('team/worker', 'IMMUTABLE');
   const apiImage = ecr.addImage('team/api', 'api tested', ['abc1234']);
+  ecr.addImage('team/worker', 'worker tested', ['abc1234']);
+  // The immutable tag already names another image: the second promotion fails at PutImage.
+  ecr.addImage('team/worker', 'worker of yesterday', ['production']);
   process.env['INPUT_PROMOTE-FROM'] = 'team/api=abc1234\nteam/worker=abc1234';
 
   await run({ ecr: async () => ecr });
   expect(process.exitCode).toBe(1);
   expect(stdout).toContain(
-    `::error::Promoting \`${ecr.host}/team/worker\` (from \`${ecr.host}/team/worker:abc1234\`) failed: The image to promote, \`${ecr.host}/team/worker:abc1234\`, does not exist. Promoted already (their tags stay: tags only add, there is nothing to undo): \`${ecr.host}/team/api@${apiImage.digest}\`. Not promoted: \`${ecr.host}/team/worker\``,
+    `::error::Promoting \`${ecr.host}/team/worker\` (from \`${ecr.host}/team/worker:abc1234\`) failed: `,
+  );
+  expect(stdout).toContain(
+    `Promoted already (their tags stay: tags only add, there is nothing to undo): \`${ecr.host}/team/api@${apiImage.digest}\`. Not promoted: \`${ecr.host}/team/worker\``,
   );
   expect((await ecr.describeImage('team/api', { tag: 'production' }))?.digest).toBe(
     apiImage.digest,
   );
   expect(outputs().images).toBeUndefined();
+});
+
+it('names a missing source of the target registry before promoting anything', async () => {
+  const ecr = new FakeEcr();
+  ecr.addRepository('team/api');
+  ecr.addRepository('team/worker');
+  ecr.addImage('team/api', 'api tested', ['abc1234']);
+  process.env['INPUT_PROMOTE-FROM'] = 'team/api=abc1234\nteam/worker=abc1234';
+
+  await run({ ecr: async () => ecr });
+  expect(process.exitCode).toBe(1);
+  expect(stdout).toContain(
+    `::error::The image to promote, \`${ecr.host}/team/worker:abc1234\`, does not exist.`,
+  );
+  expect(ecr.calls.filter((c) => c.startsWith('PutImage'))).toEqual([]);
+  expect(await ecr.describeImage('team/api', { tag: 'production' })).toBeUndefined();
 });
 
 it('refuses a missing target repository before promoting anything', async () => {
@@ -139,6 +161,6 @@ it('refuses a source in a registry that is neither the target’s nor ECR’s be
     `::error::Invalid configuration: Input \`promote-from\` (\`team/worker=127.0.0.1:4566/team/worker-staging:abc1234\`) names the registry \`127.0.0.1:4566\`, which is neither this repository's registry (\`${ecr.host}\`) nor an ECR registry.`,
   );
   expect(
-    ecr.calls.filter((c) => c.startsWith('PutImage') || c.startsWith('BatchGetImage')),
+    ecr.calls.filter((c) => c.startsWith('PutImage') || c.startsWith('CreateRepository')),
   ).toEqual([]);
 });

@@ -1,10 +1,12 @@
 import type { BuildRequest } from '../../../packages/image/src/builder';
 import {
   imageRevision,
+  ImagesIncompleteError,
   publishImages,
   type ImageJob,
   type PublishImagesOptions,
 } from '../../../packages/image/src/publish-images';
+import { BuilderError } from '../../../packages/image/src/errors';
 import { FakeEcr } from './fake-ecr';
 import { FakeBuilder, FakeRegistry, memoryImage, recorder, sha, steppingClock } from './fake-image';
 
@@ -68,6 +70,26 @@ function setup() {
 }
 
 describe('publishImages', () => {
+  it('when a build fails, names that image, the images pushed already and those not built', async () => {
+    const { ecr, images, options } = setup();
+    const failing = new FakeBuilder((req) => {
+      if (req.destination.endsWith('/team/worker'))
+        throw new BuilderError('Build failed at STEP 3/8: COPY missing-file.js /app/');
+      return {
+        digest: images['team/api'].digest,
+        layout: images['team/api'],
+        pushed: false,
+        cacheHits: 0,
+        steps: 1,
+      };
+    });
+    const error = await publishImages({ ...options, builder: failing }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImagesIncompleteError);
+    expect((error as Error).message).toBe(
+      `Publishing \`${ecr.host}/team/worker\` failed: Build failed at STEP 3/8: COPY missing-file.js /app/. Published already (their tags stay): \`${ecr.host}/team/api@${images['team/api'].digest}\`. Not published: \`${ecr.host}/team/worker\`.`,
+    );
+  });
+
   it('builds every image with one login, and tags each with its content tag too', async () => {
     const { ecr, builder, images, progress, options } = setup();
     const results = await publishImages(options);

@@ -124,6 +124,20 @@ describe('repositories, reuse and login', () => {
     expect((await resolveRepository(ecr, { repository: 'api' }, false)).created).toBe(false);
   });
 
+  it('only plans a missing repository when nothing is to be pushed: no CreateRepository, the URI it would have', async () => {
+    const ecr = new FakeEcr();
+    const planned = await resolveRepository(ecr, { repository: 'api' }, true, { dryRun: true });
+    expect(planned).toEqual({
+      repository: { name: 'api', uri: `${ecr.host}/api`, tagMutability: 'MUTABLE' },
+      created: false,
+      planned: true,
+    });
+    expect(ecr.calls).not.toContain('CreateRepository api');
+    await expect(
+      resolveRepository(ecr, { repository: 'api' }, false, { dryRun: true }),
+    ).rejects.toThrow(RepositoryMissingError);
+  });
+
   it("finds the image this commit's tag names", async () => {
     const ecr = new FakeEcr();
     const repo = ecr.addRepository('api');

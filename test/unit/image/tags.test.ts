@@ -48,6 +48,18 @@ describe('tag templates', () => {
     expect(() => renderTags([parseTagTemplate(template)], context)).toThrow(message);
   });
 
+  it.each([
+    ['{{branch}}', 128],
+    ['pr-{{branch}}-{{short-sha}}', 128],
+    ['{{branch}}.{{branch}}', 127],
+  ])('shortens a long branch so that %s still makes a tag', (template, length) => {
+    const c = { ...ctx, branch: `feature/${'x'.repeat(150)}` };
+    const [tag] = renderTags([parseTagTemplate(template)], c);
+    expect(tag).toHaveLength(length);
+    expect(tag).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/);
+    if (template.includes('short-sha')) expect(tag.endsWith('-0123456')).toBe(true);
+  });
+
   it('drops duplicate tags and keeps the order', () => {
     const templates = ['latest', '{{short-sha}}', 'latest'].map(parseTagTemplate);
     expect(renderTags(templates, ctx)).toEqual(['latest', '0123456']);
@@ -60,6 +72,11 @@ describe('tag templates', () => {
   ])('defaults on branch %s to %j', (branch, tags) => {
     const c = { ...ctx, branch };
     expect(renderTags(defaultTagTemplates(c), c)).toEqual(tags);
+  });
+
+  it('leaves latest out for a pull request even when its head branch is the default branch', () => {
+    const c = { ...ctx, branch: 'main', pullRequest: true };
+    expect(renderTags(defaultTagTemplates(c), c)).toEqual(['0123456']);
   });
 
   it('finds the commit tag from the first template that uses the SHA', () => {
