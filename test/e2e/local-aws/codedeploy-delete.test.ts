@@ -1,12 +1,13 @@
 /**
- * DeleteApplication and DeleteDeploymentGroup of a name that does not exist succeed, as on
- * CodeDeploy: neither operation has a "does not exist" error in the service model (only the
- * name-required and invalid-name ones), so a cleanup script can run twice.
+ * DeleteApplication, DeleteDeploymentGroup and DeleteDeploymentConfig of a name that does not
+ * exist succeed, as on CodeDeploy: none of them has a "does not exist" error in the service
+ * model (only the name-required and invalid-name ones), so a cleanup script can run twice.
  */
 import {
   CodeDeployClient,
   CreateApplicationCommand,
   DeleteApplicationCommand,
+  DeleteDeploymentConfigCommand,
   DeleteDeploymentGroupCommand,
   GetApplicationCommand,
 } from '@aws-sdk/client-codedeploy';
@@ -68,4 +69,10 @@ test.each<[string, string, () => Promise<unknown>]>([
   ],
 ])('%s is refused with %s', async (_n, name, call) => {
   await expect(call()).rejects.toMatchObject({ name });
+});
+
+test('DeleteDeploymentConfig of an unknown configuration succeeds', async () => {
+  await expect(
+    cd.send(new DeleteDeploymentConfigCommand({ deploymentConfigName: 'no-such-config' })),
+  ).resolves.toBeDefined();
 });

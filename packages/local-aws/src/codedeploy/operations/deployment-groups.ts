@@ -279,6 +279,8 @@ export function deploymentGroupOperations(ctx: CodeDeployContext): Record<string
           'InvalidOperationException',
           'A predefined deployment configuration cannot be deleted.',
         );
+      // No "does not exist" error in the model: an unknown configuration succeeds.
+      if (typeof name === 'string' && name && !state.configs.has(name)) return {};
       const c = state.config(name);
       if ([...state.groups.values()].some((g) => g.deploymentConfigName === c.deploymentConfigName))
         throw new AwsError(
