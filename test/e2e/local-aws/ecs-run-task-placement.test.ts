@@ -10,6 +10,9 @@ import {
 import { startLocalAws, type LocalAws } from '../../../packages/local-aws/src';
 import { FARGATE_CAPACITY_UNAVAILABLE } from '../../../packages/local-aws/src/ecs';
 
+/** The subnets of every RunTask of the awsvpc task definition `job`. */
+const NETWORK = { awsvpcConfiguration: { subnets: ['subnet-local'] } };
+
 let aws: LocalAws;
 let ecs: ECSClient;
 
@@ -21,17 +24,24 @@ beforeAll(async () => {
     credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' },
   });
   await ecs.send(new CreateClusterCommand({ clusterName: 'jobs', capacityProviders: ['on-ec2'] }));
-  for (const [family, requiresCompatibilities] of [
-    ['job', ['FARGATE']],
-    ['ec2-only', ['EC2']],
-  ] as const)
-    await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family,
-        requiresCompatibilities: [...requiresCompatibilities],
-        containerDefinitions: [{ name: 'job', image: 'job:1', command: ['true'] }],
-      }),
-    );
+  const containerDefinitions = [{ name: 'job', image: 'job:1', command: ['true'] }];
+  await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'job',
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      containerDefinitions,
+    }),
+  );
+  await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'ec2-only',
+      requiresCompatibilities: ['EC2'],
+      containerDefinitions,
+    }),
+  );
 });
 
 /** Every task of the cluster, running or stopped. */
@@ -51,7 +61,9 @@ afterAll(async () => {
 
 test('RunTask in an unknown cluster fails with ClusterNotFoundException, not with failures', async () => {
   await expect(
-    ecs.send(new RunTaskCommand({ cluster: 'nope', taskDefinition: 'job' })),
+    ecs.send(
+      new RunTaskCommand({ cluster: 'nope', taskDefinition: 'job', networkConfiguration: NETWORK }),
+    ),
   ).rejects.toBeInstanceOf(ClusterNotFoundException);
 });
 
@@ -88,7 +100,14 @@ test.each<[string, Partial<RunTaskCommandInput>, string]>([
   ],
 ])('RunTask with %s is refused before any task exists', async (_what, extra, message) => {
   const error = await ecs
-    .send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', ...extra }))
+    .send(
+      new RunTaskCommand({
+        cluster: 'jobs',
+        taskDefinition: 'job',
+        networkConfiguration: NETWORK,
+        ...extra,
+      }),
+    )
     .then(
       () => undefined,
       (e: Error) => e,
@@ -107,6 +126,7 @@ test('RunTask on FARGATE_SPOT places the task on Fargate', async () => {
     new RunTaskCommand({
       cluster: 'jobs',
       taskDefinition: 'job',
+      networkConfiguration: NETWORK,
       capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
     }),
   );
@@ -118,7 +138,12 @@ test('while Fargate capacity is withheld RunTask answers with a failure per task
   aws.ecs.withholdFargateCapacity({ runTasks: 1 });
   const before = await allTasks();
   const refused = await ecs.send(
-    new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', count: 2 }),
+    new RunTaskCommand({
+      cluster: 'jobs',
+      taskDefinition: 'job',
+      networkConfiguration: NETWORK,
+      count: 2,
+    }),
   );
   expect(refused.tasks).toEqual([]);
   expect(refused.failures).toEqual([
@@ -127,7 +152,9 @@ test('while Fargate capacity is withheld RunTask answers with a failure per task
   ]);
   expect(await allTasks()).toEqual(before);
 
-  const placed = await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
+  const placed = await ecs.send(
+    new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', networkConfiguration: NETWORK }),
+  );
   expect(placed.failures).toEqual([]);
   expect(placed.tasks).toHaveLength(1);
 });
@@ -135,9 +162,18 @@ test('while Fargate capacity is withheld RunTask answers with a failure per task
 test('a request ECS refuses is still an error while capacity is withheld, and does not use the outage up', async () => {
   aws.ecs.withholdFargateCapacity({ runTasks: 1, reason: 'RESOURCE:FARGATE' });
   await expect(
-    ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', launchType: 'EC2' })),
+    ecs.send(
+      new RunTaskCommand({
+        cluster: 'jobs',
+        taskDefinition: 'job',
+        networkConfiguration: NETWORK,
+        launchType: 'EC2',
+      }),
+    ),
   ).rejects.toThrow('No Container Instances were found in your cluster.');
-  const refused = await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
+  const refused = await ecs.send(
+    new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', networkConfiguration: NETWORK }),
+  );
   expect(refused.failures).toEqual([{ reason: 'RESOURCE:FARGATE' }]);
 });
 
@@ -146,7 +182,14 @@ test('capacity withheld for two RunTask calls refuses exactly two, whatever thei
   const answers = [];
   for (const count of [3, 1, 1])
     answers.push(
-      await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', count })),
+      await ecs.send(
+        new RunTaskCommand({
+          cluster: 'jobs',
+          taskDefinition: 'job',
+          networkConfiguration: NETWORK,
+          count,
+        }),
+      ),
     );
   expect(answers.map((a) => [a.tasks!.length, a.failures!.length])).toEqual([
     [0, 3],
@@ -167,9 +210,13 @@ test('POST /_local/faults no-fargate-capacity withholds capacity from the next R
     body: JSON.stringify({ kind: 'no-fargate-capacity', runTasks: 1, reason: 'RESOURCE:FARGATE' }),
   });
   expect(res.status).toBe(200);
-  const refused = await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
+  const refused = await ecs.send(
+    new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', networkConfiguration: NETWORK }),
+  );
   expect(refused.failures).toEqual([{ reason: 'RESOURCE:FARGATE' }]);
-  const placed = await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
+  const placed = await ecs.send(
+    new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', networkConfiguration: NETWORK }),
+  );
   expect(placed.tasks).toHaveLength(1);
 });
 
@@ -193,13 +240,17 @@ test('a capacity outage shows in GET /_local/faults with the calls it still refu
   expect(listed.faults).toEqual([
     { kind: 'no-fargate-capacity', runTasks: 2, reason: FARGATE_CAPACITY_UNAVAILABLE },
   ]);
-  await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
+  await ecs.send(
+    new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', networkConfiguration: NETWORK }),
+  );
   const after = (await (await fetch(`${aws.endpoint}/_local/faults`)).json()) as {
     faults: { runTasks: number }[];
   };
   expect(after.faults.map((f) => f.runTasks)).toEqual([1]);
   await fetch(`${aws.endpoint}/_local/faults`, { method: 'DELETE' });
-  const placed = await ecs.send(new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job' }));
+  const placed = await ecs.send(
+    new RunTaskCommand({ cluster: 'jobs', taskDefinition: 'job', networkConfiguration: NETWORK }),
+  );
   expect(placed.failures).toEqual([]);
   expect(placed.tasks).toHaveLength(1);
 });

@@ -66,6 +66,76 @@ function validation(member: string, constraint: string): AwsError {
   );
 }
 
+/** The values the model allows for PutMetricAlarm's enum members. */
+const ENUMS = {
+  ComparisonOperator: [
+    'GreaterThanOrEqualToThreshold',
+    'GreaterThanThreshold',
+    'LessThanThreshold',
+    'LessThanOrEqualToThreshold',
+    'LessThanLowerOrGreaterThanUpperThreshold',
+    'LessThanLowerThreshold',
+    'GreaterThanUpperThreshold',
+  ],
+  Statistic: ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum'],
+  Unit: [
+    'Seconds',
+    'Microseconds',
+    'Milliseconds',
+    'Bytes',
+    'Kilobytes',
+    'Megabytes',
+    'Gigabytes',
+    'Terabytes',
+    'Bits',
+    'Kilobits',
+    'Megabits',
+    'Gigabits',
+    'Terabits',
+    'Percent',
+    'Count',
+    'Bytes/Second',
+    'Kilobytes/Second',
+    'Megabytes/Second',
+    'Gigabytes/Second',
+    'Terabytes/Second',
+    'Bits/Second',
+    'Kilobits/Second',
+    'Megabits/Second',
+    'Gigabits/Second',
+    'Terabits/Second',
+    'Count/Second',
+    'None',
+  ],
+} as const;
+
+/** An enum member (absent: undefined), refused as AWS refuses a value outside the set. */
+function enumValue(input: Input, member: keyof typeof ENUMS): string | undefined {
+  const v = str(input[member]);
+  const allowed: readonly string[] = ENUMS[member];
+  if (v === undefined || allowed.includes(v)) return v;
+  const name = member[0].toLowerCase() + member.slice(1);
+  throw new AwsError(
+    'ValidationError',
+    `1 validation error detected: Value '${v}' at '${name}' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}]`,
+  );
+}
+
+/** DescribeAlarms' `MaxRecords` range. */
+const MAX_RECORDS = 100;
+
+/** The opaque DescribeAlarms token for the page starting at `offset`. */
+function alarmsToken(offset: number): string {
+  return Buffer.from(`alarms:${offset}`).toString('base64');
+}
+
+/** The offset an alarms token stands for; `InvalidNextToken` when no page handed it out. */
+function alarmsOffset(token: string): number {
+  const m = /^alarms:(\d{1,9})$/.exec(Buffer.from(token, 'base64').toString('utf8'));
+  if (!m) throw new AwsError('InvalidNextToken', 'The service returned an invalid next token.');
+  return Number(m[1]);
+}
+
 /** A list member (absent: empty), at most as long as AWS allows. */
 function list(input: Input, member: keyof typeof MAX_ITEMS): unknown[] {
   const v = input[member];
@@ -149,15 +219,15 @@ export class CloudWatch {
         AlarmConfigurationUpdatedTimestamp: now,
         MetricName: str(input.MetricName),
         Namespace: str(input.Namespace),
-        Statistic: str(input.Statistic),
+        Statistic: enumValue(input, 'Statistic'),
         ExtendedStatistic: str(input.ExtendedStatistic),
         Dimensions: dimensions(input),
         Period: num(input.Period),
-        Unit: str(input.Unit),
+        Unit: enumValue(input, 'Unit'),
         EvaluationPeriods: num(input.EvaluationPeriods),
         DatapointsToAlarm: num(input.DatapointsToAlarm),
         Threshold: num(input.Threshold),
-        ComparisonOperator: str(input.ComparisonOperator),
+        ComparisonOperator: enumValue(input, 'ComparisonOperator'),
         TreatMissingData: str(input.TreatMissingData),
       };
       if (alarm.EvaluationPeriods === undefined) {
@@ -182,9 +252,21 @@ export class CloudWatch {
                 (!state || a.StateValue === state),
             )
           : [];
+      const max = num(input.MaxRecords);
+      if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= MAX_RECORDS)) {
+        throw new AwsError(
+          'ValidationError',
+          `1 validation error detected: Value '${String(input.MaxRecords)}' at 'maxRecords' failed to satisfy constraint: Member must have value between 1 and ${MAX_RECORDS}`,
+        );
+      }
+      const token = str(input.NextToken);
+      const start = token === undefined ? 0 : alarmsOffset(token);
+      const end = max === undefined ? metric.length : start + max;
+      const sorted = metric.sort((a, b) => a.AlarmName.localeCompare(b.AlarmName));
       return {
-        MetricAlarms: metric.sort((a, b) => a.AlarmName.localeCompare(b.AlarmName)),
+        MetricAlarms: sorted.slice(start, end),
         CompositeAlarms: [],
+        ...(end < sorted.length ? { NextToken: alarmsToken(end) } : {}),
       };
     },
     SetAlarmState: (input) => {

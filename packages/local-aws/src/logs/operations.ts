@@ -1,12 +1,19 @@
 /**
  * The CloudWatch Logs operations (awsJson1_1, `X-Amz-Target: Logs_20140328.<Op>`):
- * CreateLogGroup, DeleteLogGroup, CreateLogStream, DescribeLogGroups, DescribeLogStreams,
- * PutLogEvents, GetLogEvents and FilterLogEvents. Timestamps are epoch milliseconds.
+ * CreateLogGroup, DeleteLogGroup, Put/DeleteRetentionPolicy, CreateLogStream, DescribeLogGroups,
+ * DescribeLogStreams, PutLogEvents, GetLogEvents and FilterLogEvents. Timestamps are epoch
+ * milliseconds.
  */
 import { AwsError, type JsonOperation, type RequestContext } from '../contracts';
 import type { LogEvent, LogGroup, LogStream, LogsState } from './state';
 
 type Input = Record<string, unknown>;
+
+/** The retention periods (days) the model's `Days` allows. */
+const RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+];
 
 function invalid(message: string): AwsError {
   return new AwsError('InvalidParameterException', message);
@@ -144,6 +151,20 @@ export function logsOperations(state: LogsState): Record<string, JsonOperation> 
     },
     DeleteLogGroup: (input: Input, rc: RequestContext) => {
       state.deleteGroup(rc.region, groupName(input));
+      return {};
+    },
+    PutRetentionPolicy: (input: Input, rc: RequestContext) => {
+      const group = state.group(rc.region, requireName(input, 'logGroupName'));
+      const days = Number(input.retentionInDays);
+      if (!RETENTION_DAYS.includes(days))
+        throw invalid(
+          `1 validation error detected: Value '${String(input.retentionInDays)}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [${RETENTION_DAYS.join(', ')}]`,
+        );
+      group.retentionInDays = days;
+      return {};
+    },
+    DeleteRetentionPolicy: (input: Input, rc: RequestContext) => {
+      delete state.group(rc.region, requireName(input, 'logGroupName')).retentionInDays;
       return {};
     },
     CreateLogStream: (input: Input, rc: RequestContext) => {

@@ -45,11 +45,13 @@ export function applicationOperations(ctx: CodeDeployContext): Record<string, Js
       application: copy(state.application(input.applicationName)),
     }),
     ListApplications: () => ({ applications: [...state.applications.keys()].sort() }),
+    // CodeDeploy has no "does not exist" error for DeleteApplication: an unknown name succeeds.
     DeleteApplication: (input: Record<string, unknown>) => {
-      const app = state.application(input.applicationName);
-      state.applications.delete(app.applicationName);
-      for (const [k, g] of state.groups)
-        if (g.applicationName === app.applicationName) state.groups.delete(k);
+      const name = input.applicationName;
+      if (typeof name !== 'string' || !name) state.application(name); // ApplicationNameRequired
+      if (typeof name === 'string' && state.applications.delete(name)) {
+        for (const [k, g] of state.groups) if (g.applicationName === name) state.groups.delete(k);
+      }
       return {};
     },
   };

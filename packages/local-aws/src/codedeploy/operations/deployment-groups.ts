@@ -227,9 +227,16 @@ export function deploymentGroupOperations(ctx: CodeDeployContext): Record<string
           .sort(),
       };
     },
+    // No "does not exist" error either: an unknown application or group succeeds.
     DeleteDeploymentGroup: (input: Input) => {
-      const g = state.group(input.applicationName, input.deploymentGroupName);
-      state.groups.delete(`${g.applicationName}/${g.deploymentGroupName}`);
+      const { applicationName: app, deploymentGroupName: name } = input;
+      if (typeof app !== 'string' || !app) state.application(app);
+      if (typeof name !== 'string' || !name)
+        throw new AwsError(
+          'DeploymentGroupNameRequiredException',
+          'The deployment group name must be specified.',
+        );
+      state.groups.delete(`${String(app)}/${name}`);
       return { hooksNotCleanedUp: [] };
     },
     GetDeploymentConfig: (input: Input) => ({
@@ -272,6 +279,8 @@ export function deploymentGroupOperations(ctx: CodeDeployContext): Record<string
           'InvalidOperationException',
           'A predefined deployment configuration cannot be deleted.',
         );
+      // No "does not exist" error in the model: an unknown configuration succeeds.
+      if (typeof name === 'string' && name && !state.configs.has(name)) return {};
       const c = state.config(name);
       if ([...state.groups.values()].some((g) => g.deploymentConfigName === c.deploymentConfigName))
         throw new AwsError(

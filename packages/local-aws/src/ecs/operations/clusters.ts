@@ -35,7 +35,7 @@ export function clusterOperations(ctx: EcsContext): Record<string, JsonOperation
       state.clusters.set(name, c);
       return { cluster: c };
     },
-    DescribeClusters: (input: Input) => {
+    DescribeClusters: (input: Input, rc) => {
       const refs =
         Array.isArray(input.clusters) && input.clusters.length
           ? (input.clusters as string[])
@@ -48,7 +48,13 @@ export function clusterOperations(ctx: EcsContext): Record<string, JsonOperation
         if (c) {
           const { tags: _tags, ...rest } = c;
           clusters.push(include ? c : rest);
-        } else failures.push({ arn: ref, reason: 'MISSING' });
+        } else {
+          // ECS names a missing cluster by its full ARN, also when it was given by name.
+          const missing = ref.startsWith('arn:')
+            ? ref
+            : arn('ecs', rc.region, rc.accountId, `cluster/${ref}`);
+          failures.push({ arn: missing, reason: 'MISSING' });
+        }
       }
       return { clusters, failures };
     },

@@ -186,8 +186,13 @@ export function serviceOperations(ctx: EcsContext): Record<string, JsonOperation
     },
     ListServices: (input: Input) => {
       const cluster = state.cluster(input.cluster);
+      const launchType = typeof input.launchType === 'string' ? input.launchType : undefined;
+      const strategy =
+        typeof input.schedulingStrategy === 'string' ? input.schedulingStrategy : undefined;
       const arns = [...state.services.values()]
         .filter((s) => s.clusterArn === cluster.clusterArn && s.status === 'ACTIVE')
+        .filter((s) => launchType === undefined || s.launchType === launchType)
+        .filter((s) => strategy === undefined || s.schedulingStrategy === strategy)
         .map((s) => s.serviceArn);
       const { page, nextToken } = paginate(arns, input, 10);
       return { serviceArns: page, nextToken };

@@ -7,6 +7,7 @@ import { arn } from '../../ids';
 import type { EcsContext } from '../context';
 import type { ContainerDefinition, TaskDefinition } from '../model';
 import { clone, paginate, parseTags, requireString, type Input } from '../util';
+import { checkFargateTaskDefinition, taskCpu, taskMemory } from '../task-size';
 import { validateTaskDefinition } from '../validate';
 import { taskDefinitionView } from '../views';
 
@@ -20,6 +21,8 @@ export function taskDefinitionOperations(ctx: EcsContext): Record<string, JsonOp
       const list = state.taskDefs.get(family) ?? [];
       const revision = (list[list.length - 1]?.revision ?? 0) + 1;
       const { tags, ...rest } = input;
+      const size = { cpu: taskCpu(input.cpu), memory: taskMemory(input.memory) };
+      checkFargateTaskDefinition({ ...input, ...size });
       const td: TaskDefinition = {
         ...clone(rest),
         containerDefinitions: clone(defs).map((c) => ({
@@ -34,6 +37,8 @@ export function taskDefinitionOperations(ctx: EcsContext): Record<string, JsonOp
           })),
           ...c,
         })),
+        ...(size.cpu === undefined ? {} : { cpu: size.cpu }),
+        ...(size.memory === undefined ? {} : { memory: size.memory }),
         family,
         taskDefinitionArn: arn(
           'ecs',

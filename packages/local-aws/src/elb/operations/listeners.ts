@@ -4,6 +4,7 @@ import { arn, hexId } from '../../ids';
 import { qNumber, qString } from '../../protocol/query';
 import type { ElbContext, ElbOperation } from '../context';
 import type { Listener } from '../model';
+import { pageOf } from '../paging';
 import { checkActions, need, parseActions, parseTags, strings } from '../validate';
 import { listenerView } from '../views';
 
@@ -85,7 +86,8 @@ export function listenerOperations(ctx: ElbContext): Record<string, ElbOperation
       const out = arns.length
         ? arns.map((a) => state.listener(a))
         : [...state.listeners.values()].filter((l) => l.LoadBalancerArn === lbArn);
-      return { Listeners: out.map(listenerView) };
+      const page = pageOf(out, p);
+      return { Listeners: page.items.map(listenerView), NextMarker: page.NextMarker };
     },
     ModifyListener: (p) => {
       const l = state.listener(need(p, 'ListenerArn'));

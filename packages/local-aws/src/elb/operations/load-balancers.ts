@@ -4,6 +4,7 @@ import { arn, hexId } from '../../ids';
 import { qString } from '../../protocol/query';
 import type { ElbContext, ElbOperation } from '../context';
 import type { LoadBalancer } from '../model';
+import { pageOf } from '../paging';
 import { isValidLoadBalancerName, need, parseTags, strings } from '../validate';
 import { deleteListener } from './listeners';
 
@@ -58,7 +59,8 @@ export function loadBalancerOperations(ctx: ElbContext): Record<string, ElbOpera
           return lb;
         });
       }
-      return { LoadBalancers: out };
+      const page = pageOf(out, p);
+      return { LoadBalancers: page.items, NextMarker: page.NextMarker };
     },
     DeleteLoadBalancer: async (p) => {
       const lbArn = need(p, 'LoadBalancerArn');

@@ -4,6 +4,7 @@ import { arn, hexId } from '../../ids';
 import { qList, qNumber, qObject, qString } from '../../protocol/query';
 import type { ElbContext, ElbOperation } from '../context';
 import type { Rule } from '../model';
+import { pageOf } from '../paging';
 import { checkActions, need, parseActions, parseConditions, parseTags, strings } from '../validate';
 import { defaultRuleView, ruleView } from '../views';
 
@@ -47,15 +48,15 @@ export function ruleOperations(ctx: ElbContext): Record<string, ElbOperation> {
       const listenerArn = qString(p.ListenerArn);
       const arns = strings(p.RuleArns);
       if (arns.length) {
-        return {
-          Rules: arns.map((a) => {
-            const r = state.rules.get(a);
-            if (r) return ruleView(r);
-            const l = state.listenerOfDefaultRule(a);
-            if (l) return defaultRuleView(l);
-            throw notFound();
-          }),
-        };
+        const found = arns.map((a) => {
+          const r = state.rules.get(a);
+          if (r) return ruleView(r);
+          const l = state.listenerOfDefaultRule(a);
+          if (l) return defaultRuleView(l);
+          throw notFound();
+        });
+        const page = pageOf(found, p);
+        return { Rules: page.items, NextMarker: page.NextMarker };
       }
       if (!listenerArn)
         throw new AwsError(
@@ -63,7 +64,11 @@ export function ruleOperations(ctx: ElbContext): Record<string, ElbOperation> {
           'You must specify either listener rule ARNs or a listener ARN',
         );
       const l = state.listener(listenerArn);
-      return { Rules: [...state.listenerRules(listenerArn).map(ruleView), defaultRuleView(l)] };
+      const page = pageOf(
+        [...state.listenerRules(listenerArn).map(ruleView), defaultRuleView(l)],
+        p,
+      );
+      return { Rules: page.items, NextMarker: page.NextMarker };
     },
     ModifyRule: (p) => {
       const ruleArn = need(p, 'RuleArn');

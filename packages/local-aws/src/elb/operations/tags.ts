@@ -1,6 +1,10 @@
 /** AddTags, RemoveTags, DescribeTags (on load balancers, target groups, listeners and rules). */
+import { AwsError } from '../../contracts';
 import type { ElbContext, ElbOperation } from '../context';
 import { parseTags, strings } from '../validate';
+
+/** DescribeTags describes "up to 20 resources in a single call". */
+const MAX_DESCRIBED = 20;
 
 /** The tag operations. */
 export function tagOperations(ctx: ElbContext): Record<string, ElbOperation> {
@@ -24,11 +28,19 @@ export function tagOperations(ctx: ElbContext): Record<string, ElbOperation> {
       }
       return {};
     },
-    DescribeTags: (p) => ({
-      TagDescriptions: strings(p.ResourceArns).map((a) => {
-        state.resourceMustExist(a);
-        return { ResourceArn: a, Tags: state.tags.get(a) ?? [] };
-      }),
-    }),
+    DescribeTags: (p) => {
+      const arns = strings(p.ResourceArns);
+      if (arns.length > MAX_DESCRIBED)
+        throw new AwsError(
+          'ValidationError',
+          `1 validation error detected: Value at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to ${MAX_DESCRIBED}`,
+        );
+      return {
+        TagDescriptions: arns.map((a) => {
+          state.resourceMustExist(a);
+          return { ResourceArn: a, Tags: state.tags.get(a) ?? [] };
+        }),
+      };
+    },
   };
 }

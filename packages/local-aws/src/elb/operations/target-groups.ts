@@ -7,6 +7,7 @@ import { arn, hexId } from '../../ids';
 import { qList, qNumber, qObject, qString } from '../../protocol/query';
 import type { ElbContext, ElbOperation } from '../context';
 import type { TargetGroup } from '../model';
+import { pageOf } from '../paging';
 import { defaultAttributes } from '../state';
 import { healthCheckSettings, isValidTargetGroupName, need, parseTags, strings } from '../validate';
 import { attributesView } from '../views';
@@ -79,7 +80,8 @@ export function targetGroupOperations(ctx: ElbContext): Record<string, ElbOperat
         state.lb(lbArn);
         out = out.filter((t) => t.LoadBalancerArns.includes(lbArn));
       }
-      return { TargetGroups: out };
+      const page = pageOf(out, p);
+      return { TargetGroups: page.items, NextMarker: page.NextMarker };
     },
     DeleteTargetGroup: (p) => {
       const tgArn = need(p, 'TargetGroupArn');
