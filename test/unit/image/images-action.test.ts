@@ -4,56 +4,33 @@
  * have one entry per image.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../../actions/build-and-push/src/main';
 import { deriveContentTag } from '../../../packages/image/src/content-tag';
-import { parseFileCommands } from '../../../packages/workflow/src/commands';
 import { FakeEcr } from './fake-ecr';
+import { inProcessAction } from './in-process-action';
 
 const SHA = 'feedfacecafebeef0123456789abcdef01234567';
-let dir: string;
-let saved: NodeJS.ProcessEnv;
-let writeSpy: jest.SpyInstance;
-let stdout: string;
+const action = inProcessAction('build-and-push-images-', (dir) => ({
+  RUNNER_TEMP: join(dir, 'temp'),
+  GITHUB_SHA: SHA,
+  GITHUB_REF: 'refs/heads/feature',
+  AWS_REGION: 'eu-west-1',
+  INPUT_IMAGES: 'team/api=api\njobs@team/worker=worker',
+  INPUT_BUILDER: 'buildah',
+}));
 
+// Two build contexts in a git repository: their content tags come from the git tree.
 beforeEach(() => {
-  saved = { ...process.env };
-  dir = mkdtempSync(join(tmpdir(), 'build-and-push-images-'));
   const git = (...args: string[]): string =>
-    execFileSync('git', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    execFileSync('git', args, { cwd: action.dir, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
   git('init', '-q', '-b', 'main');
   for (const name of ['api', 'worker']) {
-    mkdirSync(join(dir, name));
-    writeFileSync(join(dir, name, 'Dockerfile'), `FROM scratch\nCOPY ${name}.js /\n`);
-    writeFileSync(join(dir, name, `${name}.js`), `${name}\n`);
+    mkdirSync(join(action.dir, name));
+    writeFileSync(join(action.dir, name, 'Dockerfile'), `FROM scratch\nCOPY ${name}.js /\n`);
+    writeFileSync(join(action.dir, name, `${name}.js`), `${name}\n`);
   }
-  for (const f of ['output', 'summary', 'state']) writeFileSync(join(dir, f), '');
-  Object.assign(process.env, {
-    GITHUB_OUTPUT: join(dir, 'output'),
-    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-    GITHUB_STATE: join(dir, 'state'),
-    GITHUB_WORKSPACE: dir,
-    RUNNER_TEMP: join(dir, 'temp'),
-    GITHUB_SHA: SHA,
-    GITHUB_REF: 'refs/heads/feature',
-    AWS_REGION: 'eu-west-1',
-    INPUT_IMAGES: 'team/api=api\njobs@team/worker=worker',
-    INPUT_BUILDER: 'buildah',
-  });
-  stdout = '';
-  writeSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
-    stdout += String(chunk);
-    return true;
-  });
-});
-
-afterEach(() => {
-  writeSpy.mockRestore();
-  process.env = saved;
-  process.exitCode = undefined;
-  rmSync(dir, { recursive: true, force: true });
 });
 
 it('tags every unchanged image for this commit by digest and builds nothing', async () => {
@@ -67,7 +44,7 @@ it('tags every unchanged image for this commit by digest and builds nothing', as
   ]) {
     ecr.addRepository(name);
     const { tag } = await deriveContentTag({
-      context: join(dir, context),
+      context: join(action.dir, context),
       buildArgs: new Map(),
       platforms: [],
     });
@@ -77,7 +54,7 @@ it('tags every unchanged image for this commit by digest and builds nothing', as
   await run({ ecr: async () => ecr });
   expect(process.exitCode).toBeUndefined();
 
-  const outputs = parseFileCommands(readFileSync(join(dir, 'output'), 'utf8'));
+  const outputs = action.outputs();
   expect(JSON.parse(outputs.images)).toEqual({
     'team/api': `127.0.0.1:9/team/api@${digests['team/api']}`,
     'team/worker': `127.0.0.1:9/team/worker@${digests['team/worker']}`,
@@ -90,9 +67,9 @@ it('tags every unchanged image for this commit by digest and builds nothing', as
     'PutImage team/api:feedfac',
     'PutImage team/worker:feedfac',
   ]);
-  expect(stdout).not.toMatch(/Logged in to|STEP /);
+  expect(action.stdout).not.toMatch(/Logged in to|STEP /);
 
-  const summary = readFileSync(join(dir, 'summary'), 'utf8');
+  const summary = action.summary();
   expect(summary).toContain('2 images: 2 unchanged');
   const rows = summary.split('\n').filter((l) => l.startsWith('| `127.0.0.1:9/'));
   expect(rows).toEqual([

@@ -3,51 +3,19 @@
  * image retagged within its repository (no registry traffic), outputs like the `images` form,
  * one summary row per image, and a failure that says what was promoted already.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../../actions/build-and-push/src/main';
-import { parseFileCommands } from '../../../packages/workflow/src/commands';
 import { FakeEcr } from './fake-ecr';
+import { inProcessAction } from './in-process-action';
 
 const SHA = 'feedfacecafebeef0123456789abcdef01234567';
-let dir: string;
-let saved: NodeJS.ProcessEnv;
-let writeSpy: jest.SpyInstance;
-let stdout: string;
-
-beforeEach(() => {
-  saved = { ...process.env };
-  dir = mkdtempSync(join(tmpdir(), 'build-and-push-promote-lines-'));
-  for (const f of ['output', 'summary', 'state']) writeFileSync(join(dir, f), '');
-  Object.assign(process.env, {
-    GITHUB_OUTPUT: join(dir, 'output'),
-    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-    GITHUB_STATE: join(dir, 'state'),
-    GITHUB_WORKSPACE: dir,
-    RUNNER_TEMP: join(dir, 'temp'),
-    GITHUB_SHA: SHA,
-    GITHUB_REF: 'refs/heads/main',
-    AWS_REGION: 'eu-west-1',
-    INPUT_TAGS: 'production',
-  });
-  stdout = '';
-  writeSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
-    stdout += String(chunk);
-    return true;
-  });
-});
-
-afterEach(() => {
-  writeSpy.mockRestore();
-  process.env = saved;
-  process.exitCode = undefined;
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function outputs(): Record<string, string> {
-  return parseFileCommands(readFileSync(join(dir, 'output'), 'utf8'));
-}
+const action = inProcessAction('build-and-push-promote-lines-', (dir) => ({
+  RUNNER_TEMP: join(dir, 'temp'),
+  GITHUB_SHA: SHA,
+  GITHUB_REF: 'refs/heads/main',
+  AWS_REGION: 'eu-west-1',
+  INPUT_TAGS: 'production',
+}));
 
 it('retags each image in its repository and outputs them by repository and by container', async () => {
   const ecr = new FakeEcr();
@@ -63,7 +31,7 @@ it('retags each image in its repository and outputs them by repository and by co
   const host = ecr.host;
   const apiRef = `${host}/team/api@${apiImage.digest}`;
   const workerRef = `${host}/team/worker@${workerImage.digest}`;
-  const out = outputs();
+  const out = action.outputs();
   expect(JSON.parse(out.images)).toEqual({ 'team/api': apiRef, 'team/worker': workerRef });
   expect(out['container-images']).toBe(`api=${apiRef}\njobs=${workerRef}`);
   expect(out.tags).toBe(`${host}/team/api:production\n${host}/team/worker:production`);
@@ -75,15 +43,15 @@ it('retags each image in its repository and outputs them by repository and by co
   ]);
   // Retags move no layer: no registry login is asked for.
   expect(ecr.calls).not.toContain('GetAuthorizationToken');
-  expect(stdout).toContain(
+  expect(action.stdout).toContain(
     `${host}/team/api:abc1234 is ${apiImage.digest}; retagged with ECR PutImage (no layers moved).`,
   );
-  expect(stdout).toContain(
+  expect(action.stdout).toContain(
     `${host}/team/worker@${workerImage.digest} is ${workerImage.digest}; retagged with ECR PutImage (no layers moved).`,
   );
-  expect(stdout).toContain(`Promoted ${apiRef} as production.`);
+  expect(action.stdout).toContain(`Promoted ${apiRef} as production.`);
 
-  const summary = readFileSync(join(dir, 'summary'), 'utf8');
+  const summary = action.summary();
   expect(summary).toContain('2 images promoted by digest, nothing built');
   expect(summary.split('\n').filter((l) => /^\| `(api|jobs)` \|/.test(l))).toEqual([
     `| \`api\` | \`${host}/team/api:abc1234\` | \`${apiRef}\` | retag (retagged with ECR PutImage) | \`production\` |`,
@@ -103,16 +71,16 @@ it('fails naming the image promoted already (its tags stay) and the one that was
 
   await run({ ecr: async () => ecr });
   expect(process.exitCode).toBe(1);
-  expect(stdout).toContain(
+  expect(action.stdout).toContain(
     `::error::Promoting \`${ecr.host}/team/worker\` (from \`${ecr.host}/team/worker:abc1234\`) failed: `,
   );
-  expect(stdout).toContain(
+  expect(action.stdout).toContain(
     `Promoted already (their tags stay: tags only add, there is nothing to undo): \`${ecr.host}/team/api@${apiImage.digest}\`. Not promoted: \`${ecr.host}/team/worker\``,
   );
   expect((await ecr.describeImage('team/api', { tag: 'production' }))?.digest).toBe(
     apiImage.digest,
   );
-  expect(outputs().images).toBeUndefined();
+  expect(action.outputs().images).toBeUndefined();
 });
 
 it('names a missing source of the target registry before promoting anything', async () => {
@@ -124,7 +92,7 @@ it('names a missing source of the target registry before promoting anything', as
 
   await run({ ecr: async () => ecr });
   expect(process.exitCode).toBe(1);
-  expect(stdout).toContain(
+  expect(action.stdout).toContain(
     `::error::The image to promote, \`${ecr.host}/team/worker:abc1234\`, does not exist.`,
   );
   expect(ecr.calls.filter((c) => c.startsWith('PutImage'))).toEqual([]);
@@ -139,7 +107,7 @@ it('refuses a missing target repository before promoting anything', async () => 
 
   await run({ ecr: async () => ecr });
   expect(process.exitCode).toBe(1);
-  expect(stdout).toContain(
+  expect(action.stdout).toContain(
     '::error::Repository `team/worker-production` (input `promote-from`, `team/worker-production=team/api:abc1234`) does not exist.',
   );
   expect(ecr.calls.filter((c) => c.startsWith('PutImage'))).toEqual([]);
@@ -157,7 +125,7 @@ it('refuses a source in a registry that is neither the target’s nor ECR’s be
 
   await run({ ecr: async () => ecr });
   expect(process.exitCode).toBe(1);
-  expect(stdout).toContain(
+  expect(action.stdout).toContain(
     `::error::Invalid configuration: Input \`promote-from\` (\`team/worker=127.0.0.1:4566/team/worker-staging:abc1234\`) names the registry \`127.0.0.1:4566\`, which is neither this repository's registry (\`${ecr.host}\`) nor an ECR registry.`,
   );
   expect(
