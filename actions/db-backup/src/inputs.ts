@@ -295,7 +295,7 @@ export function getInputs(
   if (
     mode === 'pg-dump' &&
     verify === 'restore' &&
-    (setsOption(pgDumpArgs, 'data-only') || setsOption(pgDumpArgs, 'no-schema'))
+    setsOption(pgDumpArgs, 'data-only', 'no-schema')
   ) {
     throw new ConfigurationError(
       'Input `verify: restore` cannot check a dump taken with `--data-only` or `--no-schema` (input `pg-dump-args`): it creates no tables, and the scratch database is emptied before each restore. Use `verify: list`.',

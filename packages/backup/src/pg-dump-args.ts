@@ -163,13 +163,19 @@ export function findPgDumpArgsProblem(args: readonly string[]): PgDumpArgsProble
 }
 
 /**
- * Whether `args` (extra pg_dump arguments without a problem) set the option named `long`, in
- * any spelling pg_dump accepts (`--data-only`, `--data`, `-a`, `-av`).
+ * Whether `args` (extra pg_dump arguments without a problem) set any of the options named
+ * `longs`, in any spelling pg_dump accepts (`--data-only`, `--data`, `-a`, `-av`). The arguments
+ * are read once.
  */
-export function setsOption(args: readonly string[], long: string): boolean {
-  const wanted = PG_DUMP_OPTIONS.find((spec) => spec.long === long);
-  if (!wanted) throw new Error(`pg_dump has no option --${long}`);
-  return readOptions(args).options.some((spec) => canonical(spec) === canonical(wanted));
+export function setsOption(args: readonly string[], ...longs: string[]): boolean {
+  const wanted = new Set(
+    longs.map((long) => {
+      const spec = PG_DUMP_OPTIONS.find((s) => s.long === long);
+      if (!spec) throw new Error(`pg_dump has no option --${long}`);
+      return canonical(spec);
+    }),
+  );
+  return readOptions(args).options.some((spec) => wanted.has(canonical(spec)));
 }
 
 /** The options `args` set, up to the first problem (see {@link findPgDumpArgsProblem}). */
@@ -264,13 +270,14 @@ function canonical(s: OptionSpec): string {
 export function dumpScope(args: readonly string[]): { partial: boolean; dataLeftOut: boolean } {
   return {
     partial: args.length > 0,
-    dataLeftOut: [
+    dataLeftOut: setsOption(
+      args,
       'schema-only',
       'no-data',
       'statistics-only',
       'exclude-table-data',
       'exclude-table-data-and-children',
-    ].some((long) => setsOption(args, long)),
+    ),
   };
 }
 
@@ -307,5 +314,5 @@ const SELECTING_OPTIONS = [
  * holds and leave the rest, or recreate tables without their rows.
  */
 export function selectsPart(args: readonly string[]): boolean {
-  return SELECTING_OPTIONS.some((long) => setsOption(args, long));
+  return setsOption(args, ...SELECTING_OPTIONS);
 }

@@ -178,22 +178,21 @@ function inputOf(target: SnapshotTarget): string {
  */
 async function checkSourceExists(opts: SnapshotRunOptions): Promise<void> {
   const { target } = opts;
+  const what = target.instance ? 'DB instance' : 'DB cluster';
+  const name = target.instance ?? target.cluster;
   try {
     if (target.instance)
-      await opts.rds.send(
-        new DescribeDBInstancesCommand({ DBInstanceIdentifier: target.instance }),
-      );
-    else
-      await opts.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: target.cluster }));
+      await opts.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: name }));
+    else await opts.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: name }));
   } catch (error) {
-    const name = isAwsError(error) ? error.name : '';
-    if (/^DB(Instance|Cluster)NotFound/.test(name))
+    const code = isAwsError(error) ? error.name : '';
+    if (/^DB(Instance|Cluster)NotFound/.test(code))
       throw new ActionFailure(
-        `Input \`${inputOf(target)}\`: ${target.instance ? 'DB instance' : 'DB cluster'} \`${target.instance ?? target.cluster}\` does not exist in this account and region, so no snapshot could be taken (dry run: nothing was changed).`,
+        `Input \`${inputOf(target)}\`: ${what} \`${name}\` does not exist in this account and region, so no snapshot could be taken (dry run: nothing was changed).`,
       );
-    if (/AccessDenied|UnauthorizedOperation/.test(name)) {
+    if (/AccessDenied|UnauthorizedOperation/.test(code)) {
       opts.warn?.(
-        `Dry run: could not check that ${target.instance ? 'DB instance' : 'DB cluster'} \`${target.instance ?? target.cluster}\` exists (${name}: allow ${target.instance ? 'rds:DescribeDBInstances' : 'rds:DescribeDBClusters'} to have it checked).`,
+        `Dry run: could not check that ${what} \`${name}\` exists (${code}: allow rds:Describe${target.instance ? 'DBInstances' : 'DBClusters'} to have it checked).`,
       );
       return;
     }

@@ -69,11 +69,7 @@ export function pgDumpArgs(source: DumpSource, compressionLevel: number): string
   // A plain dump drops each object before creating it, so it restores over a database that
   // holds it (as pg_restore --clean does with the custom format), not only into an empty one.
   // pg_dump refuses --clean with --data-only; with --create it would drop the database itself.
-  if (
-    source.format === 'plain' &&
-    !setsOption(source.extraArgs, 'data-only') &&
-    !setsOption(source.extraArgs, 'create')
-  )
+  if (source.format === 'plain' && !setsOption(source.extraArgs, 'data-only', 'create'))
     args.push('--clean', '--if-exists');
   if (source.snapshot) args.push('--snapshot', source.snapshot);
   args.push(...source.extraArgs, '--dbname', source.conn.url);
